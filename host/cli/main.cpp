@@ -1,0 +1,31 @@
+// gan: the command-line entry point. Subcommands live in host/cli/*_command.cpp.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "util/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"gan: train the classic GAN (MLP generator and discriminator, BCE, Adam) on MNIST-style images"};
+  app.set_version_flag("--version", "gan 0.1.0");
+  app.require_subcommand(1);
+  gan::TrainCommand train;
+  gan::add_train_command(app, &train);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (app.got_subcommand("train")) return gan::run_train_command(train);
+  } catch (const gan::Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "\ngan: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "\ngan: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,127 @@
+#include "cpu/cpu_trainer.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "model/random_streams.h"
+#include "util/error.h"
+
+namespace gan {
+
+namespace {
+
+NetworkState fresh_network(const NetworkSpec& network, uint32_t index, uint64_t seed) {
+  NetworkState state;
+  state.params.resize(network.parameter_count);
+  init_parameters(network, index, seed, state.params.data());
+  state.exp_avg.assign(network.parameter_count, 0.0f);
+  state.exp_avg_sq.assign(network.parameter_count, 0.0f);
+  return state;
+}
+
+void check_network_state(const NetworkSpec& network, const NetworkState& state) {
+  for (const auto* buffer : {&state.params, &state.exp_avg, &state.exp_avg_sq}) {
+    if (buffer->size() != network.parameter_count) {
+      throw Error(network.name + " state has " + std::to_string(buffer->size()) + " values, the model needs " +
+                  std::to_string(network.parameter_count));
+    }
+  }
+}
+
+}  // namespace
+
+CpuTrainer::CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuTrainerOptions& options)
+    : spec_(spec), dataset_(dataset), options_(options) {
+  if (options_.threads > 0) openblas_set_num_threads(options_.threads);
+  state_.generator = fresh_network(spec_.generator, 0, options_.seed);
+  state_.discriminator = fresh_network(spec_.discriminator, 1, options_.seed);
+  d_grads_.assign(spec_.discriminator.parameter_count, 0.0f);
+  g_grads_.assign(spec_.generator.parameter_count, 0.0f);
+}
+
+std::string CpuTrainer::description() const {
+  const int threads = openblas_get_num_threads();
+  return "CPU (OpenBLAS, " + std::to_string(threads) + " thread" + (threads == 1 ? "" : "s") + ")";
+}
+
+const std::vector<uint32_t>& CpuTrainer::order_of_epoch(uint64_t epoch) {
+  if (epoch != order_epoch_) {
+    order_ = epoch_permutation(options_.seed, epoch, static_cast<uint32_t>(dataset_.count));
+    order_epoch_ = epoch;
+  }
+  return order_;
+}
+
+void CpuTrainer::train_step(const StepPosition& at) {
+  const int64_t B = at.batch;
+  const int64_t pixels = spec_.image_size();
+  const int64_t latent = spec_.latent_dim;
+  const NetworkSpec& G = spec_.generator;
+  const NetworkSpec& D = spec_.discriminator;
+  const float slope = spec_.slope;
+  NetworkState& g = state_.generator;
+  NetworkState& d = state_.discriminator;
+  if (B <= 0 || at.offset < 0 || at.offset + B > dataset_.count) {
+    throw Error("internal: batch [" + std::to_string(at.offset) + ", +" + std::to_string(B) + ") outside the data");
+  }
+
+  // ---- D step: BCE(D(x), 1) + BCE(D(G(z_d)), 0); real and fake as one 2B batch through D.
+  const std::vector<uint32_t>& order = order_of_epoch(at.epoch);
+  real_.resize(static_cast<size_t>(B * pixels));
+  gather_normalize(dataset_, order.data() + at.offset, B, options_.norm_mean, options_.norm_std, real_.data());
+  z_d_.resize(static_cast<size_t>(B * latent));
+  fill_normal(options_.seed, RandomPurpose::kNoiseDiscriminator, at.step, z_d_.data(), B * latent);
+  mlp_forward(G, slope, g.params.data(), z_d_.data(), B, &g_pass_);  // G(z_d): [B, H*W]
+
+  d_input_.resize(static_cast<size_t>(2 * B * pixels));  // [2B, H*W] = [real; G(z_d)]
+  std::copy(real_.begin(), real_.end(), d_input_.begin());
+  std::copy(g_pass_.outputs.back().begin(), g_pass_.outputs.back().end(), d_input_.begin() + B * pixels);
+  mlp_forward(D, slope, d.params.data(), d_input_.data(), 2 * B, &d_pass_);  // logits [2B, 1]
+
+  d_logit_grad_.resize(static_cast<size_t>(2 * B));
+  const BceStats d_bce = bce_with_logits(d_pass_.output(), B, B, d_logit_grad_.data());
+  // Weight gradients for every D layer; no input gradient at D's first layer.
+  mlp_backward(D, slope, d.params.data(), d_pass_, d_logit_grad_.data(), d_grads_.data(), static_cast<float*>(nullptr),
+               &scratch_);
+  adam_update(d.params.data(), d_grads_.data(), d.exp_avg.data(), d.exp_avg_sq.data(), D.parameter_count,
+              options_.adam, ++d.adam_step);
+
+  // ---- G step: fresh z_g, BCE(D(G(z_g)), 1) through the updated D.
+  z_g_.resize(static_cast<size_t>(B * latent));
+  fill_normal(options_.seed, RandomPurpose::kNoiseGenerator, at.step, z_g_.data(), B * latent);
+  mlp_forward(G, slope, g.params.data(), z_g_.data(), B, &g_pass_);
+  mlp_forward(D, slope, d.params.data(), g_pass_.output(), B, &d_pass_);
+  d_logit_grad_.resize(static_cast<size_t>(B));
+  const BceStats g_bce = bce_with_logits(d_pass_.output(), B, 0, d_logit_grad_.data());
+  d_image_grad_.resize(static_cast<size_t>(B * pixels));
+  // Through D for the input gradient only (D's weights are not updated by the G step).
+  mlp_backward(D, slope, d.params.data(), d_pass_, d_logit_grad_.data(), static_cast<float*>(nullptr),
+               d_image_grad_.data(), &scratch_);
+  mlp_backward(G, slope, g.params.data(), g_pass_, d_image_grad_.data(), g_grads_.data(), static_cast<float*>(nullptr),
+               &scratch_);
+  adam_update(g.params.data(), g_grads_.data(), g.exp_avg.data(), g.exp_avg_sq.data(), G.parameter_count,
+              options_.adam, ++g.adam_step);
+
+  stats_.step = at.step;
+  stats_.d_loss = d_bce.loss_real + d_bce.loss_fake;
+  stats_.g_loss = g_bce.loss_real;
+  stats_.d_real = d_bce.prob_real;
+  stats_.d_fake = d_bce.prob_fake;
+  stats_.d_fake_g = g_bce.prob_real;
+}
+
+void CpuTrainer::generate(const float* z, int64_t count, float* images) {
+  MlpPass<float> pass;
+  mlp_forward(spec_.generator, spec_.slope, state_.generator.params.data(), z, count, &pass);
+  std::copy(pass.outputs.back().begin(), pass.outputs.back().end(), images);
+}
+
+void CpuTrainer::load_state(const TrainerState& state) {
+  check_network_state(spec_.generator, state.generator);
+  check_network_state(spec_.discriminator, state.discriminator);
+  state_ = state;
+}
+
+}  // namespace gan

@@ -1,0 +1,61 @@
+#pragma once
+// defines: CpuTrainer — the seed's GAN step from the reference ops, on OpenBLAS
+#include <memory>
+
+#include "cpu/mlp.h"
+#include "data/dataset.h"
+#include "train/trainer.h"
+
+namespace gan {
+
+struct CpuTrainerOptions {
+  uint64_t seed = 0;
+  AdamSettings adam;
+  float norm_mean = 0.5f, norm_std = 0.5f;
+  int threads = 0;  // OpenBLAS threads; 0 leaves OpenBLAS' default (every core)
+};
+
+class CpuTrainer : public Trainer {
+ public:
+  // Initialises both networks from the seed (PyTorch's nn.Linear init). `dataset` must outlive
+  // the trainer.
+  CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuTrainerOptions& options);
+
+  std::string description() const override;
+  const ModelSpec& spec() const override { return spec_; }
+  void train_step(const StepPosition& position) override;
+  StepStats last_stats() override { return stats_; }
+  void generate(const float* z, int64_t count, float* images) override;
+  TrainerState state() override { return state_; }
+  void load_state(const TrainerState& state) override;
+
+  // For tests: the gradients of the last step's D and G updates (before Adam).
+  const std::vector<float>& discriminator_grads() const { return d_grads_; }
+  const std::vector<float>& generator_grads() const { return g_grads_; }
+  // The real batch and the two noises of the last step: [batch, H*W], [batch, latent] x 2.
+  const std::vector<float>& last_real() const { return real_; }
+  const std::vector<float>& last_noise_d() const { return z_d_; }
+  const std::vector<float>& last_noise_g() const { return z_g_; }
+
+ private:
+  const std::vector<uint32_t>& order_of_epoch(uint64_t epoch);
+
+  ModelSpec spec_;
+  const Dataset& dataset_;
+  CpuTrainerOptions options_;
+  TrainerState state_;
+  std::vector<float> d_grads_, g_grads_;
+  StepStats stats_;
+
+  uint64_t order_epoch_ = UINT64_MAX;
+  std::vector<uint32_t> order_;
+
+  // Buffers reused across steps.
+  std::vector<float> real_, z_d_, z_g_;
+  std::vector<float> d_input_;   // [2B, H*W]: the real batch, then G(z_d)
+  std::vector<float> d_logit_grad_, d_image_grad_;
+  MlpPass<float> g_pass_, d_pass_;
+  MlpScratch<float> scratch_;
+};
+
+}  // namespace gan

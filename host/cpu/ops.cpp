@@ -1,0 +1,173 @@
+#include "cpu/ops.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace gan {
+
+namespace {
+
+// Row-major GEMM through OpenBLAS: C[M, N] = alpha op(A) op(B) + beta C.
+void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
+              static_cast<int>(N), static_cast<int>(K), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb),
+              beta, C, static_cast<int>(ldc));
+}
+void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
+               const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
+              static_cast<int>(N), static_cast<int>(K), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb),
+              beta, C, static_cast<int>(ldc));
+}
+
+template <class T>
+T softplus(T x) {  // log(1 + e^x), without overflow
+  return std::max(x, T(0)) + std::log1p(std::exp(-std::fabs(x)));
+}
+
+template <class T>
+T sigmoid(T x) {
+  if (x >= 0) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+}  // namespace
+
+template <class T>
+void linear_forward(const T* X, const T* W, const T* b, T* Y, int64_t B, int64_t in, int64_t out) {
+  // Start from the bias broadcast over rows, then Y += X W^T (beta = 1).
+  for (int64_t r = 0; r < B; ++r) std::copy(b, b + out, Y + r * out);
+  blas_gemm(false, true, B, out, in, T(1), X, in, W, in, T(1), Y, out);
+}
+
+template <class T>
+void activation_forward(Activation activation, T slope, T* Y, size_t n) {
+  switch (activation) {
+    case Activation::kIdentity:
+      return;
+    case Activation::kLeakyRelu:
+      for (size_t i = 0; i < n; ++i) Y[i] = Y[i] > T(0) ? Y[i] : slope * Y[i];
+      return;
+    case Activation::kTanh:
+      for (size_t i = 0; i < n; ++i) Y[i] = std::tanh(Y[i]);
+      return;
+  }
+}
+
+template <class T>
+void activation_backward(Activation activation, T slope, const T* Y, const T* dY, T* dZ, T* db, int64_t B,
+                         int64_t out) {
+  const size_t n = static_cast<size_t>(B * out);
+  switch (activation) {
+    case Activation::kIdentity:
+      if (dZ != dY) std::copy(dY, dY + n, dZ);
+      break;
+    case Activation::kLeakyRelu:
+      for (size_t i = 0; i < n; ++i) dZ[i] = Y[i] > T(0) ? dY[i] : dY[i] * slope;
+      break;
+    case Activation::kTanh:
+      for (size_t i = 0; i < n; ++i) dZ[i] = dY[i] * (T(1) - Y[i] * Y[i]);
+      break;
+  }
+  if (db != nullptr) {
+    std::fill(db, db + out, T(0));
+    for (int64_t r = 0; r < B; ++r) {
+      const T* row = dZ + r * out;
+      for (int64_t c = 0; c < out; ++c) db[c] += row[c];
+    }
+  }
+}
+
+template <class T>
+void linear_backward_weight(const T* dZ, const T* X, T* dW, int64_t B, int64_t in, int64_t out) {
+  blas_gemm(true, false, out, in, B, T(1), dZ, out, X, in, T(0), dW, in);
+}
+
+template <class T>
+void linear_backward_input(const T* dZ, const T* W, T* dX, int64_t B, int64_t in, int64_t out) {
+  blas_gemm(false, false, B, in, out, T(1), dZ, out, W, in, T(0), dX, in);
+}
+
+template <class T>
+void gemm_naive(bool a_transposed, bool b_transposed, int64_t M, int64_t N, int64_t K, const T* A, const T* B,
+                T* C) {
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t j = 0; j < N; ++j) {
+      double sum = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const T a = a_transposed ? A[k * M + i] : A[i * K + k];
+        const T b = b_transposed ? B[j * K + k] : B[k * N + j];
+        sum += static_cast<double>(a) * static_cast<double>(b);
+      }
+      C[i * N + j] = static_cast<T>(sum);
+    }
+  }
+}
+
+template <class T>
+BceStats bce_with_logits(const T* logits, int64_t n_real, int64_t n_fake, T* dlogit) {
+  BceStats stats;
+  for (int64_t i = 0; i < n_real; ++i) {
+    const T x = logits[i];
+    stats.loss_real += static_cast<double>(softplus(-x));
+    stats.prob_real += static_cast<double>(sigmoid(x));
+    // d softplus(-x) / dx = -sigmoid(-x): exact even where sigmoid(x) rounds to 1.
+    dlogit[i] = -sigmoid(-x) / static_cast<T>(n_real);
+  }
+  for (int64_t i = n_real; i < n_real + n_fake; ++i) {
+    const T x = logits[i];
+    stats.loss_fake += static_cast<double>(softplus(x));
+    const T p = sigmoid(x);
+    stats.prob_fake += static_cast<double>(p);
+    dlogit[i] = p / static_cast<T>(n_fake);
+  }
+  if (n_real > 0) {
+    stats.loss_real /= static_cast<double>(n_real);
+    stats.prob_real /= static_cast<double>(n_real);
+  }
+  if (n_fake > 0) {
+    stats.loss_fake /= static_cast<double>(n_fake);
+    stats.prob_fake /= static_cast<double>(n_fake);
+  }
+  return stats;
+}
+
+template <class T>
+void adam_update(T* params, const T* grads, T* exp_avg, T* exp_avg_sq, size_t n, const AdamSettings& settings,
+                 int64_t step) {
+  const double bias_correction1 = 1.0 - std::pow(settings.beta1, static_cast<double>(step));
+  const double bias_correction2 = 1.0 - std::pow(settings.beta2, static_cast<double>(step));
+  const T step_size = static_cast<T>(settings.lr / bias_correction1);
+  const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+  const T beta1 = static_cast<T>(settings.beta1), one_minus_beta1 = static_cast<T>(1.0 - settings.beta1);
+  const T beta2 = static_cast<T>(settings.beta2), one_minus_beta2 = static_cast<T>(1.0 - settings.beta2);
+  const T eps = static_cast<T>(settings.eps);
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+  for (size_t i = 0; i < n; ++i) {
+    const T g = grads[i];
+    const T m = exp_avg[i] * beta1 + g * one_minus_beta1;
+    const T v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2;
+    exp_avg[i] = m;
+    exp_avg_sq[i] = v;
+    params[i] -= step_size * (m / (std::sqrt(v) / bias_correction2_sqrt + eps));
+  }
+}
+
+#define GAN_INSTANTIATE_OPS(T)                                                                          \
+  template void linear_forward<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);         \
+  template void activation_forward<T>(Activation, T, T*, size_t);                                       \
+  template void activation_backward<T>(Activation, T, const T*, const T*, T*, T*, int64_t, int64_t);    \
+  template void linear_backward_weight<T>(const T*, const T*, T*, int64_t, int64_t, int64_t);           \
+  template void linear_backward_input<T>(const T*, const T*, T*, int64_t, int64_t, int64_t);            \
+  template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, const T*, const T*, T*);           \
+  template BceStats bce_with_logits<T>(const T*, int64_t, int64_t, T*);                                 \
+  template void adam_update<T>(T*, const T*, T*, T*, size_t, const AdamSettings&, int64_t);
+
+GAN_INSTANTIATE_OPS(float)
+GAN_INSTANTIATE_OPS(double)
+
+}  // namespace gan

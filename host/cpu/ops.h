@@ -1,0 +1,73 @@
+#pragma once
+// defines: the CPU reference ops of the training step (linear_forward, activation_forward,
+// activation_backward, linear_backward_weight, linear_backward_input, bce_with_logits,
+// adam_update) and gemm_naive, the plain loop the BLAS path is tested against.
+//
+// Every op is a template over float (the trainer) and double (the finite-difference tests).
+// All matrices are row-major with PyTorch's layouts: activations [batch, features], weights
+// [out, in]. These are the oracles the CUDA kernels are checked against; keep them loops a
+// reader can verify by eye (GEMMs go to OpenBLAS, itself tested against gemm_naive).
+#include <cstddef>
+#include <cstdint>
+
+#include "model/model_spec.h"
+
+namespace gan {
+
+// Y[B, out] = X[B, in] W[out, in]^T + b[out]   (no activation; see activation_forward)
+template <class T>
+void linear_forward(const T* X, const T* W, const T* b, T* Y, int64_t B, int64_t in, int64_t out);
+
+// Y[n] = act(Y[n]) in place. LeakyReLU: y = z > 0 ? z : slope * z. Tanh. Identity: no-op.
+template <class T>
+void activation_forward(Activation activation, T slope, T* Y, size_t n);
+
+// From the activation's output alone (valid for slope > 0):
+//   dZ[B, out] = dY[B, out] * act'(Y)   LeakyReLU: Y > 0 ? 1 : slope; Tanh: 1 - Y^2; Identity: 1
+//   db[out]    = sum over the batch of dZ  (skipped when db is null)
+// dZ may alias dY.
+template <class T>
+void activation_backward(Activation activation, T slope, const T* Y, const T* dY, T* dZ, T* db, int64_t B,
+                         int64_t out);
+
+// dW[out, in] = dZ[B, out]^T X[B, in]   (overwrites dW)
+template <class T>
+void linear_backward_weight(const T* dZ, const T* X, T* dW, int64_t B, int64_t in, int64_t out);
+
+// dX[B, in] = dZ[B, out] W[out, in]     (overwrites dX)
+template <class T>
+void linear_backward_input(const T* dZ, const T* W, T* dX, int64_t B, int64_t in, int64_t out);
+
+// C[M, N] = A[M, K] B[K, N] with explicit transposes (a_transposed: A is stored [K, M];
+// b_transposed: B is stored [N, K]). The naive triple loop, accumulating in double.
+template <class T>
+void gemm_naive(bool a_transposed, bool b_transposed, int64_t M, int64_t N, int64_t K, const T* A, const T* B,
+                T* C);
+
+struct BceStats {
+  double loss_real = 0;  // mean over the real logits of softplus(-x) = -log sigmoid(x)
+  double loss_fake = 0;  // mean over the fake logits of softplus(x)  = -log(1 - sigmoid(x))
+  double prob_real = 0;  // mean sigmoid over the real logits: D(x)
+  double prob_fake = 0;  // mean sigmoid over the fake logits: D(G(z))
+};
+
+// Binary cross-entropy on logits: logits[0 .. n_real) have target 1, logits[n_real ..
+// n_real + n_fake) target 0; each half's loss is a mean over its own count (the seed's two
+// BCELoss calls). dlogit[i] = d(loss_real + loss_fake) / dlogit[i], already divided by the
+// half's count. A half with count 0 contributes nothing.
+template <class T>
+BceStats bce_with_logits(const T* logits, int64_t n_real, int64_t n_fake, T* dlogit);
+
+struct AdamSettings {
+  double lr = 2e-4, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+};
+
+// PyTorch's Adam (torch.optim.Adam, no weight decay, not amsgrad), step counted from 1:
+//   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2
+//   p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+// The bias corrections are computed in double and rounded once, as PyTorch does.
+template <class T>
+void adam_update(T* params, const T* grads, T* exp_avg, T* exp_avg_sq, size_t n, const AdamSettings& settings,
+                 int64_t step);
+
+}  // namespace gan

@@ -1,0 +1,45 @@
+#pragma once
+// defines: Dataset, load_dataset, find_idx_files, gather_normalize
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gan {
+
+// A set of grayscale images held as the bytes of the IDX file: count x height x width.
+struct Dataset {
+  std::string name;         // e.g. "mnist": the folder's name, for run names
+  std::string images_path;  // where the images came from
+  std::string labels_path;  // "" when no labels file was found
+  int64_t count = 0;
+  int height = 0, width = 0;
+  std::vector<uint8_t> pixels;  // count * height * width
+  std::vector<uint8_t> labels;  // count, or empty
+
+  int64_t pixels_per_image() const { return int64_t{height} * width; }
+};
+
+struct IdxPaths {
+  std::string images;
+  std::string labels;  // "" if none
+};
+
+// Resolves `data` to an images file and (if present) its labels file. `data` may be:
+//  - a folder holding the standard names (train-images-idx3-ubyte, train-labels-idx1-ubyte,
+//    with or without .gz, or with a dot before idx as some mirrors write them), or such a
+//    folder below it at raw/, MNIST/raw/ or FashionMNIST/raw/ (torchvision's layout);
+//  - the path of an images file; its labels are looked for beside it by swapping "images"
+//    for "labels" and "idx3" for "idx1" in the name.
+// `split` is "train" or "t10k". Throws gan::Error listing what was looked for.
+IdxPaths find_idx_files(const std::string& data, const std::string& split = "train");
+
+// Loads and checks images (and labels, if found): equal counts, at least one image.
+Dataset load_dataset(const std::string& data, const std::string& split = "train");
+
+// out[i, :] = (pixels[indices[i], :] / 255 - mean) / std, as float32, in the same order of
+// operations as torchvision's ToTensor + Normalize.
+// indices: [count], out: [count, pixels_per_image]
+void gather_normalize(const Dataset& dataset, const uint32_t* indices, int64_t count, float mean, float std,
+                      float* out);
+
+}  // namespace gan

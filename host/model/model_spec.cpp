@@ -1,0 +1,92 @@
+#include "model/model_spec.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "philox.cuh"
+
+namespace gan {
+
+const char* activation_name(Activation activation) {
+  switch (activation) {
+    case Activation::kIdentity: return "identity";
+    case Activation::kLeakyRelu: return "leaky_relu";
+    case Activation::kTanh: return "tanh";
+  }
+  return "?";
+}
+
+int64_t NetworkSpec::widest_layer() const {
+  int64_t widest = input_size();
+  for (const auto& layer : layers) widest = std::max(widest, layer.out);
+  return widest;
+}
+
+int64_t NetworkSpec::real_parameter_count() const {
+  int64_t total = 0;
+  for (const auto& tensor : tensors) total += static_cast<int64_t>(tensor.size);
+  return total;
+}
+
+namespace {
+
+size_t aligned(size_t offset) { return (offset + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment; }
+
+// Linear layers widths[0] -> widths[1] -> ...; LeakyReLU after every layer but the last.
+NetworkSpec make_network(const std::string& name, const std::vector<int64_t>& widths, Activation last) {
+  NetworkSpec network;
+  network.name = name;
+  size_t offset = 0;
+  for (size_t i = 0; i + 1 < widths.size(); ++i) {
+    LinearLayer layer;
+    layer.in = widths[i];
+    layer.out = widths[i + 1];
+    layer.activation = (i + 2 == widths.size()) ? last : Activation::kLeakyRelu;
+    // nn.Sequential numbers the activations too: linear i sits at index 2 * i.
+    const std::string prefix = "model." + std::to_string(2 * i) + ".";
+    layer.weight_offset = offset;
+    network.tensors.push_back({prefix + "weight", {layer.out, layer.in}, offset,
+                               static_cast<size_t>(layer.out * layer.in), layer.in});
+    offset = aligned(offset + static_cast<size_t>(layer.out * layer.in));
+    layer.bias_offset = offset;
+    network.tensors.push_back({prefix + "bias", {layer.out}, offset, static_cast<size_t>(layer.out), layer.in});
+    offset = aligned(offset + static_cast<size_t>(layer.out));
+    network.layers.push_back(layer);
+  }
+  network.parameter_count = offset;
+  return network;
+}
+
+}  // namespace
+
+ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
+  ModelSpec spec;
+  spec.latent_dim = config.latent_dim;
+  spec.image_height = image_height;
+  spec.image_width = image_width;
+  spec.slope = static_cast<float>(config.slope);
+  std::vector<int64_t> g_widths = {config.latent_dim};
+  g_widths.insert(g_widths.end(), config.g_hidden.begin(), config.g_hidden.end());
+  g_widths.push_back(image_height * image_width);
+  std::vector<int64_t> d_widths = {image_height * image_width};
+  d_widths.insert(d_widths.end(), config.d_hidden.begin(), config.d_hidden.end());
+  d_widths.push_back(1);
+  spec.generator = make_network("generator", g_widths, Activation::kTanh);
+  spec.discriminator = make_network("discriminator", d_widths, Activation::kIdentity);
+  return spec;
+}
+
+void init_parameters(const NetworkSpec& network, uint32_t network_index, uint64_t seed, float* params) {
+  std::fill(params, params + network.parameter_count, 0.0f);
+  for (size_t t = 0; t < network.tensors.size(); ++t) {
+    const TensorSlot& tensor = network.tensors[t];
+    const double bound = 1.0 / std::sqrt(static_cast<double>(tensor.fan_in));
+    const uint64_t stream = (uint64_t{network_index} << 32) | t;
+    for (size_t e = 0; e < tensor.size; ++e) {
+      const float u = random_uniform01(random_bits(seed, RandomPurpose::kInit, stream, e));
+      params[tensor.offset + e] = static_cast<float>(-bound + 2.0 * bound * static_cast<double>(u));
+    }
+  }
+}
+
+}  // namespace gan

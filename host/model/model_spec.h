@@ -1,0 +1,68 @@
+#pragma once
+// defines: Activation, LinearLayer, TensorSlot, NetworkSpec, ModelSpec, make_mlp_spec, init_parameters
+//
+// The seed's MLP GAN as data: layer widths, activations, and where every tensor lives in its
+// network's flat parameter buffer. Tensor names are the PyTorch state_dict names of the seed's
+// nn.Sequential ("model.0.weight", "model.0.bias", "model.2.weight", ...), so checkpoints load
+// straight into the seed's code. Layouts are PyTorch's: a weight is [out, in], row-major.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "train/config.h"
+
+namespace gan {
+
+enum class Activation { kIdentity, kLeakyRelu, kTanh };
+
+const char* activation_name(Activation activation);
+
+struct LinearLayer {
+  int64_t in = 0, out = 0;
+  Activation activation = Activation::kIdentity;
+  size_t weight_offset = 0;  // W: [out, in] at params + weight_offset
+  size_t bias_offset = 0;    // b: [out]     at params + bias_offset
+};
+
+struct TensorSlot {
+  std::string name;            // "model.0.weight"
+  std::vector<int64_t> shape;  // {out, in} or {out}
+  size_t offset = 0;           // in floats, a multiple of kTensorAlignment
+  size_t size = 0;             // product of shape
+  int64_t fan_in = 0;          // of the layer it belongs to (for PyTorch's init bounds)
+};
+
+// Every tensor starts at a multiple of 16 floats (64 bytes), so float4 loads are aligned on a
+// GPU and the padding after D's 1-element last bias keeps the next tensor aligned.
+constexpr size_t kTensorAlignment = 16;
+
+struct NetworkSpec {
+  std::string name;  // "generator" or "discriminator": the checkpoint prefix
+  std::vector<LinearLayer> layers;
+  std::vector<TensorSlot> tensors;  // weight, bias per layer, in state_dict order
+  size_t parameter_count = 0;       // padded length of the flat buffer
+
+  int64_t input_size() const { return layers.front().in; }
+  int64_t output_size() const { return layers.back().out; }
+  int64_t widest_layer() const;
+  int64_t real_parameter_count() const;  // without padding
+};
+
+struct ModelSpec {
+  int64_t latent_dim = 0;
+  int64_t image_height = 0, image_width = 0;
+  float slope = 0.2f;
+  NetworkSpec generator;      // latent -> g_hidden... -> H*W (Tanh)
+  NetworkSpec discriminator;  // H*W -> d_hidden... -> 1 (a logit; the Sigmoid is in the loss)
+
+  int64_t image_size() const { return image_height * image_width; }
+};
+
+ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
+
+// PyTorch's nn.Linear default init, from our Philox stream: W and b ~ U(-1/sqrt(fan_in),
+// 1/sqrt(fan_in)). params: [network.parameter_count], padding set to 0. network_index keeps
+// G's and D's streams apart.
+void init_parameters(const NetworkSpec& network, uint32_t network_index, uint64_t seed, float* params);
+
+}  // namespace gan

@@ -1,0 +1,31 @@
+#include "model/random_streams.h"
+
+#include <algorithm>
+
+namespace gan {
+
+void fill_normal(uint64_t seed, RandomPurpose purpose, uint64_t step, float* out, int64_t count) {
+  for (int64_t first = 0; first < count; first += 4) {
+    const Philox4 block = random_block(seed, purpose, step, static_cast<uint32_t>(first / 4));
+    for (uint32_t lane = 0; lane < 4 && first + lane < count; ++lane) {
+      out[first + lane] = random_normal_from_block(block, lane);
+    }
+  }
+}
+
+std::vector<uint32_t> epoch_permutation(uint64_t seed, uint64_t epoch, uint32_t count) {
+  // (key << 32 | index): sorting these 64-bit values sorts by key, then by index.
+  std::vector<uint64_t> keyed(count);
+  for (uint32_t first = 0; first < count; first += 4) {
+    const Philox4 block = random_block(seed, RandomPurpose::kShuffle, epoch, first / 4);
+    for (uint32_t lane = 0; lane < 4 && first + lane < count; ++lane) {
+      keyed[first + lane] = (uint64_t{block.v[lane]} << 32) | (first + lane);
+    }
+  }
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<uint32_t> order(count);
+  for (uint32_t i = 0; i < count; ++i) order[i] = static_cast<uint32_t>(keyed[i]);
+  return order;
+}
+
+}  // namespace gan

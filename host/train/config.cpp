@@ -1,0 +1,289 @@
+#include "train/config.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "util/error.h"
+#include "util/files.h"
+
+namespace gan {
+
+using nlohmann::json;
+
+namespace {
+
+std::string positive_int(const json& v) { return v.get<int64_t>() >= 1 ? "" : "an integer >= 1"; }
+std::string non_negative_int(const json& v) { return v.get<int64_t>() >= 0 ? "" : "an integer >= 0"; }
+std::string any_value(const json&) { return ""; }
+std::string non_empty_string(const json& v) { return v.get<std::string>().empty() ? "a non-empty string" : ""; }
+std::string positive_float(const json& v) {
+  const double x = v.get<double>();
+  return std::isfinite(x) && x > 0 ? "" : "a finite number > 0";
+}
+std::string open_unit_float(const json& v) {
+  const double x = v.get<double>();
+  return std::isfinite(x) && x >= 0 && x < 1 ? "" : "a number in [0, 1)";
+}
+std::string finite_float(const json& v) { return std::isfinite(v.get<double>()) ? "" : "a finite number"; }
+std::string slope_float(const json& v) {
+  const double x = v.get<double>();
+  // The backward pass reads the sign of LeakyReLU's output, which needs slope > 0.
+  return std::isfinite(x) && x > 0 && x < 1 ? "" : "a number in (0, 1)";
+}
+std::string device_choice(const json& v) {
+  const auto s = v.get<std::string>();
+  return (s == "auto" || s == "cpu" || s == "cuda") ? "" : "one of auto, cpu, cuda";
+}
+std::string model_choice(const json& v) { return v.get<std::string>() == "mlp" ? "" : "mlp"; }
+std::string width_list(const json& v) {
+  if (v.empty()) return "a non-empty list of layer widths";
+  for (const auto& w : v) {
+    if (w.get<int64_t>() < 1 || w.get<int64_t>() > 65536) return "a list of widths, each in 1..65536";
+  }
+  return "";
+}
+std::string seed_value(const json& v) { return v.get<int64_t>() >= 0 ? "" : "an integer >= 0"; }
+std::string latent_value(const json& v) {
+  const auto x = v.get<int64_t>();
+  return x >= 1 && x <= 65536 ? "" : "an integer in 1..65536";
+}
+std::string batch_value(const json& v) {
+  const auto x = v.get<int64_t>();
+  // The upper bound keeps activations of one step well inside memory; the real check against
+  // the dataset size happens once the data is loaded.
+  return x >= 1 && x <= (1 << 20) ? "" : "an integer in 1..1048576";
+}
+std::string threads_value(const json& v) {
+  const auto x = v.get<int64_t>();
+  return x >= 0 && x <= 1024 ? "" : "an integer in 0..1024 (0: every core)";
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = {
+      {"model", ValueKind::kString, "mlp", "model: mlp (the seed's fully connected GAN)", model_choice},
+      {"data", ValueKind::kString, "data/mnist", "folder of IDX files (MNIST names), or an images file", non_empty_string},
+      {"out", ValueKind::kString, "", "run folder (default: runs/<data name>-<date>-<time>)", any_value},
+      {"epochs", ValueKind::kInt, 200, "epochs (passes over the data)", positive_int},
+      {"steps", ValueKind::kInt, 0, "stop when the run's step counter reaches N (0: no cap)", non_negative_int},
+      {"batch", ValueKind::kInt, 128, "images per batch", batch_value},
+      {"drop_last", ValueKind::kBool, false, "drop each epoch's last, smaller batch", any_value},
+      {"lr", ValueKind::kFloat, 2e-4, "Adam learning rate (both networks)", positive_float},
+      {"beta1", ValueKind::kFloat, 0.9, "Adam beta1", open_unit_float},
+      {"beta2", ValueKind::kFloat, 0.999, "Adam beta2", open_unit_float},
+      {"eps", ValueKind::kFloat, 1e-8, "Adam epsilon", positive_float},
+      {"seed", ValueKind::kInt, 1, "seed of init, shuffle and noise", seed_value},
+      {"device", ValueKind::kString, "auto", "auto | cpu | cuda", device_choice},
+      {"threads", ValueKind::kInt, 0, "CPU threads (0: every core)", threads_value},
+      {"log_every", ValueKind::kInt, 50, "steps between metrics lines", positive_int},
+      {"sample_every", ValueKind::kInt, 1000, "steps between sample grids (0: start and end only)", non_negative_int},
+      {"latent_dim", ValueKind::kInt, 100, "size of the noise vector z", latent_value},
+      {"g_hidden", ValueKind::kIntList, json::array({256, 512, 1024}), "generator hidden widths", width_list},
+      {"d_hidden", ValueKind::kIntList, json::array({512, 256}), "discriminator hidden widths", width_list},
+      {"slope", ValueKind::kFloat, 0.2, "LeakyReLU negative slope", slope_float},
+      {"norm_mean", ValueKind::kFloat, 0.5, "input normalisation: (x/255 - mean) / std", finite_float},
+      {"norm_std", ValueKind::kFloat, 0.5, "input normalisation: (x/255 - mean) / std", positive_float},
+  };
+  return keys;
+}
+
+std::string flag_name(const std::string& key) {
+  std::string flag = key;
+  for (auto& c : flag) {
+    if (c == '_') c = '-';
+  }
+  return flag;
+}
+
+std::string describe_default(const ConfigKey& key) {
+  if (key.kind == ValueKind::kString) return key.default_value.get<std::string>();
+  if (key.kind == ValueKind::kIntList) {
+    std::string text;
+    for (const auto& v : key.default_value) text += (text.empty() ? "" : ",") + std::to_string(v.get<int64_t>());
+    return text;
+  }
+  return key.default_value.dump();
+}
+
+namespace {
+
+const char* kind_name(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kInt: return "an integer";
+    case ValueKind::kFloat: return "a number";
+    case ValueKind::kString: return "a string";
+    case ValueKind::kIntList: return "a list of integers";
+    case ValueKind::kBool: return "true or false";
+  }
+  return "?";
+}
+
+const ConfigKey* find_key(const std::string& name) {
+  for (const auto& key : config_keys()) {
+    if (key.key == name) return &key;
+  }
+  return nullptr;
+}
+
+std::string known_keys() {
+  std::string text;
+  for (const auto& key : config_keys()) text += (text.empty() ? "" : ", ") + key.key;
+  return text;
+}
+
+// A JSON value from a file, checked for its type; returns the value normalised (a float
+// written as 2 stays a number, an integer written 2.0 is accepted only if integral).
+json typed_value(const ConfigKey& key, const json& value, const std::string& where) {
+  const std::string prefix = where + ": key '" + key.key + "': expected " + kind_name(key.kind) + ", got ";
+  switch (key.kind) {
+    case ValueKind::kInt:
+      if (value.is_number_integer()) return value;
+      if (value.is_number_float() && std::isfinite(value.get<double>()) &&
+          std::floor(value.get<double>()) == value.get<double>() && std::fabs(value.get<double>()) < 9e15) {
+        return static_cast<int64_t>(value.get<double>());
+      }
+      throw Error(prefix + value.dump());
+    case ValueKind::kFloat:
+      if (value.is_number()) return value.get<double>();
+      throw Error(prefix + value.dump());
+    case ValueKind::kString:
+      if (value.is_string()) return value;
+      throw Error(prefix + value.dump());
+    case ValueKind::kBool:
+      if (value.is_boolean()) return value;
+      throw Error(prefix + value.dump());
+    case ValueKind::kIntList: {
+      if (!value.is_array()) throw Error(prefix + value.dump());
+      json list = json::array();
+      for (const auto& item : value) {
+        if (!item.is_number_integer()) throw Error(prefix + value.dump());
+        list.push_back(item);
+      }
+      return list;
+    }
+  }
+  throw Error(prefix + value.dump());
+}
+
+bool parse_int(const std::string& text, int64_t* out) {
+  if (text.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || end == text.c_str() || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+// A flag's raw text converted to the key's type.
+json parse_flag(const ConfigKey& key, const std::string& text) {
+  const std::string prefix = "--" + flag_name(key.key) + ": expected " + kind_name(key.kind) + ", got '" + text + "'";
+  switch (key.kind) {
+    case ValueKind::kInt: {
+      int64_t v;
+      if (!parse_int(text, &v)) throw Error(prefix);
+      return v;
+    }
+    case ValueKind::kFloat: {
+      errno = 0;
+      char* end = nullptr;
+      const double v = std::strtod(text.c_str(), &end);
+      if (text.empty() || errno == ERANGE || end == text.c_str() || *end != '\0') throw Error(prefix);
+      if (!std::isfinite(v)) throw Error(prefix + " (not a finite number)");
+      return v;
+    }
+    case ValueKind::kString:
+      return text;
+    case ValueKind::kBool:
+      if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+      if (text == "false" || text == "0" || text == "no" || text == "off") return false;
+      throw Error(prefix);
+    case ValueKind::kIntList: {
+      json list = json::array();
+      std::stringstream stream(text);
+      std::string item;
+      while (std::getline(stream, item, ',')) {
+        int64_t v;
+        if (!parse_int(item, &v)) throw Error(prefix + " (comma-separated integers, e.g. 256,512,1024)");
+        list.push_back(v);
+      }
+      if (!text.empty() && text.back() == ',') throw Error(prefix);
+      return list;
+    }
+  }
+  throw Error(prefix);
+}
+
+void check_range(const ConfigKey& key, const json& value, const std::string& where) {
+  const std::string expected = key.check(value);
+  if (!expected.empty()) {
+    throw Error(where + ": expected " + expected + ", got " + value.dump());
+  }
+}
+
+}  // namespace
+
+TrainConfig config_from_json(const json& object, const std::string& source) {
+  if (!object.is_object()) throw Error(source + ": expected a JSON object of config keys");
+  json resolved = json::object();
+  for (const auto& key : config_keys()) resolved[key.key] = key.default_value;
+  for (const auto& [name, value] : object.items()) {
+    const ConfigKey* key = find_key(name);
+    if (key == nullptr) throw Error(source + ": unknown key '" + name + "' (known keys: " + known_keys() + ")");
+    resolved[name] = typed_value(*key, value, source);
+  }
+  for (const auto& key : config_keys()) check_range(key, resolved[key.key], source + ": key '" + key.key + "'");
+
+  TrainConfig c;
+  c.model = resolved["model"].get<std::string>();
+  c.data = resolved["data"].get<std::string>();
+  c.out = resolved["out"].get<std::string>();
+  c.epochs = resolved["epochs"].get<int64_t>();
+  c.steps = resolved["steps"].get<int64_t>();
+  c.batch = resolved["batch"].get<int64_t>();
+  c.drop_last = resolved["drop_last"].get<bool>();
+  c.lr = resolved["lr"].get<double>();
+  c.beta1 = resolved["beta1"].get<double>();
+  c.beta2 = resolved["beta2"].get<double>();
+  c.eps = resolved["eps"].get<double>();
+  c.seed = static_cast<uint64_t>(resolved["seed"].get<int64_t>());
+  c.device = resolved["device"].get<std::string>();
+  c.threads = resolved["threads"].get<int64_t>();
+  c.log_every = resolved["log_every"].get<int64_t>();
+  c.sample_every = resolved["sample_every"].get<int64_t>();
+  c.latent_dim = resolved["latent_dim"].get<int64_t>();
+  c.g_hidden = resolved["g_hidden"].get<std::vector<int64_t>>();
+  c.d_hidden = resolved["d_hidden"].get<std::vector<int64_t>>();
+  c.slope = resolved["slope"].get<double>();
+  c.norm_mean = resolved["norm_mean"].get<double>();
+  c.norm_std = resolved["norm_std"].get<double>();
+  c.resolved = resolved;
+  return c;
+}
+
+TrainConfig resolve_config(const std::string& config_file, const std::map<std::string, std::string>& flags) {
+  json merged = json::object();
+  if (!config_file.empty()) {
+    const auto bytes = read_whole_file(config_file);
+    try {
+      merged = json::parse(bytes.begin(), bytes.end());
+    } catch (const json::parse_error& e) {
+      throw Error(config_file + ": not valid JSON (" + e.what() + ")");
+    }
+    // Validate the file on its own first, so an error names the file rather than a flag.
+    config_from_json(merged, config_file);
+  }
+  for (const auto& [name, text] : flags) {
+    const ConfigKey* key = find_key(name);
+    if (key == nullptr) throw Error("--" + flag_name(name) + ": unknown option");
+    merged[name] = parse_flag(*key, text);
+    check_range(*key, merged[name], "--" + flag_name(name));
+  }
+  return config_from_json(merged, config_file.empty() ? "command line" : config_file);
+}
+
+}  // namespace gan

@@ -1,0 +1,63 @@
+#pragma once
+// defines: TrainConfig, ConfigKey, config_keys, resolve_config, config_to_json
+//
+// One table (config_keys) drives everything about configuration: the JSON file's keys, the
+// command-line flags (--key-with-dashes), --help with defaults, type checks and range checks.
+// Precedence: built-in defaults < --config FILE < flags.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gan {
+
+enum class ValueKind { kInt, kFloat, kString, kIntList, kBool };
+
+struct ConfigKey {
+  std::string key;          // JSON key, snake_case; the flag is --key-with-dashes
+  ValueKind kind;
+  nlohmann::json default_value;
+  std::string help;
+  // Range check on a value of the right type: returns "" when fine, else what was expected.
+  std::string (*check)(const nlohmann::json& value);
+};
+
+const std::vector<ConfigKey>& config_keys();
+
+// The resolved, checked configuration of a training run. Field names match config_keys().
+struct TrainConfig {
+  std::string model;
+  std::string data;
+  std::string out;
+  int64_t epochs = 0;
+  int64_t steps = 0;  // 0: no cap; else stop when the run's step counter reaches this
+  int64_t batch = 0;
+  bool drop_last = false;
+  double lr = 0, beta1 = 0, beta2 = 0, eps = 0;
+  uint64_t seed = 0;
+  std::string device;
+  int64_t threads = 0;  // 0: every core
+  int64_t log_every = 0;
+  int64_t sample_every = 0;  // 0: only at start and end
+  int64_t latent_dim = 0;
+  std::vector<int64_t> g_hidden;
+  std::vector<int64_t> d_hidden;
+  double slope = 0;
+  double norm_mean = 0, norm_std = 0;
+
+  nlohmann::json resolved;  // every key with its final value, as written to config.json
+};
+
+// flags: key -> raw string from the command line (already mapped from --key-with-dashes).
+// config_file: "" for none. Throws gan::Error naming the key (and the file) on any problem.
+TrainConfig resolve_config(const std::string& config_file, const std::map<std::string, std::string>& flags);
+
+// Builds a TrainConfig from a complete JSON object (for example a run's config.json).
+TrainConfig config_from_json(const nlohmann::json& object, const std::string& source);
+
+std::string flag_name(const std::string& key);  // "log_every" -> "log-every"
+std::string describe_default(const ConfigKey& key);
+
+}  // namespace gan

@@ -1,0 +1,160 @@
+#include "train/train_loop.h"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "io/png.h"
+#include "io/safetensors.h"
+#include "model/random_streams.h"
+#include "train/progress.h"
+#include "train/schedule.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace gan {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kGridColumns = 8;
+constexpr int64_t kGridImages = 64;  // an 8 x 8 grid
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A JSON number, or null where the value is not finite (JSON has no NaN).
+json number(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
+
+class MetricsWriter {
+ public:
+  explicit MetricsWriter(const std::string& path) : path_(path), stream_(path, std::ios::app) {
+    if (!stream_) throw Error(path + ": cannot open for appending");
+  }
+  void write(const json& record) {
+    stream_ << record.dump() << '\n';
+    stream_.flush();
+    if (!stream_) throw Error(path_ + ": write failed (disk full?)");
+  }
+
+ private:
+  std::string path_;
+  std::ofstream stream_;
+};
+
+void write_sample_grid(Trainer& trainer, const RunFolder& run, const std::vector<float>& fixed_noise, uint64_t step,
+                       const TrainConfig& config) {
+  const ModelSpec& spec = trainer.spec();
+  std::vector<float> images(static_cast<size_t>(kGridImages * spec.image_size()));
+  trainer.generate(fixed_noise.data(), kGridImages, images.data());
+  const Grid grid = image_grid(images.data(), kGridImages, static_cast<int>(spec.image_height),
+                               static_cast<int>(spec.image_width), kGridColumns, 2, static_cast<float>(config.norm_mean),
+                               static_cast<float>(config.norm_std));
+  char name[64];
+  std::snprintf(name, sizeof name, "step_%08llu.png", static_cast<unsigned long long>(step));
+  write_png_gray((fs::path(run.samples) / name).string(), grid.pixels.data(), grid.width, grid.height);
+}
+
+}  // namespace
+
+std::string default_run_folder(const Dataset& dataset) {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
+  return (fs::path("runs") / (dataset.name + "-" + stamp)).string();
+}
+
+RunFolder prepare_run_folder(const std::string& root, const TrainConfig& config, const Dataset& dataset) {
+  RunFolder run;
+  run.root = root;
+  run.config_json = (fs::path(root) / "config.json").string();
+  run.metrics_jsonl = (fs::path(root) / "metrics.jsonl").string();
+  run.samples = (fs::path(root) / "samples").string();
+  std::error_code ec;
+  for (const std::string& existing : {run.config_json, run.metrics_jsonl}) {
+    if (fs::exists(existing, ec)) {
+      throw Error(root + ": already holds a run (" + existing + " exists); choose another --out, or remove it");
+    }
+  }
+  ensure_directory(root);
+  ensure_directory(run.samples);
+  json resolved = config.resolved;
+  resolved["out"] = root;
+  json record = {{"config", resolved},
+                 {"data", {{"images", dataset.images_path}, {"labels", dataset.labels_path}, {"count", dataset.count},
+                           {"height", dataset.height}, {"width", dataset.width}}}};
+  write_file_atomically(run.config_json, record.dump(2) + "\n");
+  return run;
+}
+
+void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& trainer, const RunFolder& run,
+                  const LoopOutput& output) {
+  Schedule schedule;
+  schedule.dataset_size = dataset.count;
+  schedule.batch = config.batch;
+  schedule.drop_last = config.drop_last;
+  schedule.epochs = config.epochs;
+  schedule.step_cap = config.steps;
+  const int64_t total = schedule.total_steps();
+  const ModelSpec& spec = trainer.spec();
+
+  // The fixed noise behind every grid of the run, kept in the run so the grids can be redrawn.
+  std::vector<float> fixed_noise(static_cast<size_t>(kGridImages * spec.latent_dim));
+  fill_normal(config.seed, RandomPurpose::kFixedSamples, 0, fixed_noise.data(), static_cast<int64_t>(fixed_noise.size()));
+  write_safetensors((fs::path(run.samples) / "fixed_noise.safetensors").string(),
+                    {{"z", {kGridImages, spec.latent_dim}, fixed_noise.data()}}, {{"seed", std::to_string(config.seed)}});
+
+  ProgressPrinter progress(output.out, output.interactive);
+  progress.message("training on " + trainer.description() + ": " + std::to_string(dataset.count) + " images of " +
+                   std::to_string(dataset.height) + "x" + std::to_string(dataset.width) + " from " + dataset.images_path +
+                   ", " + std::to_string(schedule.steps_per_epoch()) + " steps per epoch, " + std::to_string(total) +
+                   " steps; run folder " + run.root);
+
+  MetricsWriter metrics(run.metrics_jsonl);
+  uint64_t step = trainer.state().discriminator.adam_step;  // steps already taken (0 for a new run)
+  if (step == 0) write_sample_grid(trainer, run, fixed_noise, 0, config);
+
+  const auto start = std::chrono::steady_clock::now();
+  auto window_start = start;
+  uint64_t window_first = step;
+  int64_t window_images = 0;
+  while (static_cast<int64_t>(step) < total) {
+    ++step;
+    const StepPosition at = schedule.position(step);
+    trainer.train_step(at);
+    window_images += at.batch;
+
+    const bool last = static_cast<int64_t>(step) == total;
+    if (step % static_cast<uint64_t>(config.log_every) == 0 || last) {
+      const StepStats stats = trainer.last_stats();
+      const double window_seconds = seconds_since(window_start);
+      const double steps_in_window = static_cast<double>(step - window_first);
+      const double ms_per_step = 1000.0 * window_seconds / std::max(steps_in_window, 1.0);
+      const double images_per_second = static_cast<double>(window_images) / std::max(window_seconds, 1e-9);
+      const double eta = static_cast<double>(total - static_cast<int64_t>(step)) * ms_per_step / 1000.0;
+      metrics.write({{"step", step}, {"epoch", at.epoch}, {"d_loss", number(stats.d_loss)},
+                     {"g_loss", number(stats.g_loss)}, {"d_real", number(stats.d_real)}, {"d_fake", number(stats.d_fake)},
+                     {"d_fake_g", number(stats.d_fake_g)}, {"images_per_s", images_per_second},
+                     {"ms_per_step", ms_per_step}, {"elapsed_s", seconds_since(start)}});
+      progress.report(stats, at.epoch, config.epochs, total, images_per_second, eta);
+      window_start = std::chrono::steady_clock::now();
+      window_first = step;
+      window_images = 0;
+    }
+    if ((config.sample_every > 0 && step % static_cast<uint64_t>(config.sample_every) == 0) || last) {
+      write_sample_grid(trainer, run, fixed_noise, step, config);
+    }
+  }
+  progress.finish();
+  progress.message("done: " + std::to_string(step) + " steps in " + format_duration(seconds_since(start)) +
+                   "; metrics in " + run.metrics_jsonl + ", sample grids in " + run.samples);
+}
+
+}  // namespace gan

@@ -1,0 +1,64 @@
+#pragma once
+// defines: Trainer (the interface the CPU and GPU trainers implement), StepPosition, StepStats,
+// NetworkState, TrainerState
+//
+// The training loop (train_loop.h) drives a Trainer without knowing which one it is: it says
+// which step to run and where that step's batch lies in its epoch's order; the trainer owns the
+// data, the parameters, the optimiser state and the random draws.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/model_spec.h"
+
+namespace gan {
+
+struct StepPosition {
+  uint64_t step = 0;    // 1-based number of this step in the run: keys the step's noise
+  uint64_t epoch = 0;   // 0-based epoch: keys the epoch's shuffle
+  int64_t offset = 0;   // first position of the batch in the epoch's order
+  int64_t batch = 0;    // images in this batch (the epoch's last may be smaller)
+};
+
+struct StepStats {
+  uint64_t step = 0;
+  double d_loss = 0;        // BCE(D(x), 1) + BCE(D(G(z1)), 0), before D's update
+  double g_loss = 0;        // BCE(D(G(z2)), 1) through the updated D
+  double d_real = 0;        // mean D(x)
+  double d_fake = 0;        // mean D(G(z1)) in the D step
+  double d_fake_g = 0;      // mean D(G(z2)) in the G step
+};
+
+// One network's parameters and Adam state, flat, in the NetworkSpec's layout.
+struct NetworkState {
+  std::vector<float> params, exp_avg, exp_avg_sq;
+  int64_t adam_step = 0;  // updates applied so far
+};
+
+struct TrainerState {
+  NetworkState generator, discriminator;
+};
+
+class Trainer {
+ public:
+  virtual ~Trainer() = default;
+
+  virtual std::string description() const = 0;  // "CPU, OpenBLAS, 2 threads"
+  virtual const ModelSpec& spec() const = 0;
+
+  // One D step then one G step, as DESIGN.md states them.
+  virtual void train_step(const StepPosition& position) = 0;
+
+  // The statistics of the most recent step. May wait for the device; call it only when the
+  // numbers are needed (every log interval).
+  virtual StepStats last_stats() = 0;
+
+  // images[count, H*W] = G(z[count, latent]) with the current parameters, in [-1, 1].
+  virtual void generate(const float* z, int64_t count, float* images) = 0;
+
+  // Copies of the whole training state (for checkpoints) and its restoration.
+  virtual TrainerState state() = 0;
+  virtual void load_state(const TrainerState& state) = 0;
+};
+
+}  // namespace gan
