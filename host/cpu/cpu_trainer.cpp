@@ -7,6 +7,7 @@
 
 #include "model/random_streams.h"
 #include "util/error.h"
+#include "util/parallel.h"
 
 namespace gan {
 
@@ -35,6 +36,7 @@ void check_network_state(const NetworkSpec& network, const NetworkState& state) 
 CpuTrainer::CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuTrainerOptions& options)
     : spec_(spec), dataset_(dataset), options_(options) {
   if (options_.threads > 0) openblas_set_num_threads(options_.threads);
+  set_worker_threads(options_.threads);
   state_.generator = fresh_network(spec_.generator, 0, options_.seed);
   state_.discriminator = fresh_network(spec_.discriminator, 1, options_.seed);
   d_grads_.assign(spec_.discriminator.parameter_count, 0.0f);

@@ -4,6 +4,7 @@
 
 #include "data/idx.h"
 #include "util/error.h"
+#include "util/parallel.h"
 
 namespace gan {
 
@@ -100,14 +101,17 @@ Dataset load_dataset(const std::string& data, const std::string& split) {
 void gather_normalize(const Dataset& dataset, const uint32_t* indices, int64_t count, float mean, float std,
                       float* out) {
   const int64_t pixels = dataset.pixels_per_image();
-  for (int64_t i = 0; i < count; ++i) {
-    const uint8_t* image = dataset.pixels.data() + static_cast<size_t>(indices[i]) * static_cast<size_t>(pixels);
-    float* row = out + i * pixels;
-    for (int64_t p = 0; p < pixels; ++p) {
-      const float unit = static_cast<float>(image[p]) / 255.0f;  // ToTensor
-      row[p] = (unit - mean) / std;                               // Normalize
+  const uint8_t* all = dataset.pixels.data();
+  parallel_for(static_cast<size_t>(count), 32, [=](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const uint8_t* image = all + static_cast<size_t>(indices[i]) * static_cast<size_t>(pixels);
+      float* row = out + static_cast<int64_t>(i) * pixels;
+      for (int64_t p = 0; p < pixels; ++p) {
+        const float unit = static_cast<float>(image[p]) / 255.0f;  // ToTensor
+        row[p] = (unit - mean) / std;                               // Normalize
+      }
     }
-  }
+  });
 }
 
 }  // namespace gan

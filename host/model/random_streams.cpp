@@ -2,15 +2,21 @@
 
 #include <algorithm>
 
+#include "util/parallel.h"
+
 namespace gan {
 
 void fill_normal(uint64_t seed, RandomPurpose purpose, uint64_t step, float* out, int64_t count) {
-  for (int64_t first = 0; first < count; first += 4) {
-    const Philox4 block = random_block(seed, purpose, step, static_cast<uint32_t>(first / 4));
-    for (uint32_t lane = 0; lane < 4 && first + lane < count; ++lane) {
-      out[first + lane] = random_normal_from_block(block, lane);
+  const size_t blocks = static_cast<size_t>((count + 3) / 4);
+  parallel_for(blocks, 1024, [=](size_t begin, size_t end) {
+    for (size_t b = begin; b < end; ++b) {
+      const Philox4 block = random_block(seed, purpose, step, static_cast<uint32_t>(b));
+      const int64_t first = static_cast<int64_t>(b) * 4;
+      for (uint32_t lane = 0; lane < 4 && first + lane < count; ++lane) {
+        out[first + lane] = random_normal_from_block(block, lane);
+      }
     }
-  }
+  });
 }
 
 std::vector<uint32_t> epoch_permutation(uint64_t seed, uint64_t epoch, uint32_t count) {
