@@ -29,18 +29,23 @@ void add_train_command(CLI::App& app, TrainCommand* command) {
 
 namespace {
 
-std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec& spec, const Dataset& dataset,
-                                      std::string* note) {
-  std::string why;
+// Decides where to train before anything is loaded, so a wrong --device fails at once.
+// Returns a note for the user ("" when the choice was explicit).
+std::string choose_device(const TrainConfig& config) {
+  std::string why, note;
   const std::vector<GpuInfo> gpus = visible_gpus(&why);
   if (config.device == "cuda") {
     throw Error("--device cuda: this build has no GPU trainer yet (it is being written); use --device cpu or auto" +
                 std::string(gpus.empty() ? " (and no GPU is visible: " + why + ")" : ""));
   }
   if (config.device == "auto") {
-    *note = gpus.empty() ? "no GPU visible (" + why + "): training on the CPU"
-                         : "GPU " + gpus.front().name + " visible, but this build has no GPU trainer yet: training on the CPU";
+    note = gpus.empty() ? "no GPU visible (" + why + "): training on the CPU"
+                        : "GPU " + gpus.front().name + " visible, but this build has no GPU trainer yet: training on the CPU";
   }
+  return note;
+}
+
+std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec& spec, const Dataset& dataset) {
   CpuTrainerOptions options;
   options.seed = config.seed;
   options.adam = {config.lr, config.beta1, config.beta2, config.eps};
@@ -58,6 +63,7 @@ int run_train_command(const TrainCommand& command) {
     if (option->count() > 0) flags[key] = command.raw.at(key);
   }
   const TrainConfig config = resolve_config(command.config_file, flags);
+  const std::string note = choose_device(config);
   const Dataset dataset = load_dataset(config.data);
   if (config.batch > dataset.count) {
     throw Error("key 'batch': " + std::to_string(config.batch) + " is larger than the dataset (" +
@@ -67,8 +73,7 @@ int run_train_command(const TrainCommand& command) {
     throw Error("key 'drop_last': no full batch of " + std::to_string(config.batch) + " in " + dataset.images_path);
   }
   const ModelSpec spec = make_mlp_spec(config, dataset.height, dataset.width);
-  std::string note;
-  std::unique_ptr<Trainer> trainer = make_trainer(config, spec, dataset, &note);
+  std::unique_ptr<Trainer> trainer = make_trainer(config, spec, dataset);
   const std::string root = config.out.empty() ? default_run_folder(dataset) : config.out;
   const RunFolder run = prepare_run_folder(root, config, dataset);
   LoopOutput output;

@@ -1,0 +1,149 @@
+// The gan executable end to end: --help, errors for bad input, and a real training run on
+// MNIST-10k (data/mnist, prepared by tools/setup.sh) whose losses move the way a working GAN's do.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "data/idx.h"
+#include "io/safetensors.h"
+#include "test_util.h"
+
+namespace gan {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchDir;
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Result run_gan(const std::string& arguments) {
+  const std::string command = std::string(GAN_EXECUTABLE) + " " + arguments + " 2>&1";
+  Result result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  while (fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string mnist_folder() { return std::string(GAN_SOURCE_DIR) + "/data/mnist"; }
+
+TEST(Cli, HelpListsEveryFlagWithItsDefault) {
+  const Result r = run_gan("train --help");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const char* flag : {"--data", "--out", "--epochs", "--steps", "--batch", "--lr", "--beta1", "--beta2", "--seed",
+                           "--device", "--threads", "--log-every", "--sample-every", "--config", "--g-hidden"}) {
+    EXPECT_NE(r.output.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(r.output.find("128"), std::string::npos);            // batch default
+  EXPECT_NE(r.output.find("256,512,1024"), std::string::npos);   // g_hidden default
+}
+
+TEST(Cli, BadInputIsAClearErrorAndANonZeroExit) {
+  ScratchDir dir;
+  Result r = run_gan("train --batch 0 --out " + dir.path("a"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--batch: expected an integer in 1.."), std::string::npos) << r.output;
+  r = run_gan("train --data " + dir.path("missing") + " --out " + dir.path("b"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find(dir.path("missing") + ": no such file or folder"), std::string::npos) << r.output;
+  r = run_gan("train --no-such-flag 3");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("no-such-flag"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir.path("a")));
+  EXPECT_FALSE(fs::exists(dir.path("b")));
+}
+
+TEST(Cli, DeviceCudaSaysThereIsNoGpuTrainerYet) {
+  ScratchDir dir;
+  testing::write_bytes(dir.path("train-images-idx3-ubyte"), testing::make_idx_images(20, 4, 4, 1));
+  const Result r = run_gan("train --device cuda --data " + dir.path() + " --out " + dir.path("run"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--device cuda"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no GPU trainer"), std::string::npos) << r.output;
+}
+
+TEST(Cli, BatchLargerThanTheDatasetNamesTheKey) {
+  ScratchDir dir;
+  testing::write_bytes(dir.path("train-images-idx3-ubyte"), testing::make_idx_images(20, 4, 4, 1));
+  const Result r = run_gan("train --batch 21 --data " + dir.path() + " --out " + dir.path("run"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("key 'batch': 21 is larger than the dataset (20 images"), std::string::npos) << r.output;
+}
+
+TEST(Cli, TrainsOnImagesOfAnySize) {
+  ScratchDir dir;
+  testing::write_bytes(dir.path("train-images-idx3-ubyte"), testing::make_idx_images(40, 12, 10, 2));
+  const Result r = run_gan("train --device cpu --data " + dir.path() + " --out " + dir.path("run") +
+                           " --batch 16 --epochs 2 --g-hidden 32 --d-hidden 16 --log-every 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("40 images of 12x10"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("step 6/6"), std::string::npos) << r.output;  // 3 steps per epoch (16+16+8)
+  EXPECT_TRUE(fs::exists(dir.path("run/samples/step_00000006.png")));
+}
+
+TEST(Cli, TrainsTheSeedsGanOnMnistAndWritesTheRunFolder) {
+  ASSERT_TRUE(fs::exists(mnist_folder() + "/train-images-idx3-ubyte"))
+      << mnist_folder() << " is missing: run tools/setup.sh (it prepares data/)";
+  ScratchDir dir;
+  const std::string out = dir.path("run");
+  const Result r = run_gan("train --device auto --out " + out + " --steps 300 --log-every 25 --sample-every 100");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("training on the CPU"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("10000 images of 28x28"), std::string::npos) << r.output;
+
+  // config.json: the resolved configuration.
+  std::ifstream config_stream(out + "/config.json");
+  const auto config = nlohmann::json::parse(config_stream);
+  EXPECT_EQ(config["config"]["steps"], 300);
+  EXPECT_EQ(config["config"]["batch"], 128);
+  EXPECT_EQ(config["data"]["count"], 10000);
+
+  // metrics.jsonl: one record per 25 steps, finite, D ahead of G early on.
+  std::ifstream metrics_stream(out + "/metrics.jsonl");
+  std::vector<nlohmann::json> records;
+  for (std::string line; std::getline(metrics_stream, line);) records.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(records.size(), 12u);
+  EXPECT_EQ(records.back()["step"], 300);
+  EXPECT_EQ(records.back()["epoch"], 3);  // 79 steps per epoch: step 300 is in the 4th
+  for (const auto& rec : records) {
+    for (const char* key : {"d_loss", "g_loss", "d_real", "d_fake", "d_fake_g", "images_per_s", "ms_per_step"}) {
+      ASSERT_TRUE(rec[key].is_number()) << key << " at step " << rec["step"];
+      ASSERT_TRUE(std::isfinite(rec[key].get<double>())) << key;
+    }
+    EXPECT_GT(rec["d_loss"].get<double>(), 0.0);
+    EXPECT_GT(rec["g_loss"].get<double>(), 0.0);
+  }
+  for (size_t i = 0; i < 4; ++i) {  // steps 25..100: D tells real from fake
+    EXPECT_GT(records[i]["d_real"].get<double>(), records[i]["d_fake"].get<double>()) << "step " << records[i]["step"];
+  }
+  // A working GAN's G is not beaten outright: its loss stays bounded.
+  EXPECT_LT(records.back()["g_loss"].get<double>(), 10.0);
+
+  // Sample grids at the start, every 100 steps and at the end, from a stored fixed noise.
+  for (const char* name : {"step_00000000.png", "step_00000100.png", "step_00000200.png", "step_00000300.png"}) {
+    EXPECT_TRUE(fs::exists(out + "/samples/" + name)) << name;
+  }
+  const SafetensorsFile noise = read_safetensors(out + "/samples/fixed_noise.safetensors");
+  EXPECT_EQ(noise.get("z", {64, 100}).data.size(), 6400u);
+
+  // A second run into the same folder is refused and leaves the first intact.
+  const auto size_before = fs::file_size(out + "/metrics.jsonl");
+  const Result again = run_gan("train --out " + out + " --steps 5");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.output.find("already holds a run"), std::string::npos) << again.output;
+  EXPECT_EQ(fs::file_size(out + "/metrics.jsonl"), size_before);
+}
+
+}  // namespace
+}  // namespace gan

@@ -1,0 +1,181 @@
+// Every gradient of the reference ops against central finite differences in double precision:
+// each op alone, then whole networks (the D step's loss and the G step's loss through D).
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "cpu/mlp.h"
+#include "cpu/ops.h"
+#include "test_util.h"
+
+namespace gan {
+namespace {
+
+using testing::max_relative_error;
+using testing::random_vector;
+
+// d loss / d x[i] by central differences, for every i.
+std::vector<double> numeric_gradient(std::vector<double>& x, const std::function<double()>& loss, double h = 1e-6) {
+  std::vector<double> grad(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double saved = x[i];
+    x[i] = saved + h;
+    const double up = loss();
+    x[i] = saved - h;
+    const double down = loss();
+    x[i] = saved;
+    grad[i] = (up - down) / (2 * h);
+  }
+  return grad;
+}
+
+// A fixed random weighting turns a tensor output into a scalar loss: L = sum(w * Y).
+double weighted_sum(const std::vector<double>& y, const std::vector<double>& w) {
+  double s = 0;
+  for (size_t i = 0; i < y.size(); ++i) s += y[i] * w[i];
+  return s;
+}
+
+TEST(Gradients, ActivationBackwardFromOutput) {
+  const int64_t B = 7, out = 5;
+  for (Activation act : {Activation::kLeakyRelu, Activation::kTanh, Activation::kIdentity}) {
+    SCOPED_TRACE(activation_name(act));
+    // Keep pre-activations away from 0, where LeakyReLU has a kink.
+    auto z = random_vector<double>(B * out, 11, -2, 2);
+    for (auto& v : z) v += v > 0 ? 0.1 : -0.1;
+    const auto w = random_vector<double>(B * out, 12);
+    auto loss = [&] {
+      std::vector<double> y = z;
+      activation_forward<double>(act, 0.2, y.data(), y.size());
+      return weighted_sum(y, w);
+    };
+    const auto numeric = numeric_gradient(z, loss);
+    std::vector<double> y = z;
+    activation_forward<double>(act, 0.2, y.data(), y.size());
+    std::vector<double> dz(B * out, NAN), db(out, NAN);
+    activation_backward<double>(act, 0.2, y.data(), w.data(), dz.data(), db.data(), B, out);
+    EXPECT_LT(max_relative_error(dz, numeric), 1e-8);
+    // The bias gradient is the column sum of dZ: d/db of sum(w * act(z + b)).
+    std::vector<double> column(out, 0.0);
+    for (int64_t r = 0; r < B; ++r)
+      for (int64_t c = 0; c < out; ++c) column[c] += numeric[r * out + c];
+    EXPECT_LT(max_relative_error(db, column), 1e-8);
+  }
+}
+
+TEST(Gradients, LinearWeightAndInput) {
+  const int64_t B = 6, in = 9, out = 4;
+  auto X = random_vector<double>(B * in, 21), W = random_vector<double>(out * in, 22), b = random_vector<double>(out, 23);
+  const auto w = random_vector<double>(B * out, 24);
+  auto loss = [&] {
+    std::vector<double> y(B * out);
+    linear_forward(X.data(), W.data(), b.data(), y.data(), B, in, out);
+    return weighted_sum(y, w);
+  };
+  std::vector<double> dW(out * in, NAN), dX(B * in, NAN);
+  linear_backward_weight(w.data(), X.data(), dW.data(), B, in, out);
+  linear_backward_input(w.data(), W.data(), dX.data(), B, in, out);
+  EXPECT_LT(max_relative_error(dW, numeric_gradient(W, loss)), 1e-8);
+  EXPECT_LT(max_relative_error(dX, numeric_gradient(X, loss)), 1e-8);
+}
+
+TEST(Gradients, BceWithLogits) {
+  auto logits = random_vector<double>(11, 31, -4, 4);
+  const int64_t n_real = 4, n_fake = 7;
+  auto loss = [&] {
+    std::vector<double> d(logits.size());
+    const BceStats s = bce_with_logits(logits.data(), n_real, n_fake, d.data());
+    return s.loss_real + s.loss_fake;
+  };
+  std::vector<double> dlogit(logits.size(), NAN);
+  bce_with_logits(logits.data(), n_real, n_fake, dlogit.data());
+  EXPECT_LT(max_relative_error(dlogit, numeric_gradient(logits, loss)), 1e-8);
+}
+
+// A small D and G of the seed's shape (odd widths), in double.
+ModelSpec tiny_spec() {
+  TrainConfig config = config_from_json({{"latent_dim", 5}, {"g_hidden", {7, 6}}, {"d_hidden", {8, 3}}}, "test");
+  return make_mlp_spec(config, 3, 4);  // 12-pixel images
+}
+
+std::vector<double> init_double(const NetworkSpec& n, uint32_t index) {
+  std::vector<float> p(n.parameter_count);
+  init_parameters(n, index, 99, p.data());
+  return std::vector<double>(p.begin(), p.end());
+}
+
+TEST(Gradients, DiscriminatorStepLossOverEveryParameter) {
+  const ModelSpec spec = tiny_spec();
+  const NetworkSpec& D = spec.discriminator;
+  auto params = init_double(D, 1);
+  const int64_t B = 5;
+  // [2B, 12]: a real half and a fake half, as the trainer feeds D.
+  const auto input = random_vector<double>(2 * B * spec.image_size(), 41);
+  auto loss = [&] {
+    MlpPass<double> pass;
+    mlp_forward<double>(D, 0.2, params.data(), input.data(), 2 * B, &pass);
+    std::vector<double> d(2 * B);
+    const BceStats s = bce_with_logits(pass.output(), B, B, d.data());
+    return s.loss_real + s.loss_fake;
+  };
+  MlpPass<double> pass;
+  mlp_forward<double>(D, 0.2, params.data(), input.data(), 2 * B, &pass);
+  std::vector<double> dlogit(2 * B);
+  bce_with_logits(pass.output(), B, B, dlogit.data());
+  std::vector<double> grads(D.parameter_count, NAN);
+  MlpScratch<double> scratch;
+  mlp_backward<double>(D, 0.2, params.data(), pass, dlogit.data(), grads.data(), nullptr, &scratch);
+  const auto numeric = numeric_gradient(params, loss);
+  for (const auto& t : D.tensors) {
+    std::vector<double> ours(grads.begin() + t.offset, grads.begin() + t.offset + t.size);
+    std::vector<double> ref(numeric.begin() + t.offset, numeric.begin() + t.offset + t.size);
+    EXPECT_LT(max_relative_error(ours, ref), 1e-7) << t.name;
+  }
+}
+
+TEST(Gradients, GeneratorStepLossThroughTheDiscriminator) {
+  const ModelSpec spec = tiny_spec();
+  const NetworkSpec &G = spec.generator, &D = spec.discriminator;
+  auto g_params = init_double(G, 0);
+  const auto d_params = init_double(D, 1);
+  const int64_t B = 4;
+  const auto z = random_vector<double>(B * spec.latent_dim, 51, -2, 2);
+  auto loss = [&] {
+    MlpPass<double> g_pass, d_pass;
+    mlp_forward<double>(G, 0.2, g_params.data(), z.data(), B, &g_pass);
+    mlp_forward<double>(D, 0.2, d_params.data(), g_pass.output(), B, &d_pass);
+    std::vector<double> d(B);
+    return bce_with_logits(d_pass.output(), B, 0, d.data()).loss_real;
+  };
+  MlpPass<double> g_pass, d_pass;
+  MlpScratch<double> scratch;
+  mlp_forward<double>(G, 0.2, g_params.data(), z.data(), B, &g_pass);
+  mlp_forward<double>(D, 0.2, d_params.data(), g_pass.output(), B, &d_pass);
+  std::vector<double> dlogit(B), d_image(B * spec.image_size(), NAN), grads(G.parameter_count, NAN);
+  bce_with_logits(d_pass.output(), B, 0, dlogit.data());
+  mlp_backward<double>(D, 0.2, d_params.data(), d_pass, dlogit.data(), nullptr, d_image.data(), &scratch);
+  mlp_backward<double>(G, 0.2, g_params.data(), g_pass, d_image.data(), grads.data(), nullptr, &scratch);
+  const auto numeric = numeric_gradient(g_params, loss);
+  for (const auto& t : G.tensors) {
+    std::vector<double> ours(grads.begin() + t.offset, grads.begin() + t.offset + t.size);
+    std::vector<double> ref(numeric.begin() + t.offset, numeric.begin() + t.offset + t.size);
+    EXPECT_LT(max_relative_error(ours, ref), 1e-7) << t.name;
+  }
+}
+
+TEST(Gradients, FloatNetworkAgreesWithDouble) {
+  const ModelSpec spec = tiny_spec();
+  const NetworkSpec& D = spec.discriminator;
+  const auto pd = init_double(D, 1);
+  const std::vector<float> pf(pd.begin(), pd.end());
+  const auto xd = random_vector<double>(6 * spec.image_size(), 61);
+  const std::vector<float> xf(xd.begin(), xd.end());
+  MlpPass<double> passd;
+  MlpPass<float> passf;
+  mlp_forward<double>(D, 0.2, pd.data(), xd.data(), 6, &passd);
+  mlp_forward<float>(D, 0.2f, pf.data(), xf.data(), 6, &passf);
+  EXPECT_LT(max_relative_error(passf.outputs.back(), passd.outputs.back()), 1e-5);
+}
+
+}  // namespace
+}  // namespace gan

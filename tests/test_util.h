@@ -1,0 +1,66 @@
+#pragma once
+// Helpers shared by the tests: scratch folders, random inputs, relative errors that reject NaN.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace gan::testing {
+
+// A fresh empty folder under the system temp dir, removed when the object goes away.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    static std::mt19937_64 rng(std::random_device{}());
+    path_ = std::filesystem::temp_directory_path() / ("gan-test-" + std::to_string(rng()));
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string path(const std::string& name = "") const { return name.empty() ? path_.string() : (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+template <class T>
+std::vector<T> random_vector(size_t n, uint64_t seed, double lo = -1.0, double hi = 1.0) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(dist(rng));
+  return v;
+}
+
+// max |a - b| / max(max |b|, tiny): a norm-wise relative error; NaN or a size mismatch gives
+// infinity, so no comparison involving NaN can pass.
+template <class A, class B>
+double max_relative_error(const std::vector<A>& a, const std::vector<B>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double x = static_cast<double>(a[i]), y = static_cast<double>(b[i]);
+    if (!std::isfinite(x) || !std::isfinite(y)) return INFINITY;
+    diff = std::max(diff, std::fabs(x - y));
+    scale = std::max(scale, std::fabs(y));
+  }
+  return diff / std::max(scale, 1e-30);
+}
+
+// An uncompressed IDX images file of `count` images of h x w with pixel (i, p) = f(i, p).
+std::vector<uint8_t> make_idx_images(uint32_t count, uint32_t h, uint32_t w, uint64_t seed);
+std::vector<uint8_t> make_idx_labels(uint32_t count, uint64_t seed);
+
+}  // namespace gan::testing
