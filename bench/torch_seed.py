@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""The seed's GAN and training step in PyTorch, timed: the peer our trainer is measured against.
+
+The model, loss and optimisers are the seed's code (an MLP G and D, BCELoss on Sigmoid outputs,
+two Adam optimisers at lr 2e-4). Modes:
+  as_written  the seed's loop: torchvision MNIST dataset + DataLoader(batch 128, shuffle=True)
+  resident    the whole dataset as one normalised tensor on the device, batches by index
+The dataset for torchvision is built from our IDX files (symlinked into a temporary
+MNIST/raw folder), so nothing downloads.
+
+usage: torch_seed.py [--data data/mnist] [--device cpu] [--mode as_written] [--steps 100]
+                     [--warmup 10] [--batch 128] [--threads N] [--json FILE]
+Prints one JSON object: median/p10/p90 ms per step over --steps timed steps after --warmup.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import torch
+import torch.nn as nn
+import torch.optim as optim
+
+
+class Generator(nn.Module):  # the seed's code, section 5.2
+    def __init__(self, latent_dim):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.model = nn.Sequential(
+            nn.Linear(latent_dim, 256), nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(256, 512), nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(512, 1024), nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(1024, 784), nn.Tanh())
+
+    def forward(self, z):
+        img = self.model(z)
+        return img.view(img.size(0), 1, 28, 28)
+
+
+class Discriminator(nn.Module):  # the seed's code, section 5.3
+    def __init__(self):
+        super().__init__()
+        self.model = nn.Sequential(
+            nn.Linear(784, 512), nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(512, 256), nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(256, 1), nn.Sigmoid())
+
+    def forward(self, img):
+        return self.model(img.view(img.size(0), -1))
+
+
+def torchvision_mnist(data_dir):
+    """torchvision's MNIST dataset over our IDX files (it wants train and t10k files in
+    ROOT/MNIST/raw; the t10k names point at the training files, which it never reads here)."""
+    import torchvision
+    import torchvision.transforms as transforms
+    root = tempfile.mkdtemp(prefix="gan-torchvision-")
+    raw = os.path.join(root, "MNIST", "raw")
+    os.makedirs(raw)
+    images = os.path.abspath(os.path.join(data_dir, "train-images-idx3-ubyte"))
+    labels = os.path.abspath(os.path.join(data_dir, "train-labels-idx1-ubyte"))
+    for split in ("train", "t10k"):
+        os.symlink(images, os.path.join(raw, f"{split}-images-idx3-ubyte"))
+        os.symlink(labels, os.path.join(raw, f"{split}-labels-idx1-ubyte"))
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    return torchvision.datasets.MNIST(root=root, train=True, download=False, transform=transform)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="data/mnist")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--mode", default="as_written", choices=["as_written", "resident"])
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--json")
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    device = torch.device(args.device)
+    latent_dim = 100
+    generator = Generator(latent_dim).to(device)
+    discriminator = Discriminator().to(device)
+    g_optimizer = optim.Adam(generator.parameters(), lr=0.0002)
+    d_optimizer = optim.Adam(discriminator.parameters(), lr=0.0002)
+    criterion = nn.BCELoss()
+
+    def batches():
+        if args.mode == "as_written":
+            loader = torch.utils.data.DataLoader(torchvision_mnist(args.data), batch_size=args.batch, shuffle=True)
+            while True:
+                for real_imgs, _ in loader:
+                    yield real_imgs.to(device)
+        else:
+            dataset = torchvision_mnist(args.data)
+            all_images = ((dataset.data.float() / 255.0 - 0.5) / 0.5).to(device)
+            while True:
+                order = torch.randperm(all_images.size(0), device=device)
+                for start in range(0, all_images.size(0), args.batch):
+                    yield all_images[order[start:start + args.batch]]
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    times = []
+    source = batches()
+    for step in range(args.warmup + args.steps):
+        start = time.perf_counter()
+        real_imgs = next(source)
+        # ---- the seed's loop body, section 5.6 ----
+        discriminator.zero_grad()
+        real_imgs = real_imgs.view(-1, 784)
+        real_validity = discriminator(real_imgs)
+        real_loss = criterion(real_validity, torch.ones_like(real_validity))
+        z = torch.randn(real_imgs.size(0), latent_dim, device=device)
+        fake_imgs = generator(z)
+        fake_validity = discriminator(fake_imgs)
+        fake_loss = criterion(fake_validity, torch.zeros_like(fake_validity))
+        d_loss = real_loss + fake_loss
+        d_loss.backward()
+        d_optimizer.step()
+        generator.zero_grad()
+        z = torch.randn(real_imgs.size(0), latent_dim, device=device)
+        fake_imgs = generator(z)
+        fake_validity = discriminator(fake_imgs)
+        g_loss = criterion(fake_validity, torch.ones_like(fake_validity))
+        g_loss.backward()
+        g_optimizer.step()
+        sync()
+        if step >= args.warmup:
+            times.append((time.perf_counter() - start) * 1000.0)
+
+    times.sort()
+    result = {
+        "peer": "pytorch " + torch.__version__,
+        "mode": args.mode,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "batch": args.batch,
+        "steps": args.steps,
+        "ms_per_step_median": statistics.median(times),
+        "ms_per_step_p10": times[int(0.1 * (len(times) - 1))],
+        "ms_per_step_p90": times[int(0.9 * (len(times) - 1))],
+        "final_d_loss": float(d_loss),
+        "final_g_loss": float(g_loss),
+    }
+    result["images_per_s"] = args.batch / (result["ms_per_step_median"] / 1000.0)
+    print(json.dumps(result, indent=2))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
