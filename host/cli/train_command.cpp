@@ -16,10 +16,17 @@ namespace gan {
 
 void add_train_command(CLI::App& app, TrainCommand* command) {
   CLI::App* train = app.add_subcommand("train", "Train the GAN (GPU if present, else the CPU)");
-  train->add_option("--config", command->config_file, "JSON file of config keys (flags override it)");
+  train->add_option("--config", command->config_file, "JSON file of config keys (flags override it)")->type_name("FILE");
   for (const ConfigKey& key : config_keys()) {
     CLI::Option* option = train->add_option("--" + flag_name(key.key), command->raw[key.key], key.help);
     option->default_str(describe_default(key));
+    switch (key.kind) {
+      case ValueKind::kInt: option->type_name("INT"); break;
+      case ValueKind::kFloat: option->type_name("FLOAT"); break;
+      case ValueKind::kString: option->type_name("TEXT"); break;
+      case ValueKind::kIntList: option->type_name("INT,INT,..."); break;
+      case ValueKind::kBool: option->type_name("BOOL"); break;
+    }
     command->options[key.key] = option;
   }
   train->footer(
