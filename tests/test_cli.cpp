@@ -2,9 +2,7 @@
 // MNIST-10k (data/mnist, prepared by tools/setup.sh) whose losses move the way a working GAN's do.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,22 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ScratchDir;
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Result run_gan(const std::string& arguments) {
-  const std::string command = std::string(GAN_EXECUTABLE) + " " + arguments + " 2>&1";
-  Result result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  while (fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using Result = testing::CommandResult;
+using testing::run_gan;
 
 std::string mnist_folder() { return std::string(GAN_SOURCE_DIR) + "/data/mnist"; }
 

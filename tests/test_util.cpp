@@ -1,5 +1,10 @@
 #include "test_util.h"
 
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+
 #include "data/idx.h"
 
 namespace gan::testing {
@@ -16,6 +21,18 @@ std::vector<uint8_t> make_idx_labels(uint32_t count, uint64_t seed) {
   std::vector<uint8_t> labels(count);
   for (auto& l : labels) l = static_cast<uint8_t>(rng() % 10);
   return encode_idx({count}, labels.data());
+}
+
+CommandResult run_gan(const std::string& arguments) {
+  const std::string command = std::string(GAN_EXECUTABLE) + " " + arguments + " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  while (fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
 }
 
 }  // namespace gan::testing

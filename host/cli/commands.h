@@ -2,6 +2,7 @@
 // defines: the subcommands of the gan executable
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -9,11 +10,24 @@ namespace gan {
 
 struct TrainCommand {
   std::string config_file;
+  std::string resume;  // --resume RUN_DIR_OR_FILE
+  std::string trace;   // --trace FILE
   std::map<std::string, std::string> raw;  // flag values as typed, by config key
   std::map<std::string, CLI::Option*> options;
 };
 
 void add_train_command(CLI::App& app, TrainCommand* command);
 int run_train_command(const TrainCommand& command);
+
+struct SampleCommand {
+  std::string checkpoint;
+  int64_t count = 64;
+  std::string out;
+  uint64_t seed = 0;
+  int columns = 0;
+};
+
+void add_sample_command(CLI::App& app, SampleCommand* command);
+int run_sample_command(const SampleCommand& command);
 
 }  // namespace gan

@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   gan::TrainCommand train;
   gan::add_train_command(app, &train);
+  gan::SampleCommand sample;
+  gan::add_sample_command(app, &sample);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -18,6 +20,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (app.got_subcommand("train")) return gan::run_train_command(train);
+    if (app.got_subcommand("sample")) return gan::run_sample_command(sample);
   } catch (const gan::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "\ngan: error: %s\n", e.what());

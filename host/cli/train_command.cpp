@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
@@ -8,15 +9,26 @@
 #include "cuda/device.h"
 #include "data/dataset.h"
 #include "model/model_spec.h"
+#include "train/checkpoint.h"
 #include "train/config.h"
+#include "train/trace.h"
 #include "train/train_loop.h"
 #include "util/error.h"
 
 namespace gan {
 
+namespace fs = std::filesystem;
+
 void add_train_command(CLI::App& app, TrainCommand* command) {
   CLI::App* train = app.add_subcommand("train", "Train the GAN (GPU if present, else the CPU)");
   train->add_option("--config", command->config_file, "JSON file of config keys (flags override it)")->type_name("FILE");
+  train->add_option("--resume", command->resume,
+                    "continue a run exactly from its checkpoint: a run folder (its last.safetensors) or a file")
+      ->type_name("RUN|FILE");
+  train->add_option("--trace", command->trace,
+                    "write a parity trace (init, batches, noises, losses, step-1 gradients, final parameters) "
+                    "for tools/torch_parity.py")
+      ->type_name("FILE");
   for (const ConfigKey& key : config_keys()) {
     CLI::Option* option = train->add_option("--" + flag_name(key.key), command->raw[key.key], key.help);
     option->default_str(describe_default(key));
@@ -31,7 +43,7 @@ void add_train_command(CLI::App& app, TrainCommand* command) {
   }
   train->footer(
       "Every flag is also a key of the --config JSON file (flag --log-every is key \"log_every\").\n"
-      "A run writes config.json, metrics.jsonl and samples/*.png into its --out folder.");
+      "A run writes config.json, metrics.jsonl, samples/*.png and last.safetensors into its --out folder.");
 }
 
 namespace {
@@ -62,6 +74,21 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec
   return std::make_unique<CpuTrainer>(spec, dataset, options);
 }
 
+void check_data_against_config(const TrainConfig& config, const Dataset& dataset) {
+  if (config.batch > dataset.count) {
+    throw Error("key 'batch': " + std::to_string(config.batch) + " is larger than the dataset (" +
+                std::to_string(dataset.count) + " images in " + dataset.images_path + ")");
+  }
+}
+
+// The run folder of a checkpoint file: RUN for RUN/last.safetensors and for
+// RUN/checkpoints/step_N.safetensors.
+std::string run_folder_of(const std::string& checkpoint_path) {
+  fs::path folder = fs::path(checkpoint_path).parent_path();
+  if (folder.filename() == "checkpoints") folder = folder.parent_path();
+  return folder.empty() ? "." : folder.string();
+}
+
 }  // namespace
 
 int run_train_command(const TrainCommand& command) {
@@ -69,25 +96,63 @@ int run_train_command(const TrainCommand& command) {
   for (const auto& [key, option] : command.options) {
     if (option->count() > 0) flags[key] = command.raw.at(key);
   }
-  const TrainConfig config = resolve_config(command.config_file, flags);
+  if (!command.resume.empty() && !command.trace.empty()) {
+    throw Error("--trace records a run from its first step; it cannot be combined with --resume");
+  }
+
+  Checkpoint checkpoint;
+  std::string checkpoint_path;
+  TrainConfig config;
+  if (!command.resume.empty()) {
+    checkpoint_path = resolve_checkpoint_path(command.resume);
+    checkpoint = load_checkpoint(checkpoint_path, nullptr);
+    config = resolve_config(command.config_file, flags, &checkpoint.config);
+    std::string differences;
+    for (const auto& [key, value] : config.resolved.items()) {
+      if (!key_may_change_on_resume(key) && checkpoint.config.contains(key) && checkpoint.config[key] != value) {
+        differences += "\n  " + key + ": " + checkpoint.config[key].dump() + " in the checkpoint, " + value.dump() + " now";
+      }
+    }
+    if (!differences.empty()) {
+      throw Error("--resume " + checkpoint_path +
+                  ": these keys differ from the run being resumed, which would change what the step computes "
+                  "(start a new run instead):" + differences);
+    }
+  } else {
+    config = resolve_config(command.config_file, flags);
+  }
+
   const std::string note = choose_device(config);
   const Dataset dataset = load_dataset(config.data);
-  if (config.batch > dataset.count) {
-    throw Error("key 'batch': " + std::to_string(config.batch) + " is larger than the dataset (" +
-                std::to_string(dataset.count) + " images in " + dataset.images_path + ")");
-  }
-  if (config.drop_last && dataset.count < config.batch) {
-    throw Error("key 'drop_last': no full batch of " + std::to_string(config.batch) + " in " + dataset.images_path);
+  check_data_against_config(config, dataset);
+  if (!command.resume.empty() && (dataset.count != checkpoint.data_count || dataset.height != checkpoint.image_height ||
+                                  dataset.width != checkpoint.image_width)) {
+    throw Error("--resume " + checkpoint_path + ": the run was trained on " + std::to_string(checkpoint.data_count) +
+                " images of " + std::to_string(checkpoint.image_height) + "x" + std::to_string(checkpoint.image_width) +
+                ", but " + dataset.images_path + " holds " + std::to_string(dataset.count) + " of " +
+                std::to_string(dataset.height) + "x" + std::to_string(dataset.width));
   }
   const ModelSpec spec = make_mlp_spec(config, dataset.height, dataset.width);
   std::unique_ptr<Trainer> trainer = make_trainer(config, spec, dataset);
-  const std::string root = config.out.empty() ? default_run_folder(dataset) : config.out;
-  const RunFolder run = prepare_run_folder(root, config, dataset);
+  uint64_t start_step = 0;
+  if (!command.resume.empty()) {
+    trainer->load_state(checkpoint.state);
+    start_step = checkpoint.position.step;
+  }
+
+  std::string root = config.out;
+  if (root.empty()) root = command.resume.empty() ? default_run_folder(dataset) : run_folder_of(checkpoint_path);
+  const RunFolder run = prepare_run_folder(root, config, dataset, !command.resume.empty());
+  std::unique_ptr<TraceRecorder> trace;
+  if (!command.trace.empty()) trace = std::make_unique<TraceRecorder>(command.trace, spec);
+
   LoopOutput output;
   output.out = stdout;
   output.interactive = isatty(fileno(stdout)) != 0;
   if (!note.empty()) std::printf("%s\n", note.c_str());
-  run_training(config, dataset, *trainer, run, output);
+  if (!command.resume.empty()) std::printf("resuming %s at step %llu\n", checkpoint_path.c_str(),
+                                           static_cast<unsigned long long>(start_step));
+  run_training(config, dataset, *trainer, run, output, start_step, trace.get());
   return 0;
 }
 

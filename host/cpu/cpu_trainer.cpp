@@ -120,6 +120,15 @@ void CpuTrainer::generate(const float* z, int64_t count, float* images) {
   std::copy(pass.outputs.back().begin(), pass.outputs.back().end(), images);
 }
 
+StepTrace CpuTrainer::last_step_trace(bool with_gradients) {
+  StepTrace trace{real_, z_d_, z_g_, {}, {}};
+  if (with_gradients) {
+    trace.d_grads = d_grads_;
+    trace.g_grads = g_grads_;
+  }
+  return trace;
+}
+
 void CpuTrainer::load_state(const TrainerState& state) {
   check_network_state(spec_.generator, state.generator);
   check_network_state(spec_.discriminator, state.discriminator);

@@ -27,6 +27,7 @@ class CpuTrainer : public Trainer {
   StepStats last_stats() override { return stats_; }
   void generate(const float* z, int64_t count, float* images) override;
   TrainerState state() override { return state_; }
+  StepTrace last_step_trace(bool with_gradients) override;
   void load_state(const TrainerState& state) override;
 
   // For tests: the gradients of the last step's D and G updates (before Adam).

@@ -81,6 +81,8 @@ const std::vector<ConfigKey>& config_keys() {
       {"threads", ValueKind::kInt, 0, "CPU threads (0: every core)", threads_value},
       {"log_every", ValueKind::kInt, 50, "steps between metrics lines", positive_int},
       {"sample_every", ValueKind::kInt, 1000, "steps between sample grids (0: start and end only)", non_negative_int},
+      {"checkpoint_every", ValueKind::kInt, 1000, "steps between checkpoints (last.safetensors; 0: at the end only)", non_negative_int},
+      {"keep_checkpoints", ValueKind::kInt, 0, "also keep the last K checkpoints as checkpoints/step_N.safetensors", non_negative_int},
       {"latent_dim", ValueKind::kInt, 100, "size of the noise vector z", latent_value},
       {"g_hidden", ValueKind::kIntList, json::array({256, 512, 1024}), "generator hidden widths", width_list},
       {"d_hidden", ValueKind::kIntList, json::array({512, 256}), "discriminator hidden widths", width_list},
@@ -255,6 +257,8 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.threads = resolved["threads"].get<int64_t>();
   c.log_every = resolved["log_every"].get<int64_t>();
   c.sample_every = resolved["sample_every"].get<int64_t>();
+  c.checkpoint_every = resolved["checkpoint_every"].get<int64_t>();
+  c.keep_checkpoints = resolved["keep_checkpoints"].get<int64_t>();
   c.latent_dim = resolved["latent_dim"].get<int64_t>();
   c.g_hidden = resolved["g_hidden"].get<std::vector<int64_t>>();
   c.d_hidden = resolved["d_hidden"].get<std::vector<int64_t>>();
@@ -265,8 +269,18 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   return c;
 }
 
-TrainConfig resolve_config(const std::string& config_file, const std::map<std::string, std::string>& flags) {
-  json merged = json::object();
+bool key_may_change_on_resume(const std::string& key) {
+  static const char* const kMutable[] = {"data", "out", "epochs", "steps", "device", "threads", "log_every",
+                                         "sample_every", "checkpoint_every", "keep_checkpoints"};
+  for (const char* k : kMutable) {
+    if (key == k) return true;
+  }
+  return false;
+}
+
+TrainConfig resolve_config(const std::string& config_file, const std::map<std::string, std::string>& flags,
+                           const json* base) {
+  json merged = base ? *base : json::object();
   if (!config_file.empty()) {
     const auto bytes = read_whole_file(config_file);
     try {
@@ -276,6 +290,11 @@ TrainConfig resolve_config(const std::string& config_file, const std::map<std::s
     }
     // Validate the file on its own first, so an error names the file rather than a flag.
     config_from_json(merged, config_file);
+    if (base) {
+      json on_base = *base;
+      for (const auto& [key, value] : merged.items()) on_base[key] = value;
+      merged = on_base;
+    }
   }
   for (const auto& [name, text] : flags) {
     const ConfigKey* key = find_key(name);

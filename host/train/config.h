@@ -41,6 +41,8 @@ struct TrainConfig {
   int64_t threads = 0;  // 0: every core
   int64_t log_every = 0;
   int64_t sample_every = 0;  // 0: only at start and end
+  int64_t checkpoint_every = 0;  // 0: only at the end
+  int64_t keep_checkpoints = 0;  // numbered checkpoints kept besides last.safetensors
   int64_t latent_dim = 0;
   std::vector<int64_t> g_hidden;
   std::vector<int64_t> d_hidden;
@@ -51,8 +53,14 @@ struct TrainConfig {
 };
 
 // flags: key -> raw string from the command line (already mapped from --key-with-dashes).
-// config_file: "" for none. Throws gan::Error naming the key (and the file) on any problem.
-TrainConfig resolve_config(const std::string& config_file, const std::map<std::string, std::string>& flags);
+// config_file: "" for none. base: the values to start from instead of the defaults (a resumed
+// run's config), or null. Throws gan::Error naming the key (and the file) on any problem.
+TrainConfig resolve_config(const std::string& config_file, const std::map<std::string, std::string>& flags,
+                           const nlohmann::json* base = nullptr);
+
+// The keys a resumed run may change: how long it runs, how it reports, where it runs and
+// reads. Every other key changes what the step computes.
+bool key_may_change_on_resume(const std::string& key);
 
 // Builds a TrainConfig from a complete JSON object (for example a run's config.json).
 TrainConfig config_from_json(const nlohmann::json& object, const std::string& source);

@@ -1,5 +1,6 @@
 #include "train/train_loop.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -9,6 +10,7 @@
 #include "io/png.h"
 #include "io/safetensors.h"
 #include "model/random_streams.h"
+#include "train/checkpoint.h"
 #include "train/progress.h"
 #include "train/schedule.h"
 #include "util/error.h"
@@ -30,6 +32,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 // A JSON number, or null where the value is not finite (JSON has no NaN).
 json number(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
+
+std::string step_name(const char* prefix, uint64_t step, const char* suffix) {
+  char name[64];
+  std::snprintf(name, sizeof name, "%s%08llu%s", prefix, static_cast<unsigned long long>(step), suffix);
+  return name;
+}
 
 class MetricsWriter {
  public:
@@ -55,9 +63,36 @@ void write_sample_grid(Trainer& trainer, const RunFolder& run, const std::vector
   const Grid grid = image_grid(images.data(), kGridImages, static_cast<int>(spec.image_height),
                                static_cast<int>(spec.image_width), kGridColumns, 2, static_cast<float>(config.norm_mean),
                                static_cast<float>(config.norm_std));
-  char name[64];
-  std::snprintf(name, sizeof name, "step_%08llu.png", static_cast<unsigned long long>(step));
-  write_png_gray((fs::path(run.samples) / name).string(), grid.pixels.data(), grid.width, grid.height);
+  write_png_gray((fs::path(run.samples) / step_name("step_", step, ".png")).string(), grid.pixels.data(), grid.width,
+                 grid.height);
+}
+
+void write_checkpoints(Trainer& trainer, const RunFolder& run, const TrainConfig& config, const Dataset& dataset,
+                       const Schedule& schedule, uint64_t step) {
+  Checkpoint checkpoint;
+  checkpoint.state = trainer.state();
+  const StepPosition next = schedule.position(step + 1);
+  checkpoint.position = {step, next.epoch, next.offset};
+  checkpoint.config = config.resolved;
+  checkpoint.data_count = dataset.count;
+  checkpoint.image_height = dataset.height;
+  checkpoint.image_width = dataset.width;
+  save_checkpoint(run.last_checkpoint, trainer.spec(), checkpoint);
+  if (config.keep_checkpoints <= 0) return;
+  ensure_directory(run.checkpoints);
+  save_checkpoint((fs::path(run.checkpoints) / step_name("step_", step, ".safetensors")).string(), trainer.spec(),
+                  checkpoint);
+  // Keep the newest K numbered checkpoints (the zero-padded names sort by step).
+  std::vector<fs::path> numbered;
+  for (const auto& entry : fs::directory_iterator(run.checkpoints)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("step_", 0) == 0 && entry.path().extension() == ".safetensors") numbered.push_back(entry.path());
+  }
+  std::sort(numbered.begin(), numbered.end());
+  for (size_t i = 0; i + static_cast<size_t>(config.keep_checkpoints) < numbered.size(); ++i) {
+    std::error_code ec;
+    fs::remove(numbered[i], ec);
+  }
 }
 
 }  // namespace
@@ -71,16 +106,21 @@ std::string default_run_folder(const Dataset& dataset) {
   return (fs::path("runs") / (dataset.name + "-" + stamp)).string();
 }
 
-RunFolder prepare_run_folder(const std::string& root, const TrainConfig& config, const Dataset& dataset) {
+RunFolder prepare_run_folder(const std::string& root, const TrainConfig& config, const Dataset& dataset, bool resuming) {
   RunFolder run;
   run.root = root;
   run.config_json = (fs::path(root) / "config.json").string();
   run.metrics_jsonl = (fs::path(root) / "metrics.jsonl").string();
   run.samples = (fs::path(root) / "samples").string();
+  run.last_checkpoint = (fs::path(root) / "last.safetensors").string();
+  run.checkpoints = (fs::path(root) / "checkpoints").string();
   std::error_code ec;
-  for (const std::string& existing : {run.config_json, run.metrics_jsonl}) {
-    if (fs::exists(existing, ec)) {
-      throw Error(root + ": already holds a run (" + existing + " exists); choose another --out, or remove it");
+  if (!resuming) {
+    for (const std::string& existing : {run.config_json, run.metrics_jsonl, run.last_checkpoint}) {
+      if (fs::exists(existing, ec)) {
+        throw Error(root + ": already holds a run (" + existing +
+                    " exists); choose another --out, continue it with --resume " + root + ", or remove it");
+      }
     }
   }
   ensure_directory(root);
@@ -95,7 +135,7 @@ RunFolder prepare_run_folder(const std::string& root, const TrainConfig& config,
 }
 
 void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& trainer, const RunFolder& run,
-                  const LoopOutput& output) {
+                  const LoopOutput& output, uint64_t start_step, TraceRecorder* trace) {
   Schedule schedule;
   schedule.dataset_size = dataset.count;
   schedule.batch = config.batch;
@@ -112,14 +152,20 @@ void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& tr
                     {{"z", {kGridImages, spec.latent_dim}, fixed_noise.data()}}, {{"seed", std::to_string(config.seed)}});
 
   ProgressPrinter progress(output.out, output.interactive);
+  if (static_cast<int64_t>(start_step) >= total) {
+    progress.message("nothing to do: the run is at step " + std::to_string(start_step) + " of " + std::to_string(total) +
+                     " (raise --steps or --epochs to continue it)");
+    return;
+  }
   progress.message("training on " + trainer.description() + ": " + std::to_string(dataset.count) + " images of " +
                    std::to_string(dataset.height) + "x" + std::to_string(dataset.width) + " from " + dataset.images_path +
-                   ", " + std::to_string(schedule.steps_per_epoch()) + " steps per epoch, " + std::to_string(total) +
-                   " steps; run folder " + run.root);
+                   ", " + std::to_string(schedule.steps_per_epoch()) + " steps per epoch, steps " +
+                   std::to_string(start_step + 1) + ".." + std::to_string(total) + "; run folder " + run.root);
 
   MetricsWriter metrics(run.metrics_jsonl);
-  uint64_t step = trainer.state().discriminator.adam_step;  // steps already taken (0 for a new run)
+  uint64_t step = start_step;
   if (step == 0) write_sample_grid(trainer, run, fixed_noise, 0, config);
+  if (trace) trace->record_init(trainer.state());
 
   const auto start = std::chrono::steady_clock::now();
   auto window_start = start;
@@ -130,6 +176,7 @@ void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& tr
     const StepPosition at = schedule.position(step);
     trainer.train_step(at);
     window_images += at.batch;
+    if (trace) trace->record_step(step, trainer.last_step_trace(step == 1), trainer.last_stats());
 
     const bool last = static_cast<int64_t>(step) == total;
     if (step % static_cast<uint64_t>(config.log_every) == 0 || last) {
@@ -151,10 +198,17 @@ void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& tr
     if ((config.sample_every > 0 && step % static_cast<uint64_t>(config.sample_every) == 0) || last) {
       write_sample_grid(trainer, run, fixed_noise, step, config);
     }
+    if ((config.checkpoint_every > 0 && step % static_cast<uint64_t>(config.checkpoint_every) == 0) || last) {
+      write_checkpoints(trainer, run, config, dataset, schedule, step);
+    }
   }
   progress.finish();
-  progress.message("done: " + std::to_string(step) + " steps in " + format_duration(seconds_since(start)) +
-                   "; metrics in " + run.metrics_jsonl + ", sample grids in " + run.samples);
+  if (trace) {
+    trace->finish(trainer.state());
+    progress.message("parity trace of " + std::to_string(step - start_step) + " steps in " + trace->path());
+  }
+  progress.message("done: step " + std::to_string(step) + " in " + format_duration(seconds_since(start)) +
+                   "; checkpoint " + run.last_checkpoint + ", metrics " + run.metrics_jsonl + ", grids in " + run.samples);
 }
 
 }  // namespace gan

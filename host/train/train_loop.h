@@ -1,25 +1,30 @@
 #pragma once
-// defines: RunFolder, prepare_run_folder, run_training — the loop shared by every trainer
+// defines: RunFolder, prepare_run_folder, default_run_folder, run_training — the loop shared by
+// every trainer
 #include <cstdio>
 #include <string>
 
 #include "data/dataset.h"
 #include "train/config.h"
+#include "train/trace.h"
 #include "train/trainer.h"
 
 namespace gan {
 
 // The files of DESIGN.md's run folder.
 struct RunFolder {
-  std::string root;          // runs/NAME
-  std::string config_json;   // resolved configuration
-  std::string metrics_jsonl; // one JSON object per log step
-  std::string samples;       // grids from a fixed noise batch
+  std::string root;           // runs/NAME
+  std::string config_json;    // resolved configuration
+  std::string metrics_jsonl;  // one JSON object per log step
+  std::string samples;        // grids from a fixed noise batch
+  std::string last_checkpoint;  // last.safetensors
+  std::string checkpoints;      // numbered checkpoints (when keep_checkpoints > 0)
 };
 
-// Creates the folder (and samples/); refuses one that already holds a run, so nothing already
-// saved is overwritten. Writes config.json. Throws gan::Error naming the path.
-RunFolder prepare_run_folder(const std::string& root, const TrainConfig& config, const Dataset& dataset);
+// Creates the folder (and samples/) and writes config.json. A new run refuses a folder that
+// already holds one, so nothing saved is overwritten; a resumed run (resuming = true) continues
+// in its folder. Throws gan::Error naming the path.
+RunFolder prepare_run_folder(const std::string& root, const TrainConfig& config, const Dataset& dataset, bool resuming);
 
 // The default run folder name: runs/<data name>-<YYYYmmdd-HHMMSS>.
 std::string default_run_folder(const Dataset& dataset);
@@ -29,9 +34,10 @@ struct LoopOutput {
   bool interactive = false;  // a terminal: one live progress line
 };
 
-// Trains from the trainer's current state to the configured number of steps: progress, metrics,
-// sample grids at the start, every sample_every steps and at the end.
+// Trains from step start_step + 1 to the configured number of steps: progress, metrics, sample
+// grids (at the start of a new run, every sample_every steps, at the end), checkpoints (every
+// checkpoint_every steps and at the end), and the parity trace when `trace` is given.
 void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& trainer, const RunFolder& run,
-                  const LoopOutput& output);
+                  const LoopOutput& output, uint64_t start_step, TraceRecorder* trace);
 
 }  // namespace gan

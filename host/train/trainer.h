@@ -39,6 +39,14 @@ struct TrainerState {
   NetworkState generator, discriminator;
 };
 
+// What one step consumed and produced, for parity traces: the normalised real batch
+// [B, H*W], the two noises [B, latent], and (when asked) the gradients of the D update and the
+// G update before Adam, in the networks' flat layouts.
+struct StepTrace {
+  std::vector<float> real, z_d, z_g;
+  std::vector<float> d_grads, g_grads;
+};
+
 class Trainer {
  public:
   virtual ~Trainer() = default;
@@ -55,6 +63,9 @@ class Trainer {
 
   // images[count, H*W] = G(z[count, latent]) with the current parameters, in [-1, 1].
   virtual void generate(const float* z, int64_t count, float* images) = 0;
+
+  // The inputs (and optionally the gradients) of the most recent step.
+  virtual StepTrace last_step_trace(bool with_gradients) = 0;
 
   // Copies of the whole training state (for checkpoints) and its restoration.
   virtual TrainerState state() = 0;

@@ -1,0 +1,90 @@
+// gan sample: images from a checkpoint's generator, as a PNG grid or an IDX file.
+#include <cmath>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cpu/mlp.h"
+#include "data/idx.h"
+#include "io/png.h"
+#include "model/random_streams.h"
+#include "train/checkpoint.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace gan {
+
+void add_sample_command(CLI::App& app, SampleCommand* command) {
+  CLI::App* sample = app.add_subcommand("sample", "Generate images from a checkpoint");
+  sample->add_option("--checkpoint", command->checkpoint, "a checkpoint file, or a run folder (its last.safetensors)")
+      ->required()
+      ->type_name("FILE|RUN");
+  sample->add_option("--n", command->count, "how many images")->default_val(64)->check(CLI::Range(1, 1000000));
+  sample->add_option("--out", command->out,
+                     "output: NAME.png (a grid) or NAME.idx / NAME-idx3-ubyte (uint8 images, IDX)")
+      ->required()
+      ->type_name("FILE");
+  sample->add_option("--seed", command->seed, "seed of the noise")->default_val(0);
+  sample->add_option("--columns", command->columns, "grid columns (0: a square-ish grid)")->default_val(0)->check(
+      CLI::Range(0, 4096));
+}
+
+namespace {
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+int run_sample_command(const SampleCommand& command) {
+  const bool png = ends_with(command.out, ".png");
+  const bool idx = ends_with(command.out, ".idx") || ends_with(command.out, "-idx3-ubyte");
+  if (!png && !idx) throw Error("--out " + command.out + ": expected a name ending in .png, .idx or -idx3-ubyte");
+  const std::string path = resolve_checkpoint_path(command.checkpoint);
+  ModelSpec spec;
+  const Checkpoint checkpoint = load_checkpoint(path, &spec);
+  const TrainConfig config = config_from_json(checkpoint.config, path + " (its config)");
+  const int64_t n = command.count;
+  const int64_t pixels = spec.image_size();
+
+  // G(z) in chunks, so a large --n needs little memory for activations.
+  std::vector<float> images(static_cast<size_t>(n * pixels));
+  const int64_t chunk = 1024;
+  std::vector<float> z;
+  MlpPass<float> pass;
+  for (int64_t first = 0; first < n; first += chunk) {
+    const int64_t count = std::min(chunk, n - first);
+    z.resize(static_cast<size_t>(count * spec.latent_dim));
+    // Element e of image i is element (first + i) * latent + e of the stream: chunking does not
+    // change the images.
+    for (int64_t i = 0; i < count; ++i) {
+      for (int64_t e = 0; e < spec.latent_dim; ++e) {
+        z[i * spec.latent_dim + e] = random_normal(command.seed, RandomPurpose::kSample, 0,
+                                                   static_cast<uint64_t>((first + i) * spec.latent_dim + e));
+      }
+    }
+    mlp_forward(spec.generator, spec.slope, checkpoint.state.generator.params.data(), z.data(), count, &pass);
+    std::copy(pass.output(), pass.output() + count * pixels, images.begin() + first * pixels);
+  }
+
+  const float mean = static_cast<float>(config.norm_mean), std = static_cast<float>(config.norm_std);
+  if (png) {
+    const int columns = command.columns > 0 ? command.columns
+                                            : static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
+    const Grid grid = image_grid(images.data(), n, static_cast<int>(spec.image_height), static_cast<int>(spec.image_width),
+                                 columns, 2, mean, std);
+    write_png_gray(command.out, grid.pixels.data(), grid.width, grid.height);
+  } else {
+    std::vector<uint8_t> bytes(images.size());
+    for (size_t i = 0; i < images.size(); ++i) bytes[i] = to_pixel(images[i], mean, std);
+    const auto file = encode_idx({static_cast<uint32_t>(n), static_cast<uint32_t>(spec.image_height),
+                                  static_cast<uint32_t>(spec.image_width)},
+                                 bytes.data());
+    write_file_atomically(command.out, file.data(), file.size());
+  }
+  std::printf("wrote %lld images from %s (step %llu) to %s\n", static_cast<long long>(n), path.c_str(),
+              static_cast<unsigned long long>(checkpoint.position.step), command.out.c_str());
+  return 0;
+}
+
+}  // namespace gan

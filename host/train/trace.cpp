@@ -1,0 +1,39 @@
+#include "train/trace.h"
+
+#include "io/safetensors.h"
+
+namespace gan {
+
+void TraceRecorder::add_network(const std::string& prefix, const NetworkSpec& network, const std::vector<float>& flat) {
+  for (const auto& t : network.tensors) {
+    entries_.push_back({prefix + network.name + "." + t.name, t.shape,
+                        std::vector<float>(flat.begin() + static_cast<std::ptrdiff_t>(t.offset),
+                                           flat.begin() + static_cast<std::ptrdiff_t>(t.offset + t.size))});
+  }
+}
+
+void TraceRecorder::add_params(const std::string& prefix, const TrainerState& state) {
+  add_network(prefix, spec_.generator, state.generator.params);
+  add_network(prefix, spec_.discriminator, state.discriminator.params);
+}
+
+void TraceRecorder::record_step(uint64_t step, const StepTrace& trace, const StepStats& stats) {
+  const std::string prefix = "step" + std::to_string(step) + ".";
+  const int64_t batch = static_cast<int64_t>(trace.z_d.size()) / spec_.latent_dim;
+  entries_.push_back({prefix + "real", {batch, spec_.image_size()}, trace.real});
+  entries_.push_back({prefix + "z_d", {batch, spec_.latent_dim}, trace.z_d});
+  entries_.push_back({prefix + "z_g", {batch, spec_.latent_dim}, trace.z_g});
+  entries_.push_back({prefix + "d_loss", {1}, {static_cast<float>(stats.d_loss)}});
+  entries_.push_back({prefix + "g_loss", {1}, {static_cast<float>(stats.g_loss)}});
+  if (!trace.d_grads.empty()) add_network(prefix + "grad.", spec_.discriminator, trace.d_grads);
+  if (!trace.g_grads.empty()) add_network(prefix + "grad.", spec_.generator, trace.g_grads);
+}
+
+void TraceRecorder::finish(const TrainerState& state) {
+  add_params("final.", state);
+  std::vector<TensorView> views;
+  for (const auto& e : entries_) views.push_back({e.name, e.shape, e.data.data()});
+  write_safetensors(path_, views, {{"format", "gan-parity-trace-1"}});
+}
+
+}  // namespace gan

@@ -1,0 +1,44 @@
+#pragma once
+// defines: TraceRecorder — the parity trace of `gan train --trace FILE`
+//
+// One safetensors file, all float32, for replaying our run in PyTorch (tools/torch_parity.py):
+//   init.<net>.<param>        every G and D parameter before step 1
+//   step<i>.real [B, H*W]     the normalised real batch of step i
+//   step<i>.z_d, step<i>.z_g  [B, latent]: the noise of the D step and of the G step
+//   step<i>.d_loss, .g_loss   [1]
+//   step1.grad.<net>.<param>  the gradients of step 1's D step and G step, before Adam
+//   final.<net>.<param>       every parameter after the last step
+#include <string>
+#include <vector>
+
+#include "model/model_spec.h"
+#include "train/trainer.h"
+
+namespace gan {
+
+class TraceRecorder {
+ public:
+  TraceRecorder(std::string path, const ModelSpec& spec) : path_(std::move(path)), spec_(spec) {}
+
+  void record_init(const TrainerState& state) { add_params("init.", state); }
+  void record_step(uint64_t step, const StepTrace& trace, const StepStats& stats);
+  // Adds final.* and writes the file.
+  void finish(const TrainerState& state);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Entry {
+    std::string name;
+    std::vector<int64_t> shape;
+    std::vector<float> data;
+  };
+  void add_params(const std::string& prefix, const TrainerState& state);
+  void add_network(const std::string& prefix, const NetworkSpec& network, const std::vector<float>& flat);
+
+  std::string path_;
+  ModelSpec spec_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace gan

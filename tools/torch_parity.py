@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Replays a parity trace of `gan train --trace FILE` with the seed's own PyTorch loop and says
+whether our training step is the seed's step, as exactly as PyTorch itself.
+
+The seed's Generator and Discriminator are built and loaded with the trace's init.* tensors;
+then its loop (BCELoss on Sigmoid outputs, two Adam optimisers at lr 2e-4, D step then G step
+with fresh noise through the updated D) is replayed on exactly the trace's batches and noises,
+once in float32 and once in float64. For every loss, every step-1 gradient and every final
+parameter, it prints the norm-wise relative error |x - ref64| / |ref64| of ours and of
+PyTorch's float32 run. It passes when every one of ours is within 10x PyTorch-float32's own
+error plus 1e-5.
+
+usage: torch_parity.py TRACE [--lr 2e-4] [--betas 0.9 0.999] [--verbose]
+exit status: 0 pass, 1 fail, 2 bad input
+"""
+import argparse
+import os
+import re
+import sys
+
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gan_safetensors  # noqa: E402
+from seed_model import Discriminator, Generator  # noqa: E402
+
+
+def hidden_widths(tensors, net, first_in):
+    """The hidden widths of a network from its init.<net>.model.<i>.weight shapes."""
+    weights = sorted(((int(m.group(1)), t.shape) for name, t in tensors.items()
+                      for m in [re.fullmatch(rf"init\.{net}\.model\.(\d+)\.weight", name)] if m))
+    shapes = [s for _, s in weights]
+    assert shapes[0][1] == first_in
+    return [s[0] for s in shapes[:-1]], shapes[-1][0]
+
+
+def replay(tensors, steps, dtype, lr, betas, slope):
+    latent = tensors["step1.z_d"].shape[1]
+    image = tensors["step1.real"].shape[1]
+    g_hidden, g_out = hidden_widths(tensors, "generator", latent)
+    d_hidden, _ = hidden_widths(tensors, "discriminator", image)
+    generator = Generator(latent, g_hidden, g_out, slope).to(dtype)
+    discriminator = Discriminator(image, d_hidden, slope).to(dtype)
+    for net, module in (("generator", generator), ("discriminator", discriminator)):
+        state = {k: torch.tensor(tensors[f"init.{net}.{k}"], dtype=dtype) for k in module.state_dict()}
+        module.load_state_dict(state)
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
+    criterion = nn.BCELoss()
+    out = {}
+    for i in range(1, steps + 1):
+        real_imgs = torch.tensor(tensors[f"step{i}.real"], dtype=dtype)
+        # ---- the seed's loop body (its section 5.6), with the trace's noise ----
+        discriminator.zero_grad()
+        real_validity = discriminator(real_imgs)
+        real_loss = criterion(real_validity, torch.ones_like(real_validity))
+        z = torch.tensor(tensors[f"step{i}.z_d"], dtype=dtype)
+        fake_imgs = generator(z)
+        fake_validity = discriminator(fake_imgs)
+        fake_loss = criterion(fake_validity, torch.zeros_like(fake_validity))
+        d_loss = real_loss + fake_loss
+        d_loss.backward()
+        if i == 1:
+            for k, p in discriminator.named_parameters():
+                out[f"step1.grad.discriminator.{k}"] = p.grad.detach().clone()
+        d_optimizer.step()
+        generator.zero_grad()
+        z = torch.tensor(tensors[f"step{i}.z_g"], dtype=dtype)
+        fake_imgs = generator(z)
+        fake_validity = discriminator(fake_imgs)
+        g_loss = criterion(fake_validity, torch.ones_like(fake_validity))
+        g_loss.backward()
+        if i == 1:
+            for k, p in generator.named_parameters():
+                out[f"step1.grad.generator.{k}"] = p.grad.detach().clone()
+        g_optimizer.step()
+        out[f"step{i}.d_loss"] = d_loss.detach().reshape(1)
+        out[f"step{i}.g_loss"] = g_loss.detach().reshape(1)
+    for net, module in (("generator", generator), ("discriminator", discriminator)):
+        for k, p in module.state_dict().items():
+            out[f"final.{net}.{k}"] = p.detach().clone()
+    return out
+
+
+def relative_error(x, ref):
+    x, ref = x.double(), ref.double()
+    denominator = ref.norm().item()
+    if denominator == 0:
+        return (x - ref).norm().item()
+    return (x - ref).norm().item() / denominator
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("trace")
+    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--betas", type=float, nargs=2, default=(0.9, 0.999))
+    parser.add_argument("--slope", type=float, default=0.2)
+    parser.add_argument("--verbose", action="store_true", help="print every row, not only the summary per group")
+    args = parser.parse_args()
+    try:
+        tensors, _ = gan_safetensors.read(args.trace)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"torch_parity: {e}", file=sys.stderr)
+        return 2
+    steps = max(int(m.group(1)) for name in tensors for m in [re.fullmatch(r"step(\d+)\.d_loss", name)] if m)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    ref64 = replay(tensors, steps, torch.float64, args.lr, tuple(args.betas), args.slope)
+    torch32 = replay(tensors, steps, torch.float32, args.lr, tuple(args.betas), args.slope)
+
+    failures, rows = [], []
+    for name in sorted(ref64):
+        ours = torch.tensor(tensors[name])
+        e_ours = relative_error(ours, ref64[name])
+        e_torch = relative_error(torch32[name], ref64[name])
+        bound = 10 * e_torch + 1e-5
+        ok = e_ours <= bound
+        rows.append((name, e_ours, e_torch, bound, ok))
+        if not ok:
+            failures.append(name)
+    print(f"parity trace {args.trace}: {steps} steps, batch {tensors['step1.real'].shape[0]}, "
+          f"{len(rows)} tensors compared against PyTorch {torch.__version__} in float64")
+    print(f"{'tensor':58} {'ours':>10} {'torch f32':>10} {'bound':>10}")
+    groups = {}
+    for row in rows:
+        group = re.sub(r"^step\d+\.", "step*.", row[0]) if ".grad." not in row[0] else row[0]
+        group = "final.*" if row[0].startswith("final.") and not args.verbose else group
+        group = "step1.grad.*" if row[0].startswith("step1.grad.") and not args.verbose else group
+        groups.setdefault(group if not args.verbose else row[0], []).append(row)
+    for group, members in groups.items():
+        worst = max(members, key=lambda r: r[1] / r[3])
+        mark = "ok" if all(r[4] for r in members) else "FAIL"
+        label = group if len(members) == 1 else f"{group} (worst: {worst[0]})"
+        print(f"{label[:58]:58} {worst[1]:10.2e} {worst[2]:10.2e} {worst[3]:10.2e}  {mark}")
+    if failures:
+        print(f"FAIL: {len(failures)} tensors beyond 10x PyTorch-float32's error + 1e-5: {', '.join(failures[:8])}")
+        return 1
+    print("PASS: every loss, step-1 gradient and final parameter is within 10x PyTorch-float32's own error + 1e-5")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
