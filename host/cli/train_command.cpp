@@ -11,9 +11,11 @@
 #include "model/model_spec.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
+#include "train/interrupt.h"
 #include "train/trace.h"
 #include "train/train_loop.h"
 #include "util/error.h"
+#include "util/memory.h"
 
 namespace gan {
 
@@ -81,6 +83,18 @@ void check_data_against_config(const TrainConfig& config, const Dataset& dataset
   }
 }
 
+// Refuses, before anything is allocated, a model and batch that cannot fit in memory.
+void check_memory(const ModelSpec& spec, const TrainConfig& config) {
+  const double needed = training_memory_bytes(spec, config.batch);
+  const double available = available_memory_bytes();
+  if (needed > 0.9 * available) {
+    throw Error("keys latent_dim, g_hidden, d_hidden, batch: this model needs about " + format_bytes(needed) +
+                " to train (" + std::to_string(spec.generator.real_parameter_count() + spec.discriminator.real_parameter_count()) +
+                " parameters, batch " + std::to_string(config.batch) + "), but only " + format_bytes(available) +
+                " of memory is available");
+  }
+}
+
 // The run folder of a checkpoint file: RUN for RUN/last.safetensors and for
 // RUN/checkpoints/step_N.safetensors.
 std::string run_folder_of(const std::string& checkpoint_path) {
@@ -133,11 +147,12 @@ int run_train_command(const TrainCommand& command) {
                 std::to_string(dataset.height) + "x" + std::to_string(dataset.width));
   }
   const ModelSpec spec = make_mlp_spec(config, dataset.height, dataset.width);
+  check_memory(spec, config);
   std::unique_ptr<Trainer> trainer = make_trainer(config, spec, dataset);
-  uint64_t start_step = 0;
+  LoopStart start;
   if (!command.resume.empty()) {
     trainer->load_state(checkpoint.state);
-    start_step = checkpoint.position.step;
+    start = {checkpoint.position.step, checkpoint.position.noise_stream};
   }
 
   std::string root = config.out;
@@ -151,9 +166,10 @@ int run_train_command(const TrainCommand& command) {
   output.interactive = isatty(fileno(stdout)) != 0;
   if (!note.empty()) std::printf("%s\n", note.c_str());
   if (!command.resume.empty()) std::printf("resuming %s at step %llu\n", checkpoint_path.c_str(),
-                                           static_cast<unsigned long long>(start_step));
-  run_training(config, dataset, *trainer, run, output, start_step, trace.get());
-  return 0;
+                                           static_cast<unsigned long long>(start.step));
+  install_interrupt_handlers();
+  const TrainingOutcome outcome = run_training(config, dataset, *trainer, run, output, start, trace.get());
+  return outcome.interrupted ? 128 + outcome.interrupted : 0;
 }
 
 }  // namespace gan

@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 #include "model/random_streams.h"
@@ -74,7 +75,7 @@ void CpuTrainer::train_step(const StepPosition& at) {
   real_.resize(static_cast<size_t>(B * pixels));
   gather_normalize(dataset_, order.data() + at.offset, B, options_.norm_mean, options_.norm_std, real_.data());
   z_d_.resize(static_cast<size_t>(B * latent));
-  fill_normal(options_.seed, RandomPurpose::kNoiseDiscriminator, at.step, z_d_.data(), B * latent);
+  fill_normal(options_.seed, RandomPurpose::kNoiseDiscriminator, at.noise_key(), z_d_.data(), B * latent);
   mlp_forward(G, slope, g.params.data(), z_d_.data(), B, &g_pass_);  // G(z_d): [B, H*W]
 
   d_input_.resize(static_cast<size_t>(2 * B * pixels));  // [2B, H*W] = [real; G(z_d)]
@@ -92,7 +93,7 @@ void CpuTrainer::train_step(const StepPosition& at) {
 
   // ---- G step: fresh z_g, BCE(D(G(z_g)), 1) through the updated D.
   z_g_.resize(static_cast<size_t>(B * latent));
-  fill_normal(options_.seed, RandomPurpose::kNoiseGenerator, at.step, z_g_.data(), B * latent);
+  fill_normal(options_.seed, RandomPurpose::kNoiseGenerator, at.noise_key(), z_g_.data(), B * latent);
   mlp_forward(G, slope, g.params.data(), z_g_.data(), B, &g_pass_);
   mlp_forward(D, slope, d.params.data(), g_pass_.output(), B, &d_pass_);
   d_logit_grad_.resize(static_cast<size_t>(B));
@@ -112,6 +113,8 @@ void CpuTrainer::train_step(const StepPosition& at) {
   stats_.d_real = d_bce.prob_real;
   stats_.d_fake = d_bce.prob_fake;
   stats_.d_fake_g = g_bce.prob_real;
+  const bool finite = std::isfinite(stats_.d_loss) && std::isfinite(stats_.g_loss);
+  if (!finite && first_nonfinite_step_ == 0) first_nonfinite_step_ = at.step;
 }
 
 void CpuTrainer::generate(const float* z, int64_t count, float* images) {
@@ -133,6 +136,7 @@ void CpuTrainer::load_state(const TrainerState& state) {
   check_network_state(spec_.generator, state.generator);
   check_network_state(spec_.discriminator, state.discriminator);
   state_ = state;
+  first_nonfinite_step_ = 0;
 }
 
 }  // namespace gan

@@ -25,6 +25,7 @@ class CpuTrainer : public Trainer {
   const ModelSpec& spec() const override { return spec_; }
   void train_step(const StepPosition& position) override;
   StepStats last_stats() override { return stats_; }
+  uint64_t first_nonfinite_step() override { return first_nonfinite_step_; }
   void generate(const float* z, int64_t count, float* images) override;
   TrainerState state() override { return state_; }
   StepTrace last_step_trace(bool with_gradients) override;
@@ -47,6 +48,7 @@ class CpuTrainer : public Trainer {
   TrainerState state_;
   std::vector<float> d_grads_, g_grads_;
   StepStats stats_;
+  uint64_t first_nonfinite_step_ = 0;
 
   uint64_t order_epoch_ = UINT64_MAX;
   std::vector<uint32_t> order_;

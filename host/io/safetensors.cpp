@@ -91,7 +91,7 @@ SafetensorsFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::
   json header;
   try {
     header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_length));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers too large
     throw Error(name + ": the header is not valid JSON (" + e.what() + ")");
   }
   if (!header.is_object()) throw Error(name + ": the header is not a JSON object");

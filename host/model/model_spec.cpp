@@ -76,6 +76,25 @@ ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t
   return spec;
 }
 
+double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
+  auto parameters = [](const std::vector<int64_t>& widths) {
+    double total = 0;
+    for (size_t i = 0; i + 1 < widths.size(); ++i) total += double(widths[i]) * double(widths[i + 1]) + double(widths[i + 1]);
+    return total;
+  };
+  auto activations = [](const std::vector<int64_t>& widths) {
+    double total = 0;
+    for (int64_t w : widths) total += double(w);
+    return total;
+  };
+  std::vector<int64_t> g = {spec.latent_dim}, d = {spec.image_size()};
+  for (const auto& l : spec.generator.layers) g.push_back(l.out);
+  for (const auto& l : spec.discriminator.layers) d.push_back(l.out);
+  const double per_parameter = 4.0 * sizeof(float);  // value, gradient, two moments
+  return per_parameter * (parameters(g) + parameters(d)) +
+         sizeof(float) * double(batch) * (2 * activations(g) + 4 * activations(d));
+}
+
 void init_parameters(const NetworkSpec& network, uint32_t network_index, uint64_t seed, float* params) {
   std::fill(params, params + network.parameter_count, 0.0f);
   for (size_t t = 0; t < network.tensors.size(); ++t) {

@@ -65,4 +65,9 @@ ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t
 // G's and D's streams apart.
 void init_parameters(const NetworkSpec& network, uint32_t network_index, uint64_t seed, float* params);
 
+// Bytes a trainer holds for this model at this batch: parameters, gradients and two Adam
+// moments of both networks, plus the activations of a step (D sees 2B rows). Computed in
+// double so that absurd configurations do not overflow before they are refused.
+double training_memory_bytes(const ModelSpec& spec, int64_t batch);
+
 }  // namespace gan

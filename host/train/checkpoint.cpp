@@ -62,6 +62,7 @@ void save_checkpoint(const std::string& path, const ModelSpec& spec, const Check
       {"step", std::to_string(c.position.step)},
       {"epoch", std::to_string(c.position.epoch)},
       {"epoch_position", std::to_string(c.position.epoch_position)},
+      {"noise_stream", std::to_string(c.position.noise_stream)},
       {"generator_adam_step", std::to_string(c.state.generator.adam_step)},
       {"discriminator_adam_step", std::to_string(c.state.discriminator.adam_step)},
       {"rng", "philox4x32-10; key = seed; counter = (element/4, step, purpose)"},
@@ -104,6 +105,9 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   c.position.step = metadata_number(file, "step");
   c.position.epoch = metadata_number(file, "epoch");
   c.position.epoch_position = static_cast<int64_t>(metadata_number(file, "epoch_position"));
+  const uint64_t noise_stream = metadata_number(file, "noise_stream");
+  if (noise_stream > UINT32_MAX) throw Error(path + ": __metadata__ 'noise_stream' is out of range");
+  c.position.noise_stream = static_cast<uint32_t>(noise_stream);
   const size_t expected_tensors = 3 * (spec.generator.tensors.size() + spec.discriminator.tensors.size());
   if (file.tensors.size() != expected_tensors) {
     throw Error(path + ": holds " + std::to_string(file.tensors.size()) + " tensors, the model needs " +

@@ -22,6 +22,7 @@ struct CheckpointPosition {
   uint64_t step = 0;            // steps completed
   uint64_t epoch = 0;           // epoch of the next step
   int64_t epoch_position = 0;   // index in that epoch's order where the next batch starts
+  uint32_t noise_stream = 0;    // see StepPosition::noise_stream
 };
 
 struct Checkpoint {

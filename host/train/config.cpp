@@ -37,6 +37,10 @@ std::string device_choice(const json& v) {
   const auto s = v.get<std::string>();
   return (s == "auto" || s == "cpu" || s == "cuda") ? "" : "one of auto, cpu, cuda";
 }
+std::string on_nan_choice(const json& v) {
+  const auto s = v.get<std::string>();
+  return (s == "stop" || s == "rollback") ? "" : "one of stop, rollback";
+}
 std::string model_choice(const json& v) { return v.get<std::string>() == "mlp" ? "" : "mlp"; }
 std::string width_list(const json& v) {
   if (v.empty()) return "a non-empty list of layer widths";
@@ -83,6 +87,8 @@ const std::vector<ConfigKey>& config_keys() {
       {"sample_every", ValueKind::kInt, 1000, "steps between sample grids (0: start and end only)", non_negative_int},
       {"checkpoint_every", ValueKind::kInt, 1000, "steps between checkpoints (last.safetensors; 0: at the end only)", non_negative_int},
       {"keep_checkpoints", ValueKind::kInt, 0, "also keep the last K checkpoints as checkpoints/step_N.safetensors", non_negative_int},
+      {"on_nan", ValueKind::kString, "stop", "on a non-finite loss or parameter: stop, or rollback to the last checkpoint with fresh noise", on_nan_choice},
+      {"max_rollbacks", ValueKind::kInt, 3, "rollbacks allowed before the run stops", non_negative_int},
       {"latent_dim", ValueKind::kInt, 100, "size of the noise vector z", latent_value},
       {"g_hidden", ValueKind::kIntList, json::array({256, 512, 1024}), "generator hidden widths", width_list},
       {"d_hidden", ValueKind::kIntList, json::array({512, 256}), "discriminator hidden widths", width_list},
@@ -259,6 +265,8 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.sample_every = resolved["sample_every"].get<int64_t>();
   c.checkpoint_every = resolved["checkpoint_every"].get<int64_t>();
   c.keep_checkpoints = resolved["keep_checkpoints"].get<int64_t>();
+  c.on_nan = resolved["on_nan"].get<std::string>();
+  c.max_rollbacks = resolved["max_rollbacks"].get<int64_t>();
   c.latent_dim = resolved["latent_dim"].get<int64_t>();
   c.g_hidden = resolved["g_hidden"].get<std::vector<int64_t>>();
   c.d_hidden = resolved["d_hidden"].get<std::vector<int64_t>>();
@@ -271,7 +279,8 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
 
 bool key_may_change_on_resume(const std::string& key) {
   static const char* const kMutable[] = {"data", "out", "epochs", "steps", "device", "threads", "log_every",
-                                         "sample_every", "checkpoint_every", "keep_checkpoints"};
+                                         "sample_every", "checkpoint_every", "keep_checkpoints", "on_nan",
+                                         "max_rollbacks"};
   for (const char* k : kMutable) {
     if (key == k) return true;
   }
@@ -285,7 +294,7 @@ TrainConfig resolve_config(const std::string& config_file, const std::map<std::s
     const auto bytes = read_whole_file(config_file);
     try {
       merged = json::parse(bytes.begin(), bytes.end());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers too large
       throw Error(config_file + ": not valid JSON (" + e.what() + ")");
     }
     // Validate the file on its own first, so an error names the file rather than a flag.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include "io/safetensors.h"
 #include "model/random_streams.h"
 #include "train/checkpoint.h"
+#include "train/interrupt.h"
 #include "train/progress.h"
 #include "train/schedule.h"
 #include "util/error.h"
@@ -67,18 +70,35 @@ void write_sample_grid(Trainer& trainer, const RunFolder& run, const std::vector
                  grid.height);
 }
 
-void write_checkpoints(Trainer& trainer, const RunFolder& run, const TrainConfig& config, const Dataset& dataset,
-                       const Schedule& schedule, uint64_t step) {
+bool all_finite(const std::vector<float>& values) {
+  for (float v : values) {
+    if (!std::isfinite(v)) return false;
+  }
+  return true;
+}
+
+bool state_is_finite(const TrainerState& state) {
+  for (const NetworkState* n : {&state.generator, &state.discriminator}) {
+    if (!all_finite(n->params) || !all_finite(n->exp_avg) || !all_finite(n->exp_avg_sq)) return false;
+  }
+  return true;
+}
+
+// Writes last.safetensors (and a numbered copy when keep_checkpoints > 0) after `step`.
+// Returns false, writing nothing, when the state holds a non-finite value.
+bool write_checkpoints(Trainer& trainer, const RunFolder& run, const TrainConfig& config, const Dataset& dataset,
+                       const Schedule& schedule, uint64_t step, uint32_t noise_stream) {
   Checkpoint checkpoint;
   checkpoint.state = trainer.state();
+  if (!state_is_finite(checkpoint.state)) return false;
   const StepPosition next = schedule.position(step + 1);
-  checkpoint.position = {step, next.epoch, next.offset};
+  checkpoint.position = {step, next.epoch, next.offset, noise_stream};
   checkpoint.config = config.resolved;
   checkpoint.data_count = dataset.count;
   checkpoint.image_height = dataset.height;
   checkpoint.image_width = dataset.width;
   save_checkpoint(run.last_checkpoint, trainer.spec(), checkpoint);
-  if (config.keep_checkpoints <= 0) return;
+  if (config.keep_checkpoints <= 0) return true;
   ensure_directory(run.checkpoints);
   save_checkpoint((fs::path(run.checkpoints) / step_name("step_", step, ".safetensors")).string(), trainer.spec(),
                   checkpoint);
@@ -93,6 +113,18 @@ void write_checkpoints(Trainer& trainer, const RunFolder& run, const TrainConfig
     std::error_code ec;
     fs::remove(numbered[i], ec);
   }
+  return true;
+}
+
+// A test hook for the non-finite path: GAN_FAULT_NONFINITE_AT_STEP=K makes step K of noise
+// stream 0 count as non-finite, as if its loss had been NaN.
+uint64_t injected_fault_step() {
+  const char* text = std::getenv("GAN_FAULT_NONFINITE_AT_STEP");
+  return text ? std::strtoull(text, nullptr, 10) : 0;
+}
+
+std::string signal_name(int signal_number) {
+  return signal_number == SIGINT ? "SIGINT" : signal_number == SIGTERM ? "SIGTERM" : std::to_string(signal_number);
 }
 
 }  // namespace
@@ -134,8 +166,8 @@ RunFolder prepare_run_folder(const std::string& root, const TrainConfig& config,
   return run;
 }
 
-void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& trainer, const RunFolder& run,
-                  const LoopOutput& output, uint64_t start_step, TraceRecorder* trace) {
+TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, Trainer& trainer, const RunFolder& run,
+                             const LoopOutput& output, const LoopStart& begin, TraceRecorder* trace) {
   Schedule schedule;
   schedule.dataset_size = dataset.count;
   schedule.batch = config.batch;
@@ -144,6 +176,8 @@ void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& tr
   schedule.step_cap = config.steps;
   const int64_t total = schedule.total_steps();
   const ModelSpec& spec = trainer.spec();
+  TrainingOutcome outcome;
+  outcome.step = begin.step;
 
   // The fixed noise behind every grid of the run, kept in the run so the grids can be redrawn.
   std::vector<float> fixed_noise(static_cast<size_t>(kGridImages * spec.latent_dim));
@@ -152,20 +186,27 @@ void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& tr
                     {{"z", {kGridImages, spec.latent_dim}, fixed_noise.data()}}, {{"seed", std::to_string(config.seed)}});
 
   ProgressPrinter progress(output.out, output.interactive);
-  if (static_cast<int64_t>(start_step) >= total) {
-    progress.message("nothing to do: the run is at step " + std::to_string(start_step) + " of " + std::to_string(total) +
+  if (static_cast<int64_t>(begin.step) >= total) {
+    progress.message("nothing to do: the run is at step " + std::to_string(begin.step) + " of " + std::to_string(total) +
                      " (raise --steps or --epochs to continue it)");
-    return;
+    return outcome;
   }
   progress.message("training on " + trainer.description() + ": " + std::to_string(dataset.count) + " images of " +
                    std::to_string(dataset.height) + "x" + std::to_string(dataset.width) + " from " + dataset.images_path +
                    ", " + std::to_string(schedule.steps_per_epoch()) + " steps per epoch, steps " +
-                   std::to_string(start_step + 1) + ".." + std::to_string(total) + "; run folder " + run.root);
+                   std::to_string(begin.step + 1) + ".." + std::to_string(total) + "; run folder " + run.root);
 
   MetricsWriter metrics(run.metrics_jsonl);
-  uint64_t step = start_step;
-  if (step == 0) write_sample_grid(trainer, run, fixed_noise, 0, config);
+  uint64_t step = begin.step;
+  uint32_t noise_stream = begin.noise_stream;
+  if (step == 0) {
+    write_sample_grid(trainer, run, fixed_noise, 0, config);
+    // With rollback on, a new run keeps its starting point, so there is always somewhere to go back to.
+    if (config.on_nan == "rollback") write_checkpoints(trainer, run, config, dataset, schedule, 0, noise_stream);
+  }
   if (trace) trace->record_init(trainer.state());
+  const uint64_t fault_step = injected_fault_step();
+  int64_t rollbacks = 0;
 
   const auto start = std::chrono::steady_clock::now();
   auto window_start = start;
@@ -173,12 +214,55 @@ void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& tr
   int64_t window_images = 0;
   while (static_cast<int64_t>(step) < total) {
     ++step;
-    const StepPosition at = schedule.position(step);
+    StepPosition at = schedule.position(step);
+    at.noise_stream = noise_stream;
     trainer.train_step(at);
     window_images += at.batch;
-    if (trace) trace->record_step(step, trainer.last_step_trace(step == 1), trainer.last_stats());
-
     const bool last = static_cast<int64_t>(step) == total;
+    // Read once per step: a signal that arrives later is acted on after the next step.
+    const int interrupted = pending_interrupt();
+    const bool checkpoint_due =
+        (config.checkpoint_every > 0 && step % static_cast<uint64_t>(config.checkpoint_every) == 0) || last ||
+        interrupted != 0;
+
+    uint64_t bad_step = trainer.first_nonfinite_step();
+    if (bad_step == 0 && step == fault_step && noise_stream == 0) bad_step = step;
+    if (bad_step == 0 && checkpoint_due && !state_is_finite(trainer.state())) bad_step = step;
+    if (bad_step != 0) {
+      const StepStats stats = trainer.last_stats();
+      const std::string what = "step " + std::to_string(bad_step) + ": non-finite values (d_loss " +
+                               std::to_string(stats.d_loss) + ", g_loss " + std::to_string(stats.g_loss) + ")";
+      std::error_code ec;
+      const bool have_checkpoint = fs::exists(run.last_checkpoint, ec);
+      if (config.on_nan == "rollback" && rollbacks < config.max_rollbacks && have_checkpoint) {
+        const Checkpoint good = load_checkpoint(run.last_checkpoint, nullptr);
+        trainer.load_state(good.state);
+        noise_stream = std::max(noise_stream, good.position.noise_stream) + 1;
+        ++rollbacks;
+        progress.message(what + "; rolled back to " + run.last_checkpoint + " (step " +
+                         std::to_string(good.position.step) + "), continuing with noise stream " +
+                         std::to_string(noise_stream) + " (rollback " + std::to_string(rollbacks) + " of " +
+                         std::to_string(config.max_rollbacks) + ")");
+        metrics.write({{"event", "rollback"}, {"bad_step", bad_step}, {"to_step", good.position.step},
+                       {"noise_stream", noise_stream}});
+        step = good.position.step;
+        window_first = step;
+        window_images = 0;
+        window_start = std::chrono::steady_clock::now();
+        continue;
+      }
+      progress.finish();
+      std::string advice;
+      if (config.on_nan == "rollback") {
+        advice = have_checkpoint ? " after " + std::to_string(rollbacks) + " rollback(s) (--max-rollbacks)" : " with no checkpoint to roll back to";
+      } else {
+        advice = "; --on-nan rollback would return to the last checkpoint with fresh noise";
+      }
+      throw Error(what + ": the run stops" + advice + ". No checkpoint was written with them" +
+                  (have_checkpoint ? "; the last good one is " + run.last_checkpoint : std::string()) + ".");
+    }
+
+    if (trace) trace->record_step(step, trainer.last_step_trace(step == 1), trainer.last_stats());
     if (step % static_cast<uint64_t>(config.log_every) == 0 || last) {
       const StepStats stats = trainer.last_stats();
       const double window_seconds = seconds_since(window_start);
@@ -198,17 +282,25 @@ void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& tr
     if ((config.sample_every > 0 && step % static_cast<uint64_t>(config.sample_every) == 0) || last) {
       write_sample_grid(trainer, run, fixed_noise, step, config);
     }
-    if ((config.checkpoint_every > 0 && step % static_cast<uint64_t>(config.checkpoint_every) == 0) || last) {
-      write_checkpoints(trainer, run, config, dataset, schedule, step);
+    if (checkpoint_due) write_checkpoints(trainer, run, config, dataset, schedule, step, noise_stream);
+    outcome.step = step;
+    if (interrupted != 0) {
+      progress.finish();
+      progress.message("interrupted by " + signal_name(interrupted) + " after step " + std::to_string(step) +
+                       ": checkpoint " + run.last_checkpoint + " written; continue with: gan train --resume " +
+                       run.root);
+      outcome.interrupted = interrupted;
+      return outcome;
     }
   }
   progress.finish();
   if (trace) {
     trace->finish(trainer.state());
-    progress.message("parity trace of " + std::to_string(step - start_step) + " steps in " + trace->path());
+    progress.message("parity trace of " + std::to_string(step - begin.step) + " steps in " + trace->path());
   }
   progress.message("done: step " + std::to_string(step) + " in " + format_duration(seconds_since(start)) +
                    "; checkpoint " + run.last_checkpoint + ", metrics " + run.metrics_jsonl + ", grids in " + run.samples);
+  return outcome;
 }
 
 }  // namespace gan

@@ -34,10 +34,23 @@ struct LoopOutput {
   bool interactive = false;  // a terminal: one live progress line
 };
 
-// Trains from step start_step + 1 to the configured number of steps: progress, metrics, sample
+struct LoopStart {
+  uint64_t step = 0;          // steps already taken (0 for a new run)
+  uint32_t noise_stream = 0;  // from the checkpoint being resumed
+};
+
+struct TrainingOutcome {
+  uint64_t step = 0;     // the step the run stopped at
+  int interrupted = 0;   // the signal (SIGINT, SIGTERM) that stopped it early, or 0
+};
+
+// Trains from step start.step + 1 to the configured number of steps: progress, metrics, sample
 // grids (at the start of a new run, every sample_every steps, at the end), checkpoints (every
-// checkpoint_every steps and at the end), and the parity trace when `trace` is given.
-void run_training(const TrainConfig& config, const Dataset& dataset, Trainer& trainer, const RunFolder& run,
-                  const LoopOutput& output, uint64_t start_step, TraceRecorder* trace);
+// checkpoint_every steps, at the end, and when interrupted), and the parity trace when `trace`
+// is given. A non-finite loss or parameter stops the run (gan::Error naming the step) without
+// writing a poisoned checkpoint, or with on_nan = rollback returns to the last checkpoint and
+// continues with a fresh noise stream.
+TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, Trainer& trainer, const RunFolder& run,
+                             const LoopOutput& output, const LoopStart& start, TraceRecorder* trace);
 
 }  // namespace gan

@@ -18,6 +18,10 @@ struct StepPosition {
   uint64_t epoch = 0;   // 0-based epoch: keys the epoch's shuffle
   int64_t offset = 0;   // first position of the batch in the epoch's order
   int64_t batch = 0;    // images in this batch (the epoch's last may be smaller)
+  uint32_t noise_stream = 0;  // 0 normally; raised by each --on-nan rollback for fresh noise
+
+  // The Philox "step" of this step's noise: the step, with the noise stream in the high word.
+  uint64_t noise_key() const { return step + (uint64_t{noise_stream} << 32); }
 };
 
 struct StepStats {
@@ -60,6 +64,11 @@ class Trainer {
   // The statistics of the most recent step. May wait for the device; call it only when the
   // numbers are needed (every log interval).
   virtual StepStats last_stats() = 0;
+
+  // The first step since the last load_state (or construction) whose losses were not finite,
+  // or 0. Cheap: the loop asks after every step. (A GPU trainer may learn of it late, at its
+  // next read-back; the loop checks again before every checkpoint.)
+  virtual uint64_t first_nonfinite_step() = 0;
 
   // images[count, H*W] = G(z[count, latent]) with the current parameters, in [-1, 1].
   virtual void generate(const float* z, int64_t count, float* images) = 0;

@@ -1,0 +1,258 @@
+// Faults a long run must survive: signals, kill -9 during checkpoint writes, a full disk, a
+// read-only folder, non-finite values, and sizes that cannot fit in memory.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "test_util.h"
+#include "train/checkpoint.h"
+#include "util/files.h"
+
+namespace gan {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_gan;
+using testing::ScratchDir;
+
+std::string small_data(const ScratchDir& dir, uint32_t count = 100) {
+  if (!fs::exists(dir.path("data/train-images-idx3-ubyte"))) {
+    fs::create_directories(dir.path("data"));
+    testing::write_bytes(dir.path("data/train-images-idx3-ubyte"), testing::make_idx_images(count, 6, 5, 9));
+  }
+  return dir.path("data");
+}
+
+// Flags of a small but not instant run: a checkpoint is ~1 MB, a step a fraction of a ms.
+std::string run_flags(const ScratchDir& dir, const std::string& lr = "1e-3") {
+  return "--device cpu --threads 1 --data " + small_data(dir) +
+         " --batch 16 --latent-dim 8 --g-hidden 128,128 --d-hidden 64 --lr " + lr + " --log-every 10 --sample-every 0";
+}
+
+// Starts gan with its output in `log`; returns the child's pid.
+pid_t spawn_gan(const std::vector<std::string>& arguments, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* out = std::freopen(log.c_str(), "w", stdout);
+    (void)out;
+    dup2(fileno(stdout), fileno(stderr));
+    std::vector<char*> argv;
+    std::string program = GAN_EXECUTABLE;
+    argv.push_back(program.data());
+    std::vector<std::string> copies = arguments;
+    for (auto& a : copies) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(program.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> words;
+  std::istringstream stream(text);
+  for (std::string w; stream >> w;) words.push_back(w);
+  return words;
+}
+
+int wait_exit_code(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+size_t count_lines(const std::string& path) {
+  std::ifstream in(path);
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+void expect_same_state(const std::string& a, const std::string& b) {
+  const Checkpoint x = load_checkpoint(a, nullptr), y = load_checkpoint(b, nullptr);
+  EXPECT_EQ(x.position.step, y.position.step);
+  EXPECT_EQ(x.state.generator.params, y.state.generator.params);
+  EXPECT_EQ(x.state.discriminator.params, y.state.discriminator.params);
+  EXPECT_EQ(x.state.generator.exp_avg_sq, y.state.generator.exp_avg_sq);
+  EXPECT_EQ(x.state.discriminator.exp_avg, y.state.discriminator.exp_avg);
+}
+
+void interrupt_and_resume(int signal_number) {
+  ScratchDir dir;
+  const std::string flags = run_flags(dir);
+  const pid_t pid = spawn_gan(split("train " + flags + " --steps 100000 --checkpoint-every 0 --out " + dir.path("a")),
+                              dir.path("a.log"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (count_lines(dir.path("a/metrics.jsonl")) < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, signal_number);
+  EXPECT_EQ(wait_exit_code(pid), 128 + signal_number);
+  const auto log = read_whole_file(dir.path("a.log"));
+  const std::string text(log.begin(), log.end());
+  EXPECT_NE(text.find("interrupted by"), std::string::npos) << text;
+  const Checkpoint saved = load_checkpoint(dir.path("a/last.safetensors"), nullptr);
+  const uint64_t stopped = saved.position.step;
+  ASSERT_GE(stopped, 20u);
+  // Resumed to a later step, it equals a run that was never interrupted.
+  const std::string target = std::to_string(stopped + 13);
+  const auto resumed = run_gan("train --resume " + dir.path("a") + " --steps " + target);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  ASSERT_EQ(run_gan("train " + flags + " --steps " + target + " --out " + dir.path("b")).exit_code, 0);
+  expect_same_state(dir.path("a/last.safetensors"), dir.path("b/last.safetensors"));
+}
+
+TEST(Faults, SigintFinishesTheStepCheckpointsAndExits130) { interrupt_and_resume(SIGINT); }
+TEST(Faults, SigtermFinishesTheStepCheckpointsAndExits143) { interrupt_and_resume(SIGTERM); }
+
+TEST(Faults, KillDuringCheckpointWritesNeverTearsTheLastCheckpoint) {
+  ScratchDir dir;
+  const std::string flags = run_flags(dir);
+  std::mt19937 rng(12345);
+  int killed_with_checkpoint = 0;
+  for (int attempt = 0; attempt < 12; ++attempt) {
+    const std::string out = dir.path("run" + std::to_string(attempt));
+    // A checkpoint after every step: most of the time goes to writing them.
+    const pid_t pid = spawn_gan(split("train " + flags + " --steps 100000 --checkpoint-every 1 --out " + out),
+                                dir.path("log"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 400));
+    kill(pid, SIGKILL);
+    wait_exit_code(pid);
+    if (!fs::exists(out + "/last.safetensors")) continue;
+    ++killed_with_checkpoint;
+    const Checkpoint c = load_checkpoint(out + "/last.safetensors", nullptr);  // throws if torn
+    EXPECT_GE(c.position.step, 1u);
+  }
+  EXPECT_GE(killed_with_checkpoint, 8) << "too few kills landed after the first checkpoint to test anything";
+}
+
+TEST(Faults, AFullDiskIsAClearErrorAndKeepsTheLastCheckpoint) {
+  ScratchDir dir;
+  ASSERT_EQ(run_gan("train " + run_flags(dir) + " --steps 5 --out " + dir.path("a")).exit_code, 0);
+  const auto before = read_whole_file(dir.path("a/last.safetensors"));
+  ASSERT_GT(before.size(), 200u * 1024);
+  // The shell's file-size limit (in KiB) makes every write past 100 KiB fail, like a full disk.
+  ASSERT_EQ(run_gan("train --resume " + dir.path("a") + " --steps 9").exit_code, 0);
+  const std::string command = "bash -c 'ulimit -f 100; exec " + std::string(GAN_EXECUTABLE) + " train --resume " +
+                              dir.path("a") + " --steps 30 2>&1'";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  const int status = pclose(pipe);
+  EXPECT_EQ(WEXITSTATUS(status), 1) << output;
+  EXPECT_NE(output.find("last.safetensors: writing failed (File too large)"), std::string::npos) << output;
+  EXPECT_NE(output.find("previous file, if any, is unchanged"), std::string::npos) << output;
+  const Checkpoint kept = load_checkpoint(dir.path("a/last.safetensors"), nullptr);
+  EXPECT_EQ(kept.position.step, 9u);  // the resume to 9 above, written before the limit
+  EXPECT_FALSE(fs::exists(dir.path("a/last.safetensors.tmp")));
+}
+
+TEST(Faults, AReadOnlyOutputFolderFailsBeforeTraining) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop to the 'nobody' user with setpriv";
+  ScratchDir dir;
+  const std::string data = small_data(dir);
+  ASSERT_EQ(run_gan("train " + run_flags(dir) + " --steps 5 --out " + dir.path("a")).exit_code, 0);
+  const auto before = read_whole_file(dir.path("a/last.safetensors"));
+  chmod(dir.path().c_str(), 0755);  // readable by nobody, writable by root only
+  const std::string as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups -- ";
+  const std::string gan = GAN_EXECUTABLE;
+  FILE* pipe = popen((as_nobody + gan + " train " + run_flags(dir) + " --steps 5 --out " + dir.path("new") + " 2>&1").c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  EXPECT_EQ(WEXITSTATUS(pclose(pipe)), 1) << output;
+  EXPECT_NE(output.find(dir.path("new") + ": cannot create the folder"), std::string::npos) << output;
+  output.clear();
+  pipe = popen((as_nobody + gan + " train --resume " + dir.path("a") + " --steps 9 2>&1").c_str(), "r");
+  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  EXPECT_EQ(WEXITSTATUS(pclose(pipe)), 1) << output;
+  EXPECT_NE(output.find("config.json"), std::string::npos) << output;
+  EXPECT_NE(output.find("Permission denied"), std::string::npos) << output;
+  EXPECT_EQ(read_whole_file(dir.path("a/last.safetensors")), before);
+}
+
+TEST(Faults, NonFiniteValuesStopTheRunWithoutAPoisonedCheckpoint) {
+  ScratchDir dir;
+  // An absurd learning rate makes the parameters overflow within a few steps.
+  const auto r = run_gan("train " + run_flags(dir, "1e30") + " --steps 50 --checkpoint-every 1 --out " + dir.path("a"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("non-finite values"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--on-nan rollback"), std::string::npos) << r.output;
+  if (fs::exists(dir.path("a/last.safetensors"))) {
+    const Checkpoint c = load_checkpoint(dir.path("a/last.safetensors"), nullptr);
+    for (float v : c.state.generator.params) ASSERT_TRUE(std::isfinite(v));
+    for (float v : c.state.discriminator.exp_avg_sq) ASSERT_TRUE(std::isfinite(v));
+  }
+}
+
+TEST(Faults, RollbackReturnsToTheLastCheckpointWithFreshNoise) {
+  ScratchDir dir;
+  setenv("GAN_FAULT_NONFINITE_AT_STEP", "7", 1);
+  const auto r = run_gan("train " + run_flags(dir) + " --on-nan rollback --steps 12 --checkpoint-every 5 --out " +
+                         dir.path("a"));
+  unsetenv("GAN_FAULT_NONFINITE_AT_STEP");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("step 7: non-finite values"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rolled back to"), std::string::npos) << r.output;
+  const Checkpoint c = load_checkpoint(dir.path("a/last.safetensors"), nullptr);
+  EXPECT_EQ(c.position.step, 12u);
+  EXPECT_EQ(c.position.noise_stream, 1u);
+  std::ifstream metrics(dir.path("a/metrics.jsonl"));
+  std::string all((std::istreambuf_iterator<char>(metrics)), std::istreambuf_iterator<char>());
+  EXPECT_NE(all.find("\"event\":\"rollback\""), std::string::npos) << all;
+  // Steps 6..12 used the new noise: the result differs from a run without the fault.
+  ASSERT_EQ(run_gan("train " + run_flags(dir) + " --steps 12 --out " + dir.path("b")).exit_code, 0);
+  EXPECT_NE(load_checkpoint(dir.path("b/last.safetensors"), nullptr).state.generator.params, c.state.generator.params);
+  // A resumed run keeps the noise stream.
+  ASSERT_EQ(run_gan("train --resume " + dir.path("a") + " --steps 14").exit_code, 0);
+  EXPECT_EQ(load_checkpoint(dir.path("a/last.safetensors"), nullptr).position.noise_stream, 1u);
+}
+
+TEST(Faults, RollbacksAreBounded) {
+  ScratchDir dir;
+  const auto r = run_gan("train " + run_flags(dir, "1e30") + " --on-nan rollback --max-rollbacks 2 --steps 50 " +
+                         "--checkpoint-every 1 --out " + dir.path("a"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("after 2 rollback(s)"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, SizesThatCannotFitAreRefusedBeforeAllocating) {
+  ScratchDir dir;
+  const auto r = run_gan("train --device cpu --data " + small_data(dir) + " --batch 16 --g-hidden 65536,65536,65536 " +
+                         "--out " + dir.path("a"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("g_hidden"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("GiB to train"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir.path("a")));
+}
+
+TEST(BadInput, UnreadableDataIsNamed) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop to the 'nobody' user with setpriv";
+  ScratchDir dir;
+  const std::string data = small_data(dir);
+  chmod((data + "/train-images-idx3-ubyte").c_str(), 0600);
+  FILE* pipe = popen(("setpriv --reuid=65534 --regid=65534 --clear-groups -- " + std::string(GAN_EXECUTABLE) +
+                      " train --data " + data + " --out " + dir.path("a") + " 2>&1")
+                         .c_str(),
+                     "r");
+  std::string output;
+  char buffer[4096];
+  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  EXPECT_EQ(WEXITSTATUS(pclose(pipe)), 1) << output;
+  EXPECT_NE(output.find(data + "/train-images-idx3-ubyte: cannot open for reading (Permission denied)"), std::string::npos)
+      << output;
+}
+
+}  // namespace
+}  // namespace gan
