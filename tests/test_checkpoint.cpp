@@ -156,6 +156,50 @@ TEST(Checkpoint, CorruptOrTruncatedFilesAreClearErrors) {
   EXPECT_NE(with_header_edit("\"step\":\"2\"", "\"step\":\"x\"").find("'step' is 'x'"), std::string::npos);
 }
 
+TEST(Checkpoint, EveryMetadataFieldWrongInTurnIsRejected) {
+  ScratchDir dir;
+  ASSERT_EQ(run_gan("train " + small_run_flags(dir) + " --out " + dir.path("run") + " --steps 2").exit_code, 0);
+  const SafetensorsFile good = read_safetensors(dir.path("run/last.safetensors"));
+  ModelSpec spec;
+  const Checkpoint checkpoint = load_checkpoint(dir.path("run/last.safetensors"), &spec);
+  // Rewrites the checkpoint's tensors with one metadata field replaced (or removed).
+  auto rewrite = [&](const std::string& key, const std::string* value) {
+    std::vector<TensorView> views;
+    for (const auto& [name, tensor] : good.tensors) views.push_back({name, tensor.shape, tensor.data.data()});
+    auto metadata = good.metadata;
+    if (value) metadata[key] = *value;
+    else metadata.erase(key);
+    write_safetensors(dir.path("bad.safetensors"), views, metadata);
+    return error_of_load(dir.path("bad.safetensors"));
+  };
+  const std::string junk = "x1", huge = "99999999999999999999999", negative = "-1";
+  for (const char* key : {"step", "epoch", "epoch_position", "noise_stream", "generator_adam_step",
+                          "discriminator_adam_step", "data_count", "image_height", "image_width"}) {
+    SCOPED_TRACE(key);
+    for (const std::string* value : {&junk, &huge, &negative, static_cast<const std::string*>(nullptr)}) {
+      const std::string message = rewrite(key, value);
+      EXPECT_EQ(message.rfind(dir.path("bad.safetensors") + ": ", 0), 0u) << message;
+      EXPECT_NE(message.find(key), std::string::npos) << message;
+    }
+  }
+  const std::string zero = "0";
+  EXPECT_NE(rewrite("image_width", &zero).find("out of range"), std::string::npos);
+  const std::string not_json = "{", unknown_key = R"({"bogus": 1})";
+  EXPECT_NE(rewrite("config", &not_json).find("'config'"), std::string::npos);
+  EXPECT_NE(rewrite("config", &unknown_key).find("unknown key 'bogus'"), std::string::npos);
+  EXPECT_NE(rewrite("config", nullptr).find("'config'"), std::string::npos);
+  EXPECT_NE(rewrite("format", nullptr).find("not a gan checkpoint"), std::string::npos);
+  // A missing tensor is named.
+  std::vector<TensorView> fewer;
+  for (const auto& [name, tensor] : good.tensors) {
+    if (name != "optimizer.discriminator.exp_avg.model.2.bias") fewer.push_back({name, tensor.shape, tensor.data.data()});
+  }
+  write_safetensors(dir.path("fewer.safetensors"), fewer, good.metadata);
+  EXPECT_NE(error_of_load(dir.path("fewer.safetensors")).find("no tensor 'optimizer.discriminator.exp_avg.model.2.bias'"),
+            std::string::npos);
+  (void)checkpoint;
+}
+
 TEST(Checkpoint, AnotherArchitectureNamesTheTensorAndBothShapes) {
   ScratchDir dir;
   ASSERT_EQ(run_gan("train " + small_run_flags(dir) + " --out " + dir.path("run") + " --steps 2").exit_code, 0);

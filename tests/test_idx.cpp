@@ -78,6 +78,35 @@ TEST(Idx, RejectsTruncationAnywhere) {
   }
 }
 
+TEST(Idx, EveryHeaderFieldWrongInTurnIsRejected) {
+  const auto good = make_idx_images(3, 4, 5, 2);
+  ASSERT_NO_THROW(parse_idx(good, 3, "good"));
+  // Each of the 16 header bytes changed: the magic (zero bytes, type, dimension count) and
+  // every byte of the three dimensions. Every change must be caught, none may crash.
+  for (size_t byte = 0; byte < 16; ++byte) {
+    for (uint8_t delta : {uint8_t{1}, uint8_t{0x80}}) {
+      auto bad = good;
+      bad[byte] = static_cast<uint8_t>(bad[byte] + delta);
+      SCOPED_TRACE(::testing::Message() << "byte " << byte << " + " << int(delta));
+      const std::string message = error_of([&] { parse_idx(bad, 3, "hdr.idx"); });
+      EXPECT_EQ(message.rfind("hdr.idx: ", 0), 0u) << message;
+    }
+  }
+}
+
+TEST(Idx, TruncationAtEveryLengthIsRejected) {
+  const auto good = make_idx_images(2, 3, 3, 3);
+  for (size_t keep = 0; keep < good.size(); ++keep) {
+    const std::vector<uint8_t> cut(good.begin(), good.begin() + static_cast<long>(keep));
+    EXPECT_THROW(parse_idx(cut, 3, "cut"), Error) << keep;
+  }
+  const auto packed = gzip(good);
+  for (size_t keep = 2; keep < packed.size(); ++keep) {
+    const std::vector<uint8_t> cut(packed.begin(), packed.begin() + static_cast<long>(keep));
+    EXPECT_THROW(parse_idx(gunzip_if_needed(cut, "cut.gz"), 3, "cut.gz"), Error) << keep;
+  }
+}
+
 TEST(Idx, RejectsAbsurdHeaders) {
   auto zero = make_idx_images(1, 2, 2, 3);
   zero[7] = 0;  // zero images
