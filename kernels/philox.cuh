@@ -34,6 +34,7 @@ enum class RandomPurpose : uint32_t {
   kNoiseGenerator = 4,      // step = training step (1-based): z of the G step
   kFixedSamples = 5,  // step = 0: the fixed noise batch of a run's sample grids
   kSample = 6,        // step = 0: `gan sample`
+  kEvaluation = 7,    // the evaluation classifier: init, shuffle, augmentation; real-set picks
 };
 
 GAN_HOST_DEVICE uint32_t philox_mulhilo(uint32_t a, uint32_t b, uint32_t* hi) {

@@ -25,9 +25,20 @@ struct SampleCommand {
   std::string out;
   uint64_t seed = 0;
   int columns = 0;
+  bool interpolate = false;  // rows of linear walks between two noise vectors
+  int walk_steps = 10;
 };
 
 void add_sample_command(CLI::App& app, SampleCommand* command);
 int run_sample_command(const SampleCommand& command);
+
+struct EvalCommand {
+  std::string checkpoint, data, out, cache_dir;
+  int64_t n = 10000;
+  uint64_t seed = 0;
+};
+
+void add_eval_command(CLI::App& app, EvalCommand* command);
+int run_eval_command(const EvalCommand& command);
 
 }  // namespace gan

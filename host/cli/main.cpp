@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   gan::add_train_command(app, &train);
   gan::SampleCommand sample;
   gan::add_sample_command(app, &sample);
+  gan::EvalCommand eval;
+  gan::add_eval_command(app, &eval);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -21,6 +23,7 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("train")) return gan::run_train_command(train);
     if (app.got_subcommand("sample")) return gan::run_sample_command(sample);
+    if (app.got_subcommand("eval")) return gan::run_eval_command(eval);
   } catch (const gan::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "\ngan: error: %s\n", e.what());

@@ -24,6 +24,11 @@ void add_sample_command(CLI::App& app, SampleCommand* command) {
       ->required()
       ->type_name("FILE");
   sample->add_option("--seed", command->seed, "seed of the noise")->default_val(0);
+  sample->add_flag("--interpolate", command->interpolate,
+                   "a PNG grid of linear walks in noise space: each row goes from one z to another (--n rows)");
+  sample->add_option("--walk-steps", command->walk_steps, "images per walk with --interpolate")
+      ->default_val(10)
+      ->check(CLI::Range(2, 100));
   sample->add_option("--columns", command->columns, "grid columns (0: a square-ish grid)")->default_val(0)->check(
       CLI::Range(0, 4096));
 }
@@ -46,6 +51,33 @@ int run_sample_command(const SampleCommand& command) {
   const TrainConfig config = config_from_json(checkpoint.config, path + " (its config)");
   const int64_t n = command.count;
   const int64_t pixels = spec.image_size();
+
+  if (command.interpolate) {
+    if (!png) throw Error("--interpolate draws a grid: --out must end in .png");
+    // Row r walks from z_a (element 2r of the noise stream) to z_b (element 2r + 1).
+    const int64_t walk = command.walk_steps, latent = spec.latent_dim;
+    std::vector<float> z(static_cast<size_t>(n * walk * latent)), ends(static_cast<size_t>(2 * latent));
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t e = 0; e < 2 * latent; ++e) {
+        ends[e] = random_normal(command.seed, RandomPurpose::kSample, 1, static_cast<uint64_t>(r * 2 * latent + e));
+      }
+      for (int64_t s = 0; s < walk; ++s) {
+        const float t = static_cast<float>(s) / static_cast<float>(walk - 1);
+        for (int64_t e = 0; e < latent; ++e) {
+          z[(r * walk + s) * latent + e] = (1.0f - t) * ends[e] + t * ends[latent + e];
+        }
+      }
+    }
+    MlpPass<float> walk_pass;
+    mlp_forward(spec.generator, spec.slope, checkpoint.state.generator.params.data(), z.data(), n * walk, &walk_pass);
+    const Grid grid = image_grid(walk_pass.output(), n * walk, static_cast<int>(spec.image_height),
+                                 static_cast<int>(spec.image_width), static_cast<int>(walk), 2,
+                                 static_cast<float>(config.norm_mean), static_cast<float>(config.norm_std));
+    write_png_gray(command.out, grid.pixels.data(), grid.width, grid.height);
+    std::printf("wrote %lld walks of %lld images from %s to %s\n", static_cast<long long>(n),
+                static_cast<long long>(walk), path.c_str(), command.out.c_str());
+    return 0;
+  }
 
   // G(z) in chunks, so a large --n needs little memory for activations.
   std::vector<float> images(static_cast<size_t>(n * pixels));

@@ -8,6 +8,7 @@
 #include "cpu/cpu_trainer.h"
 #include "cuda/device.h"
 #include "data/dataset.h"
+#include "eval/evaluate.h"
 #include "model/model_spec.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
@@ -167,8 +168,21 @@ int run_train_command(const TrainCommand& command) {
   if (!note.empty()) std::printf("%s\n", note.c_str());
   if (!command.resume.empty()) std::printf("resuming %s at step %llu\n", checkpoint_path.c_str(),
                                            static_cast<unsigned long long>(start.step));
+  Evaluator evaluate;
+  std::shared_ptr<EvalData> eval_data;
+  std::shared_ptr<Classifier> classifier;
+  if (config.eval_every > 0) {
+    eval_data = std::make_shared<EvalData>(load_eval_data(config.data));
+    classifier = std::make_shared<Classifier>(load_or_train_classifier(*eval_data, "", stdout));
+    evaluate = [&config, eval_data, classifier](Trainer& t) {
+      EvalOptions options;
+      options.n = config.eval_n;
+      return evaluate_generator(t.spec(), t.state().generator.params, static_cast<float>(config.norm_mean),
+                                static_cast<float>(config.norm_std), *eval_data, *classifier, options);
+    };
+  }
   install_interrupt_handlers();
-  const TrainingOutcome outcome = run_training(config, dataset, *trainer, run, output, start, trace.get());
+  const TrainingOutcome outcome = run_training(config, dataset, *trainer, run, output, start, trace.get(), evaluate);
   return outcome.interrupted ? 128 + outcome.interrupted : 0;
 }
 

@@ -217,6 +217,28 @@ void adam_update(T* params, const T* grads, T* exp_avg, T* exp_avg_sq, size_t n,
   });
 }
 
+template <class T>
+double softmax_cross_entropy(const T* logits, const uint8_t* labels, int64_t B, int64_t C, T* dlogits,
+                             int64_t* correct) {
+  double loss = 0;
+  int64_t right = 0;
+  for (int64_t r = 0; r < B; ++r) {
+    const T* row = logits + r * C;
+    const int64_t best = std::max_element(row, row + C) - row;
+    right += best == labels[r] ? 1 : 0;
+    const T top = row[best];
+    double sum = 0;
+    for (int64_t c = 0; c < C; ++c) sum += std::exp(static_cast<double>(row[c] - top));
+    loss += std::log(sum) - static_cast<double>(row[labels[r]] - top);
+    for (int64_t c = 0; c < C; ++c) {
+      const double p = std::exp(static_cast<double>(row[c] - top)) / sum;
+      dlogits[r * C + c] = static_cast<T>((p - (c == labels[r] ? 1.0 : 0.0)) / static_cast<double>(B));
+    }
+  }
+  if (correct) *correct = right;
+  return loss / static_cast<double>(B);
+}
+
 #define GAN_INSTANTIATE_OPS(T)                                                                          \
   template void linear_forward<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);         \
   template void activation_forward<T>(Activation, T, T*, size_t);                                       \
@@ -225,6 +247,7 @@ void adam_update(T* params, const T* grads, T* exp_avg, T* exp_avg_sq, size_t n,
   template void linear_backward_input<T>(const T*, const T*, T*, int64_t, int64_t, int64_t);            \
   template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, const T*, const T*, T*);           \
   template BceStats bce_with_logits<T>(const T*, int64_t, int64_t, T*);                                 \
+  template double softmax_cross_entropy<T>(const T*, const uint8_t*, int64_t, int64_t, T*, int64_t*);    \
   template void adam_update<T>(T*, const T*, T*, T*, size_t, const AdamSettings&, int64_t);
 
 GAN_INSTANTIATE_OPS(float)

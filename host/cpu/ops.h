@@ -58,6 +58,13 @@ struct BceStats {
 template <class T>
 BceStats bce_with_logits(const T* logits, int64_t n_real, int64_t n_fake, T* dlogit);
 
+// Softmax cross-entropy, mean over the batch: logits [B, C], labels [B] in 0..C-1.
+// dlogits[B, C] = (softmax - onehot) / B. Returns the mean loss; *correct (if given) counts
+// rows whose largest logit is the label.
+template <class T>
+double softmax_cross_entropy(const T* logits, const uint8_t* labels, int64_t B, int64_t C, T* dlogits,
+                             int64_t* correct = nullptr);
+
 struct AdamSettings {
   double lr = 2e-4, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
 };

@@ -32,8 +32,9 @@ namespace {
 
 size_t aligned(size_t offset) { return (offset + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment; }
 
-// Linear layers widths[0] -> widths[1] -> ...; LeakyReLU after every layer but the last.
-NetworkSpec make_network(const std::string& name, const std::vector<int64_t>& widths, Activation last) {
+}  // namespace
+
+NetworkSpec make_mlp_network(const std::string& name, const std::vector<int64_t>& widths, Activation last) {
   NetworkSpec network;
   network.name = name;
   size_t offset = 0;
@@ -57,8 +58,6 @@ NetworkSpec make_network(const std::string& name, const std::vector<int64_t>& wi
   return network;
 }
 
-}  // namespace
-
 ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
   ModelSpec spec;
   spec.latent_dim = config.latent_dim;
@@ -71,8 +70,8 @@ ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t
   std::vector<int64_t> d_widths = {image_height * image_width};
   d_widths.insert(d_widths.end(), config.d_hidden.begin(), config.d_hidden.end());
   d_widths.push_back(1);
-  spec.generator = make_network("generator", g_widths, Activation::kTanh);
-  spec.discriminator = make_network("discriminator", d_widths, Activation::kIdentity);
+  spec.generator = make_mlp_network("generator", g_widths, Activation::kTanh);
+  spec.discriminator = make_mlp_network("discriminator", d_widths, Activation::kIdentity);
   return spec;
 }
 

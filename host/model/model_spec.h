@@ -60,6 +60,10 @@ struct ModelSpec {
 
 ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
 
+// Linear layers widths[0] -> widths[1] -> ...; LeakyReLU after every layer but the last, which
+// has `last`. Tensor names follow nn.Sequential ("model.0.weight", ...).
+NetworkSpec make_mlp_network(const std::string& name, const std::vector<int64_t>& widths, Activation last);
+
 // PyTorch's nn.Linear default init, from our Philox stream: W and b ~ U(-1/sqrt(fan_in),
 // 1/sqrt(fan_in)). params: [network.parameter_count], padding set to 0. network_index keeps
 // G's and D's streams apart.

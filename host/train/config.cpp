@@ -37,6 +37,10 @@ std::string device_choice(const json& v) {
   const auto s = v.get<std::string>();
   return (s == "auto" || s == "cpu" || s == "cuda") ? "" : "one of auto, cpu, cuda";
 }
+std::string eval_n_value(const json& v) {
+  const auto x = v.get<int64_t>();
+  return x >= 2 && x <= 1000000 ? "" : "an integer in 2..1000000";
+}
 std::string on_nan_choice(const json& v) {
   const auto s = v.get<std::string>();
   return (s == "stop" || s == "rollback") ? "" : "one of stop, rollback";
@@ -87,6 +91,8 @@ const std::vector<ConfigKey>& config_keys() {
       {"sample_every", ValueKind::kInt, 1000, "steps between sample grids (0: start and end only)", non_negative_int},
       {"checkpoint_every", ValueKind::kInt, 1000, "steps between checkpoints (last.safetensors; 0: at the end only)", non_negative_int},
       {"keep_checkpoints", ValueKind::kInt, 0, "also keep the last K checkpoints as checkpoints/step_N.safetensors", non_negative_int},
+      {"eval_every", ValueKind::kInt, 0, "steps between quality evaluations (gan eval's numbers) logged to metrics.jsonl (0: none)", non_negative_int},
+      {"eval_n", ValueKind::kInt, 2000, "generated images per evaluation during training", eval_n_value},
       {"on_nan", ValueKind::kString, "stop", "on a non-finite loss or parameter: stop, or rollback to the last checkpoint with fresh noise", on_nan_choice},
       {"max_rollbacks", ValueKind::kInt, 3, "rollbacks allowed before the run stops", non_negative_int},
       {"latent_dim", ValueKind::kInt, 100, "size of the noise vector z", latent_value},
@@ -265,6 +271,8 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.sample_every = resolved["sample_every"].get<int64_t>();
   c.checkpoint_every = resolved["checkpoint_every"].get<int64_t>();
   c.keep_checkpoints = resolved["keep_checkpoints"].get<int64_t>();
+  c.eval_every = resolved["eval_every"].get<int64_t>();
+  c.eval_n = resolved["eval_n"].get<int64_t>();
   c.on_nan = resolved["on_nan"].get<std::string>();
   c.max_rollbacks = resolved["max_rollbacks"].get<int64_t>();
   c.latent_dim = resolved["latent_dim"].get<int64_t>();
@@ -280,7 +288,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
 bool key_may_change_on_resume(const std::string& key) {
   static const char* const kMutable[] = {"data", "out", "epochs", "steps", "device", "threads", "log_every",
                                          "sample_every", "checkpoint_every", "keep_checkpoints", "on_nan",
-                                         "max_rollbacks"};
+                                         "max_rollbacks", "eval_every", "eval_n"};
   for (const char* k : kMutable) {
     if (key == k) return true;
   }

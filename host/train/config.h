@@ -43,6 +43,8 @@ struct TrainConfig {
   int64_t sample_every = 0;  // 0: only at start and end
   int64_t checkpoint_every = 0;  // 0: only at the end
   int64_t keep_checkpoints = 0;  // numbered checkpoints kept besides last.safetensors
+  int64_t eval_every = 0;        // 0: no evaluation during training
+  int64_t eval_n = 0;            // generated images per evaluation during training
   std::string on_nan;            // "stop" or "rollback"
   int64_t max_rollbacks = 0;     // rollbacks allowed in one invocation before giving up
   int64_t latent_dim = 0;

@@ -167,7 +167,8 @@ RunFolder prepare_run_folder(const std::string& root, const TrainConfig& config,
 }
 
 TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, Trainer& trainer, const RunFolder& run,
-                             const LoopOutput& output, const LoopStart& begin, TraceRecorder* trace) {
+                             const LoopOutput& output, const LoopStart& begin, TraceRecorder* trace,
+                             const Evaluator& evaluate) {
   Schedule schedule;
   schedule.dataset_size = dataset.count;
   schedule.batch = config.batch;
@@ -281,6 +282,21 @@ TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, 
     }
     if ((config.sample_every > 0 && step % static_cast<uint64_t>(config.sample_every) == 0) || last) {
       write_sample_grid(trainer, run, fixed_noise, step, config);
+    }
+    if (evaluate && config.eval_every > 0 && (step % static_cast<uint64_t>(config.eval_every) == 0 || last)) {
+      const json report = evaluate(trainer);
+      json record = {{"event", "eval"}, {"step", step}, {"epoch", at.epoch}};
+      for (const char* key : {"n", "fd", "fd_real_floor", "classifier_score", "classes_above_1pct", "class_kl",
+                              "precision", "recall"}) {
+        record[key] = report[key];
+      }
+      metrics.write(record);
+      char line[200];
+      std::snprintf(line, sizeof line, "eval at step %llu: FD %.2f (real floor %.2f), classifier score %.2f, precision %.3f, recall %.3f",
+                    static_cast<unsigned long long>(step), report["fd"].get<double>(), report["fd_real_floor"].get<double>(),
+                    report["classifier_score"].get<double>(), report["precision"].get<double>(),
+                    report["recall"].get<double>());
+      progress.message(line);
     }
     if (checkpoint_due) write_checkpoints(trainer, run, config, dataset, schedule, step, noise_stream);
     outcome.step = step;

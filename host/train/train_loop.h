@@ -1,7 +1,10 @@
 #pragma once
 // defines: RunFolder, prepare_run_folder, default_run_folder, run_training — the loop shared by
 // every trainer
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "data/dataset.h"
@@ -50,7 +53,11 @@ struct TrainingOutcome {
 // is given. A non-finite loss or parameter stops the run (gan::Error naming the step) without
 // writing a poisoned checkpoint, or with on_nan = rollback returns to the last checkpoint and
 // continues with a fresh noise stream.
+// Evaluates the trainer's current generator (gan eval's numbers), for eval_every.
+using Evaluator = std::function<nlohmann::json(Trainer& trainer)>;
+
 TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, Trainer& trainer, const RunFolder& run,
-                             const LoopOutput& output, const LoopStart& start, TraceRecorder* trace);
+                             const LoopOutput& output, const LoopStart& start, TraceRecorder* trace,
+                             const Evaluator& evaluate = nullptr);
 
 }  // namespace gan

@@ -1,0 +1,139 @@
+#include "eval/evaluate.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "cpu/mlp.h"
+#include "eval/metrics.h"
+#include "io/png.h"
+#include "model/random_streams.h"
+
+namespace gan {
+
+using nlohmann::json;
+
+namespace {
+
+// The generator's images as bytes, then normalised back: exactly what a user would get by
+// saving the samples and loading them as data.
+std::vector<float> generated_images(const ModelSpec& spec, const std::vector<float>& params, float mean, float std,
+                                    int64_t n, uint64_t seed) {
+  const int64_t pixels = spec.image_size(), chunk = 1024;
+  std::vector<uint8_t> bytes(static_cast<size_t>(n * pixels));
+  std::vector<float> z;
+  MlpPass<float> pass;
+  for (int64_t first = 0; first < n; first += chunk) {
+    const int64_t count = std::min(chunk, n - first);
+    z.resize(static_cast<size_t>(count * spec.latent_dim));
+    for (int64_t e = 0; e < count * spec.latent_dim; ++e) {
+      z[e] = random_normal(seed, RandomPurpose::kEvaluation, 1, static_cast<uint64_t>(first * spec.latent_dim + e));
+    }
+    mlp_forward(spec.generator, spec.slope, params.data(), z.data(), count, &pass);
+    for (int64_t i = 0; i < count * pixels; ++i) bytes[first * pixels + i] = to_pixel(pass.output()[i], mean, std);
+  }
+  return normalize_images(bytes.data(), n * pixels);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+}
+
+}  // namespace
+
+json evaluate_generator(const ModelSpec& spec, const std::vector<float>& generator_params, float norm_mean,
+                        float norm_std, const EvalData& data, const Classifier& classifier, const EvalOptions& options) {
+  const int64_t pixels = spec.image_size();
+  const int64_t pool = data.train.count + data.held_out.count;
+  const int64_t n = std::max<int64_t>(2, std::min(options.n, pool / 2));
+
+  // Two disjoint real sets of n images, drawn from all the real images in a fixed order.
+  const auto order = epoch_permutation(20261126, 1, static_cast<uint32_t>(pool));
+  std::vector<uint8_t> real_bytes_a(static_cast<size_t>(n * pixels)), real_bytes_b(static_cast<size_t>(n * pixels));
+  auto image_at = [&](uint32_t index) {
+    return index < data.train.count ? data.train.pixels.data() + static_cast<size_t>(index) * pixels
+                                    : data.held_out.pixels.data() + static_cast<size_t>(index - data.train.count) * pixels;
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    std::copy(image_at(order[i]), image_at(order[i]) + pixels, real_bytes_a.begin() + i * pixels);
+    std::copy(image_at(order[n + i]), image_at(order[n + i]) + pixels, real_bytes_b.begin() + i * pixels);
+  }
+  const auto real_a = normalize_images(real_bytes_a.data(), n * pixels);
+  const auto real_b = normalize_images(real_bytes_b.data(), n * pixels);
+  const auto fake = generated_images(spec, generator_params, norm_mean, norm_std, n, options.seed);
+
+  std::vector<float> f_real_a, p_real_a, f_real_b, p_real_b, f_fake, p_fake;
+  classifier.run(real_a.data(), n, &f_real_a, &p_real_a);
+  classifier.run(real_b.data(), n, &f_real_b, &p_real_b);
+  classifier.run(fake.data(), n, &f_fake, &p_fake);
+  const int64_t d = classifier.feature_size(), c = classifier.classes;
+
+  const Moments m_real_a = feature_moments(f_real_a.data(), n, d);
+  const double fd = frechet_distance(feature_moments(f_fake.data(), n, d), m_real_a);
+  const double floor = frechet_distance(feature_moments(f_real_b.data(), n, d), m_real_a);
+  const auto hist_fake = class_histogram(p_fake.data(), n, c), hist_real = class_histogram(p_real_a.data(), n, c);
+  int64_t above = 0;
+  for (double h : hist_fake) above += h > 0.01 ? 1 : 0;
+  const PrecisionRecall pr = precision_recall(f_real_a.data(), n, f_fake.data(), n, d, options.k);
+
+  // Copy check in pixel space against the classifier's training images.
+  const int64_t copies = std::min({options.copy_check, n, data.held_out.count});
+  const auto train_images = normalize_images(data.train.pixels.data(), data.train.count * pixels);
+  const auto held_images = normalize_images(data.held_out.pixels.data(), copies * pixels);
+  const auto fake_to_train = nearest_distances(fake.data(), copies, train_images.data(), data.train.count, pixels);
+  const auto held_to_train = nearest_distances(held_images.data(), copies, train_images.data(), data.train.count, pixels);
+
+  return {{"n", n},
+          {"fd", fd},
+          {"fd_real_floor", floor},
+          {"classifier_score", classifier_score(p_fake.data(), n, c)},
+          {"classifier_score_real", classifier_score(p_real_a.data(), n, c)},
+          {"histogram", hist_fake},
+          {"histogram_real", hist_real},
+          {"classes_above_1pct", above},
+          {"class_kl", histogram_kl(hist_fake, hist_real)},
+          {"precision", pr.precision},
+          {"recall", pr.recall},
+          {"k", options.k},
+          {"copy_check",
+           {{"images", copies},
+            {"generated_to_train_median", median(fake_to_train)},
+            {"generated_to_train_min", *std::min_element(fake_to_train.begin(), fake_to_train.end())},
+            {"held_out_to_train_median", median(held_to_train)},
+            {"held_out_to_train_min", *std::min_element(held_to_train.begin(), held_to_train.end())},
+            {"generated_to_train_mean", mean_of(fake_to_train)},
+            {"held_out_to_train_mean", mean_of(held_to_train)}}},
+          {"classifier_accuracy", classifier.held_out_accuracy},
+          {"classifier_key", classifier.key},
+          {"data", data.description}};
+}
+
+void print_eval_table(const json& r, std::FILE* out) {
+  const json& copy = r["copy_check"];
+  std::fprintf(out, "%-34s %12s   %s\n", "metric", "generated", "reference");
+  std::fprintf(out, "%-34s %12.3f   %.3f  (real vs real, the floor at n = %lld)\n", "Frechet distance (features)",
+               r["fd"].get<double>(), r["fd_real_floor"].get<double>(), r["n"].get<long long>());
+  std::fprintf(out, "%-34s %12.3f   %.3f  (real images)\n", "classifier score", r["classifier_score"].get<double>(),
+               r["classifier_score_real"].get<double>());
+  std::fprintf(out, "%-34s %12lld   %zu\n", "classes above 1%", r["classes_above_1pct"].get<long long>(),
+               r["histogram_real"].size());
+  std::fprintf(out, "%-34s %12.4f   0  (real)\n", "KL(class histogram || real)", r["class_kl"].get<double>());
+  std::fprintf(out, "%-34s %12.3f\n", "precision (k = 5)", r["precision"].get<double>());
+  std::fprintf(out, "%-34s %12.3f\n", "recall (k = 5)", r["recall"].get<double>());
+  std::fprintf(out, "%-34s %12.3f   %.3f  (held-out real to train)\n", "nearest training image, median",
+               copy["generated_to_train_median"].get<double>(), copy["held_out_to_train_median"].get<double>());
+  std::fprintf(out, "%-34s %12.3f   %.3f\n", "nearest training image, min", copy["generated_to_train_min"].get<double>(),
+               copy["held_out_to_train_min"].get<double>());
+  std::fprintf(out, "classifier: held-out accuracy %.2f%%; histogram of generated classes:",
+               100 * r["classifier_accuracy"].get<double>());
+  for (const auto& h : r["histogram"]) std::fprintf(out, " %.3f", h.get<double>());
+  std::fprintf(out, "\n");
+}
+
+}  // namespace gan
