@@ -92,6 +92,16 @@ TEST(Gradients, BceWithLogits) {
   EXPECT_LT(max_relative_error(dlogit, numeric_gradient(logits, loss)), 1e-8);
 }
 
+// Compares two flat gradient buffers tensor by tensor, so a failure names the tensor.
+void expect_each_tensor_close(const NetworkSpec& network, const std::vector<double>& ours,
+                              const std::vector<double>& reference, double bound) {
+  for (const auto& t : network.tensors) {
+    const std::vector<double> a(ours.begin() + t.offset, ours.begin() + t.offset + t.size);
+    const std::vector<double> b(reference.begin() + t.offset, reference.begin() + t.offset + t.size);
+    EXPECT_LT(max_relative_error(a, b), bound) << network.name << "." << t.name;
+  }
+}
+
 // A small D and G of the seed's shape (odd widths), in double.
 ModelSpec tiny_spec() {
   TrainConfig config = config_from_json({{"latent_dim", 5}, {"g_hidden", {7, 6}}, {"d_hidden", {8, 3}}}, "test");
@@ -125,12 +135,7 @@ TEST(Gradients, DiscriminatorStepLossOverEveryParameter) {
   std::vector<double> grads(D.parameter_count, NAN);
   MlpScratch<double> scratch;
   mlp_backward<double>(D, 0.2, params.data(), pass, dlogit.data(), grads.data(), nullptr, &scratch);
-  const auto numeric = numeric_gradient(params, loss);
-  for (const auto& t : D.tensors) {
-    std::vector<double> ours(grads.begin() + t.offset, grads.begin() + t.offset + t.size);
-    std::vector<double> ref(numeric.begin() + t.offset, numeric.begin() + t.offset + t.size);
-    EXPECT_LT(max_relative_error(ours, ref), 1e-7) << t.name;
-  }
+  expect_each_tensor_close(D, grads, numeric_gradient(params, loss), 1e-7);
 }
 
 TEST(Gradients, GeneratorStepLossThroughTheDiscriminator) {
@@ -155,12 +160,7 @@ TEST(Gradients, GeneratorStepLossThroughTheDiscriminator) {
   bce_with_logits(d_pass.output(), B, 0, dlogit.data());
   mlp_backward<double>(D, 0.2, d_params.data(), d_pass, dlogit.data(), nullptr, d_image.data(), &scratch);
   mlp_backward<double>(G, 0.2, g_params.data(), g_pass, d_image.data(), grads.data(), nullptr, &scratch);
-  const auto numeric = numeric_gradient(g_params, loss);
-  for (const auto& t : G.tensors) {
-    std::vector<double> ours(grads.begin() + t.offset, grads.begin() + t.offset + t.size);
-    std::vector<double> ref(numeric.begin() + t.offset, numeric.begin() + t.offset + t.size);
-    EXPECT_LT(max_relative_error(ours, ref), 1e-7) << t.name;
-  }
+  expect_each_tensor_close(G, grads, numeric_gradient(g_params, loss), 1e-7);
 }
 
 TEST(Gradients, FloatNetworkAgreesWithDouble) {
