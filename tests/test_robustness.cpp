@@ -219,6 +219,21 @@ TEST(Faults, RollbackReturnsToTheLastCheckpointWithFreshNoise) {
   EXPECT_EQ(load_checkpoint(dir.path("a/last.safetensors"), nullptr).position.noise_stream, 1u);
 }
 
+TEST(Faults, RollbackAfterResumingAnOlderCheckpointReturnsThereNotLater) {
+  ScratchDir dir;
+  ASSERT_EQ(run_gan("train " + run_flags(dir) + " --steps 25 --checkpoint-every 5 --keep-checkpoints 3 --out " +
+                    dir.path("a"))
+                .exit_code,
+            0);
+  // last.safetensors is at step 25; resume from 20 and fail at 22: the rollback must go to 20.
+  setenv("GAN_FAULT_NONFINITE_AT_STEP", "22", 1);
+  const auto r = run_gan("train --resume " + dir.path("a/checkpoints/step_00000020.safetensors") +
+                         " --on-nan rollback --steps 30");
+  unsetenv("GAN_FAULT_NONFINITE_AT_STEP");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("(step 20), continuing with noise stream 1"), std::string::npos) << r.output;
+}
+
 TEST(Faults, RollbacksAreBounded) {
   ScratchDir dir;
   const auto r = run_gan("train " + run_flags(dir, "1e30") + " --on-nan rollback --max-rollbacks 2 --steps 50 " +

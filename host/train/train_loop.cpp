@@ -200,11 +200,11 @@ TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, 
   MetricsWriter metrics(run.metrics_jsonl);
   uint64_t step = begin.step;
   uint32_t noise_stream = begin.noise_stream;
-  if (step == 0) {
-    write_sample_grid(trainer, run, fixed_noise, 0, config);
-    // With rollback on, a new run keeps its starting point, so there is always somewhere to go back to.
-    if (config.on_nan == "rollback") write_checkpoints(trainer, run, config, dataset, schedule, 0, noise_stream);
-  }
+  if (step == 0) write_sample_grid(trainer, run, fixed_noise, 0, config);
+  // With rollback on, the starting point is saved first, so there is always somewhere to go back
+  // to, and never a last.safetensors from beyond it (a run resumed from an older numbered
+  // checkpoint).
+  if (config.on_nan == "rollback") write_checkpoints(trainer, run, config, dataset, schedule, step, noise_stream);
   if (trace) trace->record_init(trainer.state());
   const uint64_t fault_step = injected_fault_step();
   int64_t rollbacks = 0;
