@@ -98,14 +98,16 @@ TEST(Metrics, ScoreHistogramAndPrecisionRecallOnKnownInputs) {
   EXPECT_NEAR(nearest_distances(query.data(), 1, references.data(), 2, 3)[0], 4.0, 1e-6);
 }
 
-std::string cache_dir() { return std::string(GAN_BINARY_DIR) + "/eval-cache"; }
+// Shared by every build folder of this checkout (data/ is not committed), so the ASan stage of
+// CI reuses the classifier the first stage trained.
+std::string cache_dir() { return std::string(GAN_SOURCE_DIR) + "/data/.cache/eval"; }
 
 TEST(EvalLadder, FrechetDistanceGrowsAsRealDigitsAreDegraded) {
   const std::string mnist = std::string(GAN_SOURCE_DIR) + "/data/mnist";
   ASSERT_TRUE(fs::exists(mnist + "/train-images-idx3-ubyte")) << "run tools/setup.sh";
   const EvalData data = load_eval_data(mnist);
   const Classifier classifier = load_or_train_classifier(data, cache_dir(), stdout);
-  EXPECT_GT(classifier.held_out_accuracy, 0.93);
+  EXPECT_GT(classifier.held_out_accuracy, 0.98);  // the aim of issue 7 for MNIST-10k
   const int64_t n = 800, pixels = 784;
   const Dataset& train = data.train;
   auto features_of = [&](const std::vector<float>& images) {

@@ -1,18 +1,18 @@
 #pragma once
 // defines: Classifier, EvalData, load_eval_data, train_classifier, load_or_train_classifier
 //
-// The domain classifier behind `gan eval` (Inception's role, for 28x28-style data): an MLP
-// H*W -> 512 -> 256 -> classes with LeakyReLU(0.2), trained with Adam on the dataset's own
-// labelled training images (random shifts of up to 2 pixels as augmentation), its accuracy
-// measured on held-out images. Its 256 features (the layer before the logits) are what the
-// Fréchet distance and precision/recall compare. Trained once per dataset and cached on disk,
-// keyed by a checksum of the data and the recipe.
+// The domain classifier behind `gan eval` (Inception's role, for 28x28-style data): the small
+// CNN of eval/cnn.h, trained with Adam on the dataset's own labelled training images (random
+// shifts of up to 2 pixels as augmentation), its accuracy measured on held-out images. Its 256
+// features (the layer before the logits) are what the Fréchet distance and precision/recall
+// compare. Trained once per dataset and cached on disk, keyed by a checksum of the data and
+// the recipe.
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "data/dataset.h"
-#include "model/model_spec.h"
+#include "eval/cnn.h"
 
 namespace gan {
 
@@ -27,13 +27,13 @@ struct EvalData {
 EvalData load_eval_data(const std::string& data);
 
 struct Classifier {
-  NetworkSpec network;
+  CnnLayout layout;
   std::vector<float> params;
   int64_t classes = 0;
   double held_out_accuracy = 0;
   std::string key;  // checksum of data and recipe (the cache key)
 
-  int64_t feature_size() const { return network.layers[network.layers.size() - 2].out; }
+  int64_t feature_size() const { return CnnLayout::kFeatures; }
   // images [n, H*W] normalised to [-1, 1] -> features [n, feature_size()], probabilities [n, classes].
   void run(const float* images, int64_t n, std::vector<float>* features, std::vector<float>* probabilities) const;
 };

@@ -95,9 +95,14 @@ double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
 }
 
 void init_parameters(const NetworkSpec& network, uint32_t network_index, uint64_t seed, float* params) {
-  std::fill(params, params + network.parameter_count, 0.0f);
-  for (size_t t = 0; t < network.tensors.size(); ++t) {
-    const TensorSlot& tensor = network.tensors[t];
+  init_tensors(network.tensors, network.parameter_count, network_index, seed, params);
+}
+
+void init_tensors(const std::vector<TensorSlot>& tensors, size_t count, uint32_t network_index, uint64_t seed,
+                  float* params) {
+  std::fill(params, params + count, 0.0f);
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    const TensorSlot& tensor = tensors[t];
     const double bound = 1.0 / std::sqrt(static_cast<double>(tensor.fan_in));
     const uint64_t stream = (uint64_t{network_index} << 32) | t;
     for (size_t e = 0; e < tensor.size; ++e) {

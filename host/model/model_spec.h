@@ -69,6 +69,10 @@ NetworkSpec make_mlp_network(const std::string& name, const std::vector<int64_t>
 // G's and D's streams apart.
 void init_parameters(const NetworkSpec& network, uint32_t network_index, uint64_t seed, float* params);
 
+// The same init for any list of tensors in a flat buffer of `count` floats.
+void init_tensors(const std::vector<TensorSlot>& tensors, size_t count, uint32_t network_index, uint64_t seed,
+                  float* params);
+
 // Bytes a trainer holds for this model at this batch: parameters, gradients and two Adam
 // moments of both networks, plus the activations of a step (D sees 2B rows). Computed in
 // double so that absurd configurations do not overflow before they are refused.
