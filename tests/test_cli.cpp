@@ -57,6 +57,19 @@ TEST(Cli, DeviceCudaSaysThereIsNoGpuTrainerYet) {
   EXPECT_NE(r.output.find("no GPU trainer"), std::string::npos) << r.output;
 }
 
+TEST(Cli, CheckSaysClearlyWhenThereIsNoGpu) {
+  const Result help = run_gan("check --help");
+  EXPECT_EQ(help.exit_code, 0) << help.output;
+  for (const char* flag : {"--gpu", "--batch", "--seed", "--tf32"}) {
+    EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
+  }
+  const Result r = run_gan("check");
+  if (r.output.find("gan check on GPU") != std::string::npos) GTEST_SKIP() << "a GPU is visible: the GPU tests cover it";
+  EXPECT_EQ(r.exit_code, 2) << r.output;  // nothing checked is not a pass
+  EXPECT_NE(r.output.find("no GPU visible"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no kernel was checked"), std::string::npos) << r.output;
+}
+
 TEST(Cli, BatchLargerThanTheDatasetNamesTheKey) {
   ScratchDir dir;
   testing::write_bytes(dir.path("train-images-idx3-ubyte"), testing::make_idx_images(20, 4, 4, 1));

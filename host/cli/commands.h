@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace gan {
@@ -40,5 +41,15 @@ struct EvalCommand {
 
 void add_eval_command(CLI::App& app, EvalCommand* command);
 int run_eval_command(const EvalCommand& command);
+
+struct CheckCommand {
+  int gpu = 0;
+  int64_t batch = 128;
+  std::optional<uint64_t> seed;
+  bool tf32 = false;
+};
+
+void add_check_command(CLI::App& app, CheckCommand* command);
+int run_check_command(const CheckCommand& command);
 
 }  // namespace gan

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   gan::add_sample_command(app, &sample);
   gan::EvalCommand eval;
   gan::add_eval_command(app, &eval);
+  gan::CheckCommand check;
+  gan::add_check_command(app, &check);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -24,6 +26,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("train")) return gan::run_train_command(train);
     if (app.got_subcommand("sample")) return gan::run_sample_command(sample);
     if (app.got_subcommand("eval")) return gan::run_eval_command(eval);
+    if (app.got_subcommand("check")) return gan::run_check_command(check);
   } catch (const gan::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "\ngan: error: %s\n", e.what());

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "adam_settings.h"  // AdamSettings, shared with the Adam kernel
 #include "model/model_spec.h"
 
 namespace gan {
@@ -64,10 +65,6 @@ BceStats bce_with_logits(const T* logits, int64_t n_real, int64_t n_fake, T* dlo
 template <class T>
 double softmax_cross_entropy(const T* logits, const uint8_t* labels, int64_t B, int64_t C, T* dlogits,
                              int64_t* correct = nullptr);
-
-struct AdamSettings {
-  double lr = 2e-4, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-};
 
 // PyTorch's Adam (torch.optim.Adam, no weight decay, not amsgrad), step counted from 1:
 //   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2

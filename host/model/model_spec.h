@@ -1,5 +1,5 @@
 #pragma once
-// defines: Activation, LinearLayer, TensorSlot, NetworkSpec, ModelSpec, make_mlp_spec, init_parameters
+// defines: LinearLayer, TensorSlot, NetworkSpec, ModelSpec, make_mlp_spec, init_parameters
 //
 // The seed's MLP GAN as data: layer widths, activations, and where every tensor lives in its
 // network's flat parameter buffer. Tensor names are the PyTorch state_dict names of the seed's
@@ -9,11 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "activation.cuh"  // Activation, shared with the kernels
 #include "train/config.h"
 
 namespace gan {
-
-enum class Activation { kIdentity, kLeakyRelu, kTanh };
 
 const char* activation_name(Activation activation);
 

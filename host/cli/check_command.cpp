@@ -1,0 +1,72 @@
+// gan check: every CUDA kernel against its CPU reference at the seed's shapes, as a table.
+#include <cstdio>
+#include <random>
+
+#include "cli/commands.h"
+#include "cuda/device.h"
+#include "cuda/kernel_checks.h"
+#include "cuda_check.cuh"
+#include "train/config.h"
+#include "util/error.h"
+
+namespace gan {
+
+void add_check_command(CLI::App& app, CheckCommand* command) {
+  CLI::App* check = app.add_subcommand(
+      "check", "Run every CUDA kernel on random data at the seed's shapes and compare it with its CPU reference");
+  check->add_option("--gpu", command->gpu, "which GPU")->default_val(0)->check(CLI::NonNegativeNumber);
+  check->add_option("--batch", command->batch, "batch size of the shapes checked")
+      ->default_val(128)
+      ->check(CLI::Range(1, 65536));
+  check->add_option("--seed", command->seed, "seed of the random inputs (default: a fresh one, printed)");
+  check->add_flag("--tf32", command->tf32, "also check the TF32 tensor-core paths");
+}
+
+int run_check_command(const CheckCommand& command) {
+  std::string why;
+  const std::vector<GpuInfo> gpus = visible_gpus(&why);
+  if (gpus.empty()) {
+    std::fprintf(stderr,
+                 "gan check: no GPU visible (%s): no kernel was checked. The CPU references are covered by the "
+                 "test suite; run this on a machine with an NVIDIA GPU.\n",
+                 why.c_str());
+    return 2;
+  }
+  if (command.gpu >= static_cast<int>(gpus.size())) {
+    throw Error("--gpu " + std::to_string(command.gpu) + ": only " + std::to_string(gpus.size()) + " GPU(s) visible");
+  }
+  const GpuInfo& gpu = gpus[static_cast<size_t>(command.gpu)];
+  GAN_CUDA_CHECK(cudaSetDevice(gpu.index));
+  const uint64_t seed = command.seed ? *command.seed : std::random_device{}();
+  std::printf("gan check on GPU %d: %s (compute capability %d.%d), batch %lld, seed %llu\n", gpu.index,
+              gpu.name.c_str(), gpu.major, gpu.minor, static_cast<long long>(command.batch),
+              static_cast<unsigned long long>(seed));
+  std::fflush(stdout);
+
+  // The default config's model (the seed's), at the batch asked for.
+  const TrainConfig config = resolve_config("", {{"batch", std::to_string(command.batch)}});
+  const ModelSpec spec = make_mlp_spec(config, 28, 28);
+  const std::vector<KernelCheck> checks = seed_shape_checks(spec, command.batch, command.tf32, seed);
+
+  std::printf("%-44s %-28s %12s %12s %10s  %s\n", "kernel", "shape", "max abs err", "error", "bound", "result");
+  int failures = 0;
+  for (const KernelCheck& check : checks) {
+    char error[32], bound[32];
+    std::snprintf(error, sizeof error, "%.3g %s", check.error, check.unit.c_str());
+    std::snprintf(bound, sizeof bound, "%.3g", check.bound);
+    std::printf("%-44s %-28s %12.3g %12s %10s  %s", check.kernel.c_str(), check.shape.c_str(), check.max_abs, error,
+                bound, check.pass ? "pass" : "FAIL");
+    if (check.nonfinite > 0) std::printf(" (%lld non-finite outputs)", static_cast<long long>(check.nonfinite));
+    std::printf("\n");
+    failures += check.pass ? 0 : 1;
+  }
+  if (failures > 0) {
+    std::printf("gan check: %d of %zu checks FAILED (seed %llu)\n", failures, checks.size(),
+                static_cast<unsigned long long>(seed));
+    return 1;
+  }
+  std::printf("gan check: all %zu checks passed\n", checks.size());
+  return 0;
+}
+
+}  // namespace gan

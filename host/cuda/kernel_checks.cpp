@@ -1,0 +1,309 @@
+#include "cuda/kernel_checks.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "adam.cuh"
+#include "activation_backward.cuh"
+#include "batch.cuh"
+#include "bce.cuh"
+#include "cpu/ops.h"
+#include "cuda/blas.h"
+#include "cuda/resources.h"
+#include "data/dataset.h"
+#include "linear_forward.cuh"
+#include "model/random_streams.h"
+#include "noise.cuh"
+#include "util/error.h"
+
+namespace gan {
+namespace {
+
+constexpr float kSlope = 0.2f;  // LeakyReLU's slope in every check (the seed's)
+
+std::string shape_text(const std::vector<std::pair<const char*, int64_t>>& dims) {
+  std::string text;
+  for (const auto& [name, value] : dims) {
+    if (!text.empty()) text += ' ';
+    text += std::string(name) + "=" + std::to_string(value);
+  }
+  return text;
+}
+
+std::string with_activation(const std::string& kernel, Activation activation) {
+  return kernel + " (" + activation_name(activation) + ")";
+}
+
+std::vector<float> uniform(size_t n, float low, float high, std::mt19937_64& rng) {
+  std::uniform_real_distribution<float> draw(low, high);
+  std::vector<float> values(n);
+  for (float& v : values) v = draw(rng);
+  return values;
+}
+
+std::vector<double> widen(const std::vector<float>& values) { return {values.begin(), values.end()}; }
+
+struct LinearInputs {
+  std::vector<float> X, W, b;
+  std::vector<double> reference;  // act(X W^T + b) in double
+};
+
+LinearInputs linear_inputs(int64_t B, int64_t in, int64_t out, Activation activation, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const float bound = 1.0f / std::sqrt(static_cast<float>(in));  // PyTorch's init scale
+  LinearInputs inputs;
+  inputs.X = uniform(static_cast<size_t>(B * in), -1.0f, 1.0f, rng);
+  inputs.W = uniform(static_cast<size_t>(out * in), -bound, bound, rng);
+  inputs.b = uniform(static_cast<size_t>(out), -bound, bound, rng);
+  const std::vector<double> X = widen(inputs.X), W = widen(inputs.W), b = widen(inputs.b);
+  inputs.reference.resize(static_cast<size_t>(B * out));
+  linear_forward<double>(X.data(), W.data(), b.data(), inputs.reference.data(), B, in, out);
+  activation_forward<double>(activation, static_cast<double>(kSlope), inputs.reference.data(), inputs.reference.size());
+  return inputs;
+}
+
+}  // namespace
+
+KernelCheck check_linear_fused(int64_t B, int64_t in, int64_t out, Activation activation, bool tf32, uint64_t seed) {
+  KernelCheck check = start_check(with_activation(tf32 ? "linear fused tf32" : "linear fused fp32", activation),
+                            shape_text({{"B", B}, {"in", in}, {"out", out}}), tf32 ? kTf32Bound : kFp32Bound, "rel");
+  const LinearInputs inputs = linear_inputs(B, in, out, activation, seed);
+  CudaStream stream;
+  DeviceBuffer<float> X(inputs.X), W(inputs.W), b(inputs.b), Y(static_cast<size_t>(B * out));
+  Y.poison();
+  launch_linear_forward_fused(X.get(), W.get(), b.get(), Y.get(), B, in, out, activation, kSlope, tf32, stream.get());
+  stream.synchronize();
+  compare_relative(check, Y.download(), inputs.reference);
+  return finish_check(check);
+}
+
+KernelCheck check_linear_cublas(int64_t B, int64_t in, int64_t out, Activation activation, bool tf32, uint64_t seed) {
+  KernelCheck check = start_check(with_activation(tf32 ? "cuBLAS tf32 + epilogue" : "cuBLAS fp32 + epilogue", activation),
+                            shape_text({{"B", B}, {"in", in}, {"out", out}}), tf32 ? kTf32Bound : kFp32Bound, "rel");
+  const LinearInputs inputs = linear_inputs(B, in, out, activation, seed);
+  CudaStream stream;
+  CublasHandle blas(stream.get(), tf32);
+  DeviceBuffer<float> X(inputs.X), W(inputs.W), b(inputs.b), Y(static_cast<size_t>(B * out));
+  Y.poison();
+  gemm_forward(blas, X.get(), W.get(), Y.get(), B, in, out);
+  launch_bias_activation(Y.get(), b.get(), B, out, activation, kSlope, stream.get());
+  stream.synchronize();
+  compare_relative(check, Y.download(), inputs.reference);
+  return finish_check(check);
+}
+
+KernelCheck check_gemm_weight_grad(int64_t B, int64_t in, int64_t out, bool tf32, uint64_t seed) {
+  KernelCheck check = start_check(tf32 ? "cuBLAS tf32 dW = dZ^T X" : "cuBLAS fp32 dW = dZ^T X",
+                            shape_text({{"B", B}, {"in", in}, {"out", out}}), tf32 ? kTf32Bound : kFp32Bound, "rel");
+  std::mt19937_64 rng(seed);
+  const std::vector<float> dZ = uniform(static_cast<size_t>(B * out), -1, 1, rng);
+  const std::vector<float> X = uniform(static_cast<size_t>(B * in), -1, 1, rng);
+  std::vector<double> reference(static_cast<size_t>(out * in));
+  linear_backward_weight<double>(widen(dZ).data(), widen(X).data(), reference.data(), B, in, out);
+  CudaStream stream;
+  CublasHandle blas(stream.get(), tf32);
+  DeviceBuffer<float> d_dZ(dZ), d_X(X), d_dW(reference.size());
+  d_dW.poison();
+  gemm_weight_grad(blas, d_dZ.get(), d_X.get(), d_dW.get(), B, in, out);
+  stream.synchronize();
+  compare_relative(check, d_dW.download(), reference);
+  return finish_check(check);
+}
+
+KernelCheck check_gemm_input_grad(int64_t B, int64_t in, int64_t out, bool tf32, uint64_t seed) {
+  KernelCheck check = start_check(tf32 ? "cuBLAS tf32 dX = dZ W" : "cuBLAS fp32 dX = dZ W",
+                            shape_text({{"B", B}, {"in", in}, {"out", out}}), tf32 ? kTf32Bound : kFp32Bound, "rel");
+  std::mt19937_64 rng(seed);
+  const std::vector<float> dZ = uniform(static_cast<size_t>(B * out), -1, 1, rng);
+  const std::vector<float> W = uniform(static_cast<size_t>(out * in), -1, 1, rng);
+  std::vector<double> reference(static_cast<size_t>(B * in));
+  linear_backward_input<double>(widen(dZ).data(), widen(W).data(), reference.data(), B, in, out);
+  CudaStream stream;
+  CublasHandle blas(stream.get(), tf32);
+  DeviceBuffer<float> d_dZ(dZ), d_W(W), d_dX(reference.size());
+  d_dX.poison();
+  gemm_input_grad(blas, d_dZ.get(), d_W.get(), d_dX.get(), B, in, out);
+  stream.synchronize();
+  compare_relative(check, d_dX.download(), reference);
+  return finish_check(check);
+}
+
+KernelCheck check_activation_backward(int64_t B, int64_t out, Activation activation, bool with_bias_grad,
+                                      uint64_t seed) {
+  KernelCheck check = start_check(with_activation(with_bias_grad ? "activation backward + db" : "activation backward",
+                                            activation),
+                            shape_text({{"B", B}, {"out", out}}), kFp32Bound, "rel");
+  std::mt19937_64 rng(seed);
+  // Y as the forward leaves it: the activation of a pre-activation spread over both signs.
+  std::vector<float> Y = uniform(static_cast<size_t>(B * out), -3, 3, rng);
+  for (float& y : Y) {
+    if (activation == Activation::kLeakyRelu && y <= 0) y *= kSlope;
+    if (activation == Activation::kTanh) y = std::tanh(y);
+  }
+  const std::vector<float> dY = uniform(Y.size(), -1, 1, rng);
+  std::vector<double> dZ_ref(Y.size()), db_ref(static_cast<size_t>(out));
+  activation_backward<double>(activation, static_cast<double>(kSlope), widen(Y).data(), widen(dY).data(),
+                              dZ_ref.data(), db_ref.data(), B, out);
+  CudaStream stream;
+  DeviceBuffer<float> d_Y(Y), d_dY(dY), d_dZ(Y.size()), d_db(static_cast<size_t>(out));
+  d_dZ.poison();
+  d_db.poison();
+  launch_activation_backward(activation, kSlope, d_Y.get(), d_dY.get(), d_dZ.get(),
+                             with_bias_grad ? d_db.get() : nullptr, B, out, stream.get());
+  stream.synchronize();
+  compare_relative(check, d_dZ.download(), dZ_ref);
+  if (with_bias_grad) compare_relative(check, d_db.download(), db_ref);
+  return finish_check(check);
+}
+
+KernelCheck check_bce(int64_t n_real, int64_t n_fake, uint64_t seed) {
+  KernelCheck check = start_check("BCE with logits", shape_text({{"real", n_real}, {"fake", n_fake}}), kFp32Bound, "rel");
+  std::mt19937_64 rng(seed);
+  std::vector<float> logits = uniform(static_cast<size_t>(n_real + n_fake), -8, 8, rng);
+  // Saturated logits too, where a naive log(sigmoid) would give -inf.
+  const float extremes[] = {40.0f, -40.0f, 100.0f, -100.0f};
+  for (size_t i = 0; i < logits.size() && i < 4; ++i) logits[(i * 37) % logits.size()] = extremes[i];
+  std::vector<double> dlogit_ref(logits.size());
+  const BceStats stats = bce_with_logits<double>(widen(logits).data(), n_real, n_fake, dlogit_ref.data());
+  CudaStream stream;
+  DeviceBuffer<float> d_logits(logits), d_dlogit(logits.size());
+  DeviceBuffer<BceDeviceStats> d_stats(1);
+  d_dlogit.poison();
+  d_stats.poison();
+  launch_bce_with_logits(d_logits.get(), n_real, n_fake, d_dlogit.get(), d_stats.get(), stream.get());
+  stream.synchronize();
+  compare_relative(check, d_dlogit.download(), dlogit_ref);
+  const BceDeviceStats got = d_stats.download()[0];
+  compare_relative(check, {got.loss_real, got.loss_fake, got.prob_real, got.prob_fake},
+                   {stats.loss_real, stats.loss_fake, stats.prob_real, stats.prob_fake});
+  return finish_check(check);
+}
+
+KernelCheck check_adam(size_t n, bool misalign, uint64_t step, uint64_t seed) {
+  KernelCheck check = start_check(misalign ? "Adam (unaligned, scalar path)" : "Adam (float4 path)",
+                            shape_text({{"n", static_cast<int64_t>(n)}, {"t", static_cast<int64_t>(step)}}), 1, "ulp");
+  std::mt19937_64 rng(seed);
+  std::vector<float> params = uniform(n, -1, 1, rng), grads = uniform(n, -1, 1, rng);
+  std::vector<float> exp_avg = uniform(n, -0.1f, 0.1f, rng), exp_avg_sq = uniform(n, 0, 0.01f, rng);
+  AdamSettings settings;
+  settings.beta1 = 0.5;  // not the default, so that a kernel ignoring its settings fails
+  CudaStream stream;
+  const size_t shift = misalign ? 1 : 0;  // DeviceBuffer memory is 256-byte aligned
+  DeviceBuffer<float> d_p(n + shift), d_g(n + shift), d_m(n + shift), d_v(n + shift);
+  d_p.upload(params, shift);
+  d_g.upload(grads, shift);
+  d_m.upload(exp_avg, shift);
+  d_v.upload(exp_avg_sq, shift);
+  DeviceBuffer<uint64_t> d_step(std::vector<uint64_t>{step});
+  launch_adam(d_p.get() + shift, d_g.get() + shift, d_m.get() + shift, d_v.get() + shift, n, settings, d_step.get(),
+              stream.get());
+  stream.synchronize();
+  adam_update<float>(params.data(), grads.data(), exp_avg.data(), exp_avg_sq.data(), n, settings,
+                     static_cast<int64_t>(step));
+  auto got = [&](const DeviceBuffer<float>& buffer) {
+    std::vector<float> all = buffer.download();
+    return std::vector<float>(all.begin() + static_cast<std::ptrdiff_t>(shift), all.end());
+  };
+  compare_ulps(check, got(d_p), params);
+  compare_ulps(check, got(d_m), exp_avg);
+  compare_ulps(check, got(d_v), exp_avg_sq);
+  return finish_check(check);
+}
+
+KernelCheck check_noise(int64_t count, uint64_t step, uint64_t seed) {
+  // Box-Muller in double on both sides: device and glibc log/sin/cos differ by an ulp of a
+  // double at most, which survives rounding to float very rarely: 1 float ulp allowed.
+  KernelCheck check = start_check("Philox normal noise", shape_text({{"n", count}, {"step", static_cast<int64_t>(step)}}), 1,
+                            "ulp");
+  std::vector<float> reference(static_cast<size_t>(count));
+  fill_normal(seed, RandomPurpose::kNoiseGenerator, step, reference.data(), count);
+  CudaStream stream;
+  DeviceBuffer<float> d_out(reference.size());
+  DeviceBuffer<uint64_t> d_step(std::vector<uint64_t>{step});
+  d_out.poison();
+  launch_normal_noise(d_out.get(), count, seed, RandomPurpose::kNoiseGenerator, d_step.get(), stream.get());
+  stream.synchronize();
+  compare_ulps(check, d_out.download(), reference);
+  return finish_check(check);
+}
+
+KernelCheck check_gather(int64_t images, int64_t pixels, int64_t batch, uint64_t seed) {
+  if (batch > images) throw Error("check_gather: batch " + std::to_string(batch) + " > images " + std::to_string(images));
+  KernelCheck check = start_check("gather + normalise", shape_text({{"N", images}, {"pixels", pixels}, {"B", batch}}), 0,
+                            "ulp");
+  std::mt19937_64 rng(seed);
+  Dataset dataset;
+  dataset.count = images;
+  dataset.height = 1;
+  dataset.width = static_cast<int>(pixels);
+  dataset.pixels.resize(static_cast<size_t>(images * pixels));
+  for (uint8_t& p : dataset.pixels) p = static_cast<uint8_t>(rng() & 0xFF);
+  const std::vector<uint32_t> order = epoch_permutation(seed, 1, static_cast<uint32_t>(images));
+  const uint64_t offset = images > batch ? rng() % static_cast<uint64_t>(images - batch + 1) : 0;
+  std::vector<float> reference(static_cast<size_t>(batch * pixels));
+  gather_normalize(dataset, order.data() + offset, batch, 0.5f, 0.5f, reference.data());
+  CudaStream stream;
+  DeviceBuffer<uint8_t> d_images(dataset.pixels);
+  DeviceBuffer<uint32_t> d_order(order);
+  DeviceBuffer<uint64_t> d_offset(std::vector<uint64_t>{offset});
+  DeviceBuffer<float> d_out(reference.size());
+  d_out.poison();
+  launch_gather_normalize(d_images.get(), pixels, d_order.get(), d_offset.get(), batch, 0.5f, 0.5f, d_out.get(),
+                          stream.get());
+  stream.synchronize();
+  compare_ulps(check, d_out.download(), reference);
+  return finish_check(check);
+}
+
+KernelCheck check_permutation(uint32_t count, uint64_t epoch, uint64_t seed) {
+  KernelCheck check = start_check("epoch permutation (CUB sort)",
+                            shape_text({{"N", count}, {"epoch", static_cast<int64_t>(epoch)}}), 0, "mismatches");
+  const std::vector<uint32_t> reference = epoch_permutation(seed, epoch, count);
+  CudaStream stream;
+  DeviceBuffer<char> workspace(epoch_permutation_workspace_bytes(count));
+  DeviceBuffer<uint32_t> d_order(count);
+  d_order.poison();
+  launch_epoch_permutation(seed, epoch, count, d_order.get(), workspace.get(), workspace.size(), stream.get());
+  stream.synchronize();
+  const std::vector<uint32_t> got = d_order.download();
+  for (size_t i = 0; i < reference.size(); ++i) {
+    if (got[i] != reference[i]) check.error += 1;
+  }
+  check.max_abs = check.error;
+  return finish_check(check);
+}
+
+std::vector<KernelCheck> seed_shape_checks(const ModelSpec& spec, int64_t batch, bool tf32, uint64_t seed) {
+  std::vector<KernelCheck> checks;
+  uint64_t draw = seed;
+  auto next = [&] { return ++draw; };
+  const NetworkSpec* networks[] = {&spec.generator, &spec.discriminator};
+  for (const NetworkSpec* network : networks) {
+    const int64_t rows = network == &spec.discriminator ? 2 * batch : batch;  // D sees [real; fake]
+    for (size_t l = 0; l < network->layers.size(); ++l) {
+      const LinearLayer& layer = network->layers[l];
+      checks.push_back(check_linear_fused(rows, layer.in, layer.out, layer.activation, false, next()));
+      checks.push_back(check_linear_cublas(rows, layer.in, layer.out, layer.activation, false, next()));
+      if (tf32) {
+        checks.push_back(check_linear_fused(rows, layer.in, layer.out, layer.activation, true, next()));
+        checks.push_back(check_linear_cublas(rows, layer.in, layer.out, layer.activation, true, next()));
+      }
+      checks.push_back(check_activation_backward(rows, layer.out, layer.activation, true, next()));
+      checks.push_back(check_gemm_weight_grad(rows, layer.in, layer.out, false, next()));
+      // The step needs no gradient of G's input (the noise).
+      if (network == &spec.discriminator || l > 0) {
+        checks.push_back(check_gemm_input_grad(rows, layer.in, layer.out, false, next()));
+      }
+    }
+  }
+  checks.push_back(check_bce(batch, batch, next()));
+  checks.push_back(check_adam(spec.generator.parameter_count, false, 1, next()));
+  checks.push_back(check_adam(spec.discriminator.parameter_count, false, 4687, next()));
+  checks.push_back(check_noise(batch * spec.latent_dim, 1, next()));
+  checks.push_back(check_gather(10000, spec.image_size(), batch, next()));
+  checks.push_back(check_permutation(60000, 1, next()));
+  return checks;
+}
+
+}  // namespace gan
