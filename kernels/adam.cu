@@ -1,4 +1,4 @@
-// defines: adam_kernel, advance_counter_kernel
+// defines: adam_kernel
 #include <algorithm>
 #include <cstdint>
 
@@ -65,8 +65,6 @@ __global__ void adam_kernel(float* __restrict__ params, const float* __restrict_
   }
 }
 
-__global__ void advance_counter_kernel(uint64_t* counter) { *counter += 1; }
-
 bool aligned16(const void* pointer) { return reinterpret_cast<uintptr_t>(pointer) % 16 == 0; }
 
 }  // namespace
@@ -89,11 +87,6 @@ void launch_adam(float* params, const float* grads, float* exp_avg, float* exp_a
                                                                      hyper.beta1, hyper.beta2, s, device_step,
                                                                      vectorised);
   GAN_CUDA_CHECK_LAUNCH("adam_kernel");
-}
-
-void launch_advance_counter(uint64_t* counter, cudaStream_t stream) {
-  advance_counter_kernel<<<1, 1, 0, stream>>>(counter);
-  GAN_CUDA_CHECK_LAUNCH("advance_counter_kernel");
 }
 
 }  // namespace gan

@@ -24,6 +24,10 @@ inline void cuda_check(cudaError_t status, const char* what, const char* file, i
   }
 }
 
+// True while this thread captures a CUDA graph: the debug build's synchronise-after-launch must
+// not run then (synchronising a capturing stream invalidates the capture).
+inline thread_local bool capturing_graph = false;
+
 }  // namespace gan
 
 #define GAN_CUDA_CHECK(call) ::gan::cuda_check((call), #call, __FILE__, __LINE__)
@@ -32,7 +36,8 @@ inline void cuda_check(cudaError_t status, const char* what, const char* file, i
 #define GAN_CUDA_CHECK_LAUNCH(name)                                               \
   do {                                                                            \
     ::gan::cuda_check(cudaGetLastError(), "launch of " name, __FILE__, __LINE__); \
-    ::gan::cuda_check(cudaDeviceSynchronize(), "kernel " name, __FILE__, __LINE__); \
+    if (!::gan::capturing_graph)                                                  \
+      ::gan::cuda_check(cudaDeviceSynchronize(), "kernel " name, __FILE__, __LINE__); \
   } while (0)
 #else
 #define GAN_CUDA_CHECK_LAUNCH(name) \

@@ -48,13 +48,42 @@ TEST(Cli, BadInputIsAClearErrorAndANonZeroExit) {
   EXPECT_FALSE(fs::exists(dir.path("b")));
 }
 
-TEST(Cli, DeviceCudaSaysThereIsNoGpuTrainerYet) {
+TEST(Cli, DeviceCudaWithoutAGpuIsAClearError) {
   ScratchDir dir;
   testing::write_bytes(dir.path("train-images-idx3-ubyte"), testing::make_idx_images(20, 4, 4, 1));
-  const Result r = run_gan("train --device cuda --data " + dir.path() + " --out " + dir.path("run"));
+  Result r = run_gan("train --device cuda --data " + dir.path() + " --out " + dir.path("run"));
+  if (r.output.find("training on GPU") != std::string::npos || r.exit_code == 0) GTEST_SKIP() << "a GPU is visible";
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find("--device cuda"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("no GPU trainer"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--device cuda: no GPU visible"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir.path("run")));
+  // auto falls back to the CPU and says why.
+  r = run_gan("train --steps 2 --batch 4 --g-hidden 8 --d-hidden 8 --sample-every 0 --data " + dir.path() + " --out " +
+              dir.path("auto"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("no GPU visible"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("training on CPU"), std::string::npos) << r.output;
+}
+
+TEST(Cli, GpuFlagsAreCheckedAndBareBooleansMeanTrue) {
+  ScratchDir dir;
+  testing::write_bytes(dir.path("train-images-idx3-ubyte"), testing::make_idx_images(20, 4, 4, 1));
+  const std::string data = " --data " + dir.path();
+  Result r = run_gan("train --no-graph --graph true" + data + " --out " + dir.path("a"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--no-graph contradicts --graph true"), std::string::npos) << r.output;
+  r = run_gan("train --profile-steps 9:3" + data + " --out " + dir.path("b"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--profile-steps: expected empty, or A:B"), std::string::npos) << r.output;
+  r = run_gan("train --gpu-forward cudnn" + data + " --out " + dir.path("c"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("one of cublas, fused"), std::string::npos) << r.output;
+  r = run_gan("train --device cpu --tf32 --no-graph --drop-last --steps 1 --batch 4 --g-hidden 8 --d-hidden 8 "
+              "--sample-every 0" + data + " --out " + dir.path("d"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json config = nlohmann::json::parse(std::ifstream(dir.path("d/config.json")));
+  EXPECT_EQ(config["config"]["tf32"], true);
+  EXPECT_EQ(config["config"]["graph"], false);
+  EXPECT_EQ(config["config"]["drop_last"], true);
 }
 
 TEST(Cli, CheckSaysClearlyWhenThereIsNoGpu) {

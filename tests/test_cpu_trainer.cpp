@@ -13,18 +13,7 @@ namespace gan {
 namespace {
 
 using testing::max_relative_error;
-
-Dataset synthetic_dataset(int64_t count, int h, int w, uint64_t seed) {
-  Dataset d;
-  d.name = "synthetic";
-  d.count = count;
-  d.height = h;
-  d.width = w;
-  std::mt19937 rng(static_cast<uint32_t>(seed));
-  d.pixels.resize(static_cast<size_t>(count * h * w));
-  for (auto& p : d.pixels) p = static_cast<uint8_t>(rng() & 0xff);
-  return d;
-}
+using testing::synthetic_dataset;
 
 TrainConfig small_config() {
   return config_from_json({{"latent_dim", 6}, {"g_hidden", {9, 11}}, {"d_hidden", {10, 5}}, {"batch", 8}, {"lr", 1e-3},
@@ -34,8 +23,7 @@ TrainConfig small_config() {
 
 CpuTrainerOptions options_of(const TrainConfig& c) {
   CpuTrainerOptions o;
-  o.seed = c.seed;
-  o.adam = {c.lr, c.beta1, c.beta2, c.eps};
+  static_cast<StepOptions&>(o) = step_options(c);
   return o;
 }
 

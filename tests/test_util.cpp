@@ -35,4 +35,16 @@ CommandResult run_gan(const std::string& arguments) {
   return result;
 }
 
+Dataset synthetic_dataset(int64_t count, int h, int w, uint64_t seed) {
+  Dataset d;
+  d.name = "synthetic";
+  d.count = count;
+  d.height = h;
+  d.width = w;
+  std::mt19937 rng(static_cast<uint32_t>(seed));
+  d.pixels.resize(static_cast<size_t>(count * h * w));
+  for (auto& p : d.pixels) p = static_cast<uint8_t>(rng() & 0xff);
+  return d;
+}
+
 }  // namespace gan::testing

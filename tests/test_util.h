@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
+
 namespace gan::testing {
 
 // A fresh empty folder under the system temp dir, removed when the object goes away.
@@ -61,6 +63,9 @@ double max_relative_error(const std::vector<A>& a, const std::vector<B>& b) {
 
 // An uncompressed IDX images file of `count` images of h x w with pixel (i, p) = f(i, p).
 std::vector<uint8_t> make_idx_images(uint32_t count, uint32_t h, uint32_t w, uint64_t seed);
+
+// A data set of `count` random h x w images (no labels), for trainer tests.
+Dataset synthetic_dataset(int64_t count, int h, int w, uint64_t seed);
 std::vector<uint8_t> make_idx_labels(uint32_t count, uint64_t seed);
 
 struct CommandResult {

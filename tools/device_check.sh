@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The one script for a machine with an NVIDIA GPU: configure and build for the local GPU, run the
-# GPU tests (every kernel against its CPU reference), `gan check`, and a short training run;
-# logs and a summary under $RESULTS_DIR (default results/), the summary table printed last.
+# GPU tests (every kernel against its CPU reference, the GPU trainer against the CPU trainer),
+# `gan check`, the GPU parity checks against the seed's PyTorch code, short training runs, and
+# the step benchmark; logs and a summary under $RESULTS_DIR (default results/), the summary
+# table printed last.
 #
 # Such a machine has the CUDA toolkit, CMake, a C++ compiler and Python with PyTorch, but maybe no
 # network and none of our Debian packages: run tools/prepare_device.sh first on a networked
 # machine, and bring its folder (.device/debs and .device/data, or $GAN_DEVICE_BUNDLE) along;
 # the packages are unpacked here into a private prefix, nothing is installed.
 #   RESULTS_DIR=/some/where bash tools/device_check.sh
-# At most 8 files are written to RESULTS_DIR (this workplace's device tool returns no more).
+# At most 8 files are written to RESULTS_DIR (this workplace's device tool returns no more):
+# summary.txt (environment + table), build.log, ptxas.txt, gpu_tests.log, check.log, parity.log,
+# train.log, bench.log.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -17,7 +21,6 @@ bundle=${GAN_DEVICE_BUNDLE:-$root/.device}
 build=${GAN_DEVICE_BUILD:-$root/build-device}
 mkdir -p "$results"
 summary="$results/summary.txt"
-: >"$summary"
 failures=0
 
 # step NAME LOG COMMAND...: runs COMMAND with its output in LOG, records status and seconds.
@@ -49,7 +52,23 @@ gpu_tests() {
   return "$rc"
 }
 
-# --- the environment ------------------------------------------------------------------------
+# train_run RUN_DIR FLAGS...: a GPU training run, then its speed and final losses.
+train_run() {
+  local dir=$1
+  shift
+  "$gan" train --device cuda --out "$dir" --log-every 50 --sample-every 0 --checkpoint-every 0 "$@" || return
+  "$PYTHON" - "$dir/metrics.jsonl" <<'PY'
+import json, statistics, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if '"d_loss"' in line]
+ms = [r["ms_per_step"] for r in rows[1:]] or [rows[-1]["ms_per_step"]]  # the first window holds start-up
+last = rows[-1]
+print(f"result: steps {last['step']}, median ms/step {statistics.median(ms):.4f}, "
+      f"images/s {statistics.median(r['images_per_s'] for r in rows[1:] or rows):.0f}, "
+      f"final d_loss {last['d_loss']:.4f} g_loss {last['g_loss']:.4f} D(x) {last['d_real']:.3f} D(G(z)) {last['d_fake']:.3f}")
+PY
+}
+
+# --- the environment (the head of the summary) ----------------------------------------------
 {
   date -u
   nvidia-smi || true
@@ -57,7 +76,8 @@ gpu_tests() {
   cmake --version | head -n 1
   ${CXX:-c++} --version | head -n 1
   git -C "$root" log -1 --format='commit %H %s' 2>/dev/null || true
-} >"$results/env.txt" 2>&1
+  echo
+} >"$summary" 2>&1
 arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -n 1 | tr -d '. ')
 if [[ -z "$arch" ]]; then
   echo "device_check: no GPU visible (nvidia-smi found none): nothing to check here" | tee -a "$summary"
@@ -78,8 +98,12 @@ if compgen -G "$bundle/debs/*.deb" >/dev/null; then
   done
   export LD_LIBRARY_PATH="$deps_prefix/usr/lib/x86_64-linux-gnu/openblas-openmp:$deps_prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
-data_root="$root/data"
-[[ -d "$bundle/data/mnist" ]] && data_root="$bundle/data"
+# The data: data/ if prepared here, else the bundle's (data/ is what the tools default to).
+if [[ ! -e "$root/data/mnist" && -d "$bundle/data/mnist" ]]; then
+  [[ -e "$root/data" ]] || ln -s "$bundle/data" "$root/data"
+fi
+# Python with PyTorch: the plain python3 on such machines (Debian's /usr/bin/python3 here).
+export PYTHON=${PYTHON:-python3}
 
 # --- build ----------------------------------------------------------------------------------
 jobs=$(nproc 2>/dev/null || echo 4)
@@ -96,18 +120,25 @@ if ((built == 0)); then
   # --- the kernels against their references ---------------------------------------------------
   step "GPU tests (kernels vs CPU)" "$results/gpu_tests.log" gpu_tests "$build/tests/gan_tests"
   step "gan check --tf32" "$results/check.log" "$gan" check --tf32
-  # --- a short training run (the GPU trainer is chosen automatically once it exists) ----------
+  step "GPU parity (PyTorch, CPU)" "$results/parity.log" bash tools/gpu_parity_check.sh "$gan"
+  # --- short training runs: ms per step, images per second, final losses ---------------------
   run_dir=$(mktemp -d)
-  step "train 2 epochs MNIST-10k" "$results/train.log" \
-    "$gan" train --data "$data_root/mnist" --out "$run_dir/mnist" --epochs 2 --log-every 50 --sample-every 0
+  step "train MNIST-10k 2 epochs (graph)" "$results/train.log" train_run "$run_dir/graph" --data data/mnist --epochs 2
+  step "train MNIST-10k 2 epochs (eager)" "$results/train.log" train_run "$run_dir/eager" --data data/mnist --epochs 2 --no-graph
+  step "train Fashion-MNIST 1 epoch" "$results/train.log" train_run "$run_dir/fashion" --data data/fashion-mnist --epochs 1
   rm -rf "$run_dir"
+  # --- the step benchmark: ours against the PyTorch peer on this GPU -------------------------
+  if [[ -x bench/run.sh || -f bench/run.sh ]]; then
+    step "bench (ours vs PyTorch)" "$results/bench.log" env GAN_BENCH_RESULTS="$results" bash bench/run.sh --gan "$gan" --device cuda
+  fi
 fi
-
 echo
 echo "device_check summary ($(nvidia-smi --query-gpu=name --format=csv,noheader | head -n 1), sm_$arch):"
 printf '%-34s %-16s %6s  %s\n' "step" "status" "time" "log"
-cat "$summary"
+grep -E "^[A-Za-z].{33} (pass|FAIL)" "$summary"
 grep -E "^gan check: " "$results/check.log" 2>/dev/null
+grep -E "^(PASS|FAIL)" "$results/parity.log" 2>/dev/null
+grep -E "^result: " "$results/train.log" 2>/dev/null
 grep -E "^\[  (PASSED|FAILED|SKIPPED) +\]|tests? ran" "$results/gpu_tests.log" 2>/dev/null | head -n 20
 ((failures == 0)) || { echo "device_check: $failures step(s) failed"; exit 1; }
 echo "device_check: all steps passed"

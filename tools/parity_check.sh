@@ -20,7 +20,7 @@ while (($#)); do
     *) gan=$1; shift ;;
   esac
 done
-python=/usr/bin/python3
+python=${PYTHON:-/usr/bin/python3}  # Debian's, with python3-torch; PYTHON=python3 elsewhere
 "$python" -c 'import torch, PIL' || { echo "parity_check: needs python3-torch and python3-pil (tools/setup.sh --tests)" >&2; exit 1; }
 work=${keep:-$(mktemp -d)}
 [[ -n "$keep" ]] || trap 'rm -rf "$work"' EXIT

@@ -15,6 +15,7 @@ struct TrainCommand {
   std::string trace;   // --trace FILE
   std::map<std::string, std::string> raw;  // flag values as typed, by config key
   std::map<std::string, CLI::Option*> options;
+  bool no_graph = false;  // --no-graph
 };
 
 void add_train_command(CLI::App& app, TrainCommand* command);

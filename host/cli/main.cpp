@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "cuda_check.cuh"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
@@ -27,6 +28,10 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("sample")) return gan::run_sample_command(sample);
     if (app.got_subcommand("eval")) return gan::run_eval_command(eval);
     if (app.got_subcommand("check")) return gan::run_check_command(check);
+  } catch (const gan::CudaError& e) {  // a failed CUDA or cuBLAS call, a lost device, out of memory
+    std::fflush(stdout);
+    std::fprintf(stderr, "\ngan: GPU error: %s\n", e.what());
+    return 1;
   } catch (const gan::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "\ngan: error: %s\n", e.what());

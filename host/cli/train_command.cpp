@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cpu/cpu_trainer.h"
 #include "cuda/device.h"
+#include "cuda/gpu_trainer.h"
 #include "data/dataset.h"
 #include "eval/evaluate.h"
 #include "model/model_spec.h"
@@ -33,8 +34,17 @@ void add_train_command(CLI::App& app, TrainCommand* command) {
                     "for tools/torch_parity.py")
       ->type_name("FILE");
   for (const ConfigKey& key : config_keys()) {
-    CLI::Option* option = train->add_option("--" + flag_name(key.key), command->raw[key.key], key.help);
-    option->default_str(describe_default(key));
+    // A true/false key also works as a bare flag (--tf32 means --tf32 true): it takes 0 or 1
+    // values, and its default goes into the help text (CLI11 would substitute a default_str for
+    // the missing value).
+    const bool boolean = key.kind == ValueKind::kBool;
+    CLI::Option* option = train->add_option("--" + flag_name(key.key), command->raw[key.key],
+                                            boolean ? key.help + " [default: " + describe_default(key) + "]" : key.help);
+    if (boolean) {
+      option->expected(0, 1);
+    } else {
+      option->default_str(describe_default(key));
+    }
     switch (key.kind) {
       case ValueKind::kInt: option->type_name("INT"); break;
       case ValueKind::kFloat: option->type_name("FLOAT"); break;
@@ -44,6 +54,8 @@ void add_train_command(CLI::App& app, TrainCommand* command) {
     }
     command->options[key.key] = option;
   }
+  // --no-graph, the shorthand for --graph false.
+  train->add_flag("--no-graph", command->no_graph, "launch the GPU step's kernels eagerly (same as --graph false)");
   train->footer(
       "Every flag is also a key of the --config JSON file (flag --log-every is key \"log_every\").\n"
       "A run writes config.json, metrics.jsonl, samples/*.png and last.safetensors into its --out folder.");
@@ -51,28 +63,43 @@ void add_train_command(CLI::App& app, TrainCommand* command) {
 
 namespace {
 
-// Decides where to train before anything is loaded, so a wrong --device fails at once.
-// Returns a note for the user ("" when the choice was explicit).
-std::string choose_device(const TrainConfig& config) {
-  std::string why, note;
+// Decides where to train before anything is loaded, so a wrong --device or --gpu fails at once.
+// Returns "cpu" or "cuda"; *note says why, for the user ("" when the choice was explicit).
+std::string choose_device(const TrainConfig& config, std::string* note) {
+  if (config.device == "cpu") return "cpu";
+  std::string why;
   const std::vector<GpuInfo> gpus = visible_gpus(&why);
-  if (config.device == "cuda") {
-    throw Error("--device cuda: this build has no GPU trainer yet (it is being written); use --device cpu or auto" +
-                std::string(gpus.empty() ? " (and no GPU is visible: " + why + ")" : ""));
+  if (gpus.empty()) {
+    if (config.device == "cuda") throw Error("--device cuda: no GPU visible (" + why + "); use --device cpu or auto");
+    *note = "no GPU visible (" + why + "): training on the CPU";
+    return "cpu";
   }
-  if (config.device == "auto") {
-    note = gpus.empty() ? "no GPU visible (" + why + "): training on the CPU"
-                        : "GPU " + gpus.front().name + " visible, but this build has no GPU trainer yet: training on the CPU";
+  if (config.gpu >= static_cast<int64_t>(gpus.size())) {
+    throw Error("--gpu " + std::to_string(config.gpu) + ": only " + std::to_string(gpus.size()) +
+                " GPU(s) visible (0.." + std::to_string(gpus.size() - 1) + ")");
   }
-  return note;
+  if (config.device == "auto") *note = "GPU visible: training on GPU " + std::to_string(config.gpu) + " (" +
+                                       gpus[static_cast<size_t>(config.gpu)].name + ")";
+  return "cuda";
 }
 
-std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec& spec, const Dataset& dataset) {
+std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec& spec, const Dataset& dataset,
+                                      const std::string& device) {
+  const StepOptions step = step_options(config);
+  if (device == "cuda") {
+    GpuTrainerOptions options;
+    static_cast<StepOptions&>(options) = step;
+    options.gpu = static_cast<int>(config.gpu);
+    options.max_batch = config.batch;
+    options.tf32 = config.tf32;
+    options.graph = config.graph;
+    options.forward = config.gpu_forward == "fused" ? ForwardPath::kFused : ForwardPath::kCublas;
+    options.profile_first = config.profile_first;
+    options.profile_last = config.profile_last;
+    return std::make_unique<GpuTrainer>(spec, dataset, options);
+  }
   CpuTrainerOptions options;
-  options.seed = config.seed;
-  options.adam = {config.lr, config.beta1, config.beta2, config.eps};
-  options.norm_mean = static_cast<float>(config.norm_mean);
-  options.norm_std = static_cast<float>(config.norm_std);
+  static_cast<StepOptions&>(options) = step;
   options.threads = static_cast<int>(config.threads);
   return std::make_unique<CpuTrainer>(spec, dataset, options);
 }
@@ -111,6 +138,13 @@ int run_train_command(const TrainCommand& command) {
   for (const auto& [key, option] : command.options) {
     if (option->count() > 0) flags[key] = command.raw.at(key);
   }
+  for (const ConfigKey& key : config_keys()) {
+    if (key.kind == ValueKind::kBool && flags.count(key.key) && flags[key.key].empty()) flags[key.key] = "true";
+  }
+  if (command.no_graph) {
+    if (flags.count("graph") && flags["graph"] != "false") throw Error("--no-graph contradicts --graph " + flags["graph"]);
+    flags["graph"] = "false";
+  }
   if (!command.resume.empty() && !command.trace.empty()) {
     throw Error("--trace records a run from its first step; it cannot be combined with --resume");
   }
@@ -137,7 +171,8 @@ int run_train_command(const TrainCommand& command) {
     config = resolve_config(command.config_file, flags);
   }
 
-  const std::string note = choose_device(config);
+  std::string note;
+  const std::string device = choose_device(config, &note);
   const Dataset dataset = load_dataset(config.data);
   check_data_against_config(config, dataset);
   if (!command.resume.empty() && (dataset.count != checkpoint.data_count || dataset.height != checkpoint.image_height ||
@@ -149,7 +184,7 @@ int run_train_command(const TrainCommand& command) {
   }
   const ModelSpec spec = make_mlp_spec(config, dataset.height, dataset.width);
   check_memory(spec, config);
-  std::unique_ptr<Trainer> trainer = make_trainer(config, spec, dataset);
+  std::unique_ptr<Trainer> trainer = make_trainer(config, spec, dataset, device);
   LoopStart start;
   if (!command.resume.empty()) {
     trainer->load_state(checkpoint.state);

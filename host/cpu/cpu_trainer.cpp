@@ -12,34 +12,11 @@
 
 namespace gan {
 
-namespace {
-
-NetworkState fresh_network(const NetworkSpec& network, uint32_t index, uint64_t seed) {
-  NetworkState state;
-  state.params.resize(network.parameter_count);
-  init_parameters(network, index, seed, state.params.data());
-  state.exp_avg.assign(network.parameter_count, 0.0f);
-  state.exp_avg_sq.assign(network.parameter_count, 0.0f);
-  return state;
-}
-
-void check_network_state(const NetworkSpec& network, const NetworkState& state) {
-  for (const auto* buffer : {&state.params, &state.exp_avg, &state.exp_avg_sq}) {
-    if (buffer->size() != network.parameter_count) {
-      throw Error(network.name + " state has " + std::to_string(buffer->size()) + " values, the model needs " +
-                  std::to_string(network.parameter_count));
-    }
-  }
-}
-
-}  // namespace
-
 CpuTrainer::CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuTrainerOptions& options)
     : spec_(spec), dataset_(dataset), options_(options) {
   if (options_.threads > 0) openblas_set_num_threads(options_.threads);
   set_worker_threads(options_.threads);
-  state_.generator = fresh_network(spec_.generator, 0, options_.seed);
-  state_.discriminator = fresh_network(spec_.discriminator, 1, options_.seed);
+  state_ = fresh_trainer_state(spec_, options_.seed);
   d_grads_.assign(spec_.discriminator.parameter_count, 0.0f);
   g_grads_.assign(spec_.generator.parameter_count, 0.0f);
 }
@@ -133,8 +110,7 @@ StepTrace CpuTrainer::last_step_trace(bool with_gradients) {
 }
 
 void CpuTrainer::load_state(const TrainerState& state) {
-  check_network_state(spec_.generator, state.generator);
-  check_network_state(spec_.discriminator, state.discriminator);
+  check_trainer_state(spec_, state);
   state_ = state;
   first_nonfinite_step_ = 0;
 }

@@ -5,13 +5,11 @@
 #include "cpu/mlp.h"
 #include "data/dataset.h"
 #include "train/trainer.h"
+#include "train/trainer_state.h"
 
 namespace gan {
 
-struct CpuTrainerOptions {
-  uint64_t seed = 0;
-  AdamSettings adam;
-  float norm_mean = 0.5f, norm_std = 0.5f;
+struct CpuTrainerOptions : StepOptions {
   int threads = 0;  // OpenBLAS threads; 0 leaves OpenBLAS' default (every core)
 };
 

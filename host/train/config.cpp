@@ -13,6 +13,21 @@ namespace gan {
 
 using nlohmann::json;
 
+bool parse_step_range(const std::string& text, uint64_t* first, uint64_t* last) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  const std::string a = text.substr(0, colon), b = text.substr(colon + 1);
+  if (a.find_first_not_of("0123456789") != std::string::npos || b.find_first_not_of("0123456789") != std::string::npos ||
+      a.size() > 18 || b.size() > 18) {
+    return false;
+  }
+  const uint64_t x = std::stoull(a), y = std::stoull(b);
+  if (x < 1 || y < x) return false;
+  *first = x;
+  *last = y;
+  return true;
+}
+
 namespace {
 
 std::string positive_int(const json& v) { return v.get<int64_t>() >= 1 ? "" : "an integer >= 1"; }
@@ -44,6 +59,20 @@ std::string eval_n_value(const json& v) {
 std::string on_nan_choice(const json& v) {
   const auto s = v.get<std::string>();
   return (s == "stop" || s == "rollback") ? "" : "one of stop, rollback";
+}
+std::string forward_choice(const json& v) {
+  const auto s = v.get<std::string>();
+  return (s == "cublas" || s == "fused") ? "" : "one of cublas, fused";
+}
+std::string gpu_index(const json& v) {
+  const auto x = v.get<int64_t>();
+  return x >= 0 && x <= 1023 ? "" : "an integer in 0..1023";
+}
+std::string profile_range(const json& v) {
+  const auto s = v.get<std::string>();
+  if (s.empty()) return "";
+  uint64_t first = 0, last = 0;
+  return parse_step_range(s, &first, &last) ? "" : "empty, or A:B with 1 <= A <= B (steps)";
 }
 std::string model_choice(const json& v) { return v.get<std::string>() == "mlp" ? "" : "mlp"; }
 std::string width_list(const json& v) {
@@ -87,6 +116,11 @@ const std::vector<ConfigKey>& config_keys() {
       {"seed", ValueKind::kInt, 1, "seed of init, shuffle and noise", seed_value},
       {"device", ValueKind::kString, "auto", "auto | cpu | cuda", device_choice},
       {"threads", ValueKind::kInt, 0, "CPU threads (0: every core)", threads_value},
+      {"gpu", ValueKind::kInt, 0, "which GPU (with --device auto or cuda)", gpu_index},
+      {"tf32", ValueKind::kBool, false, "allow TF32 tensor cores in the GPU's GEMMs (default: FP32, as PyTorch)", any_value},
+      {"graph", ValueKind::kBool, true, "capture the GPU step in a CUDA graph and replay it (--no-graph: launch eagerly)", any_value},
+      {"gpu_forward", ValueKind::kString, "cublas", "GPU forward path: cublas (GEMM + epilogue kernel) or fused (our tiled GEMM kernel)", forward_choice},
+      {"profile_steps", ValueKind::kString, "", "A:B: bracket GPU steps A..B with cudaProfilerStart/Stop, for nsys/ncu (tools/profile.sh)", profile_range},
       {"log_every", ValueKind::kInt, 50, "steps between metrics lines", positive_int},
       {"sample_every", ValueKind::kInt, 1000, "steps between sample grids (0: start and end only)", non_negative_int},
       {"checkpoint_every", ValueKind::kInt, 1000, "steps between checkpoints (last.safetensors; 0: at the end only)", non_negative_int},
@@ -267,6 +301,11 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.seed = static_cast<uint64_t>(resolved["seed"].get<int64_t>());
   c.device = resolved["device"].get<std::string>();
   c.threads = resolved["threads"].get<int64_t>();
+  c.gpu = resolved["gpu"].get<int64_t>();
+  c.tf32 = resolved["tf32"].get<bool>();
+  c.graph = resolved["graph"].get<bool>();
+  c.gpu_forward = resolved["gpu_forward"].get<std::string>();
+  parse_step_range(resolved["profile_steps"].get<std::string>(), &c.profile_first, &c.profile_last);
   c.log_every = resolved["log_every"].get<int64_t>();
   c.sample_every = resolved["sample_every"].get<int64_t>();
   c.checkpoint_every = resolved["checkpoint_every"].get<int64_t>();
@@ -286,7 +325,10 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
 }
 
 bool key_may_change_on_resume(const std::string& key) {
-  static const char* const kMutable[] = {"data", "out", "epochs", "steps", "device", "threads", "log_every",
+  // gpu, tf32, graph, gpu_forward: where and how the step runs; a run may move between CPU and
+  // GPU (TF32 changes the rounding, as the device does, not the step).
+  static const char* const kMutable[] = {"data", "out", "epochs", "steps", "device", "threads", "gpu", "tf32",
+                                         "graph", "gpu_forward", "profile_steps", "log_every",
                                          "sample_every", "checkpoint_every", "keep_checkpoints", "on_nan",
                                          "max_rollbacks", "eval_every", "eval_n"};
   for (const char* k : kMutable) {

@@ -39,6 +39,11 @@ struct TrainConfig {
   uint64_t seed = 0;
   std::string device;
   int64_t threads = 0;  // 0: every core
+  int64_t gpu = 0;
+  bool tf32 = false;
+  bool graph = true;
+  std::string gpu_forward;        // "cublas" or "fused"
+  uint64_t profile_first = 0, profile_last = 0;  // from "profile_steps" A:B; 0, 0 for none
   int64_t log_every = 0;
   int64_t sample_every = 0;  // 0: only at start and end
   int64_t checkpoint_every = 0;  // 0: only at the end
@@ -68,6 +73,9 @@ bool key_may_change_on_resume(const std::string& key);
 
 // Builds a TrainConfig from a complete JSON object (for example a run's config.json).
 TrainConfig config_from_json(const nlohmann::json& object, const std::string& source);
+
+// "A:B" with 1 <= A <= B -> true and *first = A, *last = B.
+bool parse_step_range(const std::string& text, uint64_t* first, uint64_t* last);
 
 std::string flag_name(const std::string& key);  // "log_every" -> "log-every"
 std::string describe_default(const ConfigKey& key);

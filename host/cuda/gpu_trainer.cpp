@@ -1,0 +1,355 @@
+#include "cuda/gpu_trainer.h"
+
+#include <cuda_profiler_api.h>
+#include <nvtx3/nvToolsExt.h>
+
+#include <algorithm>
+#include <array>
+#include <tuple>
+#include <utility>
+
+#include "activation_backward.cuh"
+#include "adam.cuh"
+#include "batch.cuh"
+#include "model/random_streams.h"
+#include "noise.cuh"
+#include "util/error.h"
+
+namespace gan {
+
+namespace {
+
+// An NVTX range for Nsight: a phase of the step (recorded when the step is enqueued, or
+// captured), or a whole step.
+class NvtxRange {
+ public:
+  explicit NvtxRange(const char* name) { nvtxRangePushA(name); }
+  ~NvtxRange() { nvtxRangePop(); }
+  NvtxRange(const NvtxRange&) = delete;
+  NvtxRange& operator=(const NvtxRange&) = delete;
+};
+
+void copy_to_device(float* device, const std::vector<float>& host) {
+  GAN_CUDA_CHECK(cudaMemcpy(device, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
+}
+
+std::vector<float> copy_to_host(const float* device, size_t count) {
+  std::vector<float> host(count);
+  if (count > 0) GAN_CUDA_CHECK(cudaMemcpy(host.data(), device, count * sizeof(float), cudaMemcpyDeviceToHost));
+  return host;
+}
+
+}  // namespace
+
+GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuTrainerOptions& options)
+    : spec_(spec), options_(options), images_(dataset.count) {
+  if (options_.max_batch < 1 || options_.max_batch > dataset.count) {
+    throw Error("GPU trainer: batch " + std::to_string(options_.max_batch) + " outside 1.." +
+                std::to_string(dataset.count));
+  }
+  GAN_CUDA_CHECK(cudaSetDevice(options_.gpu));
+  cudaDeviceProp properties{};
+  GAN_CUDA_CHECK(cudaGetDeviceProperties(&properties, options_.gpu));
+  device_name_ = properties.name;
+  if (options_.tf32 && properties.major < 8) {
+    throw Error("--tf32: GPU " + device_name_ + " (compute capability " + std::to_string(properties.major) + "." +
+                std::to_string(properties.minor) + ") has no TF32 tensor cores; they need 8.0 or newer");
+  }
+  GAN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  blas_ = std::make_unique<CublasHandle>(stream_, options_.tf32);
+  g_layers_ = {&spec_.generator, spec_.slope, options_.forward, options_.tf32, stream_};
+  d_layers_ = {&spec_.discriminator, spec_.slope, options_.forward, options_.tf32, stream_};
+  GAN_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&readback_), sizeof(Readback)));
+  plan_and_allocate(dataset);
+
+  GAN_CUDA_CHECK(cudaMemcpy(images_device_, dataset.pixels.data(), dataset.pixels.size(), cudaMemcpyHostToDevice));
+  upload_state(fresh_trainer_state(spec_, options_.seed));  // the CPU trainer's init, bit for bit
+}
+
+GpuTrainer::~GpuTrainer() {
+  // Nothing here may throw: errors are ignored, the process is ending or the trainer is dropped.
+  if (stream_) cudaStreamSynchronize(stream_);
+  if (profiling_) cudaProfilerStop();
+  for (auto& [batch, exec] : graphs_) cudaGraphExecDestroy(exec);
+  blas_.reset();
+  if (readback_) cudaFreeHost(readback_);
+  if (stream_) cudaStreamDestroy(stream_);
+}
+
+void GpuTrainer::plan_and_allocate(const Dataset& dataset) {
+  const int64_t B = options_.max_batch;
+  const int64_t pixels = spec_.image_size(), latent = spec_.latent_dim;
+  const NetworkSpec& G = spec_.generator;
+  const NetworkSpec& D = spec_.discriminator;
+  using Ticket = DeviceArena::Ticket;
+  // Each network's parameters, gradients and moments back to back.
+  auto plan_network = [&](const NetworkSpec& network) {
+    return std::array<Ticket, 4>{arena_.reserve<float>(network.parameter_count),
+                                 arena_.reserve<float>(network.parameter_count),
+                                 arena_.reserve<float>(network.parameter_count),
+                                 arena_.reserve<float>(network.parameter_count)};
+  };
+  const auto g_tickets = plan_network(G), d_tickets = plan_network(D);
+  const Ticket images = arena_.reserve<uint8_t>(dataset.pixels.size());
+  const Ticket order = arena_.reserve<uint32_t>(static_cast<size_t>(dataset.count));
+  sort_workspace_bytes_ = epoch_permutation_workspace_bytes(static_cast<uint32_t>(dataset.count));
+  const Ticket sort = arena_.reserve<char>(sort_workspace_bytes_);
+  const Ticket d_input = arena_.reserve<float>(static_cast<size_t>(2 * B * pixels));
+  const Ticket z_d = arena_.reserve<float>(static_cast<size_t>(B * latent));
+  const Ticket z_g = arena_.reserve<float>(static_cast<size_t>(B * latent));
+  std::vector<Ticket> g_outputs, d_outputs;
+  for (size_t l = 0; l + 1 < G.layers.size(); ++l) g_outputs.push_back(arena_.reserve<float>(static_cast<size_t>(B * G.layers[l].out)));
+  for (const LinearLayer& layer : D.layers) d_outputs.push_back(arena_.reserve<float>(static_cast<size_t>(2 * B * layer.out)));
+  const Ticket dlogit = arena_.reserve<float>(static_cast<size_t>(2 * B));
+  const Ticket d_image = arena_.reserve<float>(static_cast<size_t>(B * pixels));
+  const size_t scratch = static_cast<size_t>(std::max(B * G.widest_layer(), 2 * B * D.widest_layer()));
+  const Ticket upstream = arena_.reserve<float>(scratch);
+  const Ticket downstream = arena_.reserve<float>(scratch);
+  const Ticket d_stats = arena_.reserve<BceDeviceStats>(1);
+  const Ticket g_stats = arena_.reserve<BceDeviceStats>(1);
+  const Ticket control = arena_.reserve<StepControl>(1);
+
+  arena_.allocate("training " + std::to_string(G.real_parameter_count() + D.real_parameter_count()) +
+                  " parameters at batch " + std::to_string(B) + " on " + std::to_string(dataset.count) + " images");
+
+  auto resolve = [&](const std::array<Ticket, 4>& t, const NetworkSpec& network) {
+    return NetworkBuffers{arena_.at<float>(t[0]), arena_.at<float>(t[1]), arena_.at<float>(t[2]),
+                          arena_.at<float>(t[3]), network.parameter_count};
+  };
+  g_ = resolve(g_tickets, G);
+  d_ = resolve(d_tickets, D);
+  images_device_ = arena_.at<uint8_t>(images);
+  order_ = arena_.at<uint32_t>(order);
+  sort_workspace_ = arena_.at<char>(sort);
+  d_input_ = arena_.at<float>(d_input);
+  z_d_ = arena_.at<float>(z_d);
+  z_g_ = arena_.at<float>(z_g);
+  for (const Ticket& t : g_outputs) g_outputs_.push_back(arena_.at<float>(t));
+  g_outputs_.push_back(nullptr);  // set per batch: the fake half of d_input_
+  for (const Ticket& t : d_outputs) d_outputs_.push_back(arena_.at<float>(t));
+  dlogit_ = arena_.at<float>(dlogit);
+  d_image_ = arena_.at<float>(d_image);
+  upstream_ = arena_.at<float>(upstream);
+  downstream_ = arena_.at<float>(downstream);
+  d_stats_ = arena_.at<BceDeviceStats>(d_stats);
+  g_stats_ = arena_.at<BceDeviceStats>(g_stats);
+  control_ = arena_.at<StepControl>(control);
+  GAN_CUDA_CHECK(cudaMemset(control_, 0, sizeof(StepControl)));
+  GAN_CUDA_CHECK(cudaMemset(d_stats_, 0, sizeof(BceDeviceStats)));
+  GAN_CUDA_CHECK(cudaMemset(g_stats_, 0, sizeof(BceDeviceStats)));
+}
+
+std::string GpuTrainer::description() const {
+  return "GPU " + std::to_string(options_.gpu) + " (" + device_name_ + "; " + (options_.graph ? "CUDA graph" : "eager") +
+         ", " + (options_.tf32 ? "TF32" : "FP32") + ", forward " +
+         (options_.forward == ForwardPath::kFused ? "fused kernel" : "cuBLAS + epilogue") + ")";
+}
+
+void GpuTrainer::enqueue_step(int64_t B) {
+  const int64_t pixels = spec_.image_size(), latent = spec_.latent_dim;
+  const CublasHandle& blas = *blas_;
+  float* fake = d_input_ + B * pixels;  // [B, H*W]: G's output goes straight into D's input
+  const float* logits = d_outputs_.back();
+  GpuPass g_pass{B, z_d_, g_outputs_};
+  g_pass.outputs.back() = fake;
+
+  // ---- D step: BCE(D(x), 1) + BCE(D(G(z_d)), 0), real and fake as one 2B batch through D.
+  {
+    NvtxRange range("data");
+    launch_gather_normalize(images_device_, pixels, order_, &control_->offset, B, options_.norm_mean,
+                            options_.norm_std, d_input_, stream_);
+    launch_normal_noise(z_d_, B * latent, options_.seed, RandomPurpose::kNoiseDiscriminator, &control_->noise_key,
+                        stream_);
+  }
+  {
+    NvtxRange range("G forward");
+    gpu_mlp_forward(blas, g_layers_, g_.params, g_pass);
+  }
+  const GpuPass d_pass{2 * B, d_input_, d_outputs_};
+  {
+    NvtxRange range("D forward");
+    gpu_mlp_forward(blas, d_layers_, d_.params, d_pass);
+  }
+  {
+    NvtxRange range("loss");
+    launch_bce_with_logits(logits, B, B, dlogit_, d_stats_, stream_);
+  }
+  {
+    NvtxRange range("D backward");  // no input gradient at D's first layer
+    gpu_mlp_backward(blas, d_layers_, d_.params, d_pass, dlogit_, d_.grads, nullptr, upstream_, downstream_);
+  }
+  {
+    NvtxRange range("Adam D");
+    launch_adam(d_.params, d_.grads, d_.exp_avg, d_.exp_avg_sq, d_.count, options_.adam, &control_->adam_step_d,
+                stream_);
+  }
+
+  // ---- G step: fresh z_g, BCE(D(G(z_g)), 1) through the updated D; no weight gradients for D.
+  g_pass.input = z_g_;
+  const GpuPass d_fake_pass{B, fake, d_outputs_};
+  {
+    NvtxRange range("G step: noise, G forward, D forward");
+    launch_normal_noise(z_g_, B * latent, options_.seed, RandomPurpose::kNoiseGenerator, &control_->noise_key,
+                        stream_);
+    gpu_mlp_forward(blas, g_layers_, g_.params, g_pass);
+    gpu_mlp_forward(blas, d_layers_, d_.params, d_fake_pass);
+  }
+  {
+    NvtxRange range("G step: loss, D backward (input only), G backward");
+    launch_bce_with_logits(logits, B, 0, dlogit_, g_stats_, stream_);
+    gpu_mlp_backward(blas, d_layers_, d_.params, d_fake_pass, dlogit_, nullptr, d_image_, upstream_, downstream_);
+    gpu_mlp_backward(blas, g_layers_, g_.params, g_pass, d_image_, g_.grads, nullptr, upstream_, downstream_);
+  }
+  {
+    NvtxRange range("Adam G");
+    launch_adam(g_.params, g_.grads, g_.exp_avg, g_.exp_avg_sq, g_.count, options_.adam, &control_->adam_step_g,
+                stream_);
+  }
+  launch_record_nonfinite(d_stats_, g_stats_, control_, stream_);
+}
+
+cudaGraphExec_t GpuTrainer::graph_for(int64_t batch) {
+  auto found = graphs_.find(batch);
+  if (found != graphs_.end()) return found->second;
+  cudaGraph_t graph = nullptr;
+  GAN_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  capturing_graph = true;
+  try {
+    enqueue_step(batch);
+  } catch (...) {
+    capturing_graph = false;
+    cudaStreamEndCapture(stream_, &graph);  // ends the broken capture; its error is the one thrown
+    if (graph) cudaGraphDestroy(graph);
+    throw;
+  }
+  capturing_graph = false;
+  GAN_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);
+  GAN_CUDA_CHECK(instantiated);
+  graphs_[batch] = exec;
+  return exec;
+}
+
+void GpuTrainer::train_step(const StepPosition& at) {
+  const int64_t B = at.batch;
+  if (B <= 0 || B > options_.max_batch || at.offset < 0 || at.offset + B > images_) {
+    throw Error("internal: batch [" + std::to_string(at.offset) + ", +" + std::to_string(B) + ") outside the data");
+  }
+  NvtxRange step_range("step");
+  if (options_.profile_first != 0 && at.step == options_.profile_first && !profiling_) {
+    GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the window starts clean
+    GAN_CUDA_CHECK(cudaProfilerStart());
+    profiling_ = true;
+  }
+  if (at.epoch != order_epoch_) {
+    NvtxRange range("epoch permutation");
+    launch_epoch_permutation(options_.seed, at.epoch, static_cast<uint32_t>(images_), order_, sort_workspace_,
+                             sort_workspace_bytes_, stream_);
+    order_epoch_ = at.epoch;
+  }
+  ++adam_step_d_;
+  ++adam_step_g_;
+  launch_set_step_control(control_, at.step, at.noise_key(), static_cast<uint64_t>(at.offset),
+                          static_cast<uint64_t>(adam_step_d_), static_cast<uint64_t>(adam_step_g_), stream_);
+  if (options_.graph) {
+    GAN_CUDA_CHECK(cudaGraphLaunch(graph_for(B), stream_));
+  } else {
+    enqueue_step(B);
+  }
+  last_batch_ = B;
+  last_step_ = at.step;
+  if (profiling_ && at.step >= options_.profile_last) {
+    GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    GAN_CUDA_CHECK(cudaProfilerStop());
+    profiling_ = false;
+  }
+}
+
+void GpuTrainer::read_back() {
+  GAN_CUDA_CHECK(cudaMemcpyAsync(&readback_->d_stats, d_stats_, sizeof(BceDeviceStats), cudaMemcpyDeviceToHost, stream_));
+  GAN_CUDA_CHECK(cudaMemcpyAsync(&readback_->g_stats, g_stats_, sizeof(BceDeviceStats), cudaMemcpyDeviceToHost, stream_));
+  GAN_CUDA_CHECK(cudaMemcpyAsync(&readback_->control, control_, sizeof(StepControl), cudaMemcpyDeviceToHost, stream_));
+  GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));  // also where a fault inside the step surfaces
+  if (first_nonfinite_step_ == 0) first_nonfinite_step_ = readback_->control.first_nonfinite_step;
+}
+
+StepStats GpuTrainer::last_stats() {
+  read_back();
+  const BceDeviceStats& d = readback_->d_stats;
+  const BceDeviceStats& g = readback_->g_stats;
+  StepStats stats;
+  stats.step = last_step_;
+  stats.d_loss = static_cast<double>(d.loss_real) + static_cast<double>(d.loss_fake);
+  stats.g_loss = g.loss_real;
+  stats.d_real = d.prob_real;
+  stats.d_fake = d.prob_fake;
+  stats.d_fake_g = g.prob_real;
+  return stats;
+}
+
+void GpuTrainer::generate(const float* z, int64_t count, float* images) {
+  if (count <= 0) return;
+  GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  const NetworkSpec& G = spec_.generator;
+  // Outside the step: buffers of this size are allocated for the call.
+  DeviceBuffer<float> input(std::vector<float>(z, z + count * spec_.latent_dim));
+  std::vector<DeviceBuffer<float>> outputs;
+  GpuPass pass{count, input.get(), {}};
+  for (const LinearLayer& layer : G.layers) {
+    outputs.emplace_back(static_cast<size_t>(count * layer.out));
+    pass.outputs.push_back(outputs.back().get());
+  }
+  gpu_mlp_forward(*blas_, g_layers_, g_.params, pass);
+  GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  const std::vector<float> result = outputs.back().download();
+  std::copy(result.begin(), result.end(), images);
+}
+
+StepTrace GpuTrainer::last_step_trace(bool with_gradients) {
+  GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  const int64_t B = last_batch_;
+  StepTrace trace;
+  trace.real = copy_to_host(d_input_, static_cast<size_t>(B * spec_.image_size()));
+  trace.z_d = copy_to_host(z_d_, static_cast<size_t>(B * spec_.latent_dim));
+  trace.z_g = copy_to_host(z_g_, static_cast<size_t>(B * spec_.latent_dim));
+  if (with_gradients) {
+    trace.d_grads = copy_to_host(d_.grads, d_.count);
+    trace.g_grads = copy_to_host(g_.grads, g_.count);
+  }
+  return trace;
+}
+
+TrainerState GpuTrainer::state() {
+  read_back();
+  TrainerState state;
+  for (auto [buffers, network, count] :
+       {std::make_tuple(&g_, &state.generator, adam_step_g_), std::make_tuple(&d_, &state.discriminator, adam_step_d_)}) {
+    network->params = copy_to_host(buffers->params, buffers->count);
+    network->exp_avg = copy_to_host(buffers->exp_avg, buffers->count);
+    network->exp_avg_sq = copy_to_host(buffers->exp_avg_sq, buffers->count);
+    network->adam_step = count;
+  }
+  return state;
+}
+
+void GpuTrainer::upload_state(const TrainerState& state) {
+  check_trainer_state(spec_, state);
+  GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  for (auto [buffers, network] : {std::make_pair(&g_, &state.generator), std::make_pair(&d_, &state.discriminator)}) {
+    copy_to_device(buffers->params, network->params);
+    copy_to_device(buffers->exp_avg, network->exp_avg);
+    copy_to_device(buffers->exp_avg_sq, network->exp_avg_sq);
+    GAN_CUDA_CHECK(cudaMemset(buffers->grads, 0, buffers->count * sizeof(float)));
+  }
+  adam_step_g_ = state.generator.adam_step;
+  adam_step_d_ = state.discriminator.adam_step;
+  GAN_CUDA_CHECK(cudaMemset(&control_->first_nonfinite_step, 0, sizeof(uint64_t)));
+  GAN_CUDA_CHECK(cudaDeviceSynchronize());
+  first_nonfinite_step_ = 0;
+}
+
+void GpuTrainer::load_state(const TrainerState& state) { upload_state(state); }
+
+}  // namespace gan

@@ -1,0 +1,103 @@
+#pragma once
+// defines: GpuTrainer, GpuTrainerOptions — the seed's GAN step resident on the GPU
+//
+// The same step as CpuTrainer (DESIGN.md), from the kernels and cuBLAS, on one stream, with no
+// host synchronisation inside it: the data set lives on the device, the epoch's permutation is
+// sorted there, the noise is drawn there, the losses stay there until the loop asks for them.
+// The step is captured into a CUDA graph once per batch size (the full batch and the epoch's
+// last, smaller one) and replayed; the values that change per step (noise key, batch offset,
+// Adam's t) are written into device memory by one tiny kernel before each replay.
+#include <cuda_runtime.h>
+
+#include <map>
+#include <memory>
+
+#include "adam_settings.h"
+#include "bce.cuh"
+#include "cuda/blas.h"
+#include "cuda/device_arena.h"
+#include "cuda/gpu_mlp.h"
+#include "data/dataset.h"
+#include "step_control.cuh"
+#include "train/trainer.h"
+#include "train/trainer_state.h"
+
+namespace gan {
+
+struct GpuTrainerOptions : StepOptions {
+  int gpu = 0;              // device index
+  int64_t max_batch = 128;  // buffers are sized for it
+  bool tf32 = false;        // TF32 tensor cores in both GEMM paths
+  bool graph = true;        // capture and replay the step (false: the same kernels, eagerly)
+  ForwardPath forward = ForwardPath::kCublas;
+  uint64_t profile_first = 0, profile_last = 0;  // cudaProfilerStart/Stop around these steps (0: none)
+};
+
+class GpuTrainer : public Trainer {
+ public:
+  // Initialises both networks from the seed exactly as the CPU trainer does, and uploads them and
+  // the data set. `dataset` is only read here.
+  GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuTrainerOptions& options);
+  ~GpuTrainer() override;
+
+  std::string description() const override;
+  const ModelSpec& spec() const override { return spec_; }
+  void train_step(const StepPosition& position) override;
+  StepStats last_stats() override;
+  uint64_t first_nonfinite_step() override { return first_nonfinite_step_; }
+  void generate(const float* z, int64_t count, float* images) override;
+  StepTrace last_step_trace(bool with_gradients) override;
+  TrainerState state() override;
+  void load_state(const TrainerState& state) override;
+
+ private:
+  struct NetworkBuffers {
+    float *params = nullptr, *grads = nullptr, *exp_avg = nullptr, *exp_avg_sq = nullptr;
+    size_t count = 0;
+  };
+  // What the step reads back every log interval, in pinned host memory.
+  struct Readback {
+    BceDeviceStats d_stats, g_stats;
+    StepControl control;
+  };
+
+  void plan_and_allocate(const Dataset& dataset);
+  void enqueue_step(int64_t batch);  // the step's kernels, in order, on stream_
+  cudaGraphExec_t graph_for(int64_t batch);
+  void read_back();  // waits for the stream; refreshes readback_ and first_nonfinite_step_
+  void upload_state(const TrainerState& state);
+
+  ModelSpec spec_;
+  GpuTrainerOptions options_;
+  std::string device_name_;
+  int64_t images_ = 0;
+  cudaStream_t stream_ = nullptr;
+  std::unique_ptr<CublasHandle> blas_;
+  GpuLayers g_layers_, d_layers_;
+  DeviceArena arena_;
+
+  NetworkBuffers g_, d_;
+  uint8_t* images_device_ = nullptr;   // [N, H*W]
+  uint32_t* order_ = nullptr;          // [N]: this epoch's permutation
+  void* sort_workspace_ = nullptr;
+  size_t sort_workspace_bytes_ = 0;
+  float* d_input_ = nullptr;           // [2B, H*W]: the real batch, then G(z)
+  float *z_d_ = nullptr, *z_g_ = nullptr;  // [B, latent]
+  std::vector<float*> g_outputs_, d_outputs_;  // G: [B, out_l] (the last is d_input_'s fake half); D: [2B, out_l]
+  float* dlogit_ = nullptr;            // [2B]
+  float* d_image_ = nullptr;           // [B, H*W]: the loss's gradient at D's input, in the G step
+  float *upstream_ = nullptr, *downstream_ = nullptr;  // backward scratch
+  BceDeviceStats *d_stats_ = nullptr, *g_stats_ = nullptr;
+  StepControl* control_ = nullptr;
+  Readback* readback_ = nullptr;       // pinned
+
+  std::map<int64_t, cudaGraphExec_t> graphs_;  // by batch size
+  uint64_t order_epoch_ = UINT64_MAX;
+  int64_t adam_step_d_ = 0, adam_step_g_ = 0;
+  int64_t last_batch_ = 0;
+  uint64_t last_step_ = 0;
+  uint64_t first_nonfinite_step_ = 0;
+  bool profiling_ = false;
+};
+
+}  // namespace gan

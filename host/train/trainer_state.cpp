@@ -1,0 +1,50 @@
+#include "train/trainer_state.h"
+
+#include "util/error.h"
+
+namespace gan {
+
+namespace {
+
+NetworkState fresh_network(const NetworkSpec& network, uint32_t index, uint64_t seed) {
+  NetworkState state;
+  state.params.resize(network.parameter_count);
+  init_parameters(network, index, seed, state.params.data());
+  state.exp_avg.assign(network.parameter_count, 0.0f);
+  state.exp_avg_sq.assign(network.parameter_count, 0.0f);
+  return state;
+}
+
+void check_network_state(const NetworkSpec& network, const NetworkState& state) {
+  for (const auto* buffer : {&state.params, &state.exp_avg, &state.exp_avg_sq}) {
+    if (buffer->size() != network.parameter_count) {
+      throw Error(network.name + " state has " + std::to_string(buffer->size()) + " values, the model needs " +
+                  std::to_string(network.parameter_count));
+    }
+  }
+}
+
+}  // namespace
+
+StepOptions step_options(const TrainConfig& config) {
+  StepOptions step;
+  step.seed = config.seed;
+  step.adam = {config.lr, config.beta1, config.beta2, config.eps};
+  step.norm_mean = static_cast<float>(config.norm_mean);
+  step.norm_std = static_cast<float>(config.norm_std);
+  return step;
+}
+
+TrainerState fresh_trainer_state(const ModelSpec& spec, uint64_t seed) {
+  TrainerState state;
+  state.generator = fresh_network(spec.generator, 0, seed);
+  state.discriminator = fresh_network(spec.discriminator, 1, seed);
+  return state;
+}
+
+void check_trainer_state(const ModelSpec& spec, const TrainerState& state) {
+  check_network_state(spec.generator, state.generator);
+  check_network_state(spec.discriminator, state.discriminator);
+}
+
+}  // namespace gan

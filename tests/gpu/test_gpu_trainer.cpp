@@ -1,0 +1,173 @@
+// The GPU trainer against the CPU trainer and against itself: the same draws (noise, batches,
+// permutation), parameters that track the CPU's over 20 steps (the epoch's smaller last batch
+// and its second graph included), bit-identical repeats, graph = eager, exact resume on the GPU,
+// moves between CPU and GPU, and the non-finite record.
+#include <cmath>
+
+#include "cpu/cpu_trainer.h"
+#include "cuda/gpu_trainer.h"
+#include "gpu/gpu_test.h"
+#include "test_util.h"
+#include "train/config.h"
+#include "train/schedule.h"
+
+namespace gan {
+namespace {
+
+using testing::max_relative_error;
+using testing::synthetic_dataset;
+
+// Small widths and odd sizes: 100 images at batch 32 make steps of 32, 32, 32 and 4 images.
+TrainConfig small_config() {
+  return config_from_json({{"latent_dim", 10}, {"g_hidden", {33, 65}}, {"d_hidden", {47, 17}}, {"batch", 32},
+                           {"lr", 1e-3}, {"beta1", 0.5}, {"seed", 1234}},
+                          "test");
+}
+
+GpuTrainerOptions gpu_options(const TrainConfig& c, bool graph = true) {
+  GpuTrainerOptions o;
+  static_cast<StepOptions&>(o) = step_options(c);
+  o.max_batch = c.batch;
+  o.graph = graph;
+  return o;
+}
+
+CpuTrainerOptions cpu_options(const TrainConfig& c) {
+  CpuTrainerOptions o;
+  static_cast<StepOptions&>(o) = step_options(c);
+  return o;
+}
+
+// Every test: a small run's config, 100 random 7x9 images, the model, 5 epochs' schedule.
+class GpuTrainerTest : public ::testing::Test {
+ protected:
+  const TrainConfig config = small_config();
+  const Dataset data = synthetic_dataset(100, 7, 9, 5);
+  const ModelSpec spec = make_mlp_spec(config, data.height, data.width);
+  const Schedule schedule{data.count, config.batch, false, 5, 0};
+};
+
+void run_steps(Trainer& trainer, const Schedule& schedule, uint64_t first, uint64_t last) {
+  for (uint64_t step = first; step <= last; ++step) trainer.train_step(schedule.position(step));
+}
+
+bool bit_identical(const TrainerState& a, const TrainerState& b) {
+  return a.generator.params == b.generator.params && a.generator.exp_avg == b.generator.exp_avg &&
+         a.generator.exp_avg_sq == b.generator.exp_avg_sq && a.discriminator.params == b.discriminator.params &&
+         a.discriminator.exp_avg == b.discriminator.exp_avg &&
+         a.discriminator.exp_avg_sq == b.discriminator.exp_avg_sq &&
+         a.generator.adam_step == b.generator.adam_step && a.discriminator.adam_step == b.discriminator.adam_step;
+}
+
+TEST_F(GpuTrainerTest, DrawsTheCpuTrainersNoiseAndBatches) {
+  GAN_REQUIRE_GPU();
+  CpuTrainer cpu(spec, data, cpu_options(config));
+  GpuTrainer gpu(spec, data, gpu_options(config));
+  EXPECT_EQ(cpu.state().generator.params, gpu.state().generator.params);  // the same init, bit for bit
+  EXPECT_EQ(cpu.state().discriminator.params, gpu.state().discriminator.params);
+  for (uint64_t step : {1, 4, 5, 12}) {  // step 4: the smaller last batch; 5: a new epoch's order
+    SCOPED_TRACE("step " + std::to_string(step));
+    cpu.train_step(schedule.position(step));
+    gpu.train_step(schedule.position(step));
+    const StepTrace a = cpu.last_step_trace(false), b = gpu.last_step_trace(false);
+    EXPECT_EQ(a.real, b.real);  // gather + normalise and the permutation: exact
+    KernelCheck noise = start_check("noise", "", 1, "ulp");
+    compare_ulps(noise, b.z_d, a.z_d);
+    compare_ulps(noise, b.z_g, a.z_g);
+    EXPECT_TRUE(testing::passes(finish_check(noise)));
+  }
+}
+
+TEST_F(GpuTrainerTest, TracksTheCpuTrainerOverTwentySteps) {
+  GAN_REQUIRE_GPU();
+  for (ForwardPath path : {ForwardPath::kCublas, ForwardPath::kFused}) {
+    SCOPED_TRACE(path == ForwardPath::kFused ? "fused forward" : "cuBLAS forward");
+    CpuTrainer cpu(spec, data, cpu_options(config));
+    GpuTrainerOptions options = gpu_options(config);
+    options.forward = path;
+    GpuTrainer gpu(spec, data, options);
+    cpu.train_step(schedule.position(1));
+    gpu.train_step(schedule.position(1));
+    // Step 1's gradients: the same function in a different summation order.
+    EXPECT_LT(max_relative_error(gpu.last_step_trace(true).d_grads, cpu.discriminator_grads()), 1e-5);
+    EXPECT_LT(max_relative_error(gpu.last_step_trace(true).g_grads, cpu.generator_grads()), 1e-5);
+    const StepStats s_cpu = cpu.last_stats(), s_gpu = gpu.last_stats();
+    EXPECT_NEAR(s_gpu.d_loss, s_cpu.d_loss, 1e-5 * std::fabs(s_cpu.d_loss));
+    EXPECT_NEAR(s_gpu.g_loss, s_cpu.g_loss, 1e-5 * std::fabs(s_cpu.g_loss));
+    run_steps(cpu, schedule, 2, 20);
+    run_steps(gpu, schedule, 2, 20);
+    // After 20 Adam steps rounding differences grow (Adam divides by sqrt(v), large where g is
+    // tiny), but stay far below the size of the updates themselves (lr 1e-3 x 20 steps).
+    const TrainerState a = cpu.state(), b = gpu.state();
+    EXPECT_LT(max_relative_error(b.generator.params, a.generator.params), 1e-3);
+    EXPECT_LT(max_relative_error(b.discriminator.params, a.discriminator.params), 1e-3);
+    EXPECT_EQ(b.generator.adam_step, 20);
+    EXPECT_EQ(b.discriminator.adam_step, 20);
+  }
+}
+
+TEST_F(GpuTrainerTest, SameSeedSameBitsAndGraphEqualsEager) {
+  GAN_REQUIRE_GPU();
+  GpuTrainer first(spec, data, gpu_options(config)), second(spec, data, gpu_options(config));
+  GpuTrainer eager(spec, data, gpu_options(config, /*graph=*/false));
+  run_steps(first, schedule, 1, 10);
+  run_steps(second, schedule, 1, 10);
+  run_steps(eager, schedule, 1, 10);
+  const TrainerState a = first.state();
+  EXPECT_TRUE(bit_identical(a, second.state()));
+  EXPECT_TRUE(bit_identical(a, eager.state()));
+}
+
+TEST_F(GpuTrainerTest, ResumeIsExactAndStateMovesBetweenCpuAndGpu) {
+  GAN_REQUIRE_GPU();
+  GpuTrainer whole(spec, data, gpu_options(config));
+  run_steps(whole, schedule, 1, 10);
+
+  GpuTrainer before(spec, data, gpu_options(config));
+  run_steps(before, schedule, 1, 6);
+  GpuTrainer after(spec, data, gpu_options(config));
+  after.load_state(before.state());
+  run_steps(after, schedule, 7, 10);
+  EXPECT_TRUE(bit_identical(whole.state(), after.state()));
+
+  // GPU -> CPU -> GPU: the state is the same numbers in the same layout on both sides.
+  CpuTrainer cpu(spec, data, cpu_options(config));
+  cpu.load_state(before.state());
+  EXPECT_TRUE(bit_identical(cpu.state(), before.state()));
+  run_steps(cpu, schedule, 7, 8);
+  GpuTrainer back(spec, data, gpu_options(config));
+  back.load_state(cpu.state());
+  EXPECT_TRUE(bit_identical(back.state(), cpu.state()));
+  run_steps(back, schedule, 9, 10);
+  EXPECT_LT(max_relative_error(back.state().generator.params, whole.state().generator.params), 1e-3);
+}
+
+TEST_F(GpuTrainerTest, RecordsTheFirstNonFiniteStep) {
+  GAN_REQUIRE_GPU();
+  GpuTrainer gpu(spec, data, gpu_options(config));
+  run_steps(gpu, schedule, 1, 2);
+  EXPECT_EQ(gpu.last_stats().step, 2u);
+  EXPECT_EQ(gpu.first_nonfinite_step(), 0u);
+  TrainerState poisoned = gpu.state();
+  poisoned.discriminator.params[0] = NAN;
+  gpu.load_state(poisoned);
+  run_steps(gpu, schedule, 3, 4);
+  (void)gpu.last_stats();  // the read-back that brings the device's record to the host
+  EXPECT_EQ(gpu.first_nonfinite_step(), 3u);
+  gpu.load_state(gpu.state());  // a rollback clears it
+  EXPECT_EQ(gpu.first_nonfinite_step(), 0u);
+}
+
+TEST_F(GpuTrainerTest, GeneratesWhatTheCpuGenerates) {
+  GAN_REQUIRE_GPU();
+  CpuTrainer cpu(spec, data, cpu_options(config));
+  GpuTrainer gpu(spec, data, gpu_options(config));
+  const std::vector<float> z = testing::random_vector<float>(static_cast<size_t>(37 * config.latent_dim), 3);
+  std::vector<float> a(static_cast<size_t>(37 * spec.image_size())), b(a.size(), NAN);
+  cpu.generate(z.data(), 37, a.data());
+  gpu.generate(z.data(), 37, b.data());
+  EXPECT_LT(max_relative_error(b, a), 1e-5);
+}
+
+}  // namespace
+}  // namespace gan

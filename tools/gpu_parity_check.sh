@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The GPU trainer's parity, end to end (needs a GPU; exits 77, "skipped", without one):
+#   1. the GPU run's trace replayed by the seed's PyTorch code, on the CPU criterion
+#      (tools/parity_check.sh --device cuda: within 10x PyTorch-float32's error + 1e-5);
+#   2. the GPU trace against the CPU trainer's trace of the same run, the CPU trace in
+#      PyTorch-float32's place (torch_parity.py --peer);
+#   3. the same with --tf32, printed for the record: TF32's error bound is set from these
+#      numbers once measured (bench/RESULTS.md), not asserted here.
+# usage: tools/gpu_parity_check.sh [GAN_EXECUTABLE] [--steps K]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+gan="$root/build/gan"
+steps=20
+while (($#)); do
+  case "$1" in
+    --steps) steps=$2; shift 2 ;;
+    *) gan=$1; shift ;;
+  esac
+done
+python=${PYTHON:-/usr/bin/python3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$root"
+if ! "$gan" train --device cuda --steps 1 --batch 2 --g-hidden 4 --d-hidden 4 --sample-every 0 \
+     --out "$work/probe" >"$work/probe.log" 2>&1; then
+  if grep -q "no GPU visible" "$work/probe.log"; then
+    echo "gpu_parity_check: no GPU visible: skipped"
+    exit 77
+  fi
+  cat "$work/probe.log" >&2
+  exit 1
+fi
+
+echo "== 1. GPU trace against the seed's PyTorch loop"
+bash tools/parity_check.sh "$gan" --device cuda --steps "$steps"
+
+echo "== 2. GPU trace against the CPU trainer's trace of the same run"
+for device in cpu cuda; do
+  "$gan" train --device "$device" --out "$work/$device" --steps "$steps" --trace "$work/$device.safetensors" \
+    --log-every "$steps" --sample-every 0 >/dev/null
+done
+"$python" tools/torch_parity.py "$work/cuda.safetensors" --peer "$work/cpu.safetensors"
+
+echo "== 3. TF32 (for the record, not asserted)"
+"$gan" train --device cuda --tf32 --out "$work/tf32" --steps "$steps" --trace "$work/tf32.safetensors" \
+  --log-every "$steps" --sample-every 0 >/dev/null
+"$python" tools/torch_parity.py "$work/tf32.safetensors" --peer "$work/cpu.safetensors" || true
