@@ -1,10 +1,15 @@
-// bench_step: milliseconds per training step (D step + G step) of our trainer.
+// bench_step: milliseconds per training step (D step + G step) of our CPU or GPU trainer.
 //
-// usage: bench_step [--data DIR] [--batch 128] [--steps 200] [--warmup 20] [--threads 0]
+// usage: bench_step [--device cpu|cuda] [--data DIR] [--batch 128] [--steps 200] [--warmup 20]
+//                   [--threads 0] [--graph 1] [--tf32 0] [--forward cublas|fused] [--gpu 0]
 //                   [--json FILE]
-// Runs `warmup` steps, then times each of `steps` steps on its own and reports the median,
-// the 10th and 90th percentiles, images/s and GFLOP/s (the step's FLOP count, see
-// bench/RESULTS.md for how it is counted). Speed is measured here, never asserted in tests.
+// CPU: each timed step on its own (a host clock). GPU: steps run in blocks of --block steps
+// (default 50), each block timed from one read-back to the next (the trainer's last_stats waits
+// for the device), so the time includes every launch and gap the host leaves; per-step times are
+// block means. Reports the median, the 10th and 90th percentiles, images/s, GFLOP/s, and on the
+// GPU the FP32 arithmetic floor (the step's FLOPs over the card's FP32 peak) and the share of it
+// achieved. How the FLOPs are counted: bench/RESULTS.md. Speed is measured here, never asserted
+// in tests.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -12,10 +17,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cpu/cpu_trainer.h"
+#include "cuda/device.h"
+#include "cuda/gpu_trainer.h"
 #include "data/dataset.h"
 #include "train/schedule.h"
 #include "util/error.h"
@@ -46,53 +55,107 @@ double percentile(std::vector<double> values, double q) {
   return values[index];
 }
 
+double elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data = "data/mnist", json_path;
-  int64_t batch = 128, steps = 200, warmup = 20;
-  int threads = 0;
+  std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas";
+  int64_t batch = 128, steps = 200, warmup = 20, block = 50;
+  int threads = 0, gpu = 0;
+  bool graph = true, tf32 = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--data") data = value;
+    else if (flag == "--device") device = value;
     else if (flag == "--batch") batch = std::atoll(value.c_str());
     else if (flag == "--steps") steps = std::atoll(value.c_str());
     else if (flag == "--warmup") warmup = std::atoll(value.c_str());
+    else if (flag == "--block") block = std::atoll(value.c_str());
     else if (flag == "--threads") threads = std::atoi(value.c_str());
+    else if (flag == "--gpu") gpu = std::atoi(value.c_str());
+    else if (flag == "--graph") graph = value != "0" && value != "false";
+    else if (flag == "--tf32") tf32 = value == "1" || value == "true";
+    else if (flag == "--forward") forward = value;
     else if (flag == "--json") json_path = value;
     else {
       std::fprintf(stderr, "bench_step: unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
+  if ((argc - 1) % 2 != 0 || (device != "cpu" && device != "cuda") || batch < 1 || steps < 1 || warmup < 0 ||
+      block < 1 || (forward != "cublas" && forward != "fused")) {
+    std::fprintf(stderr, "bench_step: bad arguments (see the usage at the top of bench/bench_step.cpp)\n");
+    return 2;
+  }
   try {
     const gan::Dataset dataset = gan::load_dataset(data);
-    gan::TrainConfig config = gan::resolve_config("", {{"batch", std::to_string(batch)}});
+    const gan::TrainConfig config = gan::resolve_config("", {{"batch", std::to_string(batch)}});
     const gan::ModelSpec spec = gan::make_mlp_spec(config, dataset.height, dataset.width);
-    gan::CpuTrainerOptions options;
-    options.seed = 1;
-    options.threads = threads;
-    gan::CpuTrainer trainer(spec, dataset, options);
-    gan::Schedule schedule{dataset.count, batch, true, 1000000, 0};
+    const gan::Schedule schedule{dataset.count, batch, true, 1000000, 0};
+    if (batch > dataset.count) throw gan::Error("--batch " + std::to_string(batch) + " > the data's " + std::to_string(dataset.count) + " images");
+    const double flops = step_flops(spec, batch);
+    nlohmann::json result = {{"device", device}, {"batch", batch}, {"steps", steps}, {"flops_per_step", flops}};
 
-    std::vector<double> ms;
-    for (int64_t s = 1; s <= warmup + steps; ++s) {
-      const auto start = std::chrono::steady_clock::now();
-      trainer.train_step(schedule.position(static_cast<uint64_t>(s)));
-      const double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-      if (s > warmup) ms.push_back(elapsed);
+    std::unique_ptr<gan::Trainer> trainer;
+    std::vector<double> ms;  // per step (CPU) or per block mean (GPU)
+    uint64_t step = 0;
+    if (device == "cpu") {
+      gan::CpuTrainerOptions options;
+      options.seed = 1;
+      options.threads = threads;
+      trainer = std::make_unique<gan::CpuTrainer>(spec, dataset, options);
+      for (int64_t s = 1; s <= warmup + steps; ++s) {
+        const auto start = std::chrono::steady_clock::now();
+        trainer->train_step(schedule.position(++step));
+        if (s > warmup) ms.push_back(elapsed_ms(start));
+      }
+    } else {
+      std::string why;
+      const std::vector<gan::GpuInfo> gpus = gan::visible_gpus(&why);
+      if (gpus.empty()) throw gan::Error("--device cuda: no GPU visible (" + why + ")");
+      if (gpu < 0 || gpu >= static_cast<int>(gpus.size())) throw gan::Error("--gpu " + std::to_string(gpu) + ": no such GPU");
+      gan::GpuTrainerOptions options;
+      options.seed = 1;
+      options.gpu = gpu;
+      options.max_batch = batch;
+      options.graph = graph;
+      options.tf32 = tf32;
+      options.forward = forward == "fused" ? gan::ForwardPath::kFused : gan::ForwardPath::kCublas;
+      trainer = std::make_unique<gan::GpuTrainer>(spec, dataset, options);
+      for (int64_t s = 0; s < warmup; ++s) trainer->train_step(schedule.position(++step));
+      trainer->last_stats();
+      for (int64_t done = 0; done < steps; done += block) {
+        const int64_t n = std::min(block, steps - done);
+        const auto start = std::chrono::steady_clock::now();
+        for (int64_t s = 0; s < n; ++s) trainer->train_step(schedule.position(++step));
+        trainer->last_stats();  // waits for the device
+        ms.push_back(elapsed_ms(start) / static_cast<double>(n));
+      }
+      const double peak = gan::fp32_peak_flops(gpus[static_cast<size_t>(gpu)]);
+      result["gpu"] = gpus[static_cast<size_t>(gpu)].name;
+      result["graph"] = graph;
+      result["tf32"] = tf32;
+      result["forward"] = forward;
+      result["block"] = block;
+      if (peak > 0) {
+        result["fp32_peak_tflops"] = peak / 1e12;
+        result["fp32_floor_ms"] = flops / peak * 1e3;
+      }
     }
     const double median = percentile(ms, 0.5);
-    const double flops = step_flops(spec, batch);
-    nlohmann::json result = {{"trainer", trainer.description()},
-                             {"batch", batch},
-                             {"steps", steps},
-                             {"ms_per_step_median", median},
-                             {"ms_per_step_p10", percentile(ms, 0.1)},
-                             {"ms_per_step_p90", percentile(ms, 0.9)},
-                             {"images_per_s", batch / (median / 1000.0)},
-                             {"flops_per_step", flops},
-                             {"gflops_per_s", flops / (median / 1000.0) / 1e9}};
+    result["trainer"] = trainer->description();
+    result["ms_per_step_median"] = median;
+    result["ms_per_step_p10"] = percentile(ms, 0.1);
+    result["ms_per_step_p90"] = percentile(ms, 0.9);
+    result["images_per_s"] = batch / (median / 1000.0);
+    result["gflops_per_s"] = flops / (median / 1000.0) / 1e9;
+    if (result.contains("fp32_floor_ms")) result["share_of_fp32_floor"] = result["fp32_floor_ms"].get<double>() / median;
+    const gan::StepStats stats = trainer->last_stats();
+    result["final_d_loss"] = stats.d_loss;
+    result["final_g_loss"] = stats.g_loss;
     std::printf("%s\n", result.dump(2).c_str());
     if (!json_path.empty()) std::ofstream(json_path) << result.dump(2) << "\n";
   } catch (const std::exception& e) {

@@ -1,55 +1,123 @@
 #!/usr/bin/env bash
-# One command for the step benchmark: our CPU trainer and the seed's PyTorch loop, measured in
-# the same invocation on the same machine, printed as one table and saved as JSON under
-# bench/results/<date>-<host>/.
+# One command for the step benchmark: our trainer and the seed's PyTorch loop, measured in the
+# same invocation on the same machine, printed as one table and saved as JSON.
 #
-# usage: bench/run.sh [--steps N] [--batch B]     (run tools/setup.sh first)
-# The PyTorch peer needs Debian's python3-torch and python3-torchvision; without them its rows
-# are skipped with a note.
+# usage: bench/run.sh [--device cpu|cuda] [--batches "64 128 512 2048 8192"] [--steps N]
+#                     [--gan BUILD_DIR_OR_GAN] [--kernels]
+#   --device   default: cuda where nvidia-smi sees a GPU, else cpu
+#   cpu:  ours (every core, and 1 thread at batch 128) at each batch; PyTorch as written and
+#         with the data resident, 1 thread and every core, at batch 128
+#   cuda: ours graph / no-graph x FP32 / TF32 at each batch; PyTorch as written, resident,
+#         + fused Adam, + CUDA graph at batch 128, and resident / graph at the other batches;
+#         with --kernels also build/bench_kernels (the kernels against cuBLAS / cuBLASLt)
+# JSON goes to $GAN_BENCH_RESULTS (default bench/results/<date>-<host>/), the table to its
+# table.txt; GAN_BENCH_PRINT_JSON=1 also prints every JSON result (for a log that must carry
+# everything). PYTHON picks the Python with PyTorch (default Debian's /usr/bin/python3).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-steps=200
-batch=128
+device=""
+batches="64 128 512 2048 8192"
+steps=""
+build="$root/build"
+kernels=0
 while (($#)); do
   case "$1" in
+    --device) device=$2; shift 2 ;;
+    --batches) batches=$2; shift 2 ;;
+    --batch) batches=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
-    --batch) batch=$2; shift 2 ;;
+    --gan) build=$2; [[ -d "$build" ]] || build=$(dirname "$build"); shift 2 ;;
+    --kernels) kernels=1; shift ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[[ -x build/bench_step ]] || { echo "bench/run.sh: build/bench_step missing; run tools/setup.sh" >&2; exit 1; }
-out="bench/results/$(date -u +%Y%m%d-%H%M%S)-$(hostname)"
+if [[ -z "$device" ]]; then
+  if nvidia-smi -L >/dev/null 2>&1; then device=cuda; else device=cpu; fi
+fi
+bench_step="$build/bench_step"
+[[ -x "$bench_step" ]] || { echo "bench/run.sh: $bench_step missing; run tools/setup.sh" >&2; exit 1; }
+out=${GAN_BENCH_RESULTS:-bench/results/$(date -u +%Y%m%d-%H%M%S)-$(hostname)}
 mkdir -p "$out"
+python=${PYTHON:-/usr/bin/python3}
 cores=$(nproc)
+have_torch=0
+"$python" -c 'import torch, torchvision' 2>/dev/null && have_torch=1
+((have_torch)) || echo "bench: PyTorch / torchvision not importable by $python: PyTorch rows skipped" >&2
 
-echo "bench: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $cores cores; batch $batch, $steps timed steps"
-./build/bench_step --batch "$batch" --steps "$steps" --json "$out/ours-cpu-${cores}threads.json" >/dev/null
-./build/bench_step --batch "$batch" --steps "$steps" --threads 1 --json "$out/ours-cpu-1thread.json" >/dev/null
-python=/usr/bin/python3
-if "$python" -c 'import torch, torchvision' 2>/dev/null; then
-  torch_steps=$((steps / 4 > 20 ? steps / 4 : 20))
-  for mode in as_written resident; do
-    for threads in "$cores" 1; do
-      "$python" bench/torch_seed.py --mode "$mode" --threads "$threads" --batch "$batch" --steps "$torch_steps" \
-        --json "$out/torch-$mode-${threads}threads.json" >/dev/null
+# The data: 60,000 images where available (so a large batch is not a whole epoch), else MNIST-10k.
+data=data/mnist
+[[ "$device" == cuda && -e data/fashion-mnist/train-images-idx3-ubyte.gz ]] && data=data/fashion-mnist
+
+if [[ "$device" == cpu ]]; then
+  steps=${steps:-200}
+  echo "bench: CPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $cores cores; $data; $steps timed steps"
+  for batch in $batches; do
+    s=$steps
+    ((batch > 512)) && s=$((steps / 10 > 10 ? steps / 10 : 10))  # the large batches take seconds a step
+    "$bench_step" --data "$data" --batch "$batch" --steps "$s" --json "$out/ours-cpu-b$batch-${cores}threads.json" >/dev/null
+  done
+  "$bench_step" --data "$data" --batch 128 --steps "$steps" --threads 1 --json "$out/ours-cpu-b128-1thread.json" >/dev/null
+  if ((have_torch)); then
+    torch_steps=$((steps / 4 > 20 ? steps / 4 : 20))
+    for mode in as_written resident; do
+      for threads in "$cores" 1; do
+        "$python" bench/torch_seed.py --data "$data" --mode "$mode" --threads "$threads" --batch 128 \
+          --steps "$torch_steps" --json "$out/torch-$mode-b128-${threads}threads.json" >/dev/null
+      done
+    done
+  fi
+else
+  steps=${steps:-1000}
+  echo "bench: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | head -n 1); $data; $steps timed steps"
+  for batch in $batches; do
+    for graph in 1 0; do
+      for tf32 in 0 1; do
+        name="ours-cuda-b$batch-$([[ $graph == 1 ]] && echo graph || echo eager)-$([[ $tf32 == 1 ]] && echo tf32 || echo fp32)"
+        "$bench_step" --device cuda --data "$data" --batch "$batch" --steps "$steps" --warmup 50 --graph "$graph" \
+          --tf32 "$tf32" --json "$out/$name.json" >/dev/null
+      done
     done
   done
-else
-  echo "bench: python3-torch / python3-torchvision not installed: PyTorch rows skipped" >&2
+  if ((have_torch)); then
+    for batch in $batches; do
+      modes="resident graph"
+      [[ "$batch" == 128 ]] && modes="as_written resident fused graph"
+      for mode in $modes; do
+        torch_steps=$((steps / 5))
+        [[ "$mode" == as_written ]] && torch_steps=$((steps / 10))
+        "$python" bench/torch_seed.py --device cuda --data "$data" --mode "$mode" --batch "$batch" \
+          --steps "$torch_steps" --warmup 20 --json "$out/torch-cuda-b$batch-$mode.json" >/dev/null
+      done
+    done
+  fi
+  if ((kernels)) && [[ -x "$build/bench_kernels" ]]; then
+    "$build/bench_kernels" --batch 128 --json "$out/kernels-b128.json" | tee "$out/kernels.txt"
+  fi
 fi
 
-"$python" - "$out" <<'PY'
-import glob, json, os, sys
+"$python" - "$out" <<'PY' | tee "$out/table.txt"
+import glob, json, os, re, sys
 out = sys.argv[1]
 rows = []
 for path in sorted(glob.glob(os.path.join(out, "*.json"))):
-    r = json.load(open(path))
     name = os.path.basename(path)[:-5]
-    rows.append((name, r["ms_per_step_median"], r["ms_per_step_p10"], r["ms_per_step_p90"], r["images_per_s"]))
-ours = min(r[1] for r in rows if r[0].startswith("ours"))
-print(f"{'run':32} {'ms/step':>8} {'p10':>7} {'p90':>7} {'images/s':>9} {'s/epoch(60k)':>13} {'vs ours':>8}")
-for name, median, p10, p90, ips in rows:
-    print(f"{name:32} {median:8.2f} {p10:7.2f} {p90:7.2f} {ips:9.0f} {60000 / ips:13.2f} {median / ours:7.2f}x")
+    if name.startswith("kernels"):
+        continue
+    r = json.load(open(path))
+    rows.append((name, r["batch"], r["ms_per_step_median"], r["ms_per_step_p10"], r["ms_per_step_p90"],
+                 r["images_per_s"], r.get("share_of_fp32_floor")))
+best = {}  # our fastest run at each batch: the "1.00x"
+for name, batch, median, *_ in rows:
+    if name.startswith("ours"):
+        best[batch] = min(best.get(batch, float("inf")), median)
+print(f"{'run':34} {'batch':>5} {'ms/step':>9} {'p10':>9} {'p90':>9} {'images/s':>10} {'s/epoch(60k)':>12} {'vs ours':>8} {'FP32 floor':>10}")
+for name, batch, median, p10, p90, ips, floor in sorted(rows, key=lambda r: (r[1], not r[0].startswith("ours"), r[2])):
+    ratio = f"{median / best[batch]:7.2f}x" if batch in best else "      -"
+    share = f"{100 * floor:9.1f}%" if floor else "         -"
+    print(f"{name:34} {batch:5d} {median:9.4f} {p10:9.4f} {p90:9.4f} {ips:10.0f} {60000 / ips:12.3f} {ratio:>8} {share}")
 PY
+if [[ "${GAN_BENCH_PRINT_JSON:-0}" == 1 ]]; then
+  for f in "$out"/*.json; do echo "== $(basename "$f")"; cat "$f"; done
+fi
 echo "bench: JSON in $out"

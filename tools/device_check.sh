@@ -110,7 +110,7 @@ jobs=$(nproc 2>/dev/null || echo 4)
 step "configure (sm_$arch)" "$results/build.log" \
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGAN_CUDA_ARCHITECTURES="$arch" \
   -DGAN_PTXAS_VERBOSE=ON -DGAN_DEPS_PREFIX="$deps_prefix" &&
-  step "build gan, gan_tests" "$results/build.log" cmake --build "$build" -j "$jobs" --target gan gan_tests
+  step "build gan, tests, benches" "$results/build.log" cmake --build "$build" -j "$jobs" --target gan gan_tests bench_step bench_kernels
 built=$?
 # Registers, shared memory and spills of every kernel, from the ptxas report in the build log.
 grep -E "ptxas info *: (Compiling entry|Used)|spill" "$results/build.log" >"$results/ptxas.txt" 2>/dev/null || true
@@ -127,10 +127,13 @@ if ((built == 0)); then
   step "train MNIST-10k 2 epochs (eager)" "$results/train.log" train_run "$run_dir/eager" --data data/mnist --epochs 2 --no-graph
   step "train Fashion-MNIST 1 epoch" "$results/train.log" train_run "$run_dir/fashion" --data data/fashion-mnist --epochs 1
   rm -rf "$run_dir"
-  # --- the step benchmark: ours against the PyTorch peer on this GPU -------------------------
-  if [[ -x bench/run.sh || -f bench/run.sh ]]; then
-    step "bench (ours vs PyTorch)" "$results/bench.log" env GAN_BENCH_RESULTS="$results" bash bench/run.sh --gan "$gan" --device cuda
-  fi
+  # --- benchmarks: ours against the PyTorch peer on this GPU, the kernels, the full run -------
+  bench_dir=$(mktemp -d)
+  step "bench: step, ours vs PyTorch" "$results/bench.log" \
+    env GAN_BENCH_RESULTS="$bench_dir" GAN_BENCH_PRINT_JSON=1 bash bench/run.sh --device cuda --gan "$build" \
+    --kernels --steps 300
+  step "bench: 200 epochs Fashion-MNIST" "$results/bench.log" bash bench/full_run.sh --gan "$gan"
+  rm -rf "$bench_dir"
 fi
 echo
 echo "device_check summary ($(nvidia-smi --query-gpu=name --format=csv,noheader | head -n 1), sm_$arch):"
@@ -139,6 +142,8 @@ grep -E "^[A-Za-z].{33} (pass|FAIL)" "$summary"
 grep -E "^gan check: " "$results/check.log" 2>/dev/null
 grep -E "^(PASS|FAIL)" "$results/parity.log" 2>/dev/null
 grep -E "^result: " "$results/train.log" 2>/dev/null
+sed -n '/^run  /,/^bench: JSON/p' "$results/bench.log" 2>/dev/null | grep -v "^bench: JSON"
+grep -A4 "^full run" "$results/bench.log" 2>/dev/null
 grep -E "^\[  (PASSED|FAILED|SKIPPED) +\]|tests? ran" "$results/gpu_tests.log" 2>/dev/null | head -n 20
 ((failures == 0)) || { echo "device_check: $failures step(s) failed"; exit 1; }
 echo "device_check: all steps passed"

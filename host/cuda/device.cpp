@@ -16,10 +16,26 @@ std::vector<GpuInfo> visible_gpus(std::string* why) {
   for (int i = 0; i < count; ++i) {
     cudaDeviceProp properties{};
     if (cudaGetDeviceProperties(&properties, i) != cudaSuccess) continue;
-    gpus.push_back({i, properties.name, properties.major, properties.minor, properties.totalGlobalMem});
+    int clock_khz = 0;
+    cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, i);  // 0 if unavailable
+    gpus.push_back({i, properties.name, properties.major, properties.minor, properties.totalGlobalMem,
+                    properties.multiProcessorCount, clock_khz});
   }
   if (gpus.empty() && why) *why = "no CUDA device";
   return gpus;
+}
+
+int fp32_lanes_per_multiprocessor(int major, int minor) {
+  if (major == 8) return minor == 0 ? 64 : 128;  // A100: 64; Ampere consumer and Ada: 128
+  if (major == 9) return 128;                     // Hopper
+  if (major == 10 || major == 12) return 128;     // Blackwell
+  if (major == 7) return 64;                      // Volta, Turing
+  return 0;
+}
+
+double fp32_peak_flops(const GpuInfo& gpu) {
+  return static_cast<double>(gpu.multiprocessors) * fp32_lanes_per_multiprocessor(gpu.major, gpu.minor) * 2.0 *
+         gpu.clock_khz * 1e3;
 }
 
 }  // namespace gan
