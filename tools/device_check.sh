@@ -10,6 +10,7 @@
 # machine, and bring its folder (.device/debs and .device/data, or $GAN_DEVICE_BUNDLE) along;
 # the packages are unpacked here into a private prefix, nothing is installed.
 #   RESULTS_DIR=/some/where bash tools/device_check.sh
+# GAN_DEVICE_QUICK=1 skips the benchmarks (about half the time): a rerun of the checks alone.
 # At most 8 files are written to RESULTS_DIR (this workplace's device tool returns no more):
 # summary.txt (environment + table), build.log, ptxas.txt, gpu_tests.log, check.log, parity.log,
 # train.log, bench.log.
@@ -128,11 +129,15 @@ if ((built == 0)); then
   step "train Fashion-MNIST 1 epoch" "$results/train.log" train_run "$run_dir/fashion" --data data/fashion-mnist --epochs 1
   rm -rf "$run_dir"
   # --- benchmarks: ours against the PyTorch peer on this GPU, the kernels, the full run -------
+  # (GAN_DEVICE_QUICK=1 skips them: a rerun of the checks alone.)
+  [[ "${GAN_DEVICE_QUICK:-0}" == 1 ]] && { echo "device_check: benchmarks skipped (GAN_DEVICE_QUICK=1)" >>"$summary"; }
+fi
+if ((built == 0)) && [[ "${GAN_DEVICE_QUICK:-0}" != 1 ]]; then
   bench_dir=$(mktemp -d)
   step "bench: step, ours vs PyTorch" "$results/bench.log" \
     env GAN_BENCH_RESULTS="$bench_dir" GAN_BENCH_PRINT_JSON=1 bash bench/run.sh --device cuda --gan "$build" \
     --kernels --steps 300
-  step "bench: 200 epochs Fashion-MNIST" "$results/bench.log" bash bench/full_run.sh --gan "$gan"
+  step "bench: 200 epochs Fashion-MNIST" "$results/bench.log" bash bench/full_run.sh --gan "$gan" --torch-epochs 1
   rm -rf "$bench_dir"
 fi
 echo

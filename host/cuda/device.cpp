@@ -15,9 +15,15 @@ std::vector<GpuInfo> visible_gpus(std::string* why) {
   }
   for (int i = 0; i < count; ++i) {
     cudaDeviceProp properties{};
-    if (cudaGetDeviceProperties(&properties, i) != cudaSuccess) continue;
+    if (cudaGetDeviceProperties(&properties, i) != cudaSuccess) {
+      cudaGetLastError();  // an ignored failure must not be blamed on a later launch
+      continue;
+    }
     int clock_khz = 0;
-    cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, i);  // 0 if unavailable
+    if (cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, i) != cudaSuccess) {  // 0 if unavailable
+      clock_khz = 0;
+      cudaGetLastError();
+    }
     gpus.push_back({i, properties.name, properties.major, properties.minor, properties.totalGlobalMem,
                     properties.multiProcessorCount, clock_khz});
   }

@@ -47,33 +47,44 @@ GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuT
     throw Error("GPU trainer: batch " + std::to_string(options_.max_batch) + " outside 1.." +
                 std::to_string(dataset.count));
   }
-  GAN_CUDA_CHECK(cudaSetDevice(options_.gpu));
-  cudaDeviceProp properties{};
-  GAN_CUDA_CHECK(cudaGetDeviceProperties(&properties, options_.gpu));
-  device_name_ = properties.name;
-  if (options_.tf32 && properties.major < 8) {
-    throw Error("--tf32: GPU " + device_name_ + " (compute capability " + std::to_string(properties.major) + "." +
-                std::to_string(properties.minor) + ") has no TF32 tensor cores; they need 8.0 or newer");
-  }
-  GAN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  blas_ = std::make_unique<CublasHandle>(stream_, options_.tf32);
-  g_layers_ = {&spec_.generator, spec_.slope, options_.forward, options_.tf32, stream_};
-  d_layers_ = {&spec_.discriminator, spec_.slope, options_.forward, options_.tf32, stream_};
-  GAN_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&readback_), sizeof(Readback)));
-  plan_and_allocate(dataset);
+  try {
+    GAN_CUDA_CHECK(cudaSetDevice(options_.gpu));
+    cudaDeviceProp properties{};
+    GAN_CUDA_CHECK(cudaGetDeviceProperties(&properties, options_.gpu));
+    device_name_ = properties.name;
+    if (options_.tf32 && properties.major < 8) {
+      throw Error("--tf32: GPU " + device_name_ + " (compute capability " + std::to_string(properties.major) + "." +
+                  std::to_string(properties.minor) + ") has no TF32 tensor cores; they need 8.0 or newer");
+    }
+    GAN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    blas_ = std::make_unique<CublasHandle>(stream_, options_.tf32);
+    g_layers_ = {&spec_.generator, spec_.slope, options_.forward, options_.tf32, stream_};
+    d_layers_ = {&spec_.discriminator, spec_.slope, options_.forward, options_.tf32, stream_};
+    GAN_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&readback_), sizeof(Readback)));
+    plan_and_allocate(dataset);
 
-  GAN_CUDA_CHECK(cudaMemcpy(images_device_, dataset.pixels.data(), dataset.pixels.size(), cudaMemcpyHostToDevice));
-  upload_state(fresh_trainer_state(spec_, options_.seed));  // the CPU trainer's init, bit for bit
+    GAN_CUDA_CHECK(cudaMemcpy(images_device_, dataset.pixels.data(), dataset.pixels.size(), cudaMemcpyHostToDevice));
+    upload_state(fresh_trainer_state(spec_, options_.seed));  // the CPU trainer's init, bit for bit
+  } catch (...) {
+    release();
+    throw;
+  }
 }
 
-GpuTrainer::~GpuTrainer() {
+GpuTrainer::~GpuTrainer() { release(); }
+
+void GpuTrainer::release() noexcept {
   // Nothing here may throw: errors are ignored, the process is ending or the trainer is dropped.
   if (stream_) cudaStreamSynchronize(stream_);
   if (profiling_) cudaProfilerStop();
+  profiling_ = false;
   for (auto& [batch, exec] : graphs_) cudaGraphExecDestroy(exec);
+  graphs_.clear();
   blas_.reset();
   if (readback_) cudaFreeHost(readback_);
+  readback_ = nullptr;
   if (stream_) cudaStreamDestroy(stream_);
+  stream_ = nullptr;
 }
 
 void GpuTrainer::plan_and_allocate(const Dataset& dataset) {
@@ -249,15 +260,16 @@ void GpuTrainer::train_step(const StepPosition& at) {
                              sort_workspace_bytes_, stream_);
     order_epoch_ = at.epoch;
   }
-  ++adam_step_d_;
-  ++adam_step_g_;
+  // Each Adam's t for this step; the counters move only once the step is enqueued.
   launch_set_step_control(control_, at.step, at.noise_key(), static_cast<uint64_t>(at.offset),
-                          static_cast<uint64_t>(adam_step_d_), static_cast<uint64_t>(adam_step_g_), stream_);
+                          static_cast<uint64_t>(adam_step_d_ + 1), static_cast<uint64_t>(adam_step_g_ + 1), stream_);
   if (options_.graph) {
     GAN_CUDA_CHECK(cudaGraphLaunch(graph_for(B), stream_));
   } else {
     enqueue_step(B);
   }
+  ++adam_step_d_;
+  ++adam_step_g_;
   last_batch_ = B;
   last_step_ = at.step;
   if (profiling_ && at.step >= options_.profile_last) {

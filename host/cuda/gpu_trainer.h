@@ -39,6 +39,8 @@ class GpuTrainer : public Trainer {
   // the data set. `dataset` is only read here.
   GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuTrainerOptions& options);
   ~GpuTrainer() override;
+  GpuTrainer(const GpuTrainer&) = delete;
+  GpuTrainer& operator=(const GpuTrainer&) = delete;
 
   std::string description() const override;
   const ModelSpec& spec() const override { return spec_; }
@@ -66,6 +68,7 @@ class GpuTrainer : public Trainer {
   cudaGraphExec_t graph_for(int64_t batch);
   void read_back();  // waits for the stream; refreshes readback_ and first_nonfinite_step_
   void upload_state(const TrainerState& state);
+  void release() noexcept;  // what the destructor frees; also when the constructor fails
 
   ModelSpec spec_;
   GpuTrainerOptions options_;

@@ -229,6 +229,9 @@ TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, 
     uint64_t bad_step = trainer.first_nonfinite_step();
     if (bad_step == 0 && step == fault_step && noise_stream == 0) bad_step = step;
     if (bad_step == 0 && checkpoint_due && !state_is_finite(trainer.state())) bad_step = step;
+    // A GPU trainer learns of non-finite losses at its read-backs, state() among them: ask again
+    // before a checkpoint, so none is written after a bad step.
+    if (bad_step == 0 && checkpoint_due) bad_step = trainer.first_nonfinite_step();
     if (bad_step != 0) {
       const StepStats stats = trainer.last_stats();
       const std::string what = "step " + std::to_string(bad_step) + ": non-finite values (d_loss " +
