@@ -1,0 +1,163 @@
+// The convolutional GAN's CPU reference layers (host/cpu/image_ops.h): every gradient against
+// central finite differences in double precision, on odd shapes with stride and padding; the
+// transposed convolution against its definition as the convolution's adjoint; BatchNorm's
+// running statistics against PyTorch's update rule.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+
+#include "cpu/image_ops.h"
+#include "test_util.h"
+
+namespace gan {
+namespace {
+
+using testing::random_vector;
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double sum = 0;
+  for (size_t i = 0; i < a.size(); ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+// Checks analytic[i] == d loss / d values[i] by central differences, for every i.
+void expect_gradient(const std::string& what, std::vector<double>& values, const std::vector<double>& analytic,
+                     const std::function<double()>& loss) {
+  ASSERT_EQ(values.size(), analytic.size()) << what;
+  const double h = 1e-6;
+  double worst = 0, scale = 1e-12;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const double kept = values[i];
+    values[i] = kept + h;
+    const double up = loss();
+    values[i] = kept - h;
+    const double down = loss();
+    values[i] = kept;
+    const double numeric = (up - down) / (2 * h);
+    worst = std::max(worst, std::fabs(numeric - analytic[i]));
+    scale = std::max(scale, std::fabs(numeric));
+  }
+  EXPECT_LT(worst / scale, 1e-6) << what << ": largest difference " << worst << " against scale " << scale;
+}
+
+ConvShape odd_conv() {
+  ConvShape s;
+  s.batch = 2;
+  s.in_channels = 3;
+  s.out_channels = 2;
+  s.height = 7;
+  s.width = 6;
+  s.kernel = 4;
+  s.stride = 2;
+  s.padding = 1;
+  return s;  // output 3 x 3: (7 + 2 - 4) / 2 + 1, (6 + 2 - 4) / 2 + 1
+}
+
+TEST(ImageOps, Conv2dShapesAndAKnownValue) {
+  ConvShape s = odd_conv();
+  EXPECT_EQ(s.out_height(), 3);
+  EXPECT_EQ(s.out_width(), 3);
+  // A 1x1 input channel, a kernel of ones: each output is the sum of its window plus the bias.
+  ConvShape one;
+  one.height = 3;
+  one.width = 3;
+  one.kernel = 2;
+  const std::vector<double> x = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w = {1, 1, 1, 1}, b = {0.5};
+  std::vector<double> y(4);
+  conv2d_forward(one, x.data(), w.data(), b.data(), y.data());
+  EXPECT_EQ(y, (std::vector<double>{12.5, 16.5, 24.5, 28.5}));
+}
+
+TEST(ImageOps, Conv2dGradientsMatchFiniteDifferences) {
+  const ConvShape s = odd_conv();
+  const size_t nx = static_cast<size_t>(s.batch * s.in_channels * s.height * s.width);
+  const size_t nw = static_cast<size_t>(s.out_channels * s.in_channels * s.kernel * s.kernel);
+  const size_t ny = static_cast<size_t>(s.batch * s.out_channels * s.out_height() * s.out_width());
+  std::vector<double> x = random_vector<double>(nx, 1), w = random_vector<double>(nw, 2);
+  std::vector<double> b = random_vector<double>(static_cast<size_t>(s.out_channels), 3);
+  const std::vector<double> r = random_vector<double>(ny, 4);  // loss = sum(y * r), so dy = r
+  auto loss = [&] {
+    std::vector<double> y(ny);
+    conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
+    return dot(y, r);
+  };
+  std::vector<double> dx(nx), dw(nw), db(b.size());
+  conv2d_backward(s, x.data(), w.data(), r.data(), dx.data(), dw.data(), db.data());
+  expect_gradient("dx", x, dx, loss);
+  expect_gradient("dw", w, dw, loss);
+  expect_gradient("dbias", b, db, loss);
+}
+
+TEST(ImageOps, ConvTransposeIsTheAdjointOfConvAndItsGradientsMatch) {
+  // For ConvTranspose2d(Cin -> Cout) the shape is the Conv2d(Cout -> Cin) it inverts, seen
+  // from the transposed layer: in_channels Cin, out_channels Cout, height/width its output.
+  const ConvShape s = odd_conv();  // as a transposed conv: 3 -> 2 channels, 3x3 -> 7x6
+  const size_t n_in = static_cast<size_t>(s.batch * s.in_channels * s.out_height() * s.out_width());
+  const size_t n_out = static_cast<size_t>(s.batch * s.out_channels * s.height * s.width);
+  const size_t nw = static_cast<size_t>(s.in_channels * s.out_channels * s.kernel * s.kernel);
+  std::vector<double> x = random_vector<double>(n_in, 5), w = random_vector<double>(nw, 6);
+  std::vector<double> b = random_vector<double>(static_cast<size_t>(s.out_channels), 7);
+  const std::vector<double> u = random_vector<double>(n_out, 8);
+
+  // <convT(x), u> = <x, conv(u)> with the conv that maps Cout -> Cin channels and the same
+  // weights read as [Cin, Cout, K, K] = Conv2d's [out, in, K, K].
+  std::vector<double> y(n_out), conv_u(n_in);
+  conv_transpose2d_forward(s, x.data(), w.data(), static_cast<const double*>(nullptr), y.data());
+  ConvShape as_conv = s;
+  as_conv.in_channels = s.out_channels;
+  as_conv.out_channels = s.in_channels;
+  conv2d_forward(as_conv, u.data(), w.data(), static_cast<const double*>(nullptr), conv_u.data());
+  EXPECT_NEAR(dot(y, u), dot(x, conv_u), 1e-10 * std::fabs(dot(y, u)));
+
+  auto loss = [&] {
+    std::vector<double> out(n_out);
+    conv_transpose2d_forward(s, x.data(), w.data(), b.data(), out.data());
+    return dot(out, u);
+  };
+  std::vector<double> dx(n_in), dw(nw), db(b.size());
+  conv_transpose2d_backward(s, x.data(), w.data(), u.data(), dx.data(), dw.data(), db.data());
+  expect_gradient("dx", x, dx, loss);
+  expect_gradient("dw", w, dw, loss);
+  expect_gradient("dbias", b, db, loss);
+}
+
+TEST(ImageOps, BatchNormGradientsMatchFiniteDifferences) {
+  const int64_t B = 3, C = 4, HW = 5;
+  std::vector<double> x = random_vector<double>(static_cast<size_t>(B * C * HW), 9, -2, 3);
+  std::vector<double> gamma = random_vector<double>(static_cast<size_t>(C), 10, 0.5, 1.5);
+  std::vector<double> beta = random_vector<double>(static_cast<size_t>(C), 11);
+  const std::vector<double> r = random_vector<double>(x.size(), 12);
+  auto loss = [&] {
+    std::vector<double> y(x.size());
+    BatchNormSaved<double> saved;
+    batch_norm_forward(x.data(), B, C, HW, gamma.data(), beta.data(), 1e-5, 0.1, static_cast<double*>(nullptr),
+                       static_cast<double*>(nullptr), y.data(), &saved);
+    return dot(y, r);
+  };
+  std::vector<double> y(x.size()), dx(x.size()), dgamma(gamma.size()), dbeta(beta.size());
+  BatchNormSaved<double> saved;
+  batch_norm_forward(x.data(), B, C, HW, gamma.data(), beta.data(), 1e-5, 0.1, static_cast<double*>(nullptr),
+                     static_cast<double*>(nullptr), y.data(), &saved);
+  batch_norm_backward(x.data(), r.data(), B, C, HW, gamma.data(), saved, dx.data(), dgamma.data(), dbeta.data());
+  expect_gradient("dx", x, dx, loss);
+  expect_gradient("dgamma", gamma, dgamma, loss);
+  expect_gradient("dbeta", beta, dbeta, loss);
+}
+
+TEST(ImageOps, BatchNormNormalisesAndUpdatesRunningStatsAsPyTorch) {
+  // One channel, four values 1, 2, 3, 6: mean 3, biased variance 3.5, unbiased 14/3.
+  const std::vector<double> x = {1, 2, 3, 6}, gamma = {2}, beta = {1};
+  std::vector<double> y(4), running_mean = {0}, running_var = {1};
+  BatchNormSaved<double> saved;
+  batch_norm_forward(x.data(), 4, 1, 1, gamma.data(), beta.data(), 0.0, 0.1, running_mean.data(), running_var.data(),
+                     y.data(), &saved);
+  EXPECT_NEAR(saved.mean[0], 3.0, 1e-15);
+  EXPECT_NEAR(y[0], (1 - 3) / std::sqrt(3.5) * 2 + 1, 1e-12);
+  EXPECT_NEAR(y[3], (6 - 3) / std::sqrt(3.5) * 2 + 1, 1e-12);
+  EXPECT_NEAR(running_mean[0], 0.9 * 0 + 0.1 * 3, 1e-15);
+  EXPECT_NEAR(running_var[0], 0.9 * 1 + 0.1 * 14.0 / 3.0, 1e-15);
+}
+
+}  // namespace
+}  // namespace gan
