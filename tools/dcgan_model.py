@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""The convolutional GAN of the seed's section 4.4 (issue 10) in PyTorch: the model our
+`--model dcgan` will reproduce, state_dict name for state_dict name, so that its checkpoints load
+here with load_state_dict(strict=True).
+
+  G: z (latent) -> Linear to C0 x 7 x 7 -> view -> BatchNorm2d(C0) -> ReLU
+       -> ConvTranspose2d(C0, C1, 4, 2, 1) (14 x 14) -> BatchNorm2d(C1) -> ReLU
+       -> ConvTranspose2d(C1, 1, 4, 2, 1) (28 x 28) -> Tanh
+  D: Conv2d(1, C1, 4, 2, 1) (14 x 14) -> LeakyReLU(0.2)
+       -> Conv2d(C1, C0, 4, 2, 1) (7 x 7) -> BatchNorm2d(C0) -> LeakyReLU(0.2)
+       -> flatten -> Linear(C0 x 7 x 7, 1): a logit (the Sigmoid is in the loss, BCE on logits)
+with C0 = 128, C1 = 64 by default. The BatchNorm after G's projection normalises over the 128
+channels of the viewed 7 x 7 map (BatchNorm2d), as DCGAN does, not over 6,272 features.
+PyTorch's default initialisation throughout (Linear, Conv2d, ConvTranspose2d: kaiming-uniform
+with a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)) where PyTorch's fan_in of a
+ConvTranspose2d weight [Cin, Cout, K, K] is Cout * K * K; BatchNorm: weight 1, bias 0, running
+mean 0, running var 1). D sees the real and the fake batch in two separate passes, as the seed's
+D(real), D(fake) do, so its BatchNorm statistics never mix them.
+
+usage: dcgan_model.py --check     builds both, runs a batch through them, prints the state_dict
+"""
+import argparse
+import sys
+
+import torch
+import torch.nn as nn
+
+
+class DcganGenerator(nn.Module):
+    def __init__(self, latent_dim=100, channels=(128, 64)):
+        super().__init__()
+        c0, c1 = channels
+        self.c0 = c0
+        self.project = nn.Linear(latent_dim, c0 * 7 * 7)
+        self.net = nn.Sequential(
+            nn.BatchNorm2d(c0), nn.ReLU(),
+            nn.ConvTranspose2d(c0, c1, 4, 2, 1), nn.BatchNorm2d(c1), nn.ReLU(),
+            nn.ConvTranspose2d(c1, 1, 4, 2, 1), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(self.project(z).view(z.size(0), self.c0, 7, 7))
+
+
+class DcganDiscriminator(nn.Module):
+    def __init__(self, channels=(128, 64), slope=0.2):
+        super().__init__()
+        c0, c1 = channels
+        self.net = nn.Sequential(
+            nn.Conv2d(1, c1, 4, 2, 1), nn.LeakyReLU(slope),
+            nn.Conv2d(c1, c0, 4, 2, 1), nn.BatchNorm2d(c0), nn.LeakyReLU(slope),
+            nn.Flatten(), nn.Linear(c0 * 7 * 7, 1))
+
+    def forward(self, images):
+        return self.net(images.view(images.size(0), 1, 28, 28))
+
+
+def check():
+    torch.manual_seed(0)
+    g, d = DcganGenerator(), DcganDiscriminator()
+    z = torch.randn(5, 100)
+    images = g(z)
+    logits = d(images)
+    assert images.shape == (5, 1, 28, 28), images.shape
+    assert logits.shape == (5, 1), logits.shape
+    assert images.abs().max() <= 1.0
+    for name, module in (("generator", g), ("discriminator", d)):
+        for key, tensor in module.state_dict().items():
+            print(f"{name}.{key:28} {tuple(tensor.shape)}")
+    print(f"parameters: G {sum(p.numel() for p in g.parameters())}, D {sum(p.numel() for p in d.parameters())}")
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    if args.check:
+        return check()
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
