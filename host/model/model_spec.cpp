@@ -28,11 +28,7 @@ int64_t NetworkSpec::real_parameter_count() const {
   return total;
 }
 
-namespace {
-
 size_t aligned(size_t offset) { return (offset + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment; }
-
-}  // namespace
 
 NetworkSpec make_mlp_network(const std::string& name, const std::vector<int64_t>& widths, Activation last) {
   NetworkSpec network;

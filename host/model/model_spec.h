@@ -35,6 +35,9 @@ struct TensorSlot {
 // GPU and the padding after D's 1-element last bias keeps the next tensor aligned.
 constexpr size_t kTensorAlignment = 16;
 
+// The next offset at or after `offset` where a tensor may start.
+size_t aligned(size_t offset);
+
 struct NetworkSpec {
   std::string name;  // "generator" or "discriminator": the checkpoint prefix
   std::vector<LinearLayer> layers;

@@ -1,0 +1,110 @@
+// The convolutional GAN's model spec and CPU forward passes (issue 10): the state_dict of
+// tools/dcgan_model.py tensor for tensor, PyTorch's init rules, and the forward passes in
+// training mode (running statistics included) replayed by PyTorch itself.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "cpu/dcgan.h"
+#include "io/safetensors.h"
+#include "test_util.h"
+
+namespace gan {
+namespace {
+
+int64_t real_count(const std::vector<TensorSlot>& slots) {
+  int64_t n = 0;
+  for (const TensorSlot& s : slots) n += static_cast<int64_t>(s.size);
+  return n;
+}
+
+TEST(Dcgan, SpecIsTheStateDictOfThePyTorchModel) {
+  const DcganSpec spec = make_dcgan_spec(100, 128, 64, 0.2f);
+  std::vector<std::string> names;
+  for (const TensorSlot& s : spec.generator.params) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"project.weight", "project.bias", "net.0.weight", "net.0.bias",
+                                              "net.2.weight", "net.2.bias", "net.3.weight", "net.3.bias",
+                                              "net.5.weight", "net.5.bias"}));
+  EXPECT_EQ(spec.generator.param("net.2.weight").shape, (std::vector<int64_t>{128, 64, 4, 4}));
+  EXPECT_EQ(spec.discriminator.param("net.6.weight").shape, (std::vector<int64_t>{1, 6272}));
+  EXPECT_EQ(spec.discriminator.buffer("net.3.running_var").shape, (std::vector<int64_t>{128}));
+  // The parameter counts tools/dcgan_model.py --check prints.
+  EXPECT_EQ(real_count(spec.generator.params), 766017);
+  EXPECT_EQ(real_count(spec.discriminator.params), 138817);
+  for (const DcganNetwork* n : {&spec.generator, &spec.discriminator})
+    for (const TensorSlot& s : n->params) EXPECT_EQ(s.offset % kTensorAlignment, 0u) << s.name;
+}
+
+TEST(Dcgan, InitFollowsPyTorchsRules) {
+  const DcganSpec spec = make_dcgan_spec(100, 128, 64, 0.2f);
+  const DcganNetwork& g = spec.generator;
+  std::vector<float> params(g.parameter_count), buffers(g.buffer_count);
+  init_dcgan_network(g, 0, 7, params.data(), buffers.data());
+  auto all_within = [&](const char* name, double bound) {
+    const TensorSlot& s = g.param(name);
+    double largest = 0;
+    for (size_t e = 0; e < s.size; ++e) largest = std::max(largest, std::fabs(double(params[s.offset + e])));
+    return largest <= bound && largest > 0.9 * bound;  // drawn from the whole range
+  };
+  EXPECT_TRUE(all_within("project.weight", 1 / std::sqrt(100.0)));
+  EXPECT_TRUE(all_within("net.2.weight", 1 / std::sqrt(64.0 * 16)));  // ConvTranspose2d: fan_in = Cout*K*K
+  EXPECT_TRUE(all_within("net.5.weight", 1 / std::sqrt(16.0)));
+  EXPECT_EQ(params[g.param("net.0.weight").offset], 1.0f);
+  EXPECT_EQ(params[g.param("net.0.bias").offset + 5], 0.0f);
+  EXPECT_EQ(buffers[g.buffer("net.3.running_var").offset + 3], 1.0f);
+  EXPECT_EQ(buffers[g.buffer("net.3.running_mean").offset], 0.0f);
+}
+
+TEST(Dcgan, ForwardPassesMatchThePyTorchModelInTrainingMode) {
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "needs Debian's python3-torch (tools/setup.sh --tests)";
+  }
+  const DcganSpec spec = make_dcgan_spec(100, 128, 64, 0.2f);
+  const int64_t B = 5;
+  std::vector<float> gp(spec.generator.parameter_count), gb(spec.generator.buffer_count);
+  std::vector<float> dp(spec.discriminator.parameter_count), db(spec.discriminator.buffer_count);
+  init_dcgan_network(spec.generator, 0, 11, gp.data(), gb.data());
+  init_dcgan_network(spec.discriminator, 1, 11, dp.data(), db.data());
+  // Non-trivial BatchNorm affine parameters, so that a mix-up of gamma and beta shows.
+  for (const char* name : {"net.0.weight", "net.0.bias", "net.3.weight", "net.3.bias"}) {
+    const TensorSlot& s = spec.generator.param(name);
+    const std::vector<float> r = testing::random_vector<float>(s.size, s.offset, 0.5, 1.5);
+    std::copy(r.begin(), r.end(), gp.begin() + static_cast<std::ptrdiff_t>(s.offset));
+  }
+  const std::vector<float> z = testing::random_vector<float>(static_cast<size_t>(B * 100), 1);
+  const std::vector<float> real = testing::random_vector<float>(static_cast<size_t>(B * 784), 2);
+
+  std::vector<TensorView> views;
+  std::vector<std::vector<float>> keep;  // storage for the views (reserved: its elements must not move)
+  keep.reserve(2);
+  auto add = [&](const std::string& name, const std::vector<int64_t>& shape, const float* data) {
+    views.push_back({name, shape, data});
+  };
+  for (const auto& [network, params, buffers] :
+       {std::make_tuple(&spec.generator, &gp, &gb), std::make_tuple(&spec.discriminator, &dp, &db)}) {
+    for (const TensorSlot& s : network->params) add(network->name + "." + s.name, s.shape, params->data() + s.offset);
+    keep.push_back(*buffers);  // the initial buffers, before the passes update them
+    for (const TensorSlot& s : network->buffers) add(network->name + "." + s.name, s.shape, keep.back().data() + s.offset);
+  }
+  add("z", {B, 100}, z.data());
+  add("real", {B, 1, 28, 28}, real.data());
+
+  DcganGeneratorPass<float> g_pass;
+  DcganDiscriminatorPass<float> d_pass;
+  dcgan_generator_forward(spec, gp.data(), gb.data(), z.data(), B, &g_pass);
+  dcgan_discriminator_forward(spec, dp.data(), db.data(), real.data(), B, &d_pass);
+  add("ours.image", {B, 1, 28, 28}, g_pass.image.data());
+  add("ours.logits", {B, 1}, d_pass.logits.data());
+  for (const auto& [network, buffers] : {std::make_pair(&spec.generator, &gb), std::make_pair(&spec.discriminator, &db)}) {
+    for (const TensorSlot& s : network->buffers) add("ours." + network->name + "." + s.name, s.shape, buffers->data() + s.offset);
+  }
+  testing::ScratchDir dir;
+  const std::string path = dir.path("dcgan.safetensors");
+  write_safetensors(path, views, {});
+  const std::string command = "cd " + std::string(GAN_SOURCE_DIR) + " && /usr/bin/python3 tools/dcgan_parity.py " + path;
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+}  // namespace
+}  // namespace gan
