@@ -1,6 +1,7 @@
 #pragma once
 // defines: DcganGeneratorPass, DcganDiscriminatorPass, dcgan_generator_forward,
-// dcgan_discriminator_forward — the convolutional GAN's forward passes on the CPU, from the
+// dcgan_discriminator_forward, dcgan_generator_backward, dcgan_discriminator_backward — the
+// convolutional GAN's passes on the CPU, from the
 // reference layers (cpu/image_ops.h, cpu/ops.h), in training mode (BatchNorm on the batch's
 // statistics, running statistics updated as PyTorch does). A template over float and double.
 #include <cmath>
@@ -111,6 +112,84 @@ void dcgan_discriminator_forward(const DcganSpec& spec, const T* params, T* buff
 
   pass->logits.resize(static_cast<size_t>(B));
   linear_forward(pass->act2.data(), p("net.6.weight"), p("net.6.bias"), pass->logits.data(), B, c0 * 49, int64_t{1});
+}
+
+// dY -> dZ through ReLU, from its output: dZ = Y > 0 ? dY : 0.
+template <class T>
+std::vector<T> relu_backward(const std::vector<T>& y, const std::vector<T>& dy) {
+  std::vector<T> dz(dy.size());
+  for (size_t i = 0; i < dy.size(); ++i) dz[i] = y[i] > T(0) ? dy[i] : T(0);
+  return dz;
+}
+
+// Back-propagates d_image [B, 784] (d loss / d G(z)) through the pass: every gradient of G's
+// parameters into grads [parameter_count] (overwritten).
+template <class T>
+void dcgan_generator_backward(const DcganSpec& spec, const T* params, const T* z, const DcganGeneratorPass<T>& pass,
+                              const T* d_image, T* grads) {
+  const DcganNetwork& g = spec.generator;
+  auto p = [&](const char* name) { return params + g.param(name).offset; };
+  auto grad = [&](const char* name) { return grads + g.param(name).offset; };
+  const int64_t B = pass.batch, c0 = spec.c0, c1 = spec.c1;
+  std::fill(grads, grads + g.parameter_count, T(0));
+
+  std::vector<T> d_deconv2(pass.image.size());
+  for (size_t i = 0; i < d_deconv2.size(); ++i) d_deconv2[i] = d_image[i] * (T(1) - pass.image[i] * pass.image[i]);
+  std::vector<T> d_relu1(pass.relu1.size());
+  conv_transpose2d_backward(halving_shape(B, c1, 1, 28), pass.relu1.data(), p("net.5.weight"), d_deconv2.data(),
+                            d_relu1.data(), grad("net.5.weight"), grad("net.5.bias"));
+  const std::vector<T> d_normed1 = relu_backward(pass.normed1, d_relu1);
+  std::vector<T> d_deconv1(pass.deconv1.size());
+  batch_norm_backward(pass.deconv1.data(), d_normed1.data(), B, c1, 196, p("net.3.weight"), pass.bn1,
+                      d_deconv1.data(), grad("net.3.weight"), grad("net.3.bias"));
+  std::vector<T> d_relu0(pass.relu0.size());
+  conv_transpose2d_backward(halving_shape(B, c0, c1, 14), pass.relu0.data(), p("net.2.weight"), d_deconv1.data(),
+                            d_relu0.data(), grad("net.2.weight"), grad("net.2.bias"));
+  const std::vector<T> d_normed0 = relu_backward(pass.normed0, d_relu0);
+  std::vector<T> d_projected(pass.projected.size());
+  batch_norm_backward(pass.projected.data(), d_normed0.data(), B, c0, 49, p("net.0.weight"), pass.bn0,
+                      d_projected.data(), grad("net.0.weight"), grad("net.0.bias"));
+  const int64_t projected = c0 * 49;
+  linear_backward_weight(d_projected.data(), z, grad("project.weight"), B, spec.latent_dim, projected);
+  T* bias = grad("project.bias");
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t c = 0; c < projected; ++c) bias[c] += d_projected[static_cast<size_t>(r * projected + c)];
+}
+
+// Back-propagates d_logits [B] through the pass. grads [parameter_count]: every gradient of D's
+// parameters, overwritten, or null for none (the G step). d_input [B, 784]: the gradient at D's
+// input, or null to skip it (the D step).
+template <class T>
+void dcgan_discriminator_backward(const DcganSpec& spec, const T* params, const DcganDiscriminatorPass<T>& pass,
+                                  const T* d_logits, T* grads, T* d_input) {
+  const DcganNetwork& d = spec.discriminator;
+  auto p = [&](const char* name) { return params + d.param(name).offset; };
+  auto grad = [&](const char* name) { return grads ? grads + d.param(name).offset : static_cast<T*>(nullptr); };
+  const int64_t B = pass.batch, c0 = spec.c0, c1 = spec.c1, projected = c0 * 49;
+  const T slope = static_cast<T>(spec.slope);
+  if (grads) {
+    std::fill(grads, grads + d.parameter_count, T(0));
+    linear_backward_weight(d_logits, pass.act2.data(), grad("net.6.weight"), B, projected, int64_t{1});
+    for (int64_t r = 0; r < B; ++r) *grad("net.6.bias") += d_logits[r];
+  }
+  std::vector<T> d_act2(pass.act2.size());
+  linear_backward_input(d_logits, p("net.6.weight"), d_act2.data(), B, projected, int64_t{1});
+  std::vector<T> d_normed2(d_act2.size());
+  activation_backward(Activation::kLeakyRelu, slope, pass.act2.data(), d_act2.data(), d_normed2.data(),
+                      static_cast<T*>(nullptr), B, projected);
+  std::vector<T> d_conv2(d_normed2.size());
+  batch_norm_backward(pass.conv2.data(), d_normed2.data(), B, c0, 49, p("net.3.weight"), pass.bn2, d_conv2.data(),
+                      grad("net.3.weight"), grad("net.3.bias"));
+  std::vector<T> d_act1(pass.act1.size());
+  conv2d_backward(halving_shape(B, c1, c0, 14), pass.act1.data(), p("net.2.weight"), d_conv2.data(), d_act1.data(),
+                  grad("net.2.weight"), grad("net.2.bias"));
+  std::vector<T> d_conv1(d_act1.size());
+  activation_backward(Activation::kLeakyRelu, slope, pass.act1.data(), d_act1.data(), d_conv1.data(),
+                      static_cast<T*>(nullptr), B, c1 * 196);
+  if (grads || d_input) {
+    conv2d_backward(halving_shape(B, 1, c1, 28), pass.input, p("net.0.weight"), d_conv1.data(), d_input,
+                    grad("net.0.weight"), grad("net.0.bias"));
+  }
 }
 
 }  // namespace gan
