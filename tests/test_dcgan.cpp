@@ -170,25 +170,13 @@ struct SmallDcgan {
   }
 };
 
-// max over i of |analytic_i - numeric_i| / max |numeric|, over every real (non-padding) entry.
+// Finite differences over every real (non-padding) entry of the slots.
 double gradient_error(std::vector<double>& values, const std::vector<double>& analytic, const std::vector<TensorSlot>& slots,
                       const std::function<double()>& loss) {
-  const double h = 1e-6;
-  double worst = 0, scale = 1e-12;
+  std::vector<size_t> indices;
   for (const TensorSlot& s : slots)
-    for (size_t e = 0; e < s.size; ++e) {
-      const size_t i = s.offset + e;
-      const double kept = values[i];
-      values[i] = kept + h;
-      const double up = loss();
-      values[i] = kept - h;
-      const double down = loss();
-      values[i] = kept;
-      const double numeric = (up - down) / (2 * h);
-      worst = std::max(worst, std::fabs(numeric - analytic[i]));
-      scale = std::max(scale, std::fabs(numeric));
-    }
-  return worst / scale;
+    for (size_t e = 0; e < s.size; ++e) indices.push_back(s.offset + e);
+  return testing::finite_difference_error(values, analytic, indices, loss);
 }
 
 TEST(Dcgan, DiscriminatorStepGradientsMatchFiniteDifferences) {

@@ -25,20 +25,7 @@ double dot(const std::vector<double>& a, const std::vector<double>& b) {
 void expect_gradient(const std::string& what, std::vector<double>& values, const std::vector<double>& analytic,
                      const std::function<double()>& loss) {
   ASSERT_EQ(values.size(), analytic.size()) << what;
-  const double h = 1e-6;
-  double worst = 0, scale = 1e-12;
-  for (size_t i = 0; i < values.size(); ++i) {
-    const double kept = values[i];
-    values[i] = kept + h;
-    const double up = loss();
-    values[i] = kept - h;
-    const double down = loss();
-    values[i] = kept;
-    const double numeric = (up - down) / (2 * h);
-    worst = std::max(worst, std::fabs(numeric - analytic[i]));
-    scale = std::max(scale, std::fabs(numeric));
-  }
-  EXPECT_LT(worst / scale, 1e-6) << what << ": largest difference " << worst << " against scale " << scale;
+  EXPECT_LT(testing::finite_difference_error(values, analytic, {}, loss), 1e-6) << what;
 }
 
 ConvShape odd_conv() {

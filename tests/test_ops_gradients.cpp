@@ -17,15 +17,7 @@ using testing::random_vector;
 // d loss / d x[i] by central differences, for every i.
 std::vector<double> numeric_gradient(std::vector<double>& x, const std::function<double()>& loss, double h = 1e-6) {
   std::vector<double> grad(x.size());
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double saved = x[i];
-    x[i] = saved + h;
-    const double up = loss();
-    x[i] = saved - h;
-    const double down = loss();
-    x[i] = saved;
-    grad[i] = (up - down) / (2 * h);
-  }
+  for (size_t i = 0; i < x.size(); ++i) grad[i] = testing::central_difference(x, i, loss, h);
   return grad;
 }
 

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 
 #include "data/idx.h"
@@ -45,6 +46,32 @@ Dataset synthetic_dataset(int64_t count, int h, int w, uint64_t seed) {
   d.pixels.resize(static_cast<size_t>(count * h * w));
   for (auto& p : d.pixels) p = static_cast<uint8_t>(rng() & 0xff);
   return d;
+}
+
+double central_difference(std::vector<double>& x, size_t i, const std::function<double()>& loss, double h) {
+  const double kept = x[i];
+  x[i] = kept + h;
+  const double up = loss();
+  x[i] = kept - h;
+  const double down = loss();
+  x[i] = kept;
+  return (up - down) / (2 * h);
+}
+
+double finite_difference_error(std::vector<double>& values, const std::vector<double>& analytic,
+                               const std::vector<size_t>& indices, const std::function<double()>& loss, double h) {
+  double worst = 0, scale = 1e-12;
+  auto probe = [&](size_t i) {
+    const double numeric = central_difference(values, i, loss, h);
+    worst = std::max(worst, std::fabs(numeric - analytic[i]));
+    scale = std::max(scale, std::fabs(numeric));
+  };
+  if (indices.empty()) {
+    for (size_t i = 0; i < values.size(); ++i) probe(i);
+  } else {
+    for (size_t i : indices) probe(i);
+  }
+  return worst / scale;
 }
 
 }  // namespace gan::testing

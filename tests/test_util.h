@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -63,6 +64,16 @@ double max_relative_error(const std::vector<A>& a, const std::vector<B>& b) {
 
 // An uncompressed IDX images file of `count` images of h x w with pixel (i, p) = f(i, p).
 std::vector<uint8_t> make_idx_images(uint32_t count, uint32_t h, uint32_t w, uint64_t seed);
+
+// d loss / d x[i] by a central difference; x[i] is restored afterwards.
+double central_difference(std::vector<double>& x, size_t i, const std::function<double()>& loss, double h = 1e-6);
+
+// Central finite differences against an analytic gradient: the largest |analytic[i] - numeric[i]|
+// over the given indices of `values` (every index when `indices` is empty), divided by the
+// largest |numeric[i]|. loss() reads `values`; each entry is restored after its probe.
+double finite_difference_error(std::vector<double>& values, const std::vector<double>& analytic,
+                               const std::vector<size_t>& indices, const std::function<double()>& loss,
+                               double h = 1e-6);
 
 // A data set of `count` random h x w images (no labels), for trainer tests.
 Dataset synthetic_dataset(int64_t count, int h, int w, uint64_t seed);
