@@ -99,6 +99,38 @@ TEST(Cli, CheckSaysClearlyWhenThereIsNoGpu) {
   EXPECT_NE(r.output.find("no kernel was checked"), std::string::npos) << r.output;
 }
 
+TEST(Cli, DcganTrainsChecksAndSamplesOnTheCpu) {
+  ScratchDir dir;
+  testing::write_bytes(dir.path("train-images-idx3-ubyte"), testing::make_idx_images(24, 28, 28, 1));
+  const std::string data = " --data " + dir.path();
+  Result r = run_gan("train --model dcgan --dcgan-channels 8,4 --steps 4 --batch 8 --log-every 2 --sample-every 0" +
+                     data + " --out " + dir.path("run"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("DCGAN"), std::string::npos) << r.output;
+  const SafetensorsFile checkpoint = read_safetensors(dir.path("run/last.safetensors"));
+  // BatchNorm's running statistics travel under their PyTorch state_dict names.
+  const StoredTensor& var = checkpoint.get("discriminator.net.3.running_var", {8});
+  EXPECT_NE(var.data[0], 1.0f);  // moved from its initial value
+  EXPECT_EQ(checkpoint.get("generator.net.2.weight", {8, 4, 4, 4}).data.size(), 512u);
+  r = run_gan("sample --checkpoint " + dir.path("run") + " --n 9 --out " + dir.path("grid.png"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir.path("grid.png")));
+  r = run_gan("train --resume " + dir.path("run") + " --steps 6 --log-every 2");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+
+  r = run_gan("train --model dcgan --device cuda --steps 1" + data + " --out " + dir.path("a"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--model dcgan has no GPU trainer yet"), std::string::npos) << r.output;
+  r = run_gan("train --model dcgan --steps 1 --trace " + dir.path("t") + data + " --out " + dir.path("b"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("parity traces exist for the MLP only"), std::string::npos) << r.output;
+  ScratchDir small;
+  testing::write_bytes(small.path("train-images-idx3-ubyte"), testing::make_idx_images(20, 4, 4, 1));
+  r = run_gan("train --model dcgan --steps 1 --batch 4 --data " + small.path() + " --out " + small.path("c"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("dcgan generates 28x28 images"), std::string::npos) << r.output;
+}
+
 TEST(Cli, BatchLargerThanTheDatasetNamesTheKey) {
   ScratchDir dir;
   testing::write_bytes(dir.path("train-images-idx3-ubyte"), testing::make_idx_images(20, 4, 4, 1));

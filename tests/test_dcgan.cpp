@@ -8,6 +8,9 @@
 #include <functional>
 
 #include "cpu/dcgan.h"
+#include "cpu/dcgan_trainer.h"
+#include "train/schedule.h"
+#include "util/error.h"
 #include "io/safetensors.h"
 #include "test_util.h"
 
@@ -21,29 +24,29 @@ int64_t real_count(const std::vector<TensorSlot>& slots) {
 }
 
 TEST(Dcgan, SpecIsTheStateDictOfThePyTorchModel) {
-  const DcganSpec spec = make_dcgan_spec(100, 128, 64, 0.2f);
+  const ModelSpec spec = make_dcgan_spec(100, 128, 64, 0.2f);
   std::vector<std::string> names;
-  for (const TensorSlot& s : spec.generator.params) names.push_back(s.name);
+  for (const TensorSlot& s : spec.generator.tensors) names.push_back(s.name);
   EXPECT_EQ(names, (std::vector<std::string>{"project.weight", "project.bias", "net.0.weight", "net.0.bias",
                                               "net.2.weight", "net.2.bias", "net.3.weight", "net.3.bias",
                                               "net.5.weight", "net.5.bias"}));
-  EXPECT_EQ(spec.generator.param("net.2.weight").shape, (std::vector<int64_t>{128, 64, 4, 4}));
-  EXPECT_EQ(spec.discriminator.param("net.6.weight").shape, (std::vector<int64_t>{1, 6272}));
+  EXPECT_EQ(spec.generator.tensor("net.2.weight").shape, (std::vector<int64_t>{128, 64, 4, 4}));
+  EXPECT_EQ(spec.discriminator.tensor("net.6.weight").shape, (std::vector<int64_t>{1, 6272}));
   EXPECT_EQ(spec.discriminator.buffer("net.3.running_var").shape, (std::vector<int64_t>{128}));
   // The parameter counts tools/dcgan_model.py --check prints.
-  EXPECT_EQ(real_count(spec.generator.params), 766017);
-  EXPECT_EQ(real_count(spec.discriminator.params), 138817);
-  for (const DcganNetwork* n : {&spec.generator, &spec.discriminator})
-    for (const TensorSlot& s : n->params) EXPECT_EQ(s.offset % kTensorAlignment, 0u) << s.name;
+  EXPECT_EQ(real_count(spec.generator.tensors), 766017);
+  EXPECT_EQ(real_count(spec.discriminator.tensors), 138817);
+  for (const NetworkSpec* n : {&spec.generator, &spec.discriminator})
+    for (const TensorSlot& s : n->tensors) EXPECT_EQ(s.offset % kTensorAlignment, 0u) << s.name;
 }
 
 TEST(Dcgan, InitFollowsPyTorchsRules) {
-  const DcganSpec spec = make_dcgan_spec(100, 128, 64, 0.2f);
-  const DcganNetwork& g = spec.generator;
+  const ModelSpec spec = make_dcgan_spec(100, 128, 64, 0.2f);
+  const NetworkSpec& g = spec.generator;
   std::vector<float> params(g.parameter_count), buffers(g.buffer_count);
   init_dcgan_network(g, 0, 7, params.data(), buffers.data());
   auto all_within = [&](const char* name, double bound) {
-    const TensorSlot& s = g.param(name);
+    const TensorSlot& s = g.tensor(name);
     double largest = 0;
     for (size_t e = 0; e < s.size; ++e) largest = std::max(largest, std::fabs(double(params[s.offset + e])));
     return largest <= bound && largest > 0.9 * bound;  // drawn from the whole range
@@ -51,8 +54,8 @@ TEST(Dcgan, InitFollowsPyTorchsRules) {
   EXPECT_TRUE(all_within("project.weight", 1 / std::sqrt(100.0)));
   EXPECT_TRUE(all_within("net.2.weight", 1 / std::sqrt(64.0 * 16)));  // ConvTranspose2d: fan_in = Cout*K*K
   EXPECT_TRUE(all_within("net.5.weight", 1 / std::sqrt(16.0)));
-  EXPECT_EQ(params[g.param("net.0.weight").offset], 1.0f);
-  EXPECT_EQ(params[g.param("net.0.bias").offset + 5], 0.0f);
+  EXPECT_EQ(params[g.tensor("net.0.weight").offset], 1.0f);
+  EXPECT_EQ(params[g.tensor("net.0.bias").offset + 5], 0.0f);
   EXPECT_EQ(buffers[g.buffer("net.3.running_var").offset + 3], 1.0f);
   EXPECT_EQ(buffers[g.buffer("net.3.running_mean").offset], 0.0f);
 }
@@ -61,7 +64,7 @@ TEST(Dcgan, ForwardPassesMatchThePyTorchModelInTrainingMode) {
   if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "needs Debian's python3-torch (tools/setup.sh --tests)";
   }
-  const DcganSpec spec = make_dcgan_spec(100, 128, 64, 0.2f);
+  const ModelSpec spec = make_dcgan_spec(100, 128, 64, 0.2f);
   const int64_t B = 5;
   std::vector<float> gp(spec.generator.parameter_count), gb(spec.generator.buffer_count);
   std::vector<float> dp(spec.discriminator.parameter_count), db(spec.discriminator.buffer_count);
@@ -69,7 +72,7 @@ TEST(Dcgan, ForwardPassesMatchThePyTorchModelInTrainingMode) {
   init_dcgan_network(spec.discriminator, 1, 11, dp.data(), db.data());
   // Non-trivial BatchNorm affine parameters, so that a mix-up of gamma and beta shows.
   for (const char* name : {"net.0.weight", "net.0.bias", "net.3.weight", "net.3.bias"}) {
-    const TensorSlot& s = spec.generator.param(name);
+    const TensorSlot& s = spec.generator.tensor(name);
     const std::vector<float> r = testing::random_vector<float>(s.size, s.offset, 0.5, 1.5);
     std::copy(r.begin(), r.end(), gp.begin() + static_cast<std::ptrdiff_t>(s.offset));
   }
@@ -84,7 +87,7 @@ TEST(Dcgan, ForwardPassesMatchThePyTorchModelInTrainingMode) {
   };
   for (const auto& [network, params, buffers] :
        {std::make_tuple(&spec.generator, &gp, &gb), std::make_tuple(&spec.discriminator, &dp, &db)}) {
-    for (const TensorSlot& s : network->params) add(network->name + "." + s.name, s.shape, params->data() + s.offset);
+    for (const TensorSlot& s : network->tensors) add(network->name + "." + s.name, s.shape, params->data() + s.offset);
     keep.push_back(*buffers);  // the initial buffers, before the passes update them
     for (const TensorSlot& s : network->buffers) add(network->name + "." + s.name, s.shape, keep.back().data() + s.offset);
   }
@@ -111,7 +114,7 @@ TEST(Dcgan, ForwardPassesMatchThePyTorchModelInTrainingMode) {
 // with every parameter's gradient checked against central finite differences: the composition
 // of the layers' backward passes is the derivative of the composition of their forwards.
 struct SmallDcgan {
-  DcganSpec spec = make_dcgan_spec(5, 4, 3, 0.2f);
+  ModelSpec spec = make_dcgan_spec(5, 4, 3, 0.2f);
   int64_t B = 3;
   std::vector<double> g, d, z, real;
   SmallDcgan() {
@@ -122,8 +125,8 @@ struct SmallDcgan {
     g.assign(gp.begin(), gp.end());
     d.assign(dp.begin(), dp.end());
     // BatchNorm's affine parameters away from 1 and 0, so their gradients are exercised.
-    for (DcganNetwork* n : {&spec.generator, &spec.discriminator})
-      for (const TensorSlot& s : n->params)
+    for (NetworkSpec* n : {&spec.generator, &spec.discriminator})
+      for (const TensorSlot& s : n->tensors)
         if (s.fan_in == 0) {
           std::vector<double>& values = n == &spec.generator ? g : d;
           const auto r = testing::random_vector<double>(s.size, s.offset + 100, 0.5, 1.5);
@@ -184,14 +187,57 @@ TEST(Dcgan, DiscriminatorStepGradientsMatchFiniteDifferences) {
   const std::vector<double> fake = testing::random_vector<double>(m.real.size(), 6);
   std::vector<double> grads;
   m.d_loss(fake, &grads);
-  EXPECT_LT(gradient_error(m.d, grads, m.spec.discriminator.params, [&] { return m.d_loss(fake, nullptr); }), 1e-6);
+  EXPECT_LT(gradient_error(m.d, grads, m.spec.discriminator.tensors, [&] { return m.d_loss(fake, nullptr); }), 1e-6);
 }
 
 TEST(Dcgan, GeneratorStepGradientsMatchFiniteDifferences) {
   SmallDcgan m;
   std::vector<double> grads;
   m.g_loss(&grads);
-  EXPECT_LT(gradient_error(m.g, grads, m.spec.generator.params, [&] { return m.g_loss(nullptr); }), 1e-6);
+  EXPECT_LT(gradient_error(m.g, grads, m.spec.generator.tensors, [&] { return m.g_loss(nullptr); }), 1e-6);
+}
+
+TEST(Dcgan, TrainerIsDeterministicAndResumesExactly) {
+  const ModelSpec spec = make_dcgan_spec(6, 6, 4, 0.2f);
+  const Dataset data = testing::synthetic_dataset(40, 28, 28, 3);
+  const Schedule schedule{data.count, 8, false, 3, 0};
+  CpuTrainerOptions options;
+  options.seed = 21;
+  options.adam.beta1 = 0.5;
+  DcganCpuTrainer whole(spec, data, options), first(spec, data, options);
+  for (uint64_t step = 1; step <= 6; ++step) whole.train_step(schedule.position(step));  // crosses an epoch
+  for (uint64_t step = 1; step <= 3; ++step) first.train_step(schedule.position(step));
+  DcganCpuTrainer resumed(spec, data, options);
+  resumed.load_state(first.state());
+  for (uint64_t step = 4; step <= 6; ++step) resumed.train_step(schedule.position(step));
+  const TrainerState a = whole.state(), b = resumed.state();
+  EXPECT_EQ(a.generator.params, b.generator.params);
+  EXPECT_EQ(a.generator.buffers, b.generator.buffers);
+  EXPECT_EQ(a.discriminator.exp_avg_sq, b.discriminator.exp_avg_sq);
+  EXPECT_EQ(a.discriminator.buffers, b.discriminator.buffers);
+  EXPECT_EQ(a.generator.adam_step, 6);
+  // The running statistics moved away from their initial 0 and 1: BatchNorm trained.
+  const TensorSlot& mean = spec.discriminator.buffer("net.3.running_mean");
+  EXPECT_NE(a.discriminator.buffers[mean.offset], 0.0f);
+  const StepStats stats = whole.last_stats();
+  EXPECT_TRUE(std::isfinite(stats.d_loss) && std::isfinite(stats.g_loss));
+  EXPECT_GT(stats.d_real, 0.0);
+  EXPECT_LT(stats.d_real, 1.0);
+}
+
+TEST(Dcgan, TrainerRefusesWhatItCannotTrain) {
+  const ModelSpec spec = make_dcgan_spec(6, 6, 4, 0.2f);
+  const Dataset small_images = testing::synthetic_dataset(10, 7, 7, 1);
+  EXPECT_THROW(DcganCpuTrainer(spec, small_images, CpuTrainerOptions{}), Error);
+  const Dataset data = testing::synthetic_dataset(9, 28, 28, 1);
+  DcganCpuTrainer trainer(spec, data, CpuTrainerOptions{});
+  const Schedule schedule{data.count, 8, false, 1, 0};
+  try {
+    trainer.train_step(schedule.position(2));  // the last batch holds 1 image
+    FAIL() << "a batch of one image was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--drop-last"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ int run_eval_command(const EvalCommand& command) {
   std::printf("evaluating %s (step %llu) on %s ...\n", path.c_str(),
               static_cast<unsigned long long>(checkpoint.position.step), data_path.c_str());
   std::fflush(stdout);
-  nlohmann::json report = evaluate_generator(spec, checkpoint.state.generator.params,
+  nlohmann::json report = evaluate_generator(spec, checkpoint.state.generator,
                                              static_cast<float>(config.norm_mean), static_cast<float>(config.norm_std),
                                              data, classifier, options);
   report["checkpoint"] = path;

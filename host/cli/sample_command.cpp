@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "cpu/mlp.h"
+#include "cpu/generate.h"
 #include "data/idx.h"
 #include "io/png.h"
 #include "model/random_streams.h"
@@ -68,9 +68,9 @@ int run_sample_command(const SampleCommand& command) {
         }
       }
     }
-    MlpPass<float> walk_pass;
-    mlp_forward(spec.generator, spec.slope, checkpoint.state.generator.params.data(), z.data(), n * walk, &walk_pass);
-    const Grid grid = image_grid(walk_pass.output(), n * walk, static_cast<int>(spec.image_height),
+    std::vector<float> walk_images(static_cast<size_t>(n * walk * spec.image_size()));
+    generate_images(spec, checkpoint.state.generator, z.data(), n * walk, walk_images.data());
+    const Grid grid = image_grid(walk_images.data(), n * walk, static_cast<int>(spec.image_height),
                                  static_cast<int>(spec.image_width), static_cast<int>(walk), 2,
                                  static_cast<float>(config.norm_mean), static_cast<float>(config.norm_std));
     write_png_gray(command.out, grid.pixels.data(), grid.width, grid.height);
@@ -83,7 +83,6 @@ int run_sample_command(const SampleCommand& command) {
   std::vector<float> images(static_cast<size_t>(n * pixels));
   const int64_t chunk = 1024;
   std::vector<float> z;
-  MlpPass<float> pass;
   for (int64_t first = 0; first < n; first += chunk) {
     const int64_t count = std::min(chunk, n - first);
     z.resize(static_cast<size_t>(count * spec.latent_dim));
@@ -95,8 +94,7 @@ int run_sample_command(const SampleCommand& command) {
                                                    static_cast<uint64_t>((first + i) * spec.latent_dim + e));
       }
     }
-    mlp_forward(spec.generator, spec.slope, checkpoint.state.generator.params.data(), z.data(), count, &pass);
-    std::copy(pass.output(), pass.output() + count * pixels, images.begin() + first * pixels);
+    generate_images(spec, checkpoint.state.generator, z.data(), count, images.data() + first * pixels);
   }
 
   const float mean = static_cast<float>(config.norm_mean), std = static_cast<float>(config.norm_std);

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cpu/cpu_trainer.h"
+#include "cpu/dcgan_trainer.h"
 #include "cuda/device.h"
 #include "cuda/gpu_trainer.h"
 #include "data/dataset.h"
@@ -67,6 +68,11 @@ namespace {
 // Returns "cpu" or "cuda"; *note says why, for the user ("" when the choice was explicit).
 std::string choose_device(const TrainConfig& config, std::string* note) {
   if (config.device == "cpu") return "cpu";
+  if (config.model == "dcgan") {  // issue 10: its cuDNN trainer is not written yet
+    if (config.device == "cuda") throw Error("--device cuda: --model dcgan has no GPU trainer yet; use --device cpu");
+    *note = "--model dcgan trains on the CPU (its GPU trainer is not written yet)";
+    return "cpu";
+  }
   std::string why;
   const std::vector<GpuInfo> gpus = visible_gpus(&why);
   if (gpus.empty()) {
@@ -101,6 +107,7 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec
   CpuTrainerOptions options;
   static_cast<StepOptions&>(options) = step;
   options.threads = static_cast<int>(config.threads);
+  if (spec.kind == "dcgan") return std::make_unique<DcganCpuTrainer>(spec, dataset, options);
   return std::make_unique<CpuTrainer>(spec, dataset, options);
 }
 
@@ -171,6 +178,9 @@ int run_train_command(const TrainCommand& command) {
     config = resolve_config(command.config_file, flags);
   }
 
+  if (config.model == "dcgan" && !command.trace.empty()) {
+    throw Error("--trace: parity traces exist for the MLP only so far (tools/torch_parity.py replays the seed's MLP)");
+  }
   std::string note;
   const std::string device = choose_device(config, &note);
   const Dataset dataset = load_dataset(config.data);
@@ -182,7 +192,7 @@ int run_train_command(const TrainCommand& command) {
                 ", but " + dataset.images_path + " holds " + std::to_string(dataset.count) + " of " +
                 std::to_string(dataset.height) + "x" + std::to_string(dataset.width));
   }
-  const ModelSpec spec = make_mlp_spec(config, dataset.height, dataset.width);
+  const ModelSpec spec = make_model_spec(config, dataset.height, dataset.width);
   check_memory(spec, config);
   std::unique_ptr<Trainer> trainer = make_trainer(config, spec, dataset, device);
   LoopStart start;
@@ -212,7 +222,7 @@ int run_train_command(const TrainCommand& command) {
     evaluate = [&config, eval_data, classifier](Trainer& t) {
       EvalOptions options;
       options.n = config.eval_n;
-      return evaluate_generator(t.spec(), t.state().generator.params, static_cast<float>(config.norm_mean),
+      return evaluate_generator(t.spec(), t.state().generator, static_cast<float>(config.norm_mean),
                                 static_cast<float>(config.norm_std), *eval_data, *classifier, options);
     };
   }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <thread>
 
+#include "cpu/generate.h"
 #include "model/random_streams.h"
 #include "util/error.h"
 #include "util/parallel.h"
@@ -84,20 +85,23 @@ void CpuTrainer::train_step(const StepPosition& at) {
   adam_update(g.params.data(), g_grads_.data(), g.exp_avg.data(), g.exp_avg_sq.data(), G.parameter_count,
               options_.adam, ++g.adam_step);
 
-  stats_.step = at.step;
-  stats_.d_loss = d_bce.loss_real + d_bce.loss_fake;
-  stats_.g_loss = g_bce.loss_real;
-  stats_.d_real = d_bce.prob_real;
-  stats_.d_fake = d_bce.prob_fake;
-  stats_.d_fake_g = g_bce.prob_real;
+  record_stats(at.step, d_bce, d_bce, g_bce);
+}
+
+void CpuTrainer::record_stats(uint64_t step, const BceStats& d_real_half, const BceStats& d_fake_half,
+                              const BceStats& g_step) {
+  stats_.step = step;
+  stats_.d_loss = d_real_half.loss_real + d_fake_half.loss_fake;
+  stats_.g_loss = g_step.loss_real;
+  stats_.d_real = d_real_half.prob_real;
+  stats_.d_fake = d_fake_half.prob_fake;
+  stats_.d_fake_g = g_step.prob_real;
   const bool finite = std::isfinite(stats_.d_loss) && std::isfinite(stats_.g_loss);
-  if (!finite && first_nonfinite_step_ == 0) first_nonfinite_step_ = at.step;
+  if (!finite && first_nonfinite_step_ == 0) first_nonfinite_step_ = step;
 }
 
 void CpuTrainer::generate(const float* z, int64_t count, float* images) {
-  MlpPass<float> pass;
-  mlp_forward(spec_.generator, spec_.slope, state_.generator.params.data(), z, count, &pass);
-  std::copy(pass.outputs.back().begin(), pass.outputs.back().end(), images);
+  generate_images(spec_, state_.generator, z, count, images);
 }
 
 StepTrace CpuTrainer::last_step_trace(bool with_gradients) {

@@ -19,7 +19,7 @@ class CpuTrainer : public Trainer {
   // the trainer.
   CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuTrainerOptions& options);
 
-  std::string description() const override;
+  std::string description() const override;  // "CPU (OpenBLAS, 2 threads)"
   const ModelSpec& spec() const override { return spec_; }
   void train_step(const StepPosition& position) override;
   StepStats last_stats() override { return stats_; }
@@ -37,8 +37,11 @@ class CpuTrainer : public Trainer {
   const std::vector<float>& last_noise_d() const { return z_d_; }
   const std::vector<float>& last_noise_g() const { return z_g_; }
 
- private:
+ protected:  // DcganCpuTrainer runs another step on the same state and buffers
   const std::vector<uint32_t>& order_of_epoch(uint64_t epoch);
+  // Records the step's statistics (D's real and fake halves may come from one BCE call or two)
+  // and the first step whose losses are not finite.
+  void record_stats(uint64_t step, const BceStats& d_real_half, const BceStats& d_fake_half, const BceStats& g_step);
 
   ModelSpec spec_;
   const Dataset& dataset_;

@@ -5,11 +5,13 @@
 // reference layers (cpu/image_ops.h, cpu/ops.h), in training mode (BatchNorm on the batch's
 // statistics, running statistics updated as PyTorch does). A template over float and double.
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "cpu/image_ops.h"
 #include "cpu/ops.h"
 #include "model/dcgan_spec.h"
+#include "util/error.h"
 
 namespace gan {
 
@@ -48,21 +50,35 @@ inline ConvShape halving_shape(int64_t batch, int64_t in, int64_t out, int64_t s
   return s;
 }
 
-// G(z) in training mode. buffers: G's running statistics, updated (null: left alone).
+// G(z). In training mode BatchNorm uses the batch's statistics and updates G's running
+// statistics in `buffers` (null: left alone); in evaluation mode (training false, for sampling)
+// it uses the running statistics, which `buffers` must then hold.
 template <class T>
-void dcgan_generator_forward(const DcganSpec& spec, const T* params, T* buffers, const T* z, int64_t B,
-                             DcganGeneratorPass<T>* pass) {
-  const DcganNetwork& g = spec.generator;
-  auto p = [&](const char* name) { return params + g.param(name).offset; };
+void dcgan_generator_forward(const ModelSpec& spec, const T* params, T* buffers, const T* z, int64_t B,
+                             DcganGeneratorPass<T>* pass, bool training = true) {
+  const NetworkSpec& g = spec.generator;
+  auto p = [&](const char* name) { return params + g.tensor(name).offset; };
   auto buffer = [&](const char* name) { return buffers ? buffers + g.buffer(name).offset : static_cast<T*>(nullptr); };
-  const int64_t c0 = spec.c0, c1 = spec.c1;
+  const int64_t c0 = spec.dcgan.c0, c1 = spec.dcgan.c1;
+  if (!training && !buffers) throw Error("internal: the DCGAN generator in evaluation mode needs its running statistics");
   pass->batch = B;
   pass->projected.resize(static_cast<size_t>(B * c0 * 49));
   linear_forward(z, p("project.weight"), p("project.bias"), pass->projected.data(), B, spec.latent_dim, c0 * 49);
   pass->normed0.resize(pass->projected.size());
-  batch_norm_forward(pass->projected.data(), B, c0, 49, p("net.0.weight"), p("net.0.bias"), spec.bn_eps,
-                     spec.bn_momentum, buffer("net.0.running_mean"), buffer("net.0.running_var"),
-                     pass->normed0.data(), &pass->bn0);
+  auto normalise = [&](const std::vector<T>& x, int64_t channels, int64_t plane, const char* prefix,
+                       std::vector<T>* y, BatchNormSaved<T>* saved) {
+    const std::string at(prefix);
+    if (training) {
+      batch_norm_forward(x.data(), B, channels, plane, p((at + "weight").c_str()), p((at + "bias").c_str()),
+                         spec.dcgan.bn_eps, spec.dcgan.bn_momentum, buffer((at + "running_mean").c_str()),
+                         buffer((at + "running_var").c_str()), y->data(), saved);
+    } else {
+      batch_norm_inference(x.data(), B, channels, plane, p((at + "weight").c_str()), p((at + "bias").c_str()),
+                           spec.dcgan.bn_eps, buffer((at + "running_mean").c_str()), buffer((at + "running_var").c_str()),
+                           y->data());
+    }
+  };
+  normalise(pass->projected, c0, 49, "net.0.", &pass->normed0, &pass->bn0);
   pass->relu0 = pass->normed0;
   for (T& v : pass->relu0) v = v > T(0) ? v : T(0);
 
@@ -70,9 +86,7 @@ void dcgan_generator_forward(const DcganSpec& spec, const T* params, T* buffers,
   conv_transpose2d_forward(halving_shape(B, c0, c1, 14), pass->relu0.data(), p("net.2.weight"), p("net.2.bias"),
                            pass->deconv1.data());
   pass->normed1.resize(pass->deconv1.size());
-  batch_norm_forward(pass->deconv1.data(), B, c1, 196, p("net.3.weight"), p("net.3.bias"), spec.bn_eps,
-                     spec.bn_momentum, buffer("net.3.running_mean"), buffer("net.3.running_var"),
-                     pass->normed1.data(), &pass->bn1);
+  normalise(pass->deconv1, c1, 196, "net.3.", &pass->normed1, &pass->bn1);
   pass->relu1 = pass->normed1;
   for (T& v : pass->relu1) v = v > T(0) ? v : T(0);
 
@@ -86,12 +100,12 @@ void dcgan_generator_forward(const DcganSpec& spec, const T* params, T* buffers,
 // D(x) in training mode: logits [B, 1]. buffers: D's running statistics, updated (null: left
 // alone). x must outlive the pass (its backward reads it).
 template <class T>
-void dcgan_discriminator_forward(const DcganSpec& spec, const T* params, T* buffers, const T* x, int64_t B,
+void dcgan_discriminator_forward(const ModelSpec& spec, const T* params, T* buffers, const T* x, int64_t B,
                                  DcganDiscriminatorPass<T>* pass) {
-  const DcganNetwork& d = spec.discriminator;
-  auto p = [&](const char* name) { return params + d.param(name).offset; };
+  const NetworkSpec& d = spec.discriminator;
+  auto p = [&](const char* name) { return params + d.tensor(name).offset; };
   auto buffer = [&](const char* name) { return buffers ? buffers + d.buffer(name).offset : static_cast<T*>(nullptr); };
-  const int64_t c0 = spec.c0, c1 = spec.c1;
+  const int64_t c0 = spec.dcgan.c0, c1 = spec.dcgan.c1;
   const T slope = static_cast<T>(spec.slope);
   pass->batch = B;
   pass->input = x;
@@ -104,8 +118,8 @@ void dcgan_discriminator_forward(const DcganSpec& spec, const T* params, T* buff
   conv2d_forward(halving_shape(B, c1, c0, 14), pass->act1.data(), p("net.2.weight"), p("net.2.bias"),
                  pass->conv2.data());
   pass->normed2.resize(pass->conv2.size());
-  batch_norm_forward(pass->conv2.data(), B, c0, 49, p("net.3.weight"), p("net.3.bias"), spec.bn_eps,
-                     spec.bn_momentum, buffer("net.3.running_mean"), buffer("net.3.running_var"),
+  batch_norm_forward(pass->conv2.data(), B, c0, 49, p("net.3.weight"), p("net.3.bias"), spec.dcgan.bn_eps,
+                     spec.dcgan.bn_momentum, buffer("net.3.running_mean"), buffer("net.3.running_var"),
                      pass->normed2.data(), &pass->bn2);
   pass->act2 = pass->normed2;
   activation_forward(Activation::kLeakyRelu, slope, pass->act2.data(), pass->act2.size());
@@ -125,12 +139,12 @@ std::vector<T> relu_backward(const std::vector<T>& y, const std::vector<T>& dy) 
 // Back-propagates d_image [B, 784] (d loss / d G(z)) through the pass: every gradient of G's
 // parameters into grads [parameter_count] (overwritten).
 template <class T>
-void dcgan_generator_backward(const DcganSpec& spec, const T* params, const T* z, const DcganGeneratorPass<T>& pass,
+void dcgan_generator_backward(const ModelSpec& spec, const T* params, const T* z, const DcganGeneratorPass<T>& pass,
                               const T* d_image, T* grads) {
-  const DcganNetwork& g = spec.generator;
-  auto p = [&](const char* name) { return params + g.param(name).offset; };
-  auto grad = [&](const char* name) { return grads + g.param(name).offset; };
-  const int64_t B = pass.batch, c0 = spec.c0, c1 = spec.c1;
+  const NetworkSpec& g = spec.generator;
+  auto p = [&](const char* name) { return params + g.tensor(name).offset; };
+  auto grad = [&](const char* name) { return grads + g.tensor(name).offset; };
+  const int64_t B = pass.batch, c0 = spec.dcgan.c0, c1 = spec.dcgan.c1;
   std::fill(grads, grads + g.parameter_count, T(0));
 
   std::vector<T> d_deconv2(pass.image.size());
@@ -160,12 +174,12 @@ void dcgan_generator_backward(const DcganSpec& spec, const T* params, const T* z
 // parameters, overwritten, or null for none (the G step). d_input [B, 784]: the gradient at D's
 // input, or null to skip it (the D step).
 template <class T>
-void dcgan_discriminator_backward(const DcganSpec& spec, const T* params, const DcganDiscriminatorPass<T>& pass,
+void dcgan_discriminator_backward(const ModelSpec& spec, const T* params, const DcganDiscriminatorPass<T>& pass,
                                   const T* d_logits, T* grads, T* d_input) {
-  const DcganNetwork& d = spec.discriminator;
-  auto p = [&](const char* name) { return params + d.param(name).offset; };
-  auto grad = [&](const char* name) { return grads ? grads + d.param(name).offset : static_cast<T*>(nullptr); };
-  const int64_t B = pass.batch, c0 = spec.c0, c1 = spec.c1, projected = c0 * 49;
+  const NetworkSpec& d = spec.discriminator;
+  auto p = [&](const char* name) { return params + d.tensor(name).offset; };
+  auto grad = [&](const char* name) { return grads ? grads + d.tensor(name).offset : static_cast<T*>(nullptr); };
+  const int64_t B = pass.batch, c0 = spec.dcgan.c0, c1 = spec.dcgan.c1, projected = c0 * 49;
   const T slope = static_cast<T>(spec.slope);
   if (grads) {
     std::fill(grads, grads + d.parameter_count, T(0));

@@ -1,6 +1,7 @@
 #pragma once
 // defines: ConvShape, conv2d_forward, conv2d_backward, conv_transpose2d_forward,
-// conv_transpose2d_backward, BatchNormSaved, batch_norm_forward, batch_norm_backward — the CPU
+// conv_transpose2d_backward, BatchNormSaved, batch_norm_forward, batch_norm_inference,
+// batch_norm_backward — the CPU
 // references of the convolutional GAN's layers (the seed's section
 // 4.4; issue 10), in PyTorch's semantics and layouts: activations NCHW, Conv2d weights
 // [Cout, Cin, K, K], ConvTranspose2d weights [Cin, Cout, K, K].
@@ -187,6 +188,21 @@ void batch_norm_forward(const T* x, int64_t B, int64_t C, int64_t HW, const T* g
       }
     if (running_mean) running_mean[c] = static_cast<T>((1 - momentum) * running_mean[c] + momentum * mean);
     if (running_var) running_var[c] = static_cast<T>((1 - momentum) * running_var[c] + momentum * squares / (n - 1));
+  }
+}
+
+// BatchNorm in evaluation mode (PyTorch's model.eval()): the running statistics instead of the
+// batch's. y may alias x.
+template <class T>
+void batch_norm_inference(const T* x, int64_t B, int64_t C, int64_t HW, const T* gamma, const T* beta, double eps,
+                          const T* running_mean, const T* running_var, T* y) {
+  for (int64_t c = 0; c < C; ++c) {
+    const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps)) * gamma[c];
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t i = 0; i < HW; ++i) {
+        const int64_t k = (b * C + c) * HW + i;
+        y[k] = (x[k] - running_mean[c]) * scale + beta[c];
+      }
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/generate.h"
 #include "cpu/mlp.h"
 #include "eval/metrics.h"
 #include "io/png.h"
@@ -16,20 +17,21 @@ namespace {
 
 // The generator's images as bytes, then normalised back: exactly what a user would get by
 // saving the samples and loading them as data.
-std::vector<float> generated_images(const ModelSpec& spec, const std::vector<float>& params, float mean, float std,
+std::vector<float> generated_images(const ModelSpec& spec, const NetworkState& generator, float mean, float std,
                                     int64_t n, uint64_t seed) {
   const int64_t pixels = spec.image_size(), chunk = 1024;
   std::vector<uint8_t> bytes(static_cast<size_t>(n * pixels));
   std::vector<float> z;
-  MlpPass<float> pass;
+  std::vector<float> images;
   for (int64_t first = 0; first < n; first += chunk) {
     const int64_t count = std::min(chunk, n - first);
     z.resize(static_cast<size_t>(count * spec.latent_dim));
     for (int64_t e = 0; e < count * spec.latent_dim; ++e) {
       z[e] = random_normal(seed, RandomPurpose::kEvaluation, 1, static_cast<uint64_t>(first * spec.latent_dim + e));
     }
-    mlp_forward(spec.generator, spec.slope, params.data(), z.data(), count, &pass);
-    for (int64_t i = 0; i < count * pixels; ++i) bytes[first * pixels + i] = to_pixel(pass.output()[i], mean, std);
+    images.resize(static_cast<size_t>(count * pixels));
+    generate_images(spec, generator, z.data(), count, images.data());
+    for (int64_t i = 0; i < count * pixels; ++i) bytes[first * pixels + i] = to_pixel(images[i], mean, std);
   }
   return normalize_images(bytes.data(), n * pixels);
 }
@@ -47,7 +49,7 @@ double mean_of(const std::vector<double>& v) {
 
 }  // namespace
 
-json evaluate_generator(const ModelSpec& spec, const std::vector<float>& generator_params, float norm_mean,
+json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, float norm_mean,
                         float norm_std, const EvalData& data, const Classifier& classifier, const EvalOptions& options) {
   const int64_t pixels = spec.image_size();
   const int64_t pool = data.train.count + data.held_out.count;
@@ -66,7 +68,7 @@ json evaluate_generator(const ModelSpec& spec, const std::vector<float>& generat
   }
   const auto real_a = normalize_images(real_bytes_a.data(), n * pixels);
   const auto real_b = normalize_images(real_bytes_b.data(), n * pixels);
-  const auto fake = generated_images(spec, generator_params, norm_mean, norm_std, n, options.seed);
+  const auto fake = generated_images(spec, generator, norm_mean, norm_std, n, options.seed);
 
   std::vector<float> f_real_a, p_real_a, f_real_b, p_real_b, f_fake, p_fake;
   classifier.run(real_a.data(), n, &f_real_a, &p_real_a);

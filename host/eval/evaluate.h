@@ -7,6 +7,7 @@
 
 #include "eval/classifier.h"
 #include "model/model_spec.h"
+#include "train/trainer.h"
 
 namespace gan {
 
@@ -28,7 +29,7 @@ struct EvalOptions {
 //                            to their nearest training image, beside the same for held-out
 //                            real images: a generator that copies sits far below the real ones
 // n is capped at half the real images (train + held out), so the two real sets are disjoint.
-nlohmann::json evaluate_generator(const ModelSpec& spec, const std::vector<float>& generator_params, float norm_mean,
+nlohmann::json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, float norm_mean,
                                   float norm_std, const EvalData& data, const Classifier& classifier,
                                   const EvalOptions& options);
 

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "util/error.h"
-
 namespace gan {
 
 namespace {
@@ -22,69 +20,62 @@ void append(std::vector<TensorSlot>* slots, size_t* count, const std::string& na
   *count = aligned(*count + size);
 }
 
-const TensorSlot& find(const std::vector<TensorSlot>& slots, const std::string& network, const std::string& name) {
-  auto found = std::find_if(slots.begin(), slots.end(), [&](const TensorSlot& s) { return s.name == name; });
-  if (found == slots.end()) throw Error("internal: " + network + " has no tensor " + name);
-  return *found;
-}
-
 // A BatchNorm2d(C) at state_dict prefix `prefix`: weight and bias trainable, running stats buffers.
-void append_batch_norm(DcganNetwork* n, const std::string& prefix, int64_t channels) {
-  append(&n->params, &n->parameter_count, prefix + "weight", {channels}, 0);
-  append(&n->params, &n->parameter_count, prefix + "bias", {channels}, 0);
+void append_batch_norm(NetworkSpec* n, const std::string& prefix, int64_t channels) {
+  append(&n->tensors, &n->parameter_count, prefix + "weight", {channels}, 0);
+  append(&n->tensors, &n->parameter_count, prefix + "bias", {channels}, 0);
   append(&n->buffers, &n->buffer_count, prefix + "running_mean", {channels}, 0);
   append(&n->buffers, &n->buffer_count, prefix + "running_var", {channels}, 0);
 }
 
 }  // namespace
 
-const TensorSlot& DcganNetwork::param(const std::string& tensor_name) const { return find(params, name, tensor_name); }
-const TensorSlot& DcganNetwork::buffer(const std::string& tensor_name) const { return find(buffers, name, tensor_name); }
-
-DcganSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slope) {
-  DcganSpec spec;
+ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slope) {
+  ModelSpec spec;
+  spec.kind = "dcgan";
   spec.latent_dim = latent_dim;
-  spec.c0 = c0;
-  spec.c1 = c1;
+  spec.image_height = 28;
+  spec.image_width = 28;
+  spec.dcgan.c0 = c0;
+  spec.dcgan.c1 = c1;
   spec.slope = slope;
   const int64_t projected = c0 * 7 * 7;
 
-  DcganNetwork& g = spec.generator;
+  NetworkSpec& g = spec.generator;
   g.name = "generator";
-  append(&g.params, &g.parameter_count, "project.weight", {projected, latent_dim}, latent_dim);
-  append(&g.params, &g.parameter_count, "project.bias", {projected}, latent_dim);
+  append(&g.tensors, &g.parameter_count, "project.weight", {projected, latent_dim}, latent_dim);
+  append(&g.tensors, &g.parameter_count, "project.bias", {projected}, latent_dim);
   append_batch_norm(&g, "net.0.", c0);
   // ConvTranspose2d weight [Cin, Cout, K, K]: PyTorch's fan_in is Cout * K * K.
-  append(&g.params, &g.parameter_count, "net.2.weight", {c0, c1, 4, 4}, c1 * 16);
-  append(&g.params, &g.parameter_count, "net.2.bias", {c1}, c1 * 16);
+  append(&g.tensors, &g.parameter_count, "net.2.weight", {c0, c1, 4, 4}, c1 * 16);
+  append(&g.tensors, &g.parameter_count, "net.2.bias", {c1}, c1 * 16);
   append_batch_norm(&g, "net.3.", c1);
-  append(&g.params, &g.parameter_count, "net.5.weight", {c1, 1, 4, 4}, 1 * 16);
-  append(&g.params, &g.parameter_count, "net.5.bias", {1}, 1 * 16);
+  append(&g.tensors, &g.parameter_count, "net.5.weight", {c1, 1, 4, 4}, 1 * 16);
+  append(&g.tensors, &g.parameter_count, "net.5.bias", {1}, 1 * 16);
 
-  DcganNetwork& d = spec.discriminator;
+  NetworkSpec& d = spec.discriminator;
   d.name = "discriminator";
-  append(&d.params, &d.parameter_count, "net.0.weight", {c1, 1, 4, 4}, 1 * 16);
-  append(&d.params, &d.parameter_count, "net.0.bias", {c1}, 1 * 16);
-  append(&d.params, &d.parameter_count, "net.2.weight", {c0, c1, 4, 4}, c1 * 16);
-  append(&d.params, &d.parameter_count, "net.2.bias", {c0}, c1 * 16);
+  append(&d.tensors, &d.parameter_count, "net.0.weight", {c1, 1, 4, 4}, 1 * 16);
+  append(&d.tensors, &d.parameter_count, "net.0.bias", {c1}, 1 * 16);
+  append(&d.tensors, &d.parameter_count, "net.2.weight", {c0, c1, 4, 4}, c1 * 16);
+  append(&d.tensors, &d.parameter_count, "net.2.bias", {c0}, c1 * 16);
   append_batch_norm(&d, "net.3.", c0);
-  append(&d.params, &d.parameter_count, "net.6.weight", {1, projected}, projected);
-  append(&d.params, &d.parameter_count, "net.6.bias", {1}, projected);
+  append(&d.tensors, &d.parameter_count, "net.6.weight", {1, projected}, projected);
+  append(&d.tensors, &d.parameter_count, "net.6.bias", {1}, projected);
   return spec;
 }
 
-void init_dcgan_network(const DcganNetwork& network, uint32_t network_index, uint64_t seed, float* params,
+void init_dcgan_network(const NetworkSpec& network, uint32_t network_index, uint64_t seed, float* params,
                         float* buffers) {
   // Every tensor with a fan-in is drawn as nn.Linear's are; BatchNorm's are set.
   std::vector<TensorSlot> drawn;
-  for (const TensorSlot& slot : network.params) {
+  for (const TensorSlot& slot : network.tensors) {
     if (slot.fan_in > 0) drawn.push_back(slot);
   }
   std::fill(params, params + network.parameter_count, 0.0f);
   std::vector<float> scratch(network.parameter_count, 0.0f);
   init_tensors(drawn, network.parameter_count, network_index, seed, scratch.data());
-  for (size_t t = 0; t < network.params.size(); ++t) {
-    const TensorSlot& slot = network.params[t];
+  for (const TensorSlot& slot : network.tensors) {
     const bool gamma = slot.fan_in == 0 && slot.name.size() >= 6 && slot.name.compare(slot.name.size() - 6, 6, "weight") == 0;
     for (size_t e = 0; e < slot.size; ++e) {
       params[slot.offset + e] = slot.fan_in > 0 ? scratch[slot.offset + e] : (gamma ? 1.0f : 0.0f);

@@ -1,7 +1,7 @@
 #pragma once
-// defines: DcganSpec, DcganNetwork, make_dcgan_spec, init_dcgan_network — the convolutional GAN
-// of the seed's section 4.4 (issue 10) as data: every tensor's PyTorch state_dict name, shape
-// and place in its network's flat buffer, exactly as tools/dcgan_model.py builds the model.
+// defines: make_dcgan_spec, init_dcgan_network — the convolutional GAN of the seed's section 4.4
+// (issue 10) as data: every tensor's PyTorch state_dict name, shape and place in its network's
+// flat buffers, exactly as tools/dcgan_model.py builds the model.
 //
 //   G: z -> project (Linear, C0*7*7) -> net.0 BatchNorm2d(C0) -> ReLU
 //        -> net.2 ConvTranspose2d(C0, C1, 4, 2, 1) -> net.3 BatchNorm2d(C1) -> ReLU
@@ -9,39 +9,21 @@
 //   D: net.0 Conv2d(1, C1, 4, 2, 1) -> LeakyReLU -> net.2 Conv2d(C1, C0, 4, 2, 1)
 //        -> net.3 BatchNorm2d(C0) -> LeakyReLU -> flatten -> net.6 Linear(C0*7*7, 1): a logit
 // Trainable tensors (Adam updates them) and buffers (BatchNorm's running statistics) live in
-// two flat buffers per network. 28 x 28 images only, as the architecture fixes.
+// two flat buffers per network (NetworkSpec::tensors, ::buffers). 28 x 28 images only: the
+// architecture fixes the size.
 #include <cstdint>
-#include <string>
-#include <vector>
 
 #include "model/model_spec.h"
 
 namespace gan {
 
-struct DcganNetwork {
-  std::string name;                  // "generator" or "discriminator": the checkpoint prefix
-  std::vector<TensorSlot> params;    // in state_dict order
-  std::vector<TensorSlot> buffers;   // running_mean, running_var of each BatchNorm
-  size_t parameter_count = 0, buffer_count = 0;  // padded lengths of the two flat buffers
-
-  const TensorSlot& param(const std::string& tensor_name) const;   // throws if absent
-  const TensorSlot& buffer(const std::string& tensor_name) const;
-};
-
-struct DcganSpec {
-  int64_t latent_dim = 100, c0 = 128, c1 = 64;
-  float slope = 0.2f;                       // D's LeakyReLU
-  double bn_eps = 1e-5, bn_momentum = 0.1;  // PyTorch's BatchNorm defaults
-  DcganNetwork generator, discriminator;
-};
-
-DcganSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slope);
+ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slope);
 
 // PyTorch's default init from our Philox stream: Linear, Conv2d and ConvTranspose2d weights and
 // biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (a ConvTranspose2d's fan_in is Cout*K*K, as PyTorch
 // computes it from the weight's second dimension); BatchNorm weight 1, bias 0; running mean 0,
 // running var 1. params: [parameter_count], buffers: [buffer_count], padding 0.
-void init_dcgan_network(const DcganNetwork& network, uint32_t network_index, uint64_t seed, float* params,
+void init_dcgan_network(const NetworkSpec& network, uint32_t network_index, uint64_t seed, float* params,
                         float* buffers);
 
 }  // namespace gan

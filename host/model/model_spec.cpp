@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/dcgan_spec.h"
 #include "philox.cuh"
+#include "util/error.h"
 
 namespace gan {
 
@@ -21,6 +23,20 @@ int64_t NetworkSpec::widest_layer() const {
   for (const auto& layer : layers) widest = std::max(widest, layer.out);
   return widest;
 }
+
+namespace {
+
+const TensorSlot& find_slot(const std::vector<TensorSlot>& slots, const std::string& network, const std::string& name) {
+  for (const TensorSlot& slot : slots) {
+    if (slot.name == name) return slot;
+  }
+  throw Error("internal: " + network + " has no tensor " + name);
+}
+
+}  // namespace
+
+const TensorSlot& NetworkSpec::tensor(const std::string& tensor_name) const { return find_slot(tensors, name, tensor_name); }
+const TensorSlot& NetworkSpec::buffer(const std::string& tensor_name) const { return find_slot(buffers, name, tensor_name); }
 
 int64_t NetworkSpec::real_parameter_count() const {
   int64_t total = 0;
@@ -71,6 +87,16 @@ ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t
   return spec;
 }
 
+ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
+  if (config.model != "dcgan") return make_mlp_spec(config, image_height, image_width);
+  if (image_height != 28 || image_width != 28) {
+    throw Error("key 'model': dcgan generates 28x28 images, but the data's are " + std::to_string(image_height) + "x" +
+                std::to_string(image_width));
+  }
+  return make_dcgan_spec(config.latent_dim, config.dcgan_channels.at(0), config.dcgan_channels.at(1),
+                         static_cast<float>(config.slope));
+}
+
 double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
   auto parameters = [](const std::vector<int64_t>& widths) {
     double total = 0;
@@ -82,10 +108,18 @@ double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
     for (int64_t w : widths) total += double(w);
     return total;
   };
+  const double per_parameter = 4.0 * sizeof(float);  // value, gradient, two moments
+  if (spec.kind == "dcgan") {
+    // Per image: G keeps 3 maps at each resolution (pre-norm, normed, activated) and the image
+    // twice; D keeps 2 or 3 per layer, and sees the real and the fake batch.
+    const double c0 = double(spec.dcgan.c0), c1 = double(spec.dcgan.c1);
+    const double g_maps = 3 * c0 * 49 + 3 * c1 * 196 + 2 * 784, d_maps = 2 * c1 * 196 + 3 * c0 * 49 + 1;
+    const double parameters = double(spec.generator.real_parameter_count() + spec.discriminator.real_parameter_count());
+    return per_parameter * parameters + sizeof(float) * double(batch) * (2 * g_maps + 3 * d_maps);
+  }
   std::vector<int64_t> g = {spec.latent_dim}, d = {spec.image_size()};
   for (const auto& l : spec.generator.layers) g.push_back(l.out);
   for (const auto& l : spec.discriminator.layers) d.push_back(l.out);
-  const double per_parameter = 4.0 * sizeof(float);  // value, gradient, two moments
   return per_parameter * (parameters(g) + parameters(d)) +
          sizeof(float) * double(batch) * (2 * activations(g) + 4 * activations(d));
 }

@@ -40,9 +40,14 @@ size_t aligned(size_t offset);
 
 struct NetworkSpec {
   std::string name;  // "generator" or "discriminator": the checkpoint prefix
-  std::vector<LinearLayer> layers;
-  std::vector<TensorSlot> tensors;  // weight, bias per layer, in state_dict order
-  size_t parameter_count = 0;       // padded length of the flat buffer
+  std::vector<LinearLayer> layers;  // the MLP's layers (empty for the DCGAN)
+  std::vector<TensorSlot> tensors;  // trainable tensors, in state_dict order
+  size_t parameter_count = 0;       // padded length of the flat parameter buffer
+  std::vector<TensorSlot> buffers;  // non-trainable state (BatchNorm's running statistics)
+  size_t buffer_count = 0;          // padded length of the flat buffer of buffers
+
+  const TensorSlot& tensor(const std::string& tensor_name) const;  // throws if absent
+  const TensorSlot& buffer(const std::string& tensor_name) const;
 
   int64_t input_size() const { return layers.front().in; }
   int64_t output_size() const { return layers.back().out; }
@@ -50,10 +55,18 @@ struct NetworkSpec {
   int64_t real_parameter_count() const;  // without padding
 };
 
+// The DCGAN's own numbers (model_spec.h's ModelSpec::kind == "dcgan"; model/dcgan_spec.h).
+struct DcganShape {
+  int64_t c0 = 128, c1 = 64;                // channels: G's projection / D's second conv, and the middle
+  double bn_eps = 1e-5, bn_momentum = 0.1;  // PyTorch's BatchNorm defaults
+};
+
 struct ModelSpec {
+  std::string kind = "mlp";  // "mlp" (the seed's listing) or "dcgan" (its section 4.4)
   int64_t latent_dim = 0;
   int64_t image_height = 0, image_width = 0;
   float slope = 0.2f;
+  DcganShape dcgan;  // kind == "dcgan" only
   NetworkSpec generator;      // latent -> g_hidden... -> H*W (Tanh)
   NetworkSpec discriminator;  // H*W -> d_hidden... -> 1 (a logit; the Sigmoid is in the loss)
 
@@ -61,6 +74,10 @@ struct ModelSpec {
 };
 
 ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
+
+// The model the config names (key "model"): the MLP, or the DCGAN (which takes 28 x 28 images
+// only; any other size is a gan::Error naming the key).
+ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
 
 // Linear layers widths[0] -> widths[1] -> ...; LeakyReLU after every layer but the last, which
 // has `last`. Tensor names follow nn.Sequential ("model.0.weight", ...).

@@ -21,6 +21,10 @@ void add_network(const NetworkSpec& network, const NetworkState& state, std::vec
   for (const auto& t : network.tensors) {
     views->push_back({"optimizer." + network.name + ".exp_avg_sq." + t.name, t.shape, state.exp_avg_sq.data() + t.offset});
   }
+  // BatchNorm's running statistics, under their state_dict names (the DCGAN; none for the MLP).
+  for (const auto& t : network.buffers) {
+    views->push_back({network.name + "." + t.name, t.shape, state.buffers.data() + t.offset});
+  }
 }
 
 NetworkState read_network(const SafetensorsFile& file, const NetworkSpec& network) {
@@ -36,6 +40,11 @@ NetworkState read_network(const SafetensorsFile& file, const NetworkSpec& networ
     copy(network.name + "." + t.name, &state.params);
     copy("optimizer." + network.name + ".exp_avg." + t.name, &state.exp_avg);
     copy("optimizer." + network.name + ".exp_avg_sq." + t.name, &state.exp_avg_sq);
+  }
+  state.buffers.assign(network.buffer_count, 0.0f);
+  for (const auto& t : network.buffers) {
+    const StoredTensor& stored = file.get(network.name + "." + t.name, t.shape);
+    std::copy(stored.data.begin(), stored.data.end(), state.buffers.begin() + static_cast<std::ptrdiff_t>(t.offset));
   }
   return state;
 }
@@ -97,7 +106,7 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
     throw Error(path + ": image size " + std::to_string(c.image_height) + " x " + std::to_string(c.image_width) +
                 " in __metadata__ is out of range");
   }
-  const ModelSpec spec = make_mlp_spec(config, c.image_height, c.image_width);
+  const ModelSpec spec = make_model_spec(config, c.image_height, c.image_width);
   c.state.generator = read_network(file, spec.generator);
   c.state.discriminator = read_network(file, spec.discriminator);
   c.state.generator.adam_step = static_cast<int64_t>(metadata_number(file, "generator_adam_step"));
@@ -108,10 +117,11 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   const uint64_t noise_stream = metadata_number(file, "noise_stream");
   if (noise_stream > UINT32_MAX) throw Error(path + ": __metadata__ 'noise_stream' is out of range");
   c.position.noise_stream = static_cast<uint32_t>(noise_stream);
-  const size_t expected_tensors = 3 * (spec.generator.tensors.size() + spec.discriminator.tensors.size());
+  const size_t expected_tensors = 3 * (spec.generator.tensors.size() + spec.discriminator.tensors.size()) +
+                                  spec.generator.buffers.size() + spec.discriminator.buffers.size();
   if (file.tensors.size() != expected_tensors) {
     throw Error(path + ": holds " + std::to_string(file.tensors.size()) + " tensors, the model needs " +
-                std::to_string(expected_tensors) + " (parameters and two Adam moments each)");
+                std::to_string(expected_tensors) + " (parameters and two Adam moments each, and BatchNorm's running statistics)");
   }
   if (spec_out) *spec_out = spec;
   return c;

@@ -74,7 +74,17 @@ std::string profile_range(const json& v) {
   uint64_t first = 0, last = 0;
   return parse_step_range(s, &first, &last) ? "" : "empty, or A:B with 1 <= A <= B (steps)";
 }
-std::string model_choice(const json& v) { return v.get<std::string>() == "mlp" ? "" : "mlp"; }
+std::string model_choice(const json& v) {
+  const auto s = v.get<std::string>();
+  return (s == "mlp" || s == "dcgan") ? "" : "one of mlp, dcgan";
+}
+std::string two_channels(const json& v) {
+  if (v.size() != 2) return "two channel counts [C0, C1]";
+  for (const auto& c : v) {
+    if (c.get<int64_t>() < 1 || c.get<int64_t>() > 4096) return "two channel counts, each in 1..4096";
+  }
+  return "";
+}
 std::string width_list(const json& v) {
   if (v.empty()) return "a non-empty list of layer widths";
   for (const auto& w : v) {
@@ -102,7 +112,8 @@ std::string threads_value(const json& v) {
 
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
-      {"model", ValueKind::kString, "mlp", "model: mlp (the seed's fully connected GAN)", model_choice},
+      {"model", ValueKind::kString, "mlp", "model: mlp (the seed's fully connected GAN) or dcgan (its convolutional GAN, 28x28, CPU only so far)", model_choice},
+      {"dcgan_channels", ValueKind::kIntList, json::array({128, 64}), "DCGAN channels: G's projection and D's second conv, then the middle layer", two_channels},
       {"data", ValueKind::kString, "data/mnist", "folder of IDX files (MNIST names), or an images file", non_empty_string},
       {"out", ValueKind::kString, "", "run folder (default: runs/<data name>-<date>-<time>)", any_value},
       {"epochs", ValueKind::kInt, 200, "epochs (passes over the data)", positive_int},
@@ -288,6 +299,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
 
   TrainConfig c;
   c.model = resolved["model"].get<std::string>();
+  c.dcgan_channels = resolved["dcgan_channels"].get<std::vector<int64_t>>();
   c.data = resolved["data"].get<std::string>();
   c.out = resolved["out"].get<std::string>();
   c.epochs = resolved["epochs"].get<int64_t>();

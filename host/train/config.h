@@ -28,7 +28,8 @@ const std::vector<ConfigKey>& config_keys();
 
 // The resolved, checked configuration of a training run. Field names match config_keys().
 struct TrainConfig {
-  std::string model;
+  std::string model;                   // "mlp" or "dcgan"
+  std::vector<int64_t> dcgan_channels;  // [C0, C1]
   std::string data;
   std::string out;
   int64_t epochs = 0;

@@ -36,6 +36,7 @@ struct StepStats {
 // One network's parameters and Adam state, flat, in the NetworkSpec's layout.
 struct NetworkState {
   std::vector<float> params, exp_avg, exp_avg_sq;
+  std::vector<float> buffers;  // non-trainable state (BatchNorm's running statistics); empty for the MLP
   int64_t adam_step = 0;  // updates applied so far
 };
 

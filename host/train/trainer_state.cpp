@@ -1,5 +1,8 @@
 #include "train/trainer_state.h"
 
+#include <tuple>
+
+#include "model/dcgan_spec.h"
 #include "util/error.h"
 
 namespace gan {
@@ -22,6 +25,10 @@ void check_network_state(const NetworkSpec& network, const NetworkState& state) 
                   std::to_string(network.parameter_count));
     }
   }
+  if (state.buffers.size() != network.buffer_count) {
+    throw Error(network.name + " state has " + std::to_string(state.buffers.size()) + " buffer values, the model needs " +
+                std::to_string(network.buffer_count));
+  }
 }
 
 }  // namespace
@@ -39,6 +46,13 @@ TrainerState fresh_trainer_state(const ModelSpec& spec, uint64_t seed) {
   TrainerState state;
   state.generator = fresh_network(spec.generator, 0, seed);
   state.discriminator = fresh_network(spec.discriminator, 1, seed);
+  if (spec.kind == "dcgan") {  // PyTorch's Conv and BatchNorm rules, and the running statistics
+    for (auto [network, index, into] : {std::make_tuple(&spec.generator, 0u, &state.generator),
+                                        std::make_tuple(&spec.discriminator, 1u, &state.discriminator)}) {
+      into->buffers.assign(network->buffer_count, 0.0f);
+      init_dcgan_network(*network, index, seed, into->params.data(), into->buffers.data());
+    }
+  }
   return state;
 }
 

@@ -1,0 +1,15 @@
+#pragma once
+// defines: generate_images — G(z) on the CPU for any model, from a generator's state
+#include <cstdint>
+
+#include "model/model_spec.h"
+#include "train/trainer.h"
+
+namespace gan {
+
+// images[count, H*W] = G(z[count, latent]) in [-1, 1]: the MLP's forward, or the DCGAN's in
+// evaluation mode (BatchNorm on its running statistics, as PyTorch's model.eval() samples).
+void generate_images(const ModelSpec& spec, const NetworkState& generator, const float* z, int64_t count,
+                     float* images);
+
+}  // namespace gan
