@@ -121,9 +121,6 @@ TEST(Cli, DcganTrainsChecksAndSamplesOnTheCpu) {
   r = run_gan("train --model dcgan --device cuda --steps 1" + data + " --out " + dir.path("a"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("--model dcgan has no GPU trainer yet"), std::string::npos) << r.output;
-  r = run_gan("train --model dcgan --steps 1 --trace " + dir.path("t") + data + " --out " + dir.path("b"));
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find("parity traces exist for the MLP only"), std::string::npos) << r.output;
   ScratchDir small;
   testing::write_bytes(small.path("train-images-idx3-ubyte"), testing::make_idx_images(20, 4, 4, 1));
   r = run_gan("train --model dcgan --steps 1 --batch 4 --data " + small.path() + " --out " + small.path("c"));

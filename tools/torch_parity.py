@@ -29,6 +29,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gan_safetensors  # noqa: E402
+from dcgan_model import DcganDiscriminator, DcganGenerator  # noqa: E402
 from seed_model import Discriminator, Generator  # noqa: E402
 
 
@@ -41,19 +42,36 @@ def hidden_widths(tensors, net, first_in):
     return [s[0] for s in shapes[:-1]], shapes[-1][0]
 
 
-def replay(tensors, steps, dtype, lr, betas, slope):
+def models(tensors, dtype, slope):
+    """The seed's MLP, or the DCGAN of tools/dcgan_model.py, loaded with the trace's init.* tensors,
+    and the loss on its output (BCELoss after the MLP's Sigmoid; BCE on the DCGAN's logits)."""
     latent = tensors["step1.z_d"].shape[1]
-    image = tensors["step1.real"].shape[1]
-    g_hidden, g_out = hidden_widths(tensors, "generator", latent)
-    d_hidden, _ = hidden_widths(tensors, "discriminator", image)
-    generator = Generator(latent, g_hidden, g_out, slope).to(dtype)
-    discriminator = Discriminator(image, d_hidden, slope).to(dtype)
+    if "init.generator.project.weight" in tensors:
+        c0 = tensors["init.generator.project.weight"].shape[0] // 49
+        c1 = tensors["init.generator.net.2.weight"].shape[1]
+        generator = DcganGenerator(latent, (c0, c1)).to(dtype)
+        discriminator = DcganDiscriminator((c0, c1), slope).to(dtype)
+        criterion = nn.BCEWithLogitsLoss()
+    else:
+        image = tensors["step1.real"].shape[1]
+        g_hidden, g_out = hidden_widths(tensors, "generator", latent)
+        d_hidden, _ = hidden_widths(tensors, "discriminator", image)
+        generator = Generator(latent, g_hidden, g_out, slope).to(dtype)
+        discriminator = Discriminator(image, d_hidden, slope).to(dtype)
+        criterion = nn.BCELoss()
     for net, module in (("generator", generator), ("discriminator", discriminator)):
-        state = {k: torch.tensor(tensors[f"init.{net}.{k}"], dtype=dtype) for k in module.state_dict()}
+        state = module.state_dict()
+        for k in state:
+            if not k.endswith("num_batches_tracked"):  # a counter we do not keep
+                state[k] = torch.tensor(tensors[f"init.{net}.{k}"], dtype=dtype)
         module.load_state_dict(state)
+    return generator, discriminator, criterion
+
+
+def replay(tensors, steps, dtype, lr, betas, slope):
+    generator, discriminator, criterion = models(tensors, dtype, slope)
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
-    criterion = nn.BCELoss()
     out = {}
     for i in range(1, steps + 1):
         real_imgs = torch.tensor(tensors[f"step{i}.real"], dtype=dtype)
@@ -85,7 +103,8 @@ def replay(tensors, steps, dtype, lr, betas, slope):
         out[f"step{i}.g_loss"] = g_loss.detach().reshape(1)
     for net, module in (("generator", generator), ("discriminator", discriminator)):
         for k, p in module.state_dict().items():
-            out[f"final.{net}.{k}"] = p.detach().clone()
+            if not k.endswith("num_batches_tracked"):
+                out[f"final.{net}.{k}"] = p.detach().clone()
     return out
 
 

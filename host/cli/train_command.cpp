@@ -178,9 +178,6 @@ int run_train_command(const TrainCommand& command) {
     config = resolve_config(command.config_file, flags);
   }
 
-  if (config.model == "dcgan" && !command.trace.empty()) {
-    throw Error("--trace: parity traces exist for the MLP only so far (tools/torch_parity.py replays the seed's MLP)");
-  }
   std::string note;
   const std::string device = choose_device(config, &note);
   const Dataset dataset = load_dataset(config.data);

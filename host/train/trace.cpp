@@ -4,8 +4,9 @@
 
 namespace gan {
 
-void TraceRecorder::add_network(const std::string& prefix, const NetworkSpec& network, const std::vector<float>& flat) {
-  for (const auto& t : network.tensors) {
+void TraceRecorder::add_network(const std::string& prefix, const NetworkSpec& network, const std::vector<float>& flat,
+                                const std::vector<TensorSlot>& slots) {
+  for (const auto& t : slots) {
     entries_.push_back({prefix + network.name + "." + t.name, t.shape,
                         std::vector<float>(flat.begin() + static_cast<std::ptrdiff_t>(t.offset),
                                            flat.begin() + static_cast<std::ptrdiff_t>(t.offset + t.size))});
@@ -13,8 +14,11 @@ void TraceRecorder::add_network(const std::string& prefix, const NetworkSpec& ne
 }
 
 void TraceRecorder::add_params(const std::string& prefix, const TrainerState& state) {
-  add_network(prefix, spec_.generator, state.generator.params);
-  add_network(prefix, spec_.discriminator, state.discriminator.params);
+  add_network(prefix, spec_.generator, state.generator.params, spec_.generator.tensors);
+  add_network(prefix, spec_.discriminator, state.discriminator.params, spec_.discriminator.tensors);
+  // BatchNorm's running statistics (the DCGAN): PyTorch updates them too, so they are compared.
+  add_network(prefix, spec_.generator, state.generator.buffers, spec_.generator.buffers);
+  add_network(prefix, spec_.discriminator, state.discriminator.buffers, spec_.discriminator.buffers);
 }
 
 void TraceRecorder::record_step(uint64_t step, const StepTrace& trace, const StepStats& stats) {
@@ -25,15 +29,15 @@ void TraceRecorder::record_step(uint64_t step, const StepTrace& trace, const Ste
   entries_.push_back({prefix + "z_g", {batch, spec_.latent_dim}, trace.z_g});
   entries_.push_back({prefix + "d_loss", {1}, {static_cast<float>(stats.d_loss)}});
   entries_.push_back({prefix + "g_loss", {1}, {static_cast<float>(stats.g_loss)}});
-  if (!trace.d_grads.empty()) add_network(prefix + "grad.", spec_.discriminator, trace.d_grads);
-  if (!trace.g_grads.empty()) add_network(prefix + "grad.", spec_.generator, trace.g_grads);
+  if (!trace.d_grads.empty()) add_network(prefix + "grad.", spec_.discriminator, trace.d_grads, spec_.discriminator.tensors);
+  if (!trace.g_grads.empty()) add_network(prefix + "grad.", spec_.generator, trace.g_grads, spec_.generator.tensors);
 }
 
 void TraceRecorder::finish(const TrainerState& state) {
   add_params("final.", state);
   std::vector<TensorView> views;
   for (const auto& e : entries_) views.push_back({e.name, e.shape, e.data.data()});
-  write_safetensors(path_, views, {{"format", "gan-parity-trace-1"}});
+  write_safetensors(path_, views, {{"format", "gan-parity-trace-1"}, {"model", spec_.kind}});
 }
 
 }  // namespace gan

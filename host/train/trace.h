@@ -2,12 +2,14 @@
 // defines: TraceRecorder — the parity trace of `gan train --trace FILE`
 //
 // One safetensors file, all float32, for replaying our run in PyTorch (tools/torch_parity.py):
-//   init.<net>.<param>        every G and D parameter before step 1
+//   init.<net>.<param>        every G and D parameter (and BatchNorm running statistic, for
+//                             the DCGAN) before step 1
 //   step<i>.real [B, H*W]     the normalised real batch of step i
 //   step<i>.z_d, step<i>.z_g  [B, latent]: the noise of the D step and of the G step
 //   step<i>.d_loss, .g_loss   [1]
 //   step1.grad.<net>.<param>  the gradients of step 1's D step and G step, before Adam
-//   final.<net>.<param>       every parameter after the last step
+//   final.<net>.<param>       every parameter (and running statistic) after the last step
+// __metadata__ "model" says which model ("mlp" or "dcgan").
 #include <string>
 #include <vector>
 
@@ -34,7 +36,8 @@ class TraceRecorder {
     std::vector<float> data;
   };
   void add_params(const std::string& prefix, const TrainerState& state);
-  void add_network(const std::string& prefix, const NetworkSpec& network, const std::vector<float>& flat);
+  void add_network(const std::string& prefix, const NetworkSpec& network, const std::vector<float>& flat,
+                   const std::vector<TensorSlot>& slots);
 
   std::string path_;
   ModelSpec spec_;
