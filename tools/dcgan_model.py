@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The convolutional GAN of the seed's section 4.4 (issue 10) in PyTorch: the model our
-`--model dcgan` will reproduce, state_dict name for state_dict name, so that its checkpoints load
-here with load_state_dict(strict=True).
+`--model dcgan` reproduces, state_dict name for state_dict name, so that its checkpoints load
+here with load_state_dict (all but num_batches_tracked, a counter we do not keep), and
+tools/torch_parity.py replays our DCGAN's training steps with it.
 
   G: z (latent) -> Linear to C0 x 7 x 7 -> view -> BatchNorm2d(C0) -> ReLU
        -> ConvTranspose2d(C0, C1, 4, 2, 1) (14 x 14) -> BatchNorm2d(C1) -> ReLU
