@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 
+#include "cpu/conv_gemm.h"
 #include "cpu/image_ops.h"
 #include "test_util.h"
 
@@ -144,6 +145,58 @@ TEST(ImageOps, BatchNormNormalisesAndUpdatesRunningStatsAsPyTorch) {
   EXPECT_NEAR(y[3], (6 - 3) / std::sqrt(3.5) * 2 + 1, 1e-12);
   EXPECT_NEAR(running_mean[0], 0.9 * 0 + 0.1 * 3, 1e-15);
   EXPECT_NEAR(running_var[0], 0.9 * 1 + 0.1 * 14.0 / 3.0, 1e-15);
+}
+
+TEST(ImageOps, GemmConvolutionsMatchTheReferenceLoops) {
+  // Odd shapes, every kernel/stride/padding mix the layers could use, both directions.
+  for (int64_t kernel : {1, 3, 4})
+    for (int64_t stride : {1, 2})
+      for (int64_t padding : {0, 1}) {
+        ConvShape s;
+        s.batch = 2;
+        s.in_channels = 3;
+        s.out_channels = 5;
+        s.height = 9;
+        s.width = 7;
+        s.kernel = kernel;
+        s.stride = stride;
+        s.padding = padding;
+        SCOPED_TRACE("K=" + std::to_string(kernel) + " s=" + std::to_string(stride) + " p=" + std::to_string(padding));
+        const size_t n_big = static_cast<size_t>(s.batch * s.in_channels * s.height * s.width);
+        const size_t n_small = static_cast<size_t>(s.batch * s.out_channels * s.out_height() * s.out_width());
+        const size_t nw = static_cast<size_t>(s.out_channels * s.in_channels * kernel * kernel);
+        const auto x = random_vector<float>(n_big, 1), w = random_vector<float>(nw, 2);
+        const auto b = random_vector<float>(static_cast<size_t>(s.out_channels), 3);
+        const auto g = random_vector<float>(n_small, 4);
+        auto wide = [](const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); };
+        // Conv2d: forward, and all three gradients.
+        std::vector<float> y(n_small, NAN), dx(n_big, NAN), dw(nw, NAN), db(b.size(), NAN);
+        std::vector<double> y_ref(n_small), dx_ref(n_big), dw_ref(nw), db_ref(b.size());
+        conv2d_forward_gemm(s, x.data(), w.data(), b.data(), y.data());
+        conv2d_forward(s, wide(x).data(), wide(w).data(), wide(b).data(), y_ref.data());
+        conv2d_backward_gemm(s, x.data(), w.data(), g.data(), dx.data(), dw.data(), db.data());
+        conv2d_backward(s, wide(x).data(), wide(w).data(), wide(g).data(), dx_ref.data(), dw_ref.data(), db_ref.data());
+        EXPECT_LT(testing::max_relative_error(y, y_ref), 1e-5);
+        EXPECT_LT(testing::max_relative_error(dx, dx_ref), 1e-5);
+        EXPECT_LT(testing::max_relative_error(dw, dw_ref), 1e-5);
+        EXPECT_LT(testing::max_relative_error(db, db_ref), 1e-5);
+        // ConvTranspose2d(Cin = 3 -> Cout = 5) from the small map back to the big one.
+        ConvShape t = s;  // as a transposed conv: in 3 at out_height x out_width, out 5 at 9 x 7
+        const size_t t_in = static_cast<size_t>(t.batch * t.in_channels * t.out_height() * t.out_width());
+        const size_t t_out = static_cast<size_t>(t.batch * t.out_channels * t.height * t.width);
+        const auto tx = random_vector<float>(t_in, 5), tg = random_vector<float>(t_out, 6);
+        std::vector<float> ty(t_out, NAN), tdx(t_in, NAN), tdw(nw, NAN), tdb(b.size(), NAN);
+        std::vector<double> ty_ref(t_out), tdx_ref(t_in), tdw_ref(nw), tdb_ref(b.size());
+        conv_transpose2d_forward_gemm(t, tx.data(), w.data(), b.data(), ty.data());
+        conv_transpose2d_forward(t, wide(tx).data(), wide(w).data(), wide(b).data(), ty_ref.data());
+        conv_transpose2d_backward_gemm(t, tx.data(), w.data(), tg.data(), tdx.data(), tdw.data(), tdb.data());
+        conv_transpose2d_backward(t, wide(tx).data(), wide(w).data(), wide(tg).data(), tdx_ref.data(), tdw_ref.data(),
+                                  tdb_ref.data());
+        EXPECT_LT(testing::max_relative_error(ty, ty_ref), 1e-5);
+        EXPECT_LT(testing::max_relative_error(tdx, tdx_ref), 1e-5);
+        EXPECT_LT(testing::max_relative_error(tdw, tdw_ref), 1e-5);
+        EXPECT_LT(testing::max_relative_error(tdb, tdb_ref), 1e-5);
+      }
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 // statistics, running statistics updated as PyTorch does). A template over float and double.
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "cpu/conv_gemm.h"
 #include "cpu/image_ops.h"
 #include "cpu/ops.h"
 #include "model/dcgan_spec.h"
@@ -33,6 +35,29 @@ struct DcganDiscriminatorPass {
   std::vector<T> logits;            // [B, 1]
   BatchNormSaved<T> bn2;
 };
+
+// The convolutions of the model: the im2col + GEMM versions for float (speed), the plain-loop
+// references for double (the finite-difference tests).
+template <class T>
+void conv_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
+  if constexpr (std::is_same_v<T, float>) conv2d_forward_gemm(s, x, w, b, y);
+  else conv2d_forward(s, x, w, b, y);
+}
+template <class T>
+void conv_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
+  if constexpr (std::is_same_v<T, float>) conv2d_backward_gemm(s, x, w, dy, dx, dw, db);
+  else conv2d_backward(s, x, w, dy, dx, dw, db);
+}
+template <class T>
+void deconv_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
+  if constexpr (std::is_same_v<T, float>) conv_transpose2d_forward_gemm(s, x, w, b, y);
+  else conv_transpose2d_forward(s, x, w, b, y);
+}
+template <class T>
+void deconv_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
+  if constexpr (std::is_same_v<T, float>) conv_transpose2d_backward_gemm(s, x, w, dy, dx, dw, db);
+  else conv_transpose2d_backward(s, x, w, dy, dx, dw, db);
+}
 
 // The ConvShape of a stride-2, padding-1, 4x4 layer between 2n x 2n and n x n maps: for a
 // Conv2d from `in` channels at `size` x `size`; for a ConvTranspose2d to `out` channels at
@@ -83,7 +108,7 @@ void dcgan_generator_forward(const ModelSpec& spec, const T* params, T* buffers,
   for (T& v : pass->relu0) v = v > T(0) ? v : T(0);
 
   pass->deconv1.resize(static_cast<size_t>(B * c1 * 196));
-  conv_transpose2d_forward(halving_shape(B, c0, c1, 14), pass->relu0.data(), p("net.2.weight"), p("net.2.bias"),
+  deconv_forward(halving_shape(B, c0, c1, 14), pass->relu0.data(), p("net.2.weight"), p("net.2.bias"),
                            pass->deconv1.data());
   pass->normed1.resize(pass->deconv1.size());
   normalise(pass->deconv1, c1, 196, "net.3.", &pass->normed1, &pass->bn1);
@@ -91,7 +116,7 @@ void dcgan_generator_forward(const ModelSpec& spec, const T* params, T* buffers,
   for (T& v : pass->relu1) v = v > T(0) ? v : T(0);
 
   pass->deconv2.resize(static_cast<size_t>(B * 784));
-  conv_transpose2d_forward(halving_shape(B, c1, 1, 28), pass->relu1.data(), p("net.5.weight"), p("net.5.bias"),
+  deconv_forward(halving_shape(B, c1, 1, 28), pass->relu1.data(), p("net.5.weight"), p("net.5.bias"),
                            pass->deconv2.data());
   pass->image = pass->deconv2;
   for (T& v : pass->image) v = std::tanh(v);
@@ -110,12 +135,12 @@ void dcgan_discriminator_forward(const ModelSpec& spec, const T* params, T* buff
   pass->batch = B;
   pass->input = x;
   pass->conv1.resize(static_cast<size_t>(B * c1 * 196));
-  conv2d_forward(halving_shape(B, 1, c1, 28), x, p("net.0.weight"), p("net.0.bias"), pass->conv1.data());
+  conv_forward(halving_shape(B, 1, c1, 28), x, p("net.0.weight"), p("net.0.bias"), pass->conv1.data());
   pass->act1 = pass->conv1;
   activation_forward(Activation::kLeakyRelu, slope, pass->act1.data(), pass->act1.size());
 
   pass->conv2.resize(static_cast<size_t>(B * c0 * 49));
-  conv2d_forward(halving_shape(B, c1, c0, 14), pass->act1.data(), p("net.2.weight"), p("net.2.bias"),
+  conv_forward(halving_shape(B, c1, c0, 14), pass->act1.data(), p("net.2.weight"), p("net.2.bias"),
                  pass->conv2.data());
   pass->normed2.resize(pass->conv2.size());
   batch_norm_forward(pass->conv2.data(), B, c0, 49, p("net.3.weight"), p("net.3.bias"), spec.dcgan.bn_eps,
@@ -150,14 +175,14 @@ void dcgan_generator_backward(const ModelSpec& spec, const T* params, const T* z
   std::vector<T> d_deconv2(pass.image.size());
   for (size_t i = 0; i < d_deconv2.size(); ++i) d_deconv2[i] = d_image[i] * (T(1) - pass.image[i] * pass.image[i]);
   std::vector<T> d_relu1(pass.relu1.size());
-  conv_transpose2d_backward(halving_shape(B, c1, 1, 28), pass.relu1.data(), p("net.5.weight"), d_deconv2.data(),
+  deconv_backward(halving_shape(B, c1, 1, 28), pass.relu1.data(), p("net.5.weight"), d_deconv2.data(),
                             d_relu1.data(), grad("net.5.weight"), grad("net.5.bias"));
   const std::vector<T> d_normed1 = relu_backward(pass.normed1, d_relu1);
   std::vector<T> d_deconv1(pass.deconv1.size());
   batch_norm_backward(pass.deconv1.data(), d_normed1.data(), B, c1, 196, p("net.3.weight"), pass.bn1,
                       d_deconv1.data(), grad("net.3.weight"), grad("net.3.bias"));
   std::vector<T> d_relu0(pass.relu0.size());
-  conv_transpose2d_backward(halving_shape(B, c0, c1, 14), pass.relu0.data(), p("net.2.weight"), d_deconv1.data(),
+  deconv_backward(halving_shape(B, c0, c1, 14), pass.relu0.data(), p("net.2.weight"), d_deconv1.data(),
                             d_relu0.data(), grad("net.2.weight"), grad("net.2.bias"));
   const std::vector<T> d_normed0 = relu_backward(pass.normed0, d_relu0);
   std::vector<T> d_projected(pass.projected.size());
@@ -195,13 +220,13 @@ void dcgan_discriminator_backward(const ModelSpec& spec, const T* params, const 
   batch_norm_backward(pass.conv2.data(), d_normed2.data(), B, c0, 49, p("net.3.weight"), pass.bn2, d_conv2.data(),
                       grad("net.3.weight"), grad("net.3.bias"));
   std::vector<T> d_act1(pass.act1.size());
-  conv2d_backward(halving_shape(B, c1, c0, 14), pass.act1.data(), p("net.2.weight"), d_conv2.data(), d_act1.data(),
+  conv_backward(halving_shape(B, c1, c0, 14), pass.act1.data(), p("net.2.weight"), d_conv2.data(), d_act1.data(),
                   grad("net.2.weight"), grad("net.2.bias"));
   std::vector<T> d_conv1(d_act1.size());
   activation_backward(Activation::kLeakyRelu, slope, pass.act1.data(), d_act1.data(), d_conv1.data(),
                       static_cast<T*>(nullptr), B, c1 * 196);
   if (grads || d_input) {
-    conv2d_backward(halving_shape(B, 1, c1, 28), pass.input, p("net.0.weight"), d_conv1.data(), d_input,
+    conv_backward(halving_shape(B, 1, c1, 28), pass.input, p("net.0.weight"), d_conv1.data(), d_input,
                     grad("net.0.weight"), grad("net.0.bias"));
   }
 }
