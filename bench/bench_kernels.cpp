@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -25,6 +26,7 @@
 #include "adam.cuh"
 #include "bce.cuh"
 #include "cuda/blas.h"
+#include "cuda/check_compare.h"
 #include "cuda/device.h"
 #include "cuda/resources.h"
 #include "linear_forward.cuh"
@@ -138,16 +140,6 @@ class LtLinear {
   cublasLtMatmulHeuristicResult_t heuristic_{};
 };
 
-double max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (!std::isfinite(a[i]) || !std::isfinite(b[i])) return INFINITY;
-    diff = std::max(diff, static_cast<double>(std::fabs(a[i] - b[i])));
-    scale = std::max(scale, static_cast<double>(std::fabs(b[i])));
-  }
-  return diff / std::max(scale, 1e-30);
-}
-
 int run(int argc, char** argv) {
   int64_t batch = 128;
   int reps = 200, gpu = 0;
@@ -251,7 +243,10 @@ int run(int argc, char** argv) {
             flops / (us * 1e-6) / 1e12, ceiling);
         // The three must compute the same function: report how far cuBLASLt's is from ours.
         stream.synchronize();
-        const double difference = max_relative_difference(Y.download(), Y_ref.download());
+        KernelCheck difference_check = start_check("cuBLASLt vs fused", shape, 0, "rel");
+        const std::vector<float> fused = Y_ref.download();
+        compare_relative(difference_check, Y.download(), std::vector<double>(fused.begin(), fused.end()));
+        const double difference = difference_check.nonfinite > 0 ? INFINITY : difference_check.error;
         std::printf("    cuBLASLt vs fused (%s): max relative difference %.2e\n", precision, difference);
         report["rows"].back()["difference_from_fused"] = difference;
       }

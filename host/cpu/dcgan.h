@@ -190,9 +190,10 @@ void dcgan_generator_backward(const ModelSpec& spec, const T* params, const T* z
                       d_projected.data(), grad("net.0.weight"), grad("net.0.bias"));
   const int64_t projected = c0 * 49;
   linear_backward_weight(d_projected.data(), z, grad("project.weight"), B, spec.latent_dim, projected);
-  T* bias = grad("project.bias");
-  for (int64_t r = 0; r < B; ++r)
-    for (int64_t c = 0; c < projected; ++c) bias[c] += d_projected[static_cast<size_t>(r * projected + c)];
+  // The projection's bias gradient: the column sums activation_backward computes for any linear
+  // layer (identity: d_projected is already dZ).
+  activation_backward(Activation::kIdentity, T(0), d_projected.data(), d_projected.data(), d_projected.data(),
+                      grad("project.bias"), B, projected);
 }
 
 // Back-propagates d_logits [B] through the pass. grads [parameter_count]: every gradient of D's

@@ -93,40 +93,46 @@ KernelCheck check_linear_cublas(int64_t B, int64_t in, int64_t out, Activation a
   return finish_check(check);
 }
 
-KernelCheck check_gemm_weight_grad(int64_t B, int64_t in, int64_t out, bool tf32, uint64_t seed) {
-  KernelCheck check = start_check(tf32 ? "cuBLAS tf32 dW = dZ^T X" : "cuBLAS fp32 dW = dZ^T X",
-                            shape_text({{"B", B}, {"in", in}, {"out", out}}), tf32 ? kTf32Bound : kFp32Bound, "rel");
+namespace {
+
+// The two backward GEMMs share everything but their second operand, reference and launcher:
+// dW = dZ^T X (second operand X [B, in]) or dX = dZ W (second operand W [out, in]).
+KernelCheck check_gemm_gradient(bool weight_gradient, int64_t B, int64_t in, int64_t out, bool tf32, uint64_t seed) {
+  const std::string precision = tf32 ? "tf32" : "fp32";
+  KernelCheck check = start_check("cuBLAS " + precision + (weight_gradient ? " dW = dZ^T X" : " dX = dZ W"),
+                                  shape_text({{"B", B}, {"in", in}, {"out", out}}), tf32 ? kTf32Bound : kFp32Bound,
+                                  "rel");
   std::mt19937_64 rng(seed);
   const std::vector<float> dZ = uniform(static_cast<size_t>(B * out), -1, 1, rng);
-  const std::vector<float> X = uniform(static_cast<size_t>(B * in), -1, 1, rng);
-  std::vector<double> reference(static_cast<size_t>(out * in));
-  linear_backward_weight<double>(widen(dZ).data(), widen(X).data(), reference.data(), B, in, out);
+  const std::vector<float> other = uniform(static_cast<size_t>((weight_gradient ? B : out) * in), -1, 1, rng);
+  std::vector<double> reference(static_cast<size_t>((weight_gradient ? out : B) * in));
+  if (weight_gradient) {
+    linear_backward_weight<double>(widen(dZ).data(), widen(other).data(), reference.data(), B, in, out);
+  } else {
+    linear_backward_input<double>(widen(dZ).data(), widen(other).data(), reference.data(), B, in, out);
+  }
   CudaStream stream;
   CublasHandle blas(stream.get(), tf32);
-  DeviceBuffer<float> d_dZ(dZ), d_X(X), d_dW(reference.size());
-  d_dW.poison();
-  gemm_weight_grad(blas, d_dZ.get(), d_X.get(), d_dW.get(), B, in, out);
+  DeviceBuffer<float> d_dZ(dZ), d_other(other), d_result(reference.size());
+  d_result.poison();
+  if (weight_gradient) {
+    gemm_weight_grad(blas, d_dZ.get(), d_other.get(), d_result.get(), B, in, out);
+  } else {
+    gemm_input_grad(blas, d_dZ.get(), d_other.get(), d_result.get(), B, in, out);
+  }
   stream.synchronize();
-  compare_relative(check, d_dW.download(), reference);
+  compare_relative(check, d_result.download(), reference);
   return finish_check(check);
 }
 
+}  // namespace
+
+KernelCheck check_gemm_weight_grad(int64_t B, int64_t in, int64_t out, bool tf32, uint64_t seed) {
+  return check_gemm_gradient(true, B, in, out, tf32, seed);
+}
+
 KernelCheck check_gemm_input_grad(int64_t B, int64_t in, int64_t out, bool tf32, uint64_t seed) {
-  KernelCheck check = start_check(tf32 ? "cuBLAS tf32 dX = dZ W" : "cuBLAS fp32 dX = dZ W",
-                            shape_text({{"B", B}, {"in", in}, {"out", out}}), tf32 ? kTf32Bound : kFp32Bound, "rel");
-  std::mt19937_64 rng(seed);
-  const std::vector<float> dZ = uniform(static_cast<size_t>(B * out), -1, 1, rng);
-  const std::vector<float> W = uniform(static_cast<size_t>(out * in), -1, 1, rng);
-  std::vector<double> reference(static_cast<size_t>(B * in));
-  linear_backward_input<double>(widen(dZ).data(), widen(W).data(), reference.data(), B, in, out);
-  CudaStream stream;
-  CublasHandle blas(stream.get(), tf32);
-  DeviceBuffer<float> d_dZ(dZ), d_W(W), d_dX(reference.size());
-  d_dX.poison();
-  gemm_input_grad(blas, d_dZ.get(), d_W.get(), d_dX.get(), B, in, out);
-  stream.synchronize();
-  compare_relative(check, d_dX.download(), reference);
-  return finish_check(check);
+  return check_gemm_gradient(false, B, in, out, tf32, seed);
 }
 
 KernelCheck check_activation_backward(int64_t B, int64_t out, Activation activation, bool with_bias_grad,
