@@ -174,7 +174,7 @@ __global__ void bias_activation_kernel(float* __restrict__ Y, const float* __res
   const int64_t count = B * out;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    Y[i] = apply_activation(activation, slope, Y[i] + b[i % out]);
+    Y[i] = apply_activation(activation, slope, b ? Y[i] + b[i % out] : Y[i]);
   }
 }
 

@@ -21,7 +21,8 @@ namespace gan {
 void launch_linear_forward_fused(const float* X, const float* W, const float* b, float* Y, int64_t B, int64_t in,
                                  int64_t out, Activation activation, float slope, bool tf32, cudaStream_t stream);
 
-// Y[B, out] = act(Y + b) in place (b broadcast over rows).
+// Y[B, out] = act(Y + b) in place (b broadcast over rows; null b: act(Y), an activation alone,
+// which any layout can use, e.g. an NCHW tensor as [1, N*C*H*W]).
 void launch_bias_activation(float* Y, const float* b, int64_t B, int64_t out, Activation activation, float slope,
                             cudaStream_t stream);
 
