@@ -5,13 +5,10 @@
 #include <vector>
 
 #include "cuda/blas.h"
+#include "cuda/gpu_model.h"
 #include "model/model_spec.h"
 
 namespace gan {
-
-// How the forward of a layer runs: cuBLAS GEMM + bias/activation epilogue, or the hand-written
-// fused kernel. Both are checked against the CPU reference; benchmarks pick the default.
-enum class ForwardPath { kCublas, kFused };
 
 struct GpuLayers {
   const NetworkSpec* network = nullptr;

@@ -1,7 +1,6 @@
 #include "cuda/gpu_trainer.h"
 
 #include <cuda_profiler_api.h>
-#include <nvtx3/nvToolsExt.h>
 
 #include <algorithm>
 #include <array>
@@ -11,6 +10,7 @@
 #include "activation_backward.cuh"
 #include "adam.cuh"
 #include "batch.cuh"
+#include "cuda/nvtx_range.h"
 #include "model/random_streams.h"
 #include "noise.cuh"
 #include "util/error.h"
@@ -19,17 +19,8 @@ namespace gan {
 
 namespace {
 
-// An NVTX range for Nsight: a phase of the step (recorded when the step is enqueued, or
-// captured), or a whole step.
-class NvtxRange {
- public:
-  explicit NvtxRange(const char* name) { nvtxRangePushA(name); }
-  ~NvtxRange() { nvtxRangePop(); }
-  NvtxRange(const NvtxRange&) = delete;
-  NvtxRange& operator=(const NvtxRange&) = delete;
-};
-
 void copy_to_device(float* device, const std::vector<float>& host) {
+  if (host.empty()) return;
   GAN_CUDA_CHECK(cudaMemcpy(device, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
 }
 
@@ -58,8 +49,7 @@ GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuT
     }
     GAN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     blas_ = std::make_unique<CublasHandle>(stream_, options_.tf32);
-    g_layers_ = {&spec_.generator, spec_.slope, options_.forward, options_.tf32, stream_};
-    d_layers_ = {&spec_.discriminator, spec_.slope, options_.forward, options_.tf32, stream_};
+    model_ = make_gpu_model(spec_, GpuModelOptions{options_.tf32, options_.forward}, stream_, *blas_);
     GAN_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&readback_), sizeof(Readback)));
     plan_and_allocate(dataset);
 
@@ -80,6 +70,7 @@ void GpuTrainer::release() noexcept {
   profiling_ = false;
   for (auto& [batch, exec] : graphs_) cudaGraphExecDestroy(exec);
   graphs_.clear();
+  model_.reset();
   blas_.reset();
   if (readback_) cudaFreeHost(readback_);
   readback_ = nullptr;
@@ -89,33 +80,26 @@ void GpuTrainer::release() noexcept {
 
 void GpuTrainer::plan_and_allocate(const Dataset& dataset) {
   const int64_t B = options_.max_batch;
-  const int64_t pixels = spec_.image_size(), latent = spec_.latent_dim;
+  const int64_t latent = spec_.latent_dim;
   const NetworkSpec& G = spec_.generator;
   const NetworkSpec& D = spec_.discriminator;
   using Ticket = DeviceArena::Ticket;
-  // Each network's parameters, gradients and moments back to back.
+  // Each network's parameters, gradients, moments and running statistics back to back.
   auto plan_network = [&](const NetworkSpec& network) {
-    return std::array<Ticket, 4>{arena_.reserve<float>(network.parameter_count),
+    return std::array<Ticket, 5>{arena_.reserve<float>(network.parameter_count),
                                  arena_.reserve<float>(network.parameter_count),
                                  arena_.reserve<float>(network.parameter_count),
-                                 arena_.reserve<float>(network.parameter_count)};
+                                 arena_.reserve<float>(network.parameter_count),
+                                 arena_.reserve<float>(network.buffer_count)};
   };
   const auto g_tickets = plan_network(G), d_tickets = plan_network(D);
   const Ticket images = arena_.reserve<uint8_t>(dataset.pixels.size());
   const Ticket order = arena_.reserve<uint32_t>(static_cast<size_t>(dataset.count));
   sort_workspace_bytes_ = epoch_permutation_workspace_bytes(static_cast<uint32_t>(dataset.count));
   const Ticket sort = arena_.reserve<char>(sort_workspace_bytes_);
-  const Ticket d_input = arena_.reserve<float>(static_cast<size_t>(2 * B * pixels));
   const Ticket z_d = arena_.reserve<float>(static_cast<size_t>(B * latent));
   const Ticket z_g = arena_.reserve<float>(static_cast<size_t>(B * latent));
-  std::vector<Ticket> g_outputs, d_outputs;
-  for (size_t l = 0; l + 1 < G.layers.size(); ++l) g_outputs.push_back(arena_.reserve<float>(static_cast<size_t>(B * G.layers[l].out)));
-  for (const LinearLayer& layer : D.layers) d_outputs.push_back(arena_.reserve<float>(static_cast<size_t>(2 * B * layer.out)));
-  const Ticket dlogit = arena_.reserve<float>(static_cast<size_t>(2 * B));
-  const Ticket d_image = arena_.reserve<float>(static_cast<size_t>(B * pixels));
-  const size_t scratch = static_cast<size_t>(std::max(B * G.widest_layer(), 2 * B * D.widest_layer()));
-  const Ticket upstream = arena_.reserve<float>(scratch);
-  const Ticket downstream = arena_.reserve<float>(scratch);
+  model_->plan(arena_, B);
   const Ticket d_stats = arena_.reserve<BceDeviceStats>(1);
   const Ticket g_stats = arena_.reserve<BceDeviceStats>(1);
   const Ticket control = arena_.reserve<StepControl>(1);
@@ -123,25 +107,23 @@ void GpuTrainer::plan_and_allocate(const Dataset& dataset) {
   arena_.allocate("training " + std::to_string(G.real_parameter_count() + D.real_parameter_count()) +
                   " parameters at batch " + std::to_string(B) + " on " + std::to_string(dataset.count) + " images");
 
-  auto resolve = [&](const std::array<Ticket, 4>& t, const NetworkSpec& network) {
-    return NetworkBuffers{arena_.at<float>(t[0]), arena_.at<float>(t[1]), arena_.at<float>(t[2]),
-                          arena_.at<float>(t[3]), network.parameter_count};
+  auto resolve = [&](const std::array<Ticket, 5>& t, const NetworkSpec& network) {
+    return NetworkBuffers{arena_.at<float>(t[0]),
+                          arena_.at<float>(t[1]),
+                          arena_.at<float>(t[2]),
+                          arena_.at<float>(t[3]),
+                          network.buffer_count > 0 ? arena_.at<float>(t[4]) : nullptr,
+                          network.parameter_count,
+                          network.buffer_count};
   };
   g_ = resolve(g_tickets, G);
   d_ = resolve(d_tickets, D);
   images_device_ = arena_.at<uint8_t>(images);
   order_ = arena_.at<uint32_t>(order);
   sort_workspace_ = arena_.at<char>(sort);
-  d_input_ = arena_.at<float>(d_input);
   z_d_ = arena_.at<float>(z_d);
   z_g_ = arena_.at<float>(z_g);
-  for (const Ticket& t : g_outputs) g_outputs_.push_back(arena_.at<float>(t));
-  g_outputs_.push_back(nullptr);  // set per batch: the fake half of d_input_
-  for (const Ticket& t : d_outputs) d_outputs_.push_back(arena_.at<float>(t));
-  dlogit_ = arena_.at<float>(dlogit);
-  d_image_ = arena_.at<float>(d_image);
-  upstream_ = arena_.at<float>(upstream);
-  downstream_ = arena_.at<float>(downstream);
+  model_->resolve(arena_);
   d_stats_ = arena_.at<BceDeviceStats>(d_stats);
   g_stats_ = arena_.at<BceDeviceStats>(g_stats);
   control_ = arena_.at<StepControl>(control);
@@ -152,43 +134,22 @@ void GpuTrainer::plan_and_allocate(const Dataset& dataset) {
 
 std::string GpuTrainer::description() const {
   return "GPU " + std::to_string(options_.gpu) + " (" + device_name_ + "; " + (options_.graph ? "CUDA graph" : "eager") +
-         ", " + (options_.tf32 ? "TF32" : "FP32") + ", forward " +
-         (options_.forward == ForwardPath::kFused ? "fused kernel" : "cuBLAS + epilogue") + ")";
+         ", " + (options_.tf32 ? "TF32" : "FP32") + ", " + model_->description() + ")";
 }
 
 void GpuTrainer::enqueue_step(int64_t B) {
   const int64_t pixels = spec_.image_size(), latent = spec_.latent_dim;
-  const CublasHandle& blas = *blas_;
-  float* fake = d_input_ + B * pixels;  // [B, H*W]: G's output goes straight into D's input
-  const float* logits = d_outputs_.back();
-  GpuPass g_pass{B, z_d_, g_outputs_};
-  g_pass.outputs.back() = fake;
+  const GpuNetwork g = g_.network(spec_.generator), d = d_.network(spec_.discriminator);
 
-  // ---- D step: BCE(D(x), 1) + BCE(D(G(z_d)), 0), real and fake as one 2B batch through D.
+  // ---- D step: BCE(D(x), 1) + BCE(D(G(z_d)), 0).
   {
     NvtxRange range("data");
     launch_gather_normalize(images_device_, pixels, order_, &control_->offset, B, options_.norm_mean,
-                            options_.norm_std, d_input_, stream_);
+                            options_.norm_std, model_->real_batch(), stream_);
     launch_normal_noise(z_d_, B * latent, options_.seed, RandomPurpose::kNoiseDiscriminator, &control_->noise_key,
                         stream_);
   }
-  {
-    NvtxRange range("G forward");
-    gpu_mlp_forward(blas, g_layers_, g_.params, g_pass);
-  }
-  const GpuPass d_pass{2 * B, d_input_, d_outputs_};
-  {
-    NvtxRange range("D forward");
-    gpu_mlp_forward(blas, d_layers_, d_.params, d_pass);
-  }
-  {
-    NvtxRange range("loss");
-    launch_bce_with_logits(logits, B, B, dlogit_, d_stats_, stream_);
-  }
-  {
-    NvtxRange range("D backward");  // no input gradient at D's first layer
-    gpu_mlp_backward(blas, d_layers_, d_.params, d_pass, dlogit_, d_.grads, nullptr, upstream_, downstream_);
-  }
+  model_->enqueue_discriminator_step(B, z_d_, g, d, d_stats_);
   {
     NvtxRange range("Adam D");
     launch_adam(d_.params, d_.grads, d_.exp_avg, d_.exp_avg_sq, d_.count, options_.adam, &control_->adam_step_d,
@@ -196,21 +157,12 @@ void GpuTrainer::enqueue_step(int64_t B) {
   }
 
   // ---- G step: fresh z_g, BCE(D(G(z_g)), 1) through the updated D; no weight gradients for D.
-  g_pass.input = z_g_;
-  const GpuPass d_fake_pass{B, fake, d_outputs_};
   {
-    NvtxRange range("G step: noise, G forward, D forward");
+    NvtxRange range("G step: noise");
     launch_normal_noise(z_g_, B * latent, options_.seed, RandomPurpose::kNoiseGenerator, &control_->noise_key,
                         stream_);
-    gpu_mlp_forward(blas, g_layers_, g_.params, g_pass);
-    gpu_mlp_forward(blas, d_layers_, d_.params, d_fake_pass);
   }
-  {
-    NvtxRange range("G step: loss, D backward (input only), G backward");
-    launch_bce_with_logits(logits, B, 0, dlogit_, g_stats_, stream_);
-    gpu_mlp_backward(blas, d_layers_, d_.params, d_fake_pass, dlogit_, nullptr, d_image_, upstream_, downstream_);
-    gpu_mlp_backward(blas, g_layers_, g_.params, g_pass, d_image_, g_.grads, nullptr, upstream_, downstream_);
-  }
+  model_->enqueue_generator_step(B, z_g_, g, d, g_stats_);
   {
     NvtxRange range("Adam G");
     launch_adam(g_.params, g_.grads, g_.exp_avg, g_.exp_avg_sq, g_.count, options_.adam, &control_->adam_step_g,
@@ -249,6 +201,7 @@ void GpuTrainer::train_step(const StepPosition& at) {
     throw Error("internal: batch [" + std::to_string(at.offset) + ", +" + std::to_string(B) + ") outside the data");
   }
   NvtxRange step_range("step");
+  model_->prepare_batch(B);  // outside any capture: per-batch-size set-up, once
   if (options_.profile_first != 0 && at.step == options_.profile_first && !profiling_) {
     GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the window starts clean
     GAN_CUDA_CHECK(cudaProfilerStart());
@@ -304,26 +257,16 @@ StepStats GpuTrainer::last_stats() {
 void GpuTrainer::generate(const float* z, int64_t count, float* images) {
   if (count <= 0) return;
   GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  const NetworkSpec& G = spec_.generator;
   // Outside the step: buffers of this size are allocated for the call.
-  DeviceBuffer<float> input(std::vector<float>(z, z + count * spec_.latent_dim));
-  std::vector<DeviceBuffer<float>> outputs;
-  GpuPass pass{count, input.get(), {}};
-  for (const LinearLayer& layer : G.layers) {
-    outputs.emplace_back(static_cast<size_t>(count * layer.out));
-    pass.outputs.push_back(outputs.back().get());
-  }
-  gpu_mlp_forward(*blas_, g_layers_, g_.params, pass);
-  GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  const std::vector<float> result = outputs.back().download();
-  std::copy(result.begin(), result.end(), images);
+  const DeviceBuffer<float> input(std::vector<float>(z, z + count * spec_.latent_dim));
+  model_->generate(input.get(), count, g_.network(spec_.generator), images);
 }
 
 StepTrace GpuTrainer::last_step_trace(bool with_gradients) {
   GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
   const int64_t B = last_batch_;
   StepTrace trace;
-  trace.real = copy_to_host(d_input_, static_cast<size_t>(B * spec_.image_size()));
+  trace.real = copy_to_host(model_->real_batch(), static_cast<size_t>(B * spec_.image_size()));
   trace.z_d = copy_to_host(z_d_, static_cast<size_t>(B * spec_.latent_dim));
   trace.z_g = copy_to_host(z_g_, static_cast<size_t>(B * spec_.latent_dim));
   if (with_gradients) {
@@ -341,6 +284,7 @@ TrainerState GpuTrainer::state() {
     network->params = copy_to_host(buffers->params, buffers->count);
     network->exp_avg = copy_to_host(buffers->exp_avg, buffers->count);
     network->exp_avg_sq = copy_to_host(buffers->exp_avg_sq, buffers->count);
+    network->buffers = copy_to_host(buffers->buffers, buffers->buffer_count);
     network->adam_step = count;
   }
   return state;
@@ -353,6 +297,7 @@ void GpuTrainer::upload_state(const TrainerState& state) {
     copy_to_device(buffers->params, network->params);
     copy_to_device(buffers->exp_avg, network->exp_avg);
     copy_to_device(buffers->exp_avg_sq, network->exp_avg_sq);
+    copy_to_device(buffers->buffers, network->buffers);
     GAN_CUDA_CHECK(cudaMemset(buffers->grads, 0, buffers->count * sizeof(float)));
   }
   adam_step_g_ = state.generator.adam_step;

@@ -1,8 +1,8 @@
 #pragma once
 // defines: GpuTrainer, GpuTrainerOptions — the seed's GAN step resident on the GPU
 //
-// The same step as CpuTrainer (DESIGN.md), from the kernels and cuBLAS, on one stream, with no
-// host synchronisation inside it: the data set lives on the device, the epoch's permutation is
+// The same step as CpuTrainer / DcganCpuTrainer (DESIGN.md), from the kernels, cuBLAS and (for
+// the DCGAN) cuDNN, on one stream, with no host synchronisation inside it: the data set lives on the device, the epoch's permutation is
 // sorted there, the noise is drawn there, the losses stay there until the loop asks for them.
 // The step is captured into a CUDA graph once per batch size (the full batch and the epoch's
 // last, smaller one) and replayed; the values that change per step (noise key, batch offset,
@@ -16,7 +16,7 @@
 #include "bce.cuh"
 #include "cuda/blas.h"
 #include "cuda/device_arena.h"
-#include "cuda/gpu_mlp.h"
+#include "cuda/gpu_model.h"
 #include "data/dataset.h"
 #include "step_control.cuh"
 #include "train/trainer.h"
@@ -36,7 +36,7 @@ struct GpuTrainerOptions : StepOptions {
 class GpuTrainer : public Trainer {
  public:
   // Initialises both networks from the seed exactly as the CPU trainer does, and uploads them and
-  // the data set. `dataset` is only read here.
+  // the data set. `dataset` is only read here. spec.kind picks the model (gpu_model.h).
   GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuTrainerOptions& options);
   ~GpuTrainer() override;
   GpuTrainer(const GpuTrainer&) = delete;
@@ -55,7 +55,9 @@ class GpuTrainer : public Trainer {
  private:
   struct NetworkBuffers {
     float *params = nullptr, *grads = nullptr, *exp_avg = nullptr, *exp_avg_sq = nullptr;
-    size_t count = 0;
+    float* buffers = nullptr;  // running statistics (null when the network has none)
+    size_t count = 0, buffer_count = 0;
+    GpuNetwork network(const NetworkSpec& spec) const { return {&spec, params, grads, buffers}; }
   };
   // What the step reads back every log interval, in pinned host memory.
   struct Readback {
@@ -76,7 +78,7 @@ class GpuTrainer : public Trainer {
   int64_t images_ = 0;
   cudaStream_t stream_ = nullptr;
   std::unique_ptr<CublasHandle> blas_;
-  GpuLayers g_layers_, d_layers_;
+  std::unique_ptr<GpuGanModel> model_;
   DeviceArena arena_;
 
   NetworkBuffers g_, d_;
@@ -84,12 +86,7 @@ class GpuTrainer : public Trainer {
   uint32_t* order_ = nullptr;          // [N]: this epoch's permutation
   void* sort_workspace_ = nullptr;
   size_t sort_workspace_bytes_ = 0;
-  float* d_input_ = nullptr;           // [2B, H*W]: the real batch, then G(z)
   float *z_d_ = nullptr, *z_g_ = nullptr;  // [B, latent]
-  std::vector<float*> g_outputs_, d_outputs_;  // G: [B, out_l] (the last is d_input_'s fake half); D: [2B, out_l]
-  float* dlogit_ = nullptr;            // [2B]
-  float* d_image_ = nullptr;           // [B, H*W]: the loss's gradient at D's input, in the G step
-  float *upstream_ = nullptr, *downstream_ = nullptr;  // backward scratch
   BceDeviceStats *d_stats_ = nullptr, *g_stats_ = nullptr;
   StepControl* control_ = nullptr;
   Readback* readback_ = nullptr;       // pinned

@@ -1,0 +1,24 @@
+#include "cuda/gpu_model.h"
+
+#include "util/error.h"
+
+namespace gan {
+
+std::unique_ptr<GpuGanModel> make_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
+                                            cudaStream_t stream, const CublasHandle& blas) {
+  if (spec.kind == "dcgan") return make_dcgan_gpu_model(spec, options, stream, blas);
+  if (spec.kind == "mlp") return make_mlp_gpu_model(spec, options, stream, blas);
+  throw Error("internal: no GPU trainer for model '" + spec.kind + "'");
+}
+
+#if !defined(GAN_HAVE_CUDNN)
+bool gpu_dcgan_available() { return false; }
+
+std::unique_ptr<GpuGanModel> make_dcgan_gpu_model(const ModelSpec&, const GpuModelOptions&, cudaStream_t,
+                                                  const CublasHandle&) {
+  throw Error("--model dcgan on the GPU needs cuDNN, which this build did not find (configure with "
+              "-DGAN_CUDNN_ROOT=<cuDNN 9 root>), or train it with --device cpu");
+}
+#endif
+
+}  // namespace gan

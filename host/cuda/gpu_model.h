@@ -1,0 +1,79 @@
+#pragma once
+// defines: GpuNetwork, GpuModelOptions, GpuGanModel, make_gpu_model — what differs between the
+// models inside the GPU trainer's step
+//
+// GpuTrainer owns what every model's step shares (the data set and its permutation, the noise,
+// both networks' parameters, gradients, Adam moments and running statistics, the losses, the
+// step control, the CUDA graphs). A GpuGanModel owns the rest: its activations and scratch, and
+// the forward and backward passes of its two steps, enqueued on the trainer's stream without
+// allocating or waiting (so that they can be captured).
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "bce.cuh"
+#include "cuda/blas.h"
+#include "cuda/device_arena.h"
+#include "model/model_spec.h"
+
+namespace gan {
+
+// One network's flat buffers on the device, laid out as its NetworkSpec says.
+struct GpuNetwork {
+  const NetworkSpec* spec = nullptr;
+  float* params = nullptr;   // [parameter_count]
+  float* grads = nullptr;    // [parameter_count]; padding kept zero
+  float* buffers = nullptr;  // [buffer_count]: BatchNorm's running statistics (null: none)
+};
+
+// How the MLP's linear layers run forward: cuBLAS GEMM + bias/activation epilogue, or the
+// hand-written fused kernel. Both are checked against the CPU reference; benchmarks pick.
+enum class ForwardPath { kCublas, kFused };
+
+struct GpuModelOptions {
+  bool tf32 = false;                           // TF32 tensor cores in GEMMs and convolutions
+  ForwardPath forward = ForwardPath::kCublas;  // the MLP's linear layers
+};
+
+class GpuGanModel {
+ public:
+  virtual ~GpuGanModel() = default;
+  // How the layers run, for the trainer's description ("forward cuBLAS + epilogue").
+  virtual std::string description() const = 0;
+  // Reserves the step's activations and scratch for batches up to max_batch; resolve() takes
+  // the pointers once the arena is allocated.
+  virtual void plan(DeviceArena& arena, int64_t max_batch) = 0;
+  virtual void resolve(const DeviceArena& arena) = 0;
+  // Where the step's data stage writes the normalised real batch [B, H*W].
+  virtual float* real_batch() const = 0;
+  // Called before a step of this batch size is first enqueued or captured, outside any capture:
+  // per-batch-size set-up (descriptors, workspaces) and checks of the size.
+  virtual void prepare_batch(int64_t batch) {}
+  // The D step's passes: BCE(D(real), 1) + BCE(D(G(z)), 0) into stats, every gradient of D's
+  // parameters into d.grads (overwritten), running statistics updated. z: [B, latent].
+  virtual void enqueue_discriminator_step(int64_t batch, const float* z, const GpuNetwork& g, const GpuNetwork& d,
+                                          BceDeviceStats* stats) = 0;
+  // The G step's passes: BCE(D(G(z)), 1) into stats (as its "real" half), G's gradients into
+  // g.grads (overwritten); D's parameters are read, not differentiated.
+  virtual void enqueue_generator_step(int64_t batch, const float* z, const GpuNetwork& g, const GpuNetwork& d,
+                                      BceDeviceStats* stats) = 0;
+  // G(z) for z [count, latent] on the device, in evaluation mode, into host images
+  // [count, H*W]. Outside the step: allocates and waits.
+  virtual void generate(const float* z, int64_t count, const GpuNetwork& g, float* images) = 0;
+};
+
+// The model `spec.kind` names ("mlp" or "dcgan"), on `stream` (which `blas` is bound to).
+// `spec` must outlive the model.
+std::unique_ptr<GpuGanModel> make_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
+                                            cudaStream_t stream, const CublasHandle& blas);
+std::unique_ptr<GpuGanModel> make_mlp_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
+                                                cudaStream_t stream, const CublasHandle& blas);
+// Throws gan::Error in a build without cuDNN.
+std::unique_ptr<GpuGanModel> make_dcgan_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
+                                                  cudaStream_t stream, const CublasHandle& blas);
+// Whether this build has the DCGAN's GPU trainer (cuDNN was found when it was configured).
+bool gpu_dcgan_available();
+
+}  // namespace gan
