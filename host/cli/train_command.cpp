@@ -8,6 +8,7 @@
 #include "cpu/cpu_trainer.h"
 #include "cpu/dcgan_trainer.h"
 #include "cuda/device.h"
+#include "cuda/gpu_model.h"
 #include "cuda/gpu_trainer.h"
 #include "data/dataset.h"
 #include "eval/evaluate.h"
@@ -68,9 +69,12 @@ namespace {
 // Returns "cpu" or "cuda"; *note says why, for the user ("" when the choice was explicit).
 std::string choose_device(const TrainConfig& config, std::string* note) {
   if (config.device == "cpu") return "cpu";
-  if (config.model == "dcgan") {  // issue 10: its cuDNN trainer is not written yet
-    if (config.device == "cuda") throw Error("--device cuda: --model dcgan has no GPU trainer yet; use --device cpu");
-    *note = "--model dcgan trains on the CPU (its GPU trainer is not written yet)";
+  if (config.model == "dcgan" && !gpu_dcgan_available()) {
+    if (config.device == "cuda") {
+      throw Error("--device cuda: --model dcgan needs cuDNN on the GPU, and this build has none (configure with "
+                  "-DGAN_CUDNN_ROOT=<cuDNN 9 root>); use --device cpu");
+    }
+    *note = "--model dcgan trains on the CPU (this build has no cuDNN)";
     return "cpu";
   }
   std::string why;

@@ -63,16 +63,7 @@ void deconv_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T*
 // Conv2d from `in` channels at `size` x `size`; for a ConvTranspose2d to `out` channels at
 // `size` x `size` (see image_ops.h).
 inline ConvShape halving_shape(int64_t batch, int64_t in, int64_t out, int64_t size) {
-  ConvShape s;
-  s.batch = batch;
-  s.in_channels = in;
-  s.out_channels = out;
-  s.height = size;
-  s.width = size;
-  s.kernel = 4;
-  s.stride = 2;
-  s.padding = 1;
-  return s;
+  return ConvShape{batch, in, out, size, size, /*kernel=*/4, /*stride=*/2, /*padding=*/1};
 }
 
 // G(z). In training mode BatchNorm uses the batch's statistics and updates G's running

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "cpu/dcgan.h"
+#include "model/dcgan_spec.h"
 #include "model/random_streams.h"
 #include "util/error.h"
 
@@ -19,10 +20,9 @@ DcganCpuTrainer::DcganCpuTrainer(const ModelSpec& spec, const Dataset& dataset, 
 
 void DcganCpuTrainer::train_step(const StepPosition& at) {
   const int64_t B = at.batch, pixels = spec_.image_size(), latent = spec_.latent_dim;
-  if (B < 2 || at.offset < 0 || at.offset + B > dataset_.count) {
-    // BatchNorm's batch statistics need two images at least (PyTorch refuses one as well).
-    throw Error("batch [" + std::to_string(at.offset) + ", +" + std::to_string(B) + "): the DCGAN's BatchNorm needs "
-                "batches of 2 or more images (use --drop-last or another --batch)");
+  check_dcgan_batch(B);
+  if (at.offset < 0 || at.offset + B > dataset_.count) {
+    throw Error("internal: batch [" + std::to_string(at.offset) + ", +" + std::to_string(B) + ") outside the data");
   }
   NetworkState& g = state_.generator;
   NetworkState& d = state_.discriminator;

@@ -1,6 +1,9 @@
 #include "model/dcgan_spec.h"
 
 #include <algorithm>
+#include <string>
+
+#include "util/error.h"
 
 namespace gan {
 
@@ -85,6 +88,13 @@ void init_dcgan_network(const NetworkSpec& network, uint32_t network_index, uint
   for (const TensorSlot& slot : network.buffers) {
     const bool variance = slot.name.find("running_var") != std::string::npos;
     std::fill(buffers + slot.offset, buffers + slot.offset + slot.size, variance ? 1.0f : 0.0f);
+  }
+}
+
+void check_dcgan_batch(int64_t batch) {
+  if (batch < 2) {
+    throw Error("a batch of " + std::to_string(batch) + " image(s): the DCGAN's BatchNorm needs batches of 2 or more "
+                "images (use --drop-last or another --batch)");
   }
 }
 

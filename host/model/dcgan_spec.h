@@ -26,4 +26,8 @@ ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slop
 void init_dcgan_network(const NetworkSpec& network, uint32_t network_index, uint64_t seed, float* params,
                         float* buffers);
 
+// Throws gan::Error unless a training batch of this size can go through the DCGAN: BatchNorm's
+// batch statistics need two images at least (PyTorch refuses one as well). Both trainers ask.
+void check_dcgan_batch(int64_t batch);
+
 }  // namespace gan

@@ -112,7 +112,7 @@ std::string threads_value(const json& v) {
 
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
-      {"model", ValueKind::kString, "mlp", "model: mlp (the seed's fully connected GAN) or dcgan (its convolutional GAN, 28x28, CPU only so far)", model_choice},
+      {"model", ValueKind::kString, "mlp", "model: mlp (the seed's fully connected GAN) or dcgan (its convolutional GAN, 28x28; cuDNN on the GPU)", model_choice},
       {"dcgan_channels", ValueKind::kIntList, json::array({128, 64}), "DCGAN channels: G's projection and D's second conv, then the middle layer", two_channels},
       {"data", ValueKind::kString, "data/mnist", "folder of IDX files (MNIST names), or an images file", non_empty_string},
       {"out", ValueKind::kString, "", "run folder (default: runs/<data name>-<date>-<time>)", any_value},

@@ -1,0 +1,326 @@
+// defines: DcganGpuModel (through make_dcgan_gpu_model) — the convolutional GAN (issue 10)
+// inside the GPU step: convolutions and BatchNorm through cuDNN, the two linear layers through
+// cuBLAS, activations, BCE, gradient sums through our kernels. The same passes as the CPU
+// trainer (host/cpu/dcgan.h, DcganCpuTrainer), in the same order, so that BatchNorm's running
+// statistics move identically: D(real), D(G(z_d)) as two passes whose gradients add; the G step's
+// D(G(z_g)) through the updated D, with its running statistics updated too.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "activation_backward.cuh"
+#include "add.cuh"
+#include "bce.cuh"
+#include "cpu/dcgan.h"
+#include "cuda/cudnn_layers.h"
+#include "cuda/gpu_model.h"
+#include "cuda/nvtx_range.h"
+#include "linear_forward.cuh"
+#include "model/dcgan_spec.h"
+
+namespace gan {
+
+bool gpu_dcgan_available() { return true; }
+
+namespace {
+
+constexpr int64_t kImage = 784, kSmall = 49, kLarge = 196;  // 28x28, 7x7, 14x14
+
+// The cuDNN layers at one batch size (their descriptors hold it), and their workspace.
+struct DcganLayers {
+  DcganLayers(const CudnnHandle& cudnn, const ModelSpec& spec, int64_t B, bool tf32)
+      : g_bn0(cudnn, B, spec.dcgan.c0, kSmall, spec.dcgan.bn_eps),
+        g_deconv1(cudnn, CudnnConvLayer::Kind::kTransposed, halving_shape(B, spec.dcgan.c0, spec.dcgan.c1, 14), tf32),
+        g_bn1(cudnn, B, spec.dcgan.c1, kLarge, spec.dcgan.bn_eps),
+        g_deconv2(cudnn, CudnnConvLayer::Kind::kTransposed, halving_shape(B, spec.dcgan.c1, 1, 28), tf32),
+        d_conv1(cudnn, CudnnConvLayer::Kind::kConv, halving_shape(B, 1, spec.dcgan.c1, 28), tf32),
+        d_conv2(cudnn, CudnnConvLayer::Kind::kConv, halving_shape(B, spec.dcgan.c1, spec.dcgan.c0, 14), tf32),
+        d_bn2(cudnn, B, spec.dcgan.c0, kSmall, spec.dcgan.bn_eps),
+        workspace(std::max({g_deconv1.workspace_bytes(), g_deconv2.workspace_bytes(), d_conv1.workspace_bytes(),
+                            d_conv2.workspace_bytes()})) {}
+
+  std::string algorithms() const {
+    return "G deconv1 " + g_deconv1.algorithms() + "; G deconv2 " + g_deconv2.algorithms() + "; D conv1 " +
+           d_conv1.algorithms() + "; D conv2 " + d_conv2.algorithms();
+  }
+
+  CudnnBatchNorm g_bn0;
+  CudnnConvLayer g_deconv1;
+  CudnnBatchNorm g_bn1;
+  CudnnConvLayer g_deconv2;
+  CudnnConvLayer d_conv1, d_conv2;
+  CudnnBatchNorm d_bn2;
+  DeviceBuffer<char> workspace;
+};
+
+// G's activations for one pass of up to B images.
+struct GeneratorActivations {
+  float* projected = nullptr;  // [B, C0, 7, 7]: the projection, before BatchNorm
+  float* act0 = nullptr;       // [B, C0, 7, 7]: ReLU(BatchNorm(projected))
+  float* deconv1 = nullptr;    // [B, C1, 14, 14]
+  float* act1 = nullptr;       // [B, C1, 14, 14]: ReLU(BatchNorm(deconv1))
+  float* image = nullptr;      // [B, 1, 28, 28]: tanh(deconv2)
+  float* saved = nullptr;      // [2 C0 + 2 C1]: BatchNorm's saved mean and inverse std, per layer
+};
+
+// D's activations for one pass of B images.
+struct DiscriminatorActivations {
+  float* act1 = nullptr;   // [B, C1, 14, 14]: LeakyReLU(conv1)
+  float* conv2 = nullptr;  // [B, C0, 7, 7]: before BatchNorm
+  float* act2 = nullptr;   // [B, C0, 7, 7]: LeakyReLU(BatchNorm(conv2))
+  float* saved = nullptr;  // [2 C0]
+  float* logits = nullptr;  // [B]
+};
+
+class DcganGpuModel : public GpuGanModel {
+ public:
+  DcganGpuModel(const ModelSpec& spec, const GpuModelOptions& options, cudaStream_t stream, const CublasHandle& blas)
+      : spec_(spec), tf32_(options.tf32), blas_(blas), stream_(stream), cudnn_(stream) {
+    if (spec_.kind != "dcgan") throw Error("internal: DcganGpuModel needs the dcgan model");
+    if (spec_.image_height != 28 || spec_.image_width != 28) {
+      throw Error("--model dcgan: needs 28x28 images, the model is " + std::to_string(spec_.image_height) + "x" +
+                  std::to_string(spec_.image_width));
+    }
+  }
+
+  std::string description() const override {
+    return "cuDNN convolutions and BatchNorm; deterministic algorithms at batch " + std::to_string(max_batch_) + ": " +
+           layers_.at(max_batch_)->algorithms();
+  }
+
+  void plan(DeviceArena& arena, int64_t B) override {
+    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1;
+    max_batch_ = B;
+    prepare_batch(B);  // the algorithms and workspaces of the full batch, at start-up
+    auto reserve = [&](int64_t count) { return arena.reserve<float>(static_cast<size_t>(count)); };
+    tickets_.push_back(reserve(B * kImage));                   // real
+    for (int64_t size : {c0 * kSmall, c0 * kSmall, c1 * kLarge, c1 * kLarge, kImage}) tickets_.push_back(reserve(B * size));
+    tickets_.push_back(reserve(2 * c0 + 2 * c1));              // G's saved statistics
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int64_t size : {c1 * kLarge, c0 * kSmall, c0 * kSmall}) tickets_.push_back(reserve(B * size));
+      tickets_.push_back(reserve(2 * c0));
+    }
+    const int64_t widest = std::max({c1 * kLarge, c0 * kSmall, kImage});
+    for (int64_t count : {2 * B, 2 * B, B * kImage, B * widest, B * widest, 2 * std::max(c0, c1)}) {
+      tickets_.push_back(reserve(count));  // logits, dlogit, d_image, scratch a, b, parameter-gradient scratch
+    }
+    tickets_.push_back(arena.reserve<float>(spec_.discriminator.parameter_count));  // the fake pass's D gradients
+  }
+
+  void resolve(const DeviceArena& arena) override {
+    size_t next = 0;
+    auto take = [&]() { return arena.at<float>(tickets_.at(next++)); };
+    real_ = take();
+    g_ = {take(), take(), take(), take(), take(), take()};
+    for (DiscriminatorActivations& pass : d_) pass = {take(), take(), take(), take(), nullptr};
+    logits_ = take();
+    d_[0].logits = logits_;
+    d_[1].logits = logits_ + max_batch_;
+    dlogit_ = take();
+    d_image_ = take();
+    scratch_a_ = take();
+    scratch_b_ = take();
+    parameter_scratch_ = take();
+    fake_grads_ = take();
+    // The fake pass's gradient buffer is added whole into D's: its padding must hold zeros.
+    GAN_CUDA_CHECK(cudaMemset(fake_grads_, 0, spec_.discriminator.parameter_count * sizeof(float)));
+  }
+
+  float* real_batch() const override { return real_; }
+
+  void prepare_batch(int64_t B) override {
+    check_dcgan_batch(B);
+    if (layers_.count(B) == 0) layers_[B] = std::make_unique<DcganLayers>(cudnn_, spec_, B, tf32_);
+  }
+
+  void enqueue_discriminator_step(int64_t B, const float* z, const GpuNetwork& g, const GpuNetwork& d,
+                                  BceDeviceStats* stats) override {
+    const DcganLayers& layers = *layers_.at(B);
+    {
+      NvtxRange range("G forward");
+      generator_forward(layers, B, z, g, /*training=*/true, g_);
+    }
+    DiscriminatorActivations real = d_[0], fake = d_[1];
+    fake.logits = logits_ + B;  // the BCE kernel reads [real logits; fake logits] back to back
+    {
+      NvtxRange range("D forward (real, fake)");
+      discriminator_forward(layers, B, real_, d, real);
+      discriminator_forward(layers, B, g_.image, d, fake);
+    }
+    {
+      NvtxRange range("loss");
+      launch_bce_with_logits(logits_, B, B, dlogit_, stats, stream_);
+    }
+    NvtxRange range("D backward (real, fake)");
+    discriminator_backward(layers, B, real_, d, real, dlogit_, d.grads, nullptr);
+    discriminator_backward(layers, B, g_.image, d, fake, dlogit_ + B, fake_grads_, nullptr);
+    launch_add_into(d.grads, fake_grads_, spec_.discriminator.parameter_count, stream_);
+  }
+
+  void enqueue_generator_step(int64_t B, const float* z, const GpuNetwork& g, const GpuNetwork& d,
+                              BceDeviceStats* stats) override {
+    const DcganLayers& layers = *layers_.at(B);
+    {
+      NvtxRange range("G step: G forward, D forward");
+      generator_forward(layers, B, z, g, /*training=*/true, g_);
+      discriminator_forward(layers, B, g_.image, d, d_[0]);
+    }
+    NvtxRange range("G step: loss, D backward (input only), G backward");
+    launch_bce_with_logits(logits_, B, 0, dlogit_, stats, stream_);
+    discriminator_backward(layers, B, g_.image, d, d_[0], dlogit_, nullptr, d_image_);
+    generator_backward(layers, B, z, g, d_image_);
+  }
+
+  void generate(const float* z, int64_t count, const GpuNetwork& g, float* images) override {
+    // Evaluation mode: BatchNorm on the running statistics, so any count works, 1 included.
+    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1;
+    const DcganLayers layers(cudnn_, spec_, count, tf32_);
+    DeviceBuffer<float> projected(static_cast<size_t>(count * c0 * kSmall)), act0(projected.size());
+    DeviceBuffer<float> deconv1(static_cast<size_t>(count * c1 * kLarge)), act1(deconv1.size());
+    DeviceBuffer<float> image(static_cast<size_t>(count * kImage));
+    const GeneratorActivations pass{projected.get(), act0.get(), deconv1.get(), act1.get(), image.get(), nullptr};
+    generator_forward(layers, count, z, g, /*training=*/false, pass);
+    const std::vector<float> result = image.download();  // waits for the stream's work
+    std::copy(result.begin(), result.end(), images);
+  }
+
+ private:
+  static const float* tensor(const GpuNetwork& net, const char* name) {
+    return net.params + net.spec->tensor(name).offset;
+  }
+  static float* gradient(const GpuNetwork& net, float* grads, const char* name) {
+    return grads ? grads + net.spec->tensor(name).offset : nullptr;
+  }
+  static float* running(const GpuNetwork& net, const std::string& name) {
+    return net.buffers + net.spec->buffer(name).offset;
+  }
+
+  // BatchNorm `prefix` ("net.0.") of `net` over x into y, in training or evaluation mode.
+  void batch_norm_forward(const CudnnBatchNorm& bn, const GpuNetwork& net, const std::string& prefix, bool training,
+                          const float* x, float* y, float* saved, int64_t channels) const {
+    const float* gamma = tensor(net, (prefix + "weight").c_str());
+    const float* beta = tensor(net, (prefix + "bias").c_str());
+    if (training) {
+      bn.forward_training(x, gamma, beta, spec_.dcgan.bn_momentum, running(net, prefix + "running_mean"),
+                          running(net, prefix + "running_var"), y, saved, saved + channels);
+    } else {
+      bn.forward_inference(x, gamma, beta, running(net, prefix + "running_mean"), running(net, prefix + "running_var"), y);
+    }
+  }
+
+  void activate(float* x, int64_t count, Activation activation, float slope) const {
+    launch_bias_activation(x, nullptr, 1, count, activation, slope, stream_);
+  }
+
+  void generator_forward(const DcganLayers& layers, int64_t B, const float* z, const GpuNetwork& g, bool training,
+                         const GeneratorActivations& a) const {
+    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
+    void* ws = layers.workspace.get();
+    gemm_forward(blas_, z, tensor(g, "project.weight"), a.projected, B, spec_.latent_dim, projected);
+    launch_bias_activation(a.projected, tensor(g, "project.bias"), B, projected, Activation::kIdentity, 0.0f, stream_);
+    batch_norm_forward(layers.g_bn0, g, "net.0.", training, a.projected, a.act0, a.saved, c0);
+    activate(a.act0, B * projected, Activation::kLeakyRelu, 0.0f);  // ReLU: LeakyReLU of slope 0
+    layers.g_deconv1.forward(a.act0, tensor(g, "net.2.weight"), tensor(g, "net.2.bias"), a.deconv1, ws);
+    batch_norm_forward(layers.g_bn1, g, "net.3.", training, a.deconv1, a.act1, a.saved ? a.saved + 2 * c0 : nullptr, c1);
+    activate(a.act1, B * c1 * kLarge, Activation::kLeakyRelu, 0.0f);
+    layers.g_deconv2.forward(a.act1, tensor(g, "net.5.weight"), tensor(g, "net.5.bias"), a.image, ws);
+    activate(a.image, B * kImage, Activation::kTanh, 0.0f);
+  }
+
+  // d_image [B, 784] -> every gradient of G's parameters into g.grads (overwritten).
+  void generator_backward(const DcganLayers& layers, int64_t B, const float* z, const GpuNetwork& g,
+                          const float* d_image) const {
+    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
+    void* ws = layers.workspace.get();
+    float* grads = g.grads;
+    auto grad = [&](const char* name) { return gradient(g, grads, name); };
+    launch_activation_backward(Activation::kTanh, 0.0f, g_.image, d_image, scratch_a_, nullptr, B, kImage, stream_);
+    layers.g_deconv2.backward(g_.act1, tensor(g, "net.5.weight"), scratch_a_, scratch_b_, grad("net.5.weight"),
+                              grad("net.5.bias"), ws);
+    launch_activation_backward(Activation::kLeakyRelu, 0.0f, g_.act1, scratch_b_, scratch_b_, nullptr, B,
+                               c1 * kLarge, stream_);
+    layers.g_bn1.backward(g_.deconv1, scratch_b_, tensor(g, "net.3.weight"), g_.saved + 2 * c0, g_.saved + 2 * c0 + c1,
+                          scratch_a_, grad("net.3.weight"), grad("net.3.bias"));
+    layers.g_deconv1.backward(g_.act0, tensor(g, "net.2.weight"), scratch_a_, scratch_b_, grad("net.2.weight"),
+                              grad("net.2.bias"), ws);
+    launch_activation_backward(Activation::kLeakyRelu, 0.0f, g_.act0, scratch_b_, scratch_b_, nullptr, B,
+                               projected, stream_);
+    layers.g_bn0.backward(g_.projected, scratch_b_, tensor(g, "net.0.weight"), g_.saved, g_.saved + c0, scratch_a_,
+                          grad("net.0.weight"), grad("net.0.bias"));
+    gemm_weight_grad(blas_, scratch_a_, z, grad("project.weight"), B, spec_.latent_dim, projected);
+    // The projection's bias gradient: column sums of dZ (identity: dZ is already the gradient).
+    launch_activation_backward(Activation::kIdentity, 0.0f, scratch_a_, scratch_a_, scratch_a_, grad("project.bias"), B,
+                               projected, stream_);
+  }
+
+  void discriminator_forward(const DcganLayers& layers, int64_t B, const float* x, const GpuNetwork& d,
+                             const DiscriminatorActivations& a) const {
+    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
+    void* ws = layers.workspace.get();
+    layers.d_conv1.forward(x, tensor(d, "net.0.weight"), tensor(d, "net.0.bias"), a.act1, ws);
+    activate(a.act1, B * c1 * kLarge, Activation::kLeakyRelu, spec_.slope);
+    layers.d_conv2.forward(a.act1, tensor(d, "net.2.weight"), tensor(d, "net.2.bias"), a.conv2, ws);
+    batch_norm_forward(layers.d_bn2, d, "net.3.", /*training=*/true, a.conv2, a.act2, a.saved, c0);
+    activate(a.act2, B * projected, Activation::kLeakyRelu, spec_.slope);
+    gemm_forward(blas_, a.act2, tensor(d, "net.6.weight"), a.logits, B, projected, 1);
+    launch_bias_activation(a.logits, tensor(d, "net.6.bias"), B, 1, Activation::kIdentity, 0.0f, stream_);
+  }
+
+  // dlogit [B] -> D's parameter gradients into grads (overwritten; null: none) and the input
+  // gradient into d_input [B, 784] (null: none).
+  void discriminator_backward(const DcganLayers& layers, int64_t B, const float* x, const GpuNetwork& d,
+                              const DiscriminatorActivations& a, float* dlogit, float* grads, float* d_input) const {
+    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
+    void* ws = layers.workspace.get();
+    auto grad = [&](const char* name) { return gradient(d, grads, name); };
+    if (grads) {
+      gemm_weight_grad(blas_, dlogit, a.act2, grad("net.6.weight"), B, projected, 1);
+      // The bias gradient is the sum of dlogit (dZ = dlogit: rewritten in place, unchanged).
+      launch_activation_backward(Activation::kIdentity, 0.0f, dlogit, dlogit, dlogit, grad("net.6.bias"), B, 1, stream_);
+    }
+    gemm_input_grad(blas_, dlogit, tensor(d, "net.6.weight"), scratch_a_, B, projected, 1);
+    launch_activation_backward(Activation::kLeakyRelu, spec_.slope, a.act2, scratch_a_, scratch_a_, nullptr, B,
+                               projected, stream_);
+    // BatchNorm's parameter gradients go to scratch when D's are not wanted (cuDNN always writes them).
+    float* dgamma = grads ? grad("net.3.weight") : parameter_scratch_;
+    float* dbeta = grads ? grad("net.3.bias") : parameter_scratch_ + c0;
+    layers.d_bn2.backward(a.conv2, scratch_a_, tensor(d, "net.3.weight"), a.saved, a.saved + c0, scratch_b_, dgamma,
+                          dbeta);
+    layers.d_conv2.backward(a.act1, tensor(d, "net.2.weight"), scratch_b_, scratch_a_, grad("net.2.weight"),
+                            grad("net.2.bias"), ws);
+    launch_activation_backward(Activation::kLeakyRelu, spec_.slope, a.act1, scratch_a_, scratch_a_, nullptr, B,
+                               c1 * kLarge, stream_);
+    if (grads || d_input) {
+      layers.d_conv1.backward(x, tensor(d, "net.0.weight"), scratch_a_, d_input, grad("net.0.weight"),
+                              grad("net.0.bias"), ws);
+    }
+  }
+
+  const ModelSpec& spec_;
+  bool tf32_;
+  const CublasHandle& blas_;
+  cudaStream_t stream_;
+  CudnnHandle cudnn_;
+  int64_t max_batch_ = 0;
+  std::map<int64_t, std::unique_ptr<DcganLayers>> layers_;  // by batch size
+  std::vector<DeviceArena::Ticket> tickets_;                 // in resolve()'s order
+  float* real_ = nullptr;                                    // [B, 784]
+  GeneratorActivations g_;
+  DiscriminatorActivations d_[2];                            // the real pass, the fake pass
+  float* logits_ = nullptr;                                  // [2B]: real, then fake
+  float* dlogit_ = nullptr;                                  // [2B]
+  float* d_image_ = nullptr;                                 // [B, 784]: the G step's gradient at D's input
+  float *scratch_a_ = nullptr, *scratch_b_ = nullptr;        // [B, widest activation]
+  float* parameter_scratch_ = nullptr;                       // [2 max(C0, C1)]
+  float* fake_grads_ = nullptr;                              // [D's parameter_count]
+};
+
+}  // namespace
+
+std::unique_ptr<GpuGanModel> make_dcgan_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
+                                                  cudaStream_t stream, const CublasHandle& blas) {
+  return std::make_unique<DcganGpuModel>(spec, options, stream, blas);
+}
+
+}  // namespace gan
