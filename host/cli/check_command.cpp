@@ -1,10 +1,16 @@
-// gan check: every CUDA kernel against its CPU reference at the seed's shapes, as a table.
+// gan check: every CUDA kernel against its CPU reference at the seed's shapes, and (in a build
+// with cuDNN) every cuDNN layer of the DCGAN at its default shapes, as a table.
 #include <cstdio>
 #include <random>
+#include <utility>
 
 #include "cli/commands.h"
 #include "cuda/device.h"
 #include "cuda/kernel_checks.h"
+#if defined(GAN_HAVE_CUDNN)
+#include "cuda/cudnn_checks.h"
+#include "model/dcgan_spec.h"
+#endif
 #include "cuda_check.cuh"
 #include "train/config.h"
 #include "util/error.h"
@@ -46,15 +52,24 @@ int run_check_command(const CheckCommand& command) {
   // The default config's model (the seed's), at the batch asked for.
   const TrainConfig config = resolve_config("", {{"batch", std::to_string(command.batch)}});
   const ModelSpec spec = make_mlp_spec(config, 28, 28);
-  const std::vector<KernelCheck> checks = seed_shape_checks(spec, command.batch, command.tf32, seed);
+  std::vector<KernelCheck> checks = seed_shape_checks(spec, command.batch, command.tf32, seed);
+#if defined(GAN_HAVE_CUDNN)
+  // The DCGAN's layers at the default channels (--model dcgan), the batch as above.
+  for (KernelCheck& check : dcgan_shape_checks(make_dcgan_spec(config.latent_dim, 128, 64, static_cast<float>(config.slope)),
+                                               command.batch, command.tf32, seed + 1000)) {
+    checks.push_back(std::move(check));
+  }
+#else
+  std::printf("(this build has no cuDNN: the DCGAN's layers are not checked)\n");
+#endif
 
-  std::printf("%-44s %-28s %12s %12s %10s  %s\n", "kernel", "shape", "max abs err", "error", "bound", "result");
+  std::printf("%-44s %-36s %12s %12s %10s  %s\n", "kernel", "shape", "max abs err", "error", "bound", "result");
   int failures = 0;
   for (const KernelCheck& check : checks) {
     char error[32], bound[32];
     std::snprintf(error, sizeof error, "%.3g %s", check.error, check.unit.c_str());
     std::snprintf(bound, sizeof bound, "%.3g", check.bound);
-    std::printf("%-44s %-28s %12.3g %12s %10s  %s", check.kernel.c_str(), check.shape.c_str(), check.max_abs, error,
+    std::printf("%-44s %-36s %12.3g %12s %10s  %s", check.kernel.c_str(), check.shape.c_str(), check.max_abs, error,
                 bound, check.pass ? "pass" : "FAIL");
     if (check.nonfinite > 0) std::printf(" (%lld non-finite outputs)", static_cast<long long>(check.nonfinite));
     std::printf("\n");

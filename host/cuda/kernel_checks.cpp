@@ -10,6 +10,7 @@
 #include "bce.cuh"
 #include "cpu/ops.h"
 #include "cuda/blas.h"
+#include "cuda/check_inputs.h"
 #include "cuda/resources.h"
 #include "data/dataset.h"
 #include "linear_forward.cuh"
@@ -22,27 +23,9 @@ namespace {
 
 constexpr float kSlope = 0.2f;  // LeakyReLU's slope in every check (the seed's)
 
-std::string shape_text(const std::vector<std::pair<const char*, int64_t>>& dims) {
-  std::string text;
-  for (const auto& [name, value] : dims) {
-    if (!text.empty()) text += ' ';
-    text += std::string(name) + "=" + std::to_string(value);
-  }
-  return text;
-}
-
 std::string with_activation(const std::string& kernel, Activation activation) {
   return kernel + " (" + activation_name(activation) + ")";
 }
-
-std::vector<float> uniform(size_t n, float low, float high, std::mt19937_64& rng) {
-  std::uniform_real_distribution<float> draw(low, high);
-  std::vector<float> values(n);
-  for (float& v : values) v = draw(rng);
-  return values;
-}
-
-std::vector<double> widen(const std::vector<float>& values) { return {values.begin(), values.end()}; }
 
 struct LinearInputs {
   std::vector<float> X, W, b;
@@ -53,9 +36,9 @@ LinearInputs linear_inputs(int64_t B, int64_t in, int64_t out, Activation activa
   std::mt19937_64 rng(seed);
   const float bound = 1.0f / std::sqrt(static_cast<float>(in));  // PyTorch's init scale
   LinearInputs inputs;
-  inputs.X = uniform(static_cast<size_t>(B * in), -1.0f, 1.0f, rng);
-  inputs.W = uniform(static_cast<size_t>(out * in), -bound, bound, rng);
-  inputs.b = uniform(static_cast<size_t>(out), -bound, bound, rng);
+  inputs.X = uniform_values(static_cast<size_t>(B * in), -1.0f, 1.0f, rng);
+  inputs.W = uniform_values(static_cast<size_t>(out * in), -bound, bound, rng);
+  inputs.b = uniform_values(static_cast<size_t>(out), -bound, bound, rng);
   const std::vector<double> X = widen(inputs.X), W = widen(inputs.W), b = widen(inputs.b);
   inputs.reference.resize(static_cast<size_t>(B * out));
   linear_forward<double>(X.data(), W.data(), b.data(), inputs.reference.data(), B, in, out);
@@ -103,8 +86,8 @@ KernelCheck check_gemm_gradient(bool weight_gradient, int64_t B, int64_t in, int
                                   shape_text({{"B", B}, {"in", in}, {"out", out}}), tf32 ? kTf32Bound : kFp32Bound,
                                   "rel");
   std::mt19937_64 rng(seed);
-  const std::vector<float> dZ = uniform(static_cast<size_t>(B * out), -1, 1, rng);
-  const std::vector<float> other = uniform(static_cast<size_t>((weight_gradient ? B : out) * in), -1, 1, rng);
+  const std::vector<float> dZ = uniform_values(static_cast<size_t>(B * out), -1, 1, rng);
+  const std::vector<float> other = uniform_values(static_cast<size_t>((weight_gradient ? B : out) * in), -1, 1, rng);
   std::vector<double> reference(static_cast<size_t>((weight_gradient ? out : B) * in));
   if (weight_gradient) {
     linear_backward_weight<double>(widen(dZ).data(), widen(other).data(), reference.data(), B, in, out);
@@ -142,12 +125,12 @@ KernelCheck check_activation_backward(int64_t B, int64_t out, Activation activat
                             shape_text({{"B", B}, {"out", out}}), kFp32Bound, "rel");
   std::mt19937_64 rng(seed);
   // Y as the forward leaves it: the activation of a pre-activation spread over both signs.
-  std::vector<float> Y = uniform(static_cast<size_t>(B * out), -3, 3, rng);
+  std::vector<float> Y = uniform_values(static_cast<size_t>(B * out), -3, 3, rng);
   for (float& y : Y) {
     if (activation == Activation::kLeakyRelu && y <= 0) y *= kSlope;
     if (activation == Activation::kTanh) y = std::tanh(y);
   }
-  const std::vector<float> dY = uniform(Y.size(), -1, 1, rng);
+  const std::vector<float> dY = uniform_values(Y.size(), -1, 1, rng);
   std::vector<double> dZ_ref(Y.size()), db_ref(static_cast<size_t>(out));
   activation_backward<double>(activation, static_cast<double>(kSlope), widen(Y).data(), widen(dY).data(),
                               dZ_ref.data(), db_ref.data(), B, out);
@@ -166,7 +149,7 @@ KernelCheck check_activation_backward(int64_t B, int64_t out, Activation activat
 KernelCheck check_bce(int64_t n_real, int64_t n_fake, uint64_t seed) {
   KernelCheck check = start_check("BCE with logits", shape_text({{"real", n_real}, {"fake", n_fake}}), kFp32Bound, "rel");
   std::mt19937_64 rng(seed);
-  std::vector<float> logits = uniform(static_cast<size_t>(n_real + n_fake), -8, 8, rng);
+  std::vector<float> logits = uniform_values(static_cast<size_t>(n_real + n_fake), -8, 8, rng);
   // Saturated logits too, where a naive log(sigmoid) would give -inf.
   const float extremes[] = {40.0f, -40.0f, 100.0f, -100.0f};
   for (size_t i = 0; i < logits.size() && i < 4; ++i) logits[(i * 37) % logits.size()] = extremes[i];
@@ -190,8 +173,8 @@ KernelCheck check_adam(size_t n, bool misalign, uint64_t step, uint64_t seed) {
   KernelCheck check = start_check(misalign ? "Adam (unaligned, scalar path)" : "Adam (float4 path)",
                             shape_text({{"n", static_cast<int64_t>(n)}, {"t", static_cast<int64_t>(step)}}), 1, "ulp");
   std::mt19937_64 rng(seed);
-  std::vector<float> params = uniform(n, -1, 1, rng), grads = uniform(n, -1, 1, rng);
-  std::vector<float> exp_avg = uniform(n, -0.1f, 0.1f, rng), exp_avg_sq = uniform(n, 0, 0.01f, rng);
+  std::vector<float> params = uniform_values(n, -1, 1, rng), grads = uniform_values(n, -1, 1, rng);
+  std::vector<float> exp_avg = uniform_values(n, -0.1f, 0.1f, rng), exp_avg_sq = uniform_values(n, 0, 0.01f, rng);
   AdamSettings settings;
   settings.beta1 = 0.5;  // not the default, so that a kernel ignoring its settings fails
   CudaStream stream;

@@ -56,7 +56,8 @@ bool bit_identical(const TrainerState& a, const TrainerState& b) {
          a.generator.exp_avg_sq == b.generator.exp_avg_sq && a.discriminator.params == b.discriminator.params &&
          a.discriminator.exp_avg == b.discriminator.exp_avg &&
          a.discriminator.exp_avg_sq == b.discriminator.exp_avg_sq &&
-         a.generator.adam_step == b.generator.adam_step && a.discriminator.adam_step == b.discriminator.adam_step;
+         a.generator.adam_step == b.generator.adam_step && a.discriminator.adam_step == b.discriminator.adam_step &&
+         a.generator.buffers == b.generator.buffers && a.discriminator.buffers == b.discriminator.buffers;
 }
 
 TEST_F(GpuTrainerTest, DrawsTheCpuTrainersNoiseAndBatches) {

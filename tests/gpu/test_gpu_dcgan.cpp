@@ -1,0 +1,188 @@
+// The DCGAN on the GPU (cuDNN): every layer against the CPU references on odd shapes and at the
+// model's own, then the whole GPU trainer against DcganCpuTrainer (gradients of step 1, losses,
+// running statistics, parameters after a few steps with the epoch's smaller last batch), against
+// itself (repeats and graph = eager bit for bit, exact resume, GPU <-> CPU), and sampling in
+// evaluation mode. Built only with cuDNN; each test skips without a GPU.
+#include <cmath>
+
+#include "cpu/dcgan.h"
+#include "cpu/dcgan_trainer.h"
+#include "cpu/generate.h"
+#include "cuda/cudnn_checks.h"
+#include "cuda/gpu_trainer.h"
+#include "gpu/gpu_test.h"
+#include "model/dcgan_spec.h"
+#include "test_util.h"
+#include "train/schedule.h"
+#include "util/error.h"
+
+namespace gan {
+namespace {
+
+using Kind = CudnnConvLayer::Kind;
+using testing::max_relative_error;
+
+TEST(GpuCudnn, ConvolutionsMatchTheCpuReferencesOnOddShapes) {
+  GAN_REQUIRE_GPU();
+  const ConvShape shapes[] = {
+      halving_shape(1, 1, 3, 28),          // the model's geometry, batch 1
+      halving_shape(7, 5, 3, 14),          // odd batch and channels
+      // {batch, in, out, height, width, kernel, stride, padding}
+      ConvShape{3, 2, 5, 7, 7, 3, 1, 1},    // "same" 3x3
+      ConvShape{2, 3, 4, 13, 13, 5, 2, 2},  // odd size, 5x5 stride 2
+      ConvShape{2, 3, 2, 14, 9, 3, 2, 1},   // not square; a transpose PyTorch would need output_padding for
+  };
+  for (const ConvShape& s : shapes) {
+    for (Kind kind : {Kind::kConv, Kind::kTransposed}) {
+      GAN_EXPECT_KERNEL_MATCHES(check_cudnn_conv_forward(kind, s, false, seed));
+      GAN_EXPECT_KERNEL_MATCHES(check_cudnn_conv_backward(kind, s, false, seed));
+    }
+  }
+}
+
+TEST(GpuCudnn, BatchNormMatchesTheCpuReferenceOnOddShapes) {
+  GAN_REQUIRE_GPU();
+  const int64_t shapes[][3] = {{2, 1, 1}, {1, 3, 49}, {7, 5, 13}, {33, 17, 196}};
+  for (const auto& [B, C, HW] : shapes) {
+    GAN_EXPECT_KERNEL_MATCHES(check_cudnn_batch_norm_forward(B, C, HW, seed));
+    GAN_EXPECT_KERNEL_MATCHES(check_cudnn_batch_norm_backward(B, C, HW, seed));
+  }
+}
+
+TEST(GpuCudnn, EveryLayerOfTheDefaultModelMatchesAtItsShapes) {
+  GAN_REQUIRE_GPU();
+  const ModelSpec spec = make_dcgan_spec(100, 128, 64, 0.2f);
+  const uint64_t seed = testing::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  for (const KernelCheck& check : dcgan_shape_checks(spec, 16, /*tf32=*/true, seed)) {
+    EXPECT_TRUE(testing::passes(check));
+  }
+}
+
+// A small DCGAN on 50 random 28x28 images at batch 16: steps of 16, 16, 16 and 2 images.
+class GpuDcganTest : public ::testing::Test {
+ protected:
+  const ModelSpec spec = make_dcgan_spec(10, 8, 4, 0.2f);
+  const Dataset data = testing::synthetic_dataset(50, 28, 28, 7);
+  const Schedule schedule{data.count, 16, false, 5, 0};
+
+  StepOptions step() const {
+    StepOptions o;
+    o.seed = 99;
+    o.adam.lr = 2e-4;
+    o.adam.beta1 = 0.5;
+    return o;
+  }
+  GpuTrainerOptions gpu_options(bool graph = true) const {
+    GpuTrainerOptions o;
+    static_cast<StepOptions&>(o) = step();
+    o.max_batch = 16;
+    o.graph = graph;
+    return o;
+  }
+  CpuTrainerOptions cpu_options() const {
+    CpuTrainerOptions o;
+    static_cast<StepOptions&>(o) = step();
+    return o;
+  }
+};
+
+void run_steps(Trainer& trainer, const Schedule& schedule, uint64_t first, uint64_t last) {
+  for (uint64_t step = first; step <= last; ++step) trainer.train_step(schedule.position(step));
+}
+
+bool bit_identical(const TrainerState& a, const TrainerState& b) {
+  for (auto [x, y] : {std::make_pair(&a.generator, &b.generator), std::make_pair(&a.discriminator, &b.discriminator)}) {
+    if (x->params != y->params || x->exp_avg != y->exp_avg || x->exp_avg_sq != y->exp_avg_sq ||
+        x->buffers != y->buffers || x->adam_step != y->adam_step) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST_F(GpuDcganTest, TracksTheCpuTrainer) {
+  GAN_REQUIRE_GPU();
+  DcganCpuTrainer cpu(spec, data, cpu_options());
+  GpuTrainer gpu(spec, data, gpu_options());
+  EXPECT_TRUE(bit_identical(cpu.state(), gpu.state()));  // the same init, running statistics included
+  cpu.train_step(schedule.position(1));
+  gpu.train_step(schedule.position(1));
+  EXPECT_EQ(cpu.last_step_trace(false).real, gpu.last_step_trace(false).real);
+  // Step 1: the same function, summed in another order (BatchNorm divides by small deviations,
+  // so the bound is wider than for the MLP's GEMMs).
+  EXPECT_LT(max_relative_error(gpu.last_step_trace(true).d_grads, cpu.discriminator_grads()), 1e-4);
+  EXPECT_LT(max_relative_error(gpu.last_step_trace(true).g_grads, cpu.generator_grads()), 1e-4);
+  const StepStats s_cpu = cpu.last_stats(), s_gpu = gpu.last_stats();
+  EXPECT_NEAR(s_gpu.d_loss, s_cpu.d_loss, 1e-5 * std::fabs(s_cpu.d_loss) + 1e-6);
+  EXPECT_NEAR(s_gpu.g_loss, s_cpu.g_loss, 1e-5 * std::fabs(s_cpu.g_loss) + 1e-6);
+  EXPECT_LT(max_relative_error(gpu.state().discriminator.buffers, cpu.state().discriminator.buffers), 1e-5);
+  EXPECT_LT(max_relative_error(gpu.state().generator.buffers, cpu.state().generator.buffers), 1e-5);
+  // Through step 8: the smaller last batch (2 images, its own descriptors and graph) and a new epoch.
+  run_steps(cpu, schedule, 2, 8);
+  run_steps(gpu, schedule, 2, 8);
+  const TrainerState a = cpu.state(), b = gpu.state();
+  EXPECT_LT(max_relative_error(b.generator.params, a.generator.params), 1e-3);
+  EXPECT_LT(max_relative_error(b.discriminator.params, a.discriminator.params), 1e-3);
+  EXPECT_LT(max_relative_error(b.generator.buffers, a.generator.buffers), 1e-3);
+  EXPECT_LT(max_relative_error(b.discriminator.buffers, a.discriminator.buffers), 1e-3);
+  EXPECT_EQ(b.generator.adam_step, 8);
+}
+
+TEST_F(GpuDcganTest, SameSeedSameBitsAndGraphEqualsEager) {
+  GAN_REQUIRE_GPU();
+  GpuTrainer first(spec, data, gpu_options()), second(spec, data, gpu_options());
+  GpuTrainer eager(spec, data, gpu_options(/*graph=*/false));
+  run_steps(first, schedule, 1, 8);
+  run_steps(second, schedule, 1, 8);
+  run_steps(eager, schedule, 1, 8);
+  const TrainerState a = first.state();
+  EXPECT_TRUE(bit_identical(a, second.state()));
+  EXPECT_TRUE(bit_identical(a, eager.state()));
+}
+
+TEST_F(GpuDcganTest, ResumeIsExactAndStateMovesBetweenCpuAndGpu) {
+  GAN_REQUIRE_GPU();
+  GpuTrainer whole(spec, data, gpu_options());
+  run_steps(whole, schedule, 1, 8);
+  GpuTrainer before(spec, data, gpu_options());
+  run_steps(before, schedule, 1, 5);
+  GpuTrainer after(spec, data, gpu_options());
+  after.load_state(before.state());
+  run_steps(after, schedule, 6, 8);
+  EXPECT_TRUE(bit_identical(whole.state(), after.state()));
+
+  DcganCpuTrainer cpu(spec, data, cpu_options());
+  cpu.load_state(before.state());
+  run_steps(cpu, schedule, 6, 6);
+  GpuTrainer back(spec, data, gpu_options());
+  back.load_state(cpu.state());
+  EXPECT_TRUE(bit_identical(back.state(), cpu.state()));
+  run_steps(back, schedule, 7, 8);
+  EXPECT_LT(max_relative_error(back.state().generator.params, whole.state().generator.params), 1e-3);
+}
+
+TEST_F(GpuDcganTest, SamplesInEvaluationModeAsTheCpuDoes) {
+  GAN_REQUIRE_GPU();
+  GpuTrainer gpu(spec, data, gpu_options());
+  run_steps(gpu, schedule, 1, 3);  // running statistics away from their initial values
+  const TrainerState state = gpu.state();
+  for (int64_t count : {1, 37}) {  // one image works in evaluation mode
+    const std::vector<float> z = testing::random_vector<float>(static_cast<size_t>(count * spec.latent_dim), 3);
+    std::vector<float> a(static_cast<size_t>(count * spec.image_size())), b(a.size(), NAN);
+    generate_images(spec, state.generator, z.data(), count, a.data());
+    gpu.generate(z.data(), count, b.data());
+    EXPECT_LT(max_relative_error(b, a), 1e-4) << count << " images";
+  }
+}
+
+TEST_F(GpuDcganTest, RefusesABatchOfOneImage) {
+  GAN_REQUIRE_GPU();
+  GpuTrainer gpu(spec, data, gpu_options());
+  StepPosition one = schedule.position(1);
+  one.batch = 1;
+  EXPECT_THROW(gpu.train_step(one), Error);
+}
+
+}  // namespace
+}  // namespace gan
