@@ -1,8 +1,8 @@
 // bench_step: milliseconds per training step (D step + G step) of our CPU or GPU trainer.
 //
-// usage: bench_step [--device cpu|cuda] [--data DIR] [--batch 128] [--steps 200] [--warmup 20]
-//                   [--threads 0] [--graph 1] [--tf32 0] [--forward cublas|fused] [--gpu 0]
-//                   [--json FILE]
+// usage: bench_step [--device cpu|cuda] [--model mlp|dcgan] [--data DIR] [--batch 128] [--steps 200]
+//                   [--warmup 20] [--threads 0] [--graph 1] [--tf32 0] [--forward cublas|fused]
+//                   [--gpu 0] [--json FILE]
 // CPU: each timed step on its own (a host clock). GPU: steps run in blocks of --block steps
 // (default 50), each block timed from one read-back to the next (the trainer's last_stats waits
 // for the device), so the time includes every launch and gap the host leaves; per-step times are
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cpu/cpu_trainer.h"
+#include "cpu/dcgan_trainer.h"
 #include "cuda/device.h"
 #include "cuda/gpu_trainer.h"
 #include "data/dataset.h"
@@ -31,19 +32,35 @@
 
 namespace {
 
-// Multiply-adds of one step of the seed's step for an MLP (x2 for FLOPs):
+// Multiply-adds of each layer's forward pass for one image; a layer's weight gradient and its
+// input gradient cost as much again each. MLP: in x out. DCGAN: Cout x Cin x K x K per output
+// pixel of a Conv2d, per input pixel of a ConvTranspose2d (BatchNorm and activations, a few
+// operations per element, are not counted).
+std::vector<double> layer_macs(const gan::ModelSpec& spec, const gan::NetworkSpec& network) {
+  std::vector<double> macs;
+  if (spec.kind == "dcgan") {
+    const double c0 = static_cast<double>(spec.dcgan.c0), c1 = static_cast<double>(spec.dcgan.c1), kk = 16;
+    if (&network == &spec.generator) return {static_cast<double>(spec.latent_dim) * c0 * 49, c0 * c1 * kk * 49, c1 * kk * 196};
+    return {c1 * kk * 196, c1 * c0 * kk * 49, c0 * 49};
+  }
+  for (const gan::LinearLayer& layer : network.layers) macs.push_back(double(layer.in) * layer.out);
+  return macs;
+}
+
+// FLOPs of one step of the seed's step (2 per multiply-add):
 //   D step: G forward (B), D forward (2B), D weight gradients (2B), D input gradients for all
 //           layers but the first (2B)
 //   G step: G forward (B), D forward (B), D input gradients for every layer (B), G weight
 //           gradients (B), G input gradients for every layer but the first (B)
 double step_flops(const gan::ModelSpec& spec, int64_t batch) {
-  auto macs = [](const gan::NetworkSpec& n, bool skip_first) {
-    double total = 0;
-    for (size_t l = skip_first ? 1 : 0; l < n.layers.size(); ++l) total += double(n.layers[l].in) * n.layers[l].out;
-    return total;
+  auto total = [&](const gan::NetworkSpec& network, bool skip_first) {
+    const std::vector<double> macs = layer_macs(spec, network);
+    double sum = 0;
+    for (size_t l = skip_first ? 1 : 0; l < macs.size(); ++l) sum += macs[l];
+    return sum;
   };
-  const double g = macs(spec.generator, false), d = macs(spec.discriminator, false);
-  const double g_in = macs(spec.generator, true), d_in = macs(spec.discriminator, true);
+  const double g = total(spec.generator, false), d = total(spec.discriminator, false);
+  const double g_in = total(spec.generator, true), d_in = total(spec.discriminator, true);
   const double d_step = g + 2 * d + 2 * d + 2 * d_in;
   const double g_step = g + d + d + g + g_in;
   return 2.0 * batch * (d_step + g_step);
@@ -62,7 +79,7 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas";
+  std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp";
   int64_t batch = 128, steps = 200, warmup = 20, block = 50;
   int threads = 0, gpu = 0;
   bool graph = true, tf32 = false;
@@ -70,6 +87,7 @@ int main(int argc, char** argv) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--data") data = value;
     else if (flag == "--device") device = value;
+    else if (flag == "--model") model = value;
     else if (flag == "--batch") batch = std::atoll(value.c_str());
     else if (flag == "--steps") steps = std::atoll(value.c_str());
     else if (flag == "--warmup") warmup = std::atoll(value.c_str());
@@ -86,18 +104,19 @@ int main(int argc, char** argv) {
     }
   }
   if ((argc - 1) % 2 != 0 || (device != "cpu" && device != "cuda") || batch < 1 || steps < 1 || warmup < 0 ||
-      block < 1 || (forward != "cublas" && forward != "fused")) {
+      block < 1 || (forward != "cublas" && forward != "fused") || (model != "mlp" && model != "dcgan")) {
     std::fprintf(stderr, "bench_step: bad arguments (see the usage at the top of bench/bench_step.cpp)\n");
     return 2;
   }
   try {
     const gan::Dataset dataset = gan::load_dataset(data);
-    const gan::TrainConfig config = gan::resolve_config("", {{"batch", std::to_string(batch)}});
-    const gan::ModelSpec spec = gan::make_mlp_spec(config, dataset.height, dataset.width);
+    const gan::TrainConfig config = gan::resolve_config("", {{"batch", std::to_string(batch)}, {"model", model}});
+    const gan::ModelSpec spec = gan::make_model_spec(config, dataset.height, dataset.width);
     const gan::Schedule schedule{dataset.count, batch, true, 1000000, 0};
     if (batch > dataset.count) throw gan::Error("--batch " + std::to_string(batch) + " > the data's " + std::to_string(dataset.count) + " images");
     const double flops = step_flops(spec, batch);
-    nlohmann::json result = {{"device", device}, {"batch", batch}, {"steps", steps}, {"flops_per_step", flops}};
+    nlohmann::json result = {{"device", device}, {"model", model}, {"batch", batch}, {"steps", steps},
+                             {"flops_per_step", flops}};
 
     std::unique_ptr<gan::Trainer> trainer;
     std::vector<double> ms;  // per step (CPU) or per block mean (GPU)
@@ -106,7 +125,8 @@ int main(int argc, char** argv) {
       gan::CpuTrainerOptions options;
       options.seed = 1;
       options.threads = threads;
-      trainer = std::make_unique<gan::CpuTrainer>(spec, dataset, options);
+      if (model == "dcgan") trainer = std::make_unique<gan::DcganCpuTrainer>(spec, dataset, options);
+      else trainer = std::make_unique<gan::CpuTrainer>(spec, dataset, options);
       for (int64_t s = 1; s <= warmup + steps; ++s) {
         const auto start = std::chrono::steady_clock::now();
         trainer->train_step(schedule.position(++step));

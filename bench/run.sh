@@ -2,9 +2,13 @@
 # One command for the step benchmark: our trainer and the seed's PyTorch loop, measured in the
 # same invocation on the same machine, printed as one table and saved as JSON.
 #
-# usage: bench/run.sh [--device cpu|cuda] [--batches "64 128 512 2048 8192"] [--steps N]
-#                     [--gan BUILD_DIR_OR_GAN] [--kernels]
+# usage: bench/run.sh [--device cpu|cuda] [--model mlp|dcgan] [--batches "64 128 512 2048 8192"]
+#                     [--steps N] [--gan BUILD_DIR_OR_GAN] [--kernels]
 #   --device   default: cuda where nvidia-smi sees a GPU, else cpu
+#   --model dcgan: the convolutional GAN instead (default batches "128"): ours against
+#         bench/torch_dcgan.py, the same model in PyTorch; cpu: ours and PyTorch eager, every
+#         core; cuda: ours graph / eager x FP32 / TF32, PyTorch eager, cudnn.benchmark and
+#         CUDA graph (all FP32 but ours' TF32 rows)
 #   cpu:  ours (every core, and 1 thread at batch 128) at each batch; PyTorch as written and
 #         with the data resident, 1 thread and every core, at batch 128
 #   cuda: ours graph / no-graph x FP32 / TF32 at each batch; PyTorch as written, resident,
@@ -17,13 +21,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 device=""
-batches="64 128 512 2048 8192"
+model=mlp
+batches=""
 steps=""
 build="$root/build"
 kernels=0
 while (($#)); do
   case "$1" in
     --device) device=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
     --batches) batches=$2; shift 2 ;;
     --batch) batches=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
@@ -34,6 +40,10 @@ while (($#)); do
 done
 if [[ -z "$device" ]]; then
   if nvidia-smi -L >/dev/null 2>&1; then device=cuda; else device=cpu; fi
+fi
+[[ "$model" == mlp || "$model" == dcgan ]] || { echo "bench/run.sh: --model mlp or dcgan" >&2; exit 2; }
+if [[ -z "$batches" ]]; then
+  if [[ "$model" == dcgan ]]; then batches="128"; else batches="64 128 512 2048 8192"; fi
 fi
 bench_step="$build/bench_step"
 [[ -x "$bench_step" ]] || { echo "bench/run.sh: $bench_step missing; run tools/setup.sh" >&2; exit 1; }
@@ -49,7 +59,41 @@ have_torch=0
 data=data/mnist
 [[ "$device" == cuda && -e data/fashion-mnist/train-images-idx3-ubyte.gz ]] && data=data/fashion-mnist
 
-if [[ "$device" == cpu ]]; then
+if [[ "$model" == dcgan ]]; then
+  # The DCGAN: ours against the same model in PyTorch (bench/torch_dcgan.py, data resident).
+  have_torch=0
+  "$python" -c 'import torch, numpy' 2>/dev/null && have_torch=1
+  if [[ "$device" == cpu ]]; then
+    steps=${steps:-20}
+    echo "bench: DCGAN, CPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $cores cores; $data; $steps timed steps"
+  else
+    steps=${steps:-300}
+    echo "bench: DCGAN, $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | head -n 1); $data; $steps timed steps"
+  fi
+  for batch in $batches; do
+    if [[ "$device" == cpu ]]; then
+      "$bench_step" --model dcgan --data "$data" --batch "$batch" --steps "$steps" --warmup 3 \
+        --json "$out/ours-dcgan-cpu-b$batch.json" >/dev/null
+      ((have_torch)) && "$python" bench/torch_dcgan.py --data "$data" --batch "$batch" --steps "$steps" --warmup 3 \
+        --json "$out/torch-dcgan-cpu-b$batch-eager.json" >/dev/null
+    else
+      for graph in 1 0; do
+        for tf32 in 0 1; do
+          name="ours-dcgan-cuda-b$batch-$([[ $graph == 1 ]] && echo graph || echo eager)-$([[ $tf32 == 1 ]] && echo tf32 || echo fp32)"
+          "$bench_step" --model dcgan --device cuda --data "$data" --batch "$batch" --steps "$steps" --warmup 20 \
+            --graph "$graph" --tf32 "$tf32" --json "$out/$name.json" >/dev/null
+        done
+      done
+      if ((have_torch)); then
+        for mode in eager benchmark graph; do
+          "$python" bench/torch_dcgan.py --device cuda --data "$data" --mode "$mode" --batch "$batch" \
+            --steps "$steps" --warmup 20 --json "$out/torch-dcgan-cuda-b$batch-$mode.json" >/dev/null
+        done
+      fi
+    fi
+  done
+  ((have_torch)) || echo "bench: PyTorch / numpy not importable by $python: PyTorch rows skipped" >&2
+elif [[ "$device" == cpu ]]; then
   steps=${steps:-200}
   echo "bench: CPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $cores cores; $data; $steps timed steps"
   for batch in $batches; do

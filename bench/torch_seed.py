@@ -21,7 +21,6 @@ epochs end to end (wall time, the DataLoader's start-up included) and reports se
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -29,6 +28,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.optim as optim
+
+from torch_timing import graph_step, time_steps  # bench/, beside this file
 
 
 class Generator(nn.Module):  # the seed's code, section 5.2
@@ -149,27 +150,7 @@ def main():
         return d_loss, g_loss
 
     source = batches()
-    step = seed_step
-    if args.mode == "graph":
-        # PyTorch's whole-network capture: warm up on a side stream, capture one step reading a
-        # static input buffer, then copy each batch in and replay.
-        static_real = next(source).clone()
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            for _ in range(3):
-                seed_step(static_real)
-        torch.cuda.current_stream().wait_stream(side)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            static_losses = seed_step(static_real)
-
-        def step(real_imgs):
-            if real_imgs.size(0) != static_real.size(0):  # a smaller last batch: run it eagerly
-                return seed_step(real_imgs)
-            static_real.copy_(real_imgs)
-            graph.replay()
-            return static_losses
+    step = graph_step(seed_step, next(source)) if args.mode == "graph" else seed_step
 
     block = args.block or (50 if device.type == "cuda" else 1)
     if args.epochs:
@@ -190,32 +171,14 @@ def main():
                 json.dump(result, f, indent=2)
         return 0
 
-    for _ in range(args.warmup):
-        d_loss, g_loss = step(next(source))
-    sync()
-    times = []
-    done = 0
-    while done < args.steps:
-        n = min(block, args.steps - done)
-        start = time.perf_counter()
-        for _ in range(n):
-            d_loss, g_loss = step(next(source))
-        sync()
-        times.append((time.perf_counter() - start) * 1000.0 / n)
-        done += n
-
-    times.sort()
+    timing, (d_loss, g_loss) = time_steps(step, source, device, args.warmup, args.steps, block)
     result = {
         "peer": "pytorch " + torch.__version__,
         "mode": args.mode,
         "device": str(device),
         "threads": torch.get_num_threads(),
         "batch": args.batch,
-        "steps": args.steps,
-        "block": block,
-        "ms_per_step_median": statistics.median(times),
-        "ms_per_step_p10": times[int(0.1 * (len(times) - 1))],
-        "ms_per_step_p90": times[int(0.9 * (len(times) - 1))],
+        **timing,
         "final_d_loss": float(d_loss),
         "final_g_loss": float(g_loss),
     }

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The one script for a machine with an NVIDIA GPU: configure and build for the local GPU, run the
-# GPU tests (every kernel against its CPU reference, the GPU trainer against the CPU trainer),
-# `gan check`, the GPU parity checks against the seed's PyTorch code, short training runs, and
-# the step benchmark; logs and a summary under $RESULTS_DIR (default results/), the summary
-# table printed last.
+# GPU tests (every kernel and cuDNN layer against its CPU reference, both GPU trainers against
+# the CPU trainers), `gan check`, the GPU parity checks against the seed's PyTorch code, short
+# training runs (MLP and DCGAN), and the step benchmarks of both models against PyTorch; logs and
+# a summary under $RESULTS_DIR (default results/), the summary table printed last.
 #
 # Such a machine has the CUDA toolkit, CMake, a C++ compiler and Python with PyTorch, but maybe no
 # network and none of our Debian packages: run tools/prepare_device.sh first on a networked
@@ -105,12 +105,20 @@ if [[ ! -e "$root/data/mnist" && -d "$bundle/data/mnist" ]]; then
 fi
 # Python with PyTorch: the plain python3 on such machines (Debian's /usr/bin/python3 here).
 export PYTHON=${PYTHON:-python3}
+# cuDNN (the DCGAN): the toolkit's if it has one, else the one PyTorch's wheels bring.
+cudnn_root=""
+cuda_home=$(dirname "$(dirname "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)")")
+if [[ ! -e "$cuda_home/include/cudnn.h" ]]; then
+  cudnn_root=$("$PYTHON" -c 'import nvidia.cudnn as c; print(list(c.__path__)[0])' 2>/dev/null || true)
+  [[ -n "$cudnn_root" ]] && export LD_LIBRARY_PATH="$cudnn_root/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+echo "cuDNN: ${cudnn_root:-$cuda_home, from the CUDA toolkit}" >>"$summary"
 
 # --- build ----------------------------------------------------------------------------------
 jobs=$(nproc 2>/dev/null || echo 4)
 step "configure (sm_$arch)" "$results/build.log" \
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGAN_CUDA_ARCHITECTURES="$arch" \
-  -DGAN_PTXAS_VERBOSE=ON -DGAN_DEPS_PREFIX="$deps_prefix" &&
+  -DGAN_PTXAS_VERBOSE=ON -DGAN_DEPS_PREFIX="$deps_prefix" -DGAN_CUDNN_ROOT="$cudnn_root" &&
   step "build gan, tests, benches" "$results/build.log" cmake --build "$build" -j "$jobs" --target gan gan_tests bench_step bench_kernels
 built=$?
 # Registers, shared memory and spills of every kernel, from the ptxas report in the build log.
@@ -127,6 +135,8 @@ if ((built == 0)); then
   step "train MNIST-10k 2 epochs (graph)" "$results/train.log" train_run "$run_dir/graph" --data data/mnist --epochs 2
   step "train MNIST-10k 2 epochs (eager)" "$results/train.log" train_run "$run_dir/eager" --data data/mnist --epochs 2 --no-graph
   step "train Fashion-MNIST 1 epoch" "$results/train.log" train_run "$run_dir/fashion" --data data/fashion-mnist --epochs 1
+  step "train DCGAN MNIST-10k 1 epoch" "$results/train.log" train_run "$run_dir/dcgan" --data data/mnist --epochs 1 \
+    --model dcgan --beta1 0.5
   rm -rf "$run_dir"
   # --- benchmarks: ours against the PyTorch peer on this GPU, the kernels, the full run -------
   # (GAN_DEVICE_QUICK=1 skips them: a rerun of the checks alone.)
@@ -138,6 +148,9 @@ if ((built == 0)) && [[ "${GAN_DEVICE_QUICK:-0}" != 1 ]]; then
     env GAN_BENCH_RESULTS="$bench_dir" GAN_BENCH_PRINT_JSON=1 bash bench/run.sh --device cuda --gan "$build" \
     --kernels --steps 300
   step "bench: 200 epochs Fashion-MNIST" "$results/bench.log" bash bench/full_run.sh --gan "$gan" --torch-epochs 1
+  step "bench: DCGAN step, ours vs PyTorch" "$results/bench.log" \
+    env GAN_BENCH_RESULTS="$bench_dir/dcgan" GAN_BENCH_PRINT_JSON=1 bash bench/run.sh --device cuda --model dcgan \
+    --gan "$build" --steps 300
   rm -rf "$bench_dir"
 fi
 echo
