@@ -5,7 +5,9 @@
 #   2. the GPU trace against the CPU trainer's trace of the same run, the CPU trace in
 #      PyTorch-float32's place (torch_parity.py --peer);
 #   3. the same with --tf32, printed for the record: TF32's error bound is set from these
-#      numbers once measured (bench/RESULTS.md), not asserted here.
+#      numbers once measured (bench/RESULTS.md), not asserted here;
+#   4. the DCGAN on the GPU (cuDNN): its trace replayed by tools/dcgan_model.py in PyTorch, and
+#      against the CPU trainer's trace, on the same criterion (skipped in a build without cuDNN).
 # usage: tools/gpu_parity_check.sh [GAN_EXECUTABLE] [--steps K]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,3 +47,18 @@ echo "== 3. TF32 (for the record, not asserted)"
 "$gan" train --device cuda --tf32 --out "$work/tf32" --steps "$steps" --trace "$work/tf32.safetensors" \
   --log-every "$steps" --sample-every 0 >/dev/null
 "$python" tools/torch_parity.py "$work/tf32.safetensors" --peer "$work/cpu.safetensors" || true
+
+echo "== 4. DCGAN: the GPU trace against PyTorch, and against the CPU trainer's trace"
+dcgan=(--model dcgan --dcgan-channels 12,6 --batch 16 --beta1 0.5 --steps 5 --log-every 5 --sample-every 0)
+if ! "$gan" train --device cuda "${dcgan[@]}" --out "$work/dcgan-cuda" --trace "$work/dcgan-cuda.safetensors" \
+     >"$work/dcgan.log" 2>&1; then
+  if grep -q "needs cuDNN" "$work/dcgan.log"; then
+    echo "gpu_parity_check: this build has no cuDNN: the DCGAN's GPU parity is not checked"
+    exit 0
+  fi
+  cat "$work/dcgan.log" >&2
+  exit 1
+fi
+"$python" tools/torch_parity.py "$work/dcgan-cuda.safetensors" --betas 0.5 0.999
+"$gan" train --device cpu "${dcgan[@]}" --out "$work/dcgan-cpu" --trace "$work/dcgan-cpu.safetensors" >/dev/null
+"$python" tools/torch_parity.py "$work/dcgan-cuda.safetensors" --peer "$work/dcgan-cpu.safetensors" --betas 0.5 0.999
