@@ -2,7 +2,7 @@
 //
 // usage: bench_step [--device cpu|cuda] [--model mlp|dcgan] [--data DIR] [--batch 128] [--steps 200]
 //                   [--warmup 20] [--threads 0] [--graph 1] [--tf32 0] [--forward cublas|fused]
-//                   [--gpu 0] [--json FILE]
+//                   [--batchnorm cudnn|fused] [--gpu 0] [--json FILE]
 // CPU: each timed step on its own (a host clock). GPU: steps run in blocks of --block steps
 // (default 50), each block timed from one read-back to the next (the trainer's last_stats waits
 // for the device), so the time includes every launch and gap the host leaves; per-step times are
@@ -79,7 +79,7 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp";
+  std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp", batch_norm = "cudnn";
   int64_t batch = 128, steps = 200, warmup = 20, block = 50;
   int threads = 0, gpu = 0;
   bool graph = true, tf32 = false;
@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
     else if (flag == "--graph") graph = value != "0" && value != "false";
     else if (flag == "--tf32") tf32 = value == "1" || value == "true";
     else if (flag == "--forward") forward = value;
+    else if (flag == "--batchnorm") batch_norm = value;
     else if (flag == "--json") json_path = value;
     else {
       std::fprintf(stderr, "bench_step: unknown flag %s\n", flag.c_str());
@@ -104,7 +105,8 @@ int main(int argc, char** argv) {
     }
   }
   if ((argc - 1) % 2 != 0 || (device != "cpu" && device != "cuda") || batch < 1 || steps < 1 || warmup < 0 ||
-      block < 1 || (forward != "cublas" && forward != "fused") || (model != "mlp" && model != "dcgan")) {
+      block < 1 || (forward != "cublas" && forward != "fused") || (model != "mlp" && model != "dcgan") ||
+      (batch_norm != "cudnn" && batch_norm != "fused")) {
     std::fprintf(stderr, "bench_step: bad arguments (see the usage at the top of bench/bench_step.cpp)\n");
     return 2;
   }
@@ -144,6 +146,7 @@ int main(int argc, char** argv) {
       options.graph = graph;
       options.tf32 = tf32;
       options.forward = forward == "fused" ? gan::ForwardPath::kFused : gan::ForwardPath::kCublas;
+      options.fused_batch_norm = batch_norm == "fused";
       trainer = std::make_unique<gan::GpuTrainer>(spec, dataset, options);
       for (int64_t s = 0; s < warmup; ++s) trainer->train_step(schedule.position(++step));
       trainer->last_stats();
@@ -159,6 +162,7 @@ int main(int argc, char** argv) {
       result["graph"] = graph;
       result["tf32"] = tf32;
       result["forward"] = forward;
+      if (model == "dcgan") result["batchnorm"] = batch_norm;
       result["block"] = block;
       if (peak > 0) {
         result["fp32_peak_tflops"] = peak / 1e12;

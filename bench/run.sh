@@ -7,8 +7,8 @@
 #   --device   default: cuda where nvidia-smi sees a GPU, else cpu
 #   --model dcgan: the convolutional GAN instead (default batches "128"): ours against
 #         bench/torch_dcgan.py, the same model in PyTorch; cpu: ours and PyTorch eager, every
-#         core; cuda: ours graph / eager x FP32 / TF32, PyTorch eager, cudnn.benchmark and
-#         CUDA graph (all FP32 but ours' TF32 rows)
+#         core; cuda: ours graph / eager x FP32 / TF32 and graph FP32 with our fused BatchNorm,
+#         PyTorch eager, cudnn.benchmark and CUDA graph (all FP32 but ours' TF32 rows)
 #   cpu:  ours (every core, and 1 thread at batch 128) at each batch; PyTorch as written and
 #         with the data resident, 1 thread and every core, at batch 128
 #   cuda: ours graph / no-graph x FP32 / TF32 at each batch; PyTorch as written, resident,
@@ -84,6 +84,9 @@ if [[ "$model" == dcgan ]]; then
             --graph "$graph" --tf32 "$tf32" --json "$out/$name.json" >/dev/null
         done
       done
+      # BatchNorm + activation as our fused kernels instead of cuDNN (--gpu-batchnorm fused).
+      "$bench_step" --model dcgan --device cuda --data "$data" --batch "$batch" --steps "$steps" --warmup 20 \
+        --batchnorm fused --json "$out/ours-dcgan-cuda-b$batch-graph-fp32-fusedbn.json" >/dev/null
       if ((have_torch)); then
         for mode in eager benchmark graph; do
           "$python" bench/torch_dcgan.py --device cuda --data "$data" --mode "$mode" --batch "$batch" \

@@ -104,6 +104,7 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec
     options.tf32 = config.tf32;
     options.graph = config.graph;
     options.forward = config.gpu_forward == "fused" ? ForwardPath::kFused : ForwardPath::kCublas;
+    options.fused_batch_norm = config.gpu_batchnorm == "fused";
     options.profile_first = config.profile_first;
     options.profile_last = config.profile_last;
     return std::make_unique<GpuTrainer>(spec, dataset, options);

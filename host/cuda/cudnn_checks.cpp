@@ -2,6 +2,7 @@
 
 #include <random>
 #include <string>
+#include <tuple>
 
 #include "cpu/dcgan.h"
 #include "cuda/check_inputs.h"
@@ -89,33 +90,6 @@ KernelCheck check_cudnn_conv_backward(Kind kind, const ConvShape& s, bool tf32, 
   return finish_check(check);
 }
 
-namespace {
-
-struct BatchNormInputs {
-  std::vector<float> x, gamma, beta, running_mean, running_var;
-};
-
-BatchNormInputs batch_norm_inputs(int64_t B, int64_t C, int64_t HW, std::mt19937_64& rng) {
-  BatchNormInputs in;
-  // An offset and a spread per channel, as a convolution's outputs have.
-  in.x = uniform_values(static_cast<size_t>(B * C * HW), -1, 1, rng);
-  const std::vector<float> offset = uniform_values(static_cast<size_t>(C), -2, 2, rng);
-  const std::vector<float> spread = uniform_values(static_cast<size_t>(C), 0.5f, 3, rng);
-  for (int64_t i = 0; i < B * C * HW; ++i) {
-    const size_t c = static_cast<size_t>((i / HW) % C);
-    in.x[static_cast<size_t>(i)] = in.x[static_cast<size_t>(i)] * spread[c] + offset[c];
-  }
-  in.gamma = uniform_values(static_cast<size_t>(C), 0.5f, 1.5f, rng);
-  in.beta = uniform_values(static_cast<size_t>(C), -0.5f, 0.5f, rng);
-  in.running_mean = uniform_values(static_cast<size_t>(C), -0.5f, 0.5f, rng);
-  in.running_var = uniform_values(static_cast<size_t>(C), 0.5f, 2, rng);
-  return in;
-}
-
-constexpr double kEps = 1e-5, kMomentum = 0.1;  // PyTorch's defaults, the model's
-
-}  // namespace
-
 KernelCheck check_cudnn_batch_norm_forward(int64_t B, int64_t C, int64_t HW, uint64_t seed) {
   KernelCheck check = start_check("cuDNN BatchNorm train + eval forward", shape_text({{"B", B}, {"C", C}, {"HW", HW}}),
                                   kFp32Bound, "rel");
@@ -125,14 +99,14 @@ KernelCheck check_cudnn_batch_norm_forward(int64_t B, int64_t C, int64_t HW, uin
   std::vector<double> mean = widen(in.running_mean), var = widen(in.running_var);
   BatchNormSaved<double> saved;
   const std::vector<double> x = widen(in.x), gamma = widen(in.gamma), beta = widen(in.beta);
-  batch_norm_forward<double>(x.data(), B, C, HW, gamma.data(), beta.data(), kEps, kMomentum, mean.data(), var.data(),
+  batch_norm_forward<double>(x.data(), B, C, HW, gamma.data(), beta.data(), kBatchNormEps, kBatchNormMomentum, mean.data(), var.data(),
                              y.data(), &saved);
-  batch_norm_inference<double>(x.data(), B, C, HW, gamma.data(), beta.data(), kEps, mean.data(), var.data(),
+  batch_norm_inference<double>(x.data(), B, C, HW, gamma.data(), beta.data(), kBatchNormEps, mean.data(), var.data(),
                                y_eval.data());
 
   CudaStream stream;
   CudnnHandle cudnn(stream.get());
-  const CudnnBatchNorm bn(cudnn, B, C, HW, kEps);
+  const CudnnBatchNorm bn(cudnn, B, C, HW, kBatchNormEps);
   DeviceBuffer<float> d_x(in.x), d_gamma(in.gamma), d_beta(in.beta), d_mean(in.running_mean), d_var(in.running_var);
   DeviceBuffer<float> d_y(in.x.size()), d_y_eval(in.x.size()), d_saved_mean(static_cast<size_t>(C)),
       d_saved_inverse_std(static_cast<size_t>(C));
@@ -140,7 +114,7 @@ KernelCheck check_cudnn_batch_norm_forward(int64_t B, int64_t C, int64_t HW, uin
   d_y_eval.poison();
   d_saved_mean.poison();
   d_saved_inverse_std.poison();
-  bn.forward_training(d_x.get(), d_gamma.get(), d_beta.get(), kMomentum, d_mean.get(), d_var.get(), d_y.get(),
+  bn.forward_training(d_x.get(), d_gamma.get(), d_beta.get(), kBatchNormMomentum, d_mean.get(), d_var.get(), d_y.get(),
                       d_saved_mean.get(), d_saved_inverse_std.get());
   bn.forward_inference(d_x.get(), d_gamma.get(), d_beta.get(), d_mean.get(), d_var.get(), d_y_eval.get());
   stream.synchronize();
@@ -162,14 +136,14 @@ KernelCheck check_cudnn_batch_norm_backward(int64_t B, int64_t C, int64_t HW, ui
   const std::vector<double> x = widen(in.x), gamma = widen(in.gamma), beta = widen(in.beta);
   std::vector<double> y(x.size()), dx(x.size()), dgamma(static_cast<size_t>(C)), dbeta(static_cast<size_t>(C));
   BatchNormSaved<double> saved;
-  batch_norm_forward<double>(x.data(), B, C, HW, gamma.data(), beta.data(), kEps, kMomentum, nullptr, nullptr,
+  batch_norm_forward<double>(x.data(), B, C, HW, gamma.data(), beta.data(), kBatchNormEps, kBatchNormMomentum, nullptr, nullptr,
                              y.data(), &saved);
   batch_norm_backward<double>(x.data(), widen(dy).data(), B, C, HW, gamma.data(), saved, dx.data(), dgamma.data(),
                               dbeta.data());
 
   CudaStream stream;
   CudnnHandle cudnn(stream.get());
-  const CudnnBatchNorm bn(cudnn, B, C, HW, kEps);
+  const CudnnBatchNorm bn(cudnn, B, C, HW, kBatchNormEps);
   DeviceBuffer<float> d_x(in.x), d_gamma(in.gamma), d_beta(in.beta), d_mean(in.running_mean), d_var(in.running_var);
   DeviceBuffer<float> d_y(in.x.size()), d_saved_mean(static_cast<size_t>(C)), d_saved_inverse_std(static_cast<size_t>(C));
   DeviceBuffer<float> d_dy(dy), d_dx(in.x.size()), d_dgamma(static_cast<size_t>(C)), d_dbeta(static_cast<size_t>(C));
@@ -177,7 +151,7 @@ KernelCheck check_cudnn_batch_norm_backward(int64_t B, int64_t C, int64_t HW, ui
   d_dgamma.poison();
   d_dbeta.poison();
   // The saved statistics the backward pass reads come from cuDNN's own forward pass, as in the step.
-  bn.forward_training(d_x.get(), d_gamma.get(), d_beta.get(), kMomentum, d_mean.get(), d_var.get(), d_y.get(),
+  bn.forward_training(d_x.get(), d_gamma.get(), d_beta.get(), kBatchNormMomentum, d_mean.get(), d_var.get(), d_y.get(),
                       d_saved_mean.get(), d_saved_inverse_std.get());
   bn.backward(d_x.get(), d_dy.get(), d_gamma.get(), d_saved_mean.get(), d_saved_inverse_std.get(), d_dx.get(),
               d_dgamma.get(), d_dbeta.get());
@@ -220,6 +194,12 @@ std::vector<KernelCheck> dcgan_shape_checks(const ModelSpec& spec, int64_t batch
   for (const auto& [channels, plane] : {std::pair<int64_t, int64_t>{c0, 49}, {c1, 196}}) {
     checks.push_back(check_cudnn_batch_norm_forward(batch, channels, plane, next()));
     checks.push_back(check_cudnn_batch_norm_backward(batch, channels, plane, next()));
+  }
+  // The fused alternative (--gpu-batchnorm fused) at the same layers: G's two with ReLU, D's with LeakyReLU.
+  for (const auto& [channels, plane, slope] :
+       {std::tuple<int64_t, int64_t, float>{c0, 49, 0.0f}, {c1, 196, 0.0f}, {c0, 49, spec.slope}}) {
+    checks.push_back(check_batch_norm_fused_forward(batch, channels, plane, slope, next()));
+    checks.push_back(check_batch_norm_fused_backward(batch, channels, plane, slope, next()));
   }
   return checks;
 }

@@ -11,6 +11,7 @@
 
 #include "activation_backward.cuh"
 #include "add.cuh"
+#include "batch_norm.cuh"
 #include "bce.cuh"
 #include "cpu/dcgan.h"
 #include "cuda/cudnn_layers.h"
@@ -76,7 +77,12 @@ struct DiscriminatorActivations {
 class DcganGpuModel : public GpuGanModel {
  public:
   DcganGpuModel(const ModelSpec& spec, const GpuModelOptions& options, cudaStream_t stream, const CublasHandle& blas)
-      : spec_(spec), tf32_(options.tf32), blas_(blas), stream_(stream), cudnn_(stream) {
+      : spec_(spec),
+        tf32_(options.tf32),
+        fused_batch_norm_(options.fused_batch_norm),
+        blas_(blas),
+        stream_(stream),
+        cudnn_(stream) {
     if (spec_.kind != "dcgan") throw Error("internal: DcganGpuModel needs the dcgan model");
     if (spec_.image_height != 28 || spec_.image_width != 28) {
       throw Error("--model dcgan: needs 28x28 images, the model is " + std::to_string(spec_.image_height) + "x" +
@@ -85,8 +91,9 @@ class DcganGpuModel : public GpuGanModel {
   }
 
   std::string description() const override {
-    return "cuDNN convolutions and BatchNorm; deterministic algorithms at batch " + std::to_string(max_batch_) + ": " +
-           layers_.at(max_batch_)->algorithms();
+    return std::string("cuDNN convolutions, BatchNorm ") +
+           (fused_batch_norm_ ? "as fused kernels" : "through cuDNN") + "; deterministic algorithms at batch " +
+           std::to_string(max_batch_) + ": " + layers_.at(max_batch_)->algorithms();
   }
 
   void plan(DeviceArena& arena, int64_t B) override {
@@ -196,17 +203,63 @@ class DcganGpuModel : public GpuGanModel {
     return net.buffers + net.spec->buffer(name).offset;
   }
 
-  // BatchNorm `prefix` ("net.0.") of `net` over x into y, in training or evaluation mode.
-  void batch_norm_forward(const CudnnBatchNorm& bn, const GpuNetwork& net, const std::string& prefix, bool training,
-                          const float* x, float* y, float* saved, int64_t channels) const {
+  // One BatchNorm layer and the activation after it. `prefix` ("net.0.") names the layer's
+  // tensors in `net`; x [B, C, plane] -> y. Training mode: the batch's statistics (saved for
+  // the backward pass in saved [2C]), running statistics updated, through cuDNN + our activation
+  // kernel or our fused kernel (--gpu-batchnorm); evaluation mode: cuDNN on the running ones.
+  struct NormLayer {
+    const CudnnBatchNorm& bn;
+    const char* prefix;
+    int64_t channels, plane;
+    Activation activation;
+    float slope;
+  };
+
+  void norm_forward(const NormLayer& layer, const GpuNetwork& net, int64_t B, bool training, const float* x, float* y,
+                    float* saved) const {
+    const std::string prefix = layer.prefix;
     const float* gamma = tensor(net, (prefix + "weight").c_str());
     const float* beta = tensor(net, (prefix + "bias").c_str());
-    if (training) {
-      bn.forward_training(x, gamma, beta, spec_.dcgan.bn_momentum, running(net, prefix + "running_mean"),
-                          running(net, prefix + "running_var"), y, saved, saved + channels);
-    } else {
-      bn.forward_inference(x, gamma, beta, running(net, prefix + "running_mean"), running(net, prefix + "running_var"), y);
+    float* mean = running(net, prefix + "running_mean");
+    float* var = running(net, prefix + "running_var");
+    if (training && fused_batch_norm_) {
+      launch_batch_norm_forward(x, B, layer.channels, layer.plane, gamma, beta, spec_.dcgan.bn_eps,
+                                spec_.dcgan.bn_momentum, mean, var, layer.activation, layer.slope, y, saved,
+                                saved + layer.channels, stream_);
+      return;
     }
+    if (training) {
+      layer.bn.forward_training(x, gamma, beta, spec_.dcgan.bn_momentum, mean, var, y, saved, saved + layer.channels);
+    } else {
+      layer.bn.forward_inference(x, gamma, beta, mean, var, y);
+    }
+    activate(y, B * layer.channels * layer.plane, layer.activation, layer.slope);
+  }
+
+  // The backward pass of norm_forward in training mode: dy at the activation's output y ->
+  // dx (must not alias dy on the cuDNN path: dy is rewritten in place first), dgamma, dbeta.
+  void norm_backward(const NormLayer& layer, const GpuNetwork& net, int64_t B, const float* x, const float* y,
+                     float* dy, const float* saved, float* dx, float* dgamma, float* dbeta) const {
+    const float* gamma = tensor(net, (std::string(layer.prefix) + "weight").c_str());
+    if (fused_batch_norm_) {
+      launch_batch_norm_backward(x, y, dy, B, layer.channels, layer.plane, gamma, saved, saved + layer.channels,
+                                 layer.activation, layer.slope, dx, dgamma, dbeta, stream_);
+      return;
+    }
+    launch_activation_backward(layer.activation, layer.slope, y, dy, dy, nullptr, B, layer.channels * layer.plane,
+                               stream_);
+    layer.bn.backward(x, dy, gamma, saved, saved + layer.channels, dx, dgamma, dbeta);
+  }
+
+  // G's and D's BatchNorm layers, with the activations after them (ReLU is LeakyReLU of slope 0).
+  NormLayer g_norm0(const DcganLayers& l) const {
+    return {l.g_bn0, "net.0.", spec_.dcgan.c0, kSmall, Activation::kLeakyRelu, 0.0f};
+  }
+  NormLayer g_norm1(const DcganLayers& l) const {
+    return {l.g_bn1, "net.3.", spec_.dcgan.c1, kLarge, Activation::kLeakyRelu, 0.0f};
+  }
+  NormLayer d_norm2(const DcganLayers& l) const {
+    return {l.d_bn2, "net.3.", spec_.dcgan.c0, kSmall, Activation::kLeakyRelu, spec_.slope};
   }
 
   void activate(float* x, int64_t count, Activation activation, float slope) const {
@@ -215,15 +268,13 @@ class DcganGpuModel : public GpuGanModel {
 
   void generator_forward(const DcganLayers& layers, int64_t B, const float* z, const GpuNetwork& g, bool training,
                          const GeneratorActivations& a) const {
-    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
+    const int64_t c0 = spec_.dcgan.c0, projected = c0 * kSmall;
     void* ws = layers.workspace.get();
     gemm_forward(blas_, z, tensor(g, "project.weight"), a.projected, B, spec_.latent_dim, projected);
     launch_bias_activation(a.projected, tensor(g, "project.bias"), B, projected, Activation::kIdentity, 0.0f, stream_);
-    batch_norm_forward(layers.g_bn0, g, "net.0.", training, a.projected, a.act0, a.saved, c0);
-    activate(a.act0, B * projected, Activation::kLeakyRelu, 0.0f);  // ReLU: LeakyReLU of slope 0
+    norm_forward(g_norm0(layers), g, B, training, a.projected, a.act0, a.saved);
     layers.g_deconv1.forward(a.act0, tensor(g, "net.2.weight"), tensor(g, "net.2.bias"), a.deconv1, ws);
-    batch_norm_forward(layers.g_bn1, g, "net.3.", training, a.deconv1, a.act1, a.saved ? a.saved + 2 * c0 : nullptr, c1);
-    activate(a.act1, B * c1 * kLarge, Activation::kLeakyRelu, 0.0f);
+    norm_forward(g_norm1(layers), g, B, training, a.deconv1, a.act1, a.saved ? a.saved + 2 * c0 : nullptr);
     layers.g_deconv2.forward(a.act1, tensor(g, "net.5.weight"), tensor(g, "net.5.bias"), a.image, ws);
     activate(a.image, B * kImage, Activation::kTanh, 0.0f);
   }
@@ -231,23 +282,19 @@ class DcganGpuModel : public GpuGanModel {
   // d_image [B, 784] -> every gradient of G's parameters into g.grads (overwritten).
   void generator_backward(const DcganLayers& layers, int64_t B, const float* z, const GpuNetwork& g,
                           const float* d_image) const {
-    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
+    const int64_t c0 = spec_.dcgan.c0, projected = c0 * kSmall;
     void* ws = layers.workspace.get();
     float* grads = g.grads;
     auto grad = [&](const char* name) { return gradient(g, grads, name); };
     launch_activation_backward(Activation::kTanh, 0.0f, g_.image, d_image, scratch_a_, nullptr, B, kImage, stream_);
     layers.g_deconv2.backward(g_.act1, tensor(g, "net.5.weight"), scratch_a_, scratch_b_, grad("net.5.weight"),
                               grad("net.5.bias"), ws);
-    launch_activation_backward(Activation::kLeakyRelu, 0.0f, g_.act1, scratch_b_, scratch_b_, nullptr, B,
-                               c1 * kLarge, stream_);
-    layers.g_bn1.backward(g_.deconv1, scratch_b_, tensor(g, "net.3.weight"), g_.saved + 2 * c0, g_.saved + 2 * c0 + c1,
-                          scratch_a_, grad("net.3.weight"), grad("net.3.bias"));
+    norm_backward(g_norm1(layers), g, B, g_.deconv1, g_.act1, scratch_b_, g_.saved + 2 * c0, scratch_a_,
+                  grad("net.3.weight"), grad("net.3.bias"));
     layers.g_deconv1.backward(g_.act0, tensor(g, "net.2.weight"), scratch_a_, scratch_b_, grad("net.2.weight"),
                               grad("net.2.bias"), ws);
-    launch_activation_backward(Activation::kLeakyRelu, 0.0f, g_.act0, scratch_b_, scratch_b_, nullptr, B,
-                               projected, stream_);
-    layers.g_bn0.backward(g_.projected, scratch_b_, tensor(g, "net.0.weight"), g_.saved, g_.saved + c0, scratch_a_,
-                          grad("net.0.weight"), grad("net.0.bias"));
+    norm_backward(g_norm0(layers), g, B, g_.projected, g_.act0, scratch_b_, g_.saved, scratch_a_, grad("net.0.weight"),
+                  grad("net.0.bias"));
     gemm_weight_grad(blas_, scratch_a_, z, grad("project.weight"), B, spec_.latent_dim, projected);
     // The projection's bias gradient: column sums of dZ (identity: dZ is already the gradient).
     launch_activation_backward(Activation::kIdentity, 0.0f, scratch_a_, scratch_a_, scratch_a_, grad("project.bias"), B,
@@ -261,8 +308,7 @@ class DcganGpuModel : public GpuGanModel {
     layers.d_conv1.forward(x, tensor(d, "net.0.weight"), tensor(d, "net.0.bias"), a.act1, ws);
     activate(a.act1, B * c1 * kLarge, Activation::kLeakyRelu, spec_.slope);
     layers.d_conv2.forward(a.act1, tensor(d, "net.2.weight"), tensor(d, "net.2.bias"), a.conv2, ws);
-    batch_norm_forward(layers.d_bn2, d, "net.3.", /*training=*/true, a.conv2, a.act2, a.saved, c0);
-    activate(a.act2, B * projected, Activation::kLeakyRelu, spec_.slope);
+    norm_forward(d_norm2(layers), d, B, /*training=*/true, a.conv2, a.act2, a.saved);
     gemm_forward(blas_, a.act2, tensor(d, "net.6.weight"), a.logits, B, projected, 1);
     launch_bias_activation(a.logits, tensor(d, "net.6.bias"), B, 1, Activation::kIdentity, 0.0f, stream_);
   }
@@ -280,13 +326,10 @@ class DcganGpuModel : public GpuGanModel {
       launch_activation_backward(Activation::kIdentity, 0.0f, dlogit, dlogit, dlogit, grad("net.6.bias"), B, 1, stream_);
     }
     gemm_input_grad(blas_, dlogit, tensor(d, "net.6.weight"), scratch_a_, B, projected, 1);
-    launch_activation_backward(Activation::kLeakyRelu, spec_.slope, a.act2, scratch_a_, scratch_a_, nullptr, B,
-                               projected, stream_);
-    // BatchNorm's parameter gradients go to scratch when D's are not wanted (cuDNN always writes them).
+    // BatchNorm's parameter gradients go to scratch when D's are not wanted (both paths write them).
     float* dgamma = grads ? grad("net.3.weight") : parameter_scratch_;
     float* dbeta = grads ? grad("net.3.bias") : parameter_scratch_ + c0;
-    layers.d_bn2.backward(a.conv2, scratch_a_, tensor(d, "net.3.weight"), a.saved, a.saved + c0, scratch_b_, dgamma,
-                          dbeta);
+    norm_backward(d_norm2(layers), d, B, a.conv2, a.act2, scratch_a_, a.saved, scratch_b_, dgamma, dbeta);
     layers.d_conv2.backward(a.act1, tensor(d, "net.2.weight"), scratch_b_, scratch_a_, grad("net.2.weight"),
                             grad("net.2.bias"), ws);
     launch_activation_backward(Activation::kLeakyRelu, spec_.slope, a.act1, scratch_a_, scratch_a_, nullptr, B,
@@ -299,6 +342,7 @@ class DcganGpuModel : public GpuGanModel {
 
   const ModelSpec& spec_;
   bool tf32_;
+  bool fused_batch_norm_;  // training-mode BatchNorm + activation as our fused kernels, not cuDNN
   const CublasHandle& blas_;
   cudaStream_t stream_;
   CudnnHandle cudnn_;

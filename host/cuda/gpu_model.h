@@ -35,6 +35,7 @@ enum class ForwardPath { kCublas, kFused };
 struct GpuModelOptions {
   bool tf32 = false;                           // TF32 tensor cores in GEMMs and convolutions
   ForwardPath forward = ForwardPath::kCublas;  // the MLP's linear layers
+  bool fused_batch_norm = false;  // the DCGAN's training BatchNorm + activation: our kernels, not cuDNN
 };
 
 class GpuGanModel {

@@ -49,7 +49,7 @@ GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuT
     }
     GAN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     blas_ = std::make_unique<CublasHandle>(stream_, options_.tf32);
-    model_ = make_gpu_model(spec_, GpuModelOptions{options_.tf32, options_.forward}, stream_, *blas_);
+    model_ = make_gpu_model(spec_, GpuModelOptions{options_.tf32, options_.forward, options_.fused_batch_norm}, stream_, *blas_);
     GAN_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&readback_), sizeof(Readback)));
     plan_and_allocate(dataset);
 

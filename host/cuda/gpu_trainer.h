@@ -30,6 +30,7 @@ struct GpuTrainerOptions : StepOptions {
   bool tf32 = false;        // TF32 tensor cores in both GEMM paths
   bool graph = true;        // capture and replay the step (false: the same kernels, eagerly)
   ForwardPath forward = ForwardPath::kCublas;
+  bool fused_batch_norm = false;  // the DCGAN's training BatchNorm: our fused kernels instead of cuDNN
   uint64_t profile_first = 0, profile_last = 0;  // cudaProfilerStart/Stop around these steps (0: none)
 };
 

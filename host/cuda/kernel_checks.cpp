@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <random>
 
 #include "adam.cuh"
 #include "activation_backward.cuh"
 #include "batch.cuh"
+#include "batch_norm.cuh"
 #include "bce.cuh"
+#include "cpu/image_ops.h"
 #include "cpu/ops.h"
 #include "cuda/blas.h"
 #include "cuda/check_inputs.h"
@@ -166,6 +169,98 @@ KernelCheck check_bce(int64_t n_real, int64_t n_fake, uint64_t seed) {
   const BceDeviceStats got = d_stats.download()[0];
   compare_relative(check, {got.loss_real, got.loss_fake, got.prob_real, got.prob_fake},
                    {stats.loss_real, stats.loss_fake, stats.prob_real, stats.prob_fake});
+  return finish_check(check);
+}
+
+namespace {
+
+// The fused BatchNorm + LeakyReLU's forward on the device, from fresh inputs: what both checks
+// start from. Outputs are poisoned first.
+struct FusedBatchNormRun {
+  BatchNormInputs in;
+  DeviceBuffer<float> x, gamma, beta, mean, var, y, saved_mean, saved_inverse_std;
+};
+
+std::unique_ptr<FusedBatchNormRun> run_fused_batch_norm(int64_t B, int64_t C, int64_t HW, float slope,
+                                                        std::mt19937_64& rng, cudaStream_t stream) {
+  auto run = std::make_unique<FusedBatchNormRun>();
+  run->in = batch_norm_inputs(B, C, HW, rng);
+  const BatchNormInputs& in = run->in;
+  run->x = DeviceBuffer<float>(in.x);
+  run->gamma = DeviceBuffer<float>(in.gamma);
+  run->beta = DeviceBuffer<float>(in.beta);
+  run->mean = DeviceBuffer<float>(in.running_mean);
+  run->var = DeviceBuffer<float>(in.running_var);
+  run->y = DeviceBuffer<float>(in.x.size());
+  run->saved_mean = DeviceBuffer<float>(static_cast<size_t>(C));
+  run->saved_inverse_std = DeviceBuffer<float>(static_cast<size_t>(C));
+  run->y.poison();
+  run->saved_mean.poison();
+  run->saved_inverse_std.poison();
+  launch_batch_norm_forward(run->x.get(), B, C, HW, run->gamma.get(), run->beta.get(), kBatchNormEps,
+                            kBatchNormMomentum, run->mean.get(), run->var.get(), Activation::kLeakyRelu, slope,
+                            run->y.get(), run->saved_mean.get(), run->saved_inverse_std.get(), stream);
+  return run;
+}
+
+std::string batch_norm_name(const char* pass, float slope) {
+  return std::string("BatchNorm + ") + (slope == 0.0f ? "ReLU" : "LeakyReLU") + " fused " + pass;
+}
+
+}  // namespace
+
+KernelCheck check_batch_norm_fused_forward(int64_t B, int64_t C, int64_t HW, float slope, uint64_t seed) {
+  KernelCheck check = start_check(batch_norm_name("forward", slope), shape_text({{"B", B}, {"C", C}, {"HW", HW}}),
+                                  kFp32Bound, "rel");
+  std::mt19937_64 rng(seed);
+  CudaStream stream;
+  const std::unique_ptr<FusedBatchNormRun> run = run_fused_batch_norm(B, C, HW, slope, rng, stream.get());
+  stream.synchronize();
+  const BatchNormInputs& in = run->in;
+  std::vector<double> y(in.x.size()), mean = widen(in.running_mean), var = widen(in.running_var);
+  BatchNormSaved<double> saved;
+  batch_norm_forward<double>(widen(in.x).data(), B, C, HW, widen(in.gamma).data(), widen(in.beta).data(),
+                             kBatchNormEps, kBatchNormMomentum, mean.data(), var.data(), y.data(), &saved);
+  activation_forward<double>(Activation::kLeakyRelu, static_cast<double>(slope), y.data(), y.size());
+  compare_relative(check, run->y.download(), y);
+  compare_relative(check, run->mean.download(), mean);
+  compare_relative(check, run->var.download(), var);
+  compare_relative(check, run->saved_mean.download(), saved.mean);
+  compare_relative(check, run->saved_inverse_std.download(), saved.inverse_std);
+  return finish_check(check);
+}
+
+KernelCheck check_batch_norm_fused_backward(int64_t B, int64_t C, int64_t HW, float slope, uint64_t seed) {
+  KernelCheck check = start_check(batch_norm_name("dx, dgamma, dbeta", slope),
+                                  shape_text({{"B", B}, {"C", C}, {"HW", HW}}), kFp32Bound, "rel");
+  std::mt19937_64 rng(seed);
+  CudaStream stream;
+  const std::unique_ptr<FusedBatchNormRun> run = run_fused_batch_norm(B, C, HW, slope, rng, stream.get());
+  const std::vector<float> dy = uniform_values(run->in.x.size(), -1, 1, rng);
+  DeviceBuffer<float> d_dy(dy), d_dx(dy.size()), d_dgamma(static_cast<size_t>(C)), d_dbeta(static_cast<size_t>(C));
+  d_dx.poison();
+  d_dgamma.poison();
+  d_dbeta.poison();
+  launch_batch_norm_backward(run->x.get(), run->y.get(), d_dy.get(), B, C, HW, run->gamma.get(),
+                             run->saved_mean.get(), run->saved_inverse_std.get(), Activation::kLeakyRelu, slope,
+                             d_dx.get(), d_dgamma.get(), d_dbeta.get(), stream.get());
+  stream.synchronize();
+  // The reference: the activation's derivative at the device's own y (its sign decides it, and
+  // a y within rounding of 0 may fall on either side), then BatchNorm's backward in double.
+  const BatchNormInputs& in = run->in;
+  const std::vector<double> x = widen(in.x), gamma = widen(in.gamma);
+  std::vector<double> normed(x.size()), dz(x.size()), dx(x.size()), dgamma(static_cast<size_t>(C)),
+      dbeta(static_cast<size_t>(C));
+  BatchNormSaved<double> saved;
+  batch_norm_forward<double>(x.data(), B, C, HW, gamma.data(), widen(in.beta).data(), kBatchNormEps,
+                             kBatchNormMomentum, nullptr, nullptr, normed.data(), &saved);
+  activation_backward<double>(Activation::kLeakyRelu, static_cast<double>(slope), widen(run->y.download()).data(),
+                              widen(dy).data(), dz.data(), nullptr, B, C * HW);
+  batch_norm_backward<double>(x.data(), dz.data(), B, C, HW, gamma.data(), saved, dx.data(), dgamma.data(),
+                              dbeta.data());
+  compare_relative(check, d_dx.download(), dx);
+  compare_relative(check, d_dgamma.download(), dgamma);
+  compare_relative(check, d_dbeta.download(), dbeta);
   return finish_check(check);
 }
 

@@ -30,6 +30,10 @@ KernelCheck check_gemm_input_grad(int64_t B, int64_t in, int64_t out, bool tf32,
 KernelCheck check_activation_backward(int64_t B, int64_t out, Activation activation, bool with_bias_grad,
                                       uint64_t seed);
 KernelCheck check_bce(int64_t n_real, int64_t n_fake, uint64_t seed);
+// The DCGAN's fused training BatchNorm + LeakyReLU(slope) (slope 0: ReLU) over [B, C, HW]:
+// forward (y, running and saved statistics), and backward (dx, dgamma, dbeta).
+KernelCheck check_batch_norm_fused_forward(int64_t B, int64_t C, int64_t HW, float slope, uint64_t seed);
+KernelCheck check_batch_norm_fused_backward(int64_t B, int64_t C, int64_t HW, float slope, uint64_t seed);
 // misalign: start the buffers 1 float past an aligned address, forcing the scalar path.
 KernelCheck check_adam(size_t n, bool misalign, uint64_t step, uint64_t seed);
 KernelCheck check_noise(int64_t count, uint64_t step, uint64_t seed);

@@ -114,8 +114,8 @@ double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
     // twice; D keeps 2 or 3 per layer, and sees the real and the fake batch.
     const double c0 = double(spec.dcgan.c0), c1 = double(spec.dcgan.c1);
     const double g_maps = 3 * c0 * 49 + 3 * c1 * 196 + 2 * 784, d_maps = 2 * c1 * 196 + 3 * c0 * 49 + 1;
-    const double parameters = double(spec.generator.real_parameter_count() + spec.discriminator.real_parameter_count());
-    return per_parameter * parameters + sizeof(float) * double(batch) * (2 * g_maps + 3 * d_maps);
+    const double trainable = double(spec.generator.real_parameter_count() + spec.discriminator.real_parameter_count());
+    return per_parameter * trainable + sizeof(float) * double(batch) * (2 * g_maps + 3 * d_maps);
   }
   std::vector<int64_t> g = {spec.latent_dim}, d = {spec.image_size()};
   for (const auto& l : spec.generator.layers) g.push_back(l.out);

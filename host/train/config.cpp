@@ -64,6 +64,10 @@ std::string forward_choice(const json& v) {
   const auto s = v.get<std::string>();
   return (s == "cublas" || s == "fused") ? "" : "one of cublas, fused";
 }
+std::string batch_norm_choice(const json& v) {
+  const auto s = v.get<std::string>();
+  return (s == "cudnn" || s == "fused") ? "" : "one of cudnn, fused";
+}
 std::string gpu_index(const json& v) {
   const auto x = v.get<int64_t>();
   return x >= 0 && x <= 1023 ? "" : "an integer in 0..1023";
@@ -131,6 +135,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"tf32", ValueKind::kBool, false, "allow TF32 tensor cores in the GPU's GEMMs (default: FP32, as PyTorch)", any_value},
       {"graph", ValueKind::kBool, true, "capture the GPU step in a CUDA graph and replay it (--no-graph: launch eagerly)", any_value},
       {"gpu_forward", ValueKind::kString, "cublas", "GPU forward path: cublas (GEMM + epilogue kernel) or fused (our tiled GEMM kernel)", forward_choice},
+      {"gpu_batchnorm", ValueKind::kString, "cudnn", "the DCGAN's training BatchNorm + activation on the GPU: cudnn (cuDNN + an activation kernel) or fused (our kernels)", batch_norm_choice},
       {"profile_steps", ValueKind::kString, "", "A:B: bracket GPU steps A..B with cudaProfilerStart/Stop, for nsys/ncu (tools/profile.sh)", profile_range},
       {"log_every", ValueKind::kInt, 50, "steps between metrics lines", positive_int},
       {"sample_every", ValueKind::kInt, 1000, "steps between sample grids (0: start and end only)", non_negative_int},
@@ -317,6 +322,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.tf32 = resolved["tf32"].get<bool>();
   c.graph = resolved["graph"].get<bool>();
   c.gpu_forward = resolved["gpu_forward"].get<std::string>();
+  c.gpu_batchnorm = resolved["gpu_batchnorm"].get<std::string>();
   parse_step_range(resolved["profile_steps"].get<std::string>(), &c.profile_first, &c.profile_last);
   c.log_every = resolved["log_every"].get<int64_t>();
   c.sample_every = resolved["sample_every"].get<int64_t>();
@@ -337,10 +343,10 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
 }
 
 bool key_may_change_on_resume(const std::string& key) {
-  // gpu, tf32, graph, gpu_forward: where and how the step runs; a run may move between CPU and
+  // gpu, tf32, graph, gpu_forward, gpu_batchnorm: where and how the step runs; a run may move between CPU and
   // GPU (TF32 changes the rounding, as the device does, not the step).
   static const char* const kMutable[] = {"data", "out", "epochs", "steps", "device", "threads", "gpu", "tf32",
-                                         "graph", "gpu_forward", "profile_steps", "log_every",
+                                         "graph", "gpu_forward", "gpu_batchnorm", "profile_steps", "log_every",
                                          "sample_every", "checkpoint_every", "keep_checkpoints", "on_nan",
                                          "max_rollbacks", "eval_every", "eval_n"};
   for (const char* k : kMutable) {

@@ -44,6 +44,7 @@ struct TrainConfig {
   bool tf32 = false;
   bool graph = true;
   std::string gpu_forward;        // "cublas" or "fused"
+  std::string gpu_batchnorm;      // "cudnn" or "fused" (the DCGAN)
   uint64_t profile_first = 0, profile_last = 0;  // from "profile_steps" A:B; 0, 0 for none
   int64_t log_every = 0;
   int64_t sample_every = 0;  // 0: only at start and end

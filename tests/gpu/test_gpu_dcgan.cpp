@@ -85,6 +85,8 @@ class GpuDcganTest : public ::testing::Test {
     static_cast<StepOptions&>(o) = step();
     return o;
   }
+  // The GPU trainer with these options against DcganCpuTrainer, step by step.
+  void tracks_the_cpu_trainer(const GpuTrainerOptions& options) const;
 };
 
 void run_steps(Trainer& trainer, const Schedule& schedule, uint64_t first, uint64_t last) {
@@ -103,8 +105,33 @@ bool bit_identical(const TrainerState& a, const TrainerState& b) {
 
 TEST_F(GpuDcganTest, TracksTheCpuTrainer) {
   GAN_REQUIRE_GPU();
+  for (bool fused : {false, true}) {
+    SCOPED_TRACE(fused ? "BatchNorm: fused kernels" : "BatchNorm: cuDNN");
+    GpuTrainerOptions options = gpu_options();
+    options.fused_batch_norm = fused;
+    tracks_the_cpu_trainer(options);
+  }
+}
+
+TEST_F(GpuDcganTest, SameSeedSameBitsAndGraphEqualsEager) {
+  GAN_REQUIRE_GPU();
+  for (bool fused : {false, true}) {
+    SCOPED_TRACE(fused ? "BatchNorm: fused kernels" : "BatchNorm: cuDNN");
+    GpuTrainerOptions graph = gpu_options(), eager = gpu_options(/*graph=*/false);
+    graph.fused_batch_norm = eager.fused_batch_norm = fused;
+    GpuTrainer first(spec, data, graph), second(spec, data, graph), eager_run(spec, data, eager);
+    run_steps(first, schedule, 1, 8);
+    run_steps(second, schedule, 1, 8);
+    run_steps(eager_run, schedule, 1, 8);
+    const TrainerState a = first.state();
+    EXPECT_TRUE(bit_identical(a, second.state()));
+    EXPECT_TRUE(bit_identical(a, eager_run.state()));
+  }
+}
+
+void GpuDcganTest::tracks_the_cpu_trainer(const GpuTrainerOptions& options) const {
   DcganCpuTrainer cpu(spec, data, cpu_options());
-  GpuTrainer gpu(spec, data, gpu_options());
+  GpuTrainer gpu(spec, data, options);
   EXPECT_TRUE(bit_identical(cpu.state(), gpu.state()));  // the same init, running statistics included
   cpu.train_step(schedule.position(1));
   gpu.train_step(schedule.position(1));
@@ -127,18 +154,6 @@ TEST_F(GpuDcganTest, TracksTheCpuTrainer) {
   EXPECT_LT(max_relative_error(b.generator.buffers, a.generator.buffers), 1e-3);
   EXPECT_LT(max_relative_error(b.discriminator.buffers, a.discriminator.buffers), 1e-3);
   EXPECT_EQ(b.generator.adam_step, 8);
-}
-
-TEST_F(GpuDcganTest, SameSeedSameBitsAndGraphEqualsEager) {
-  GAN_REQUIRE_GPU();
-  GpuTrainer first(spec, data, gpu_options()), second(spec, data, gpu_options());
-  GpuTrainer eager(spec, data, gpu_options(/*graph=*/false));
-  run_steps(first, schedule, 1, 8);
-  run_steps(second, schedule, 1, 8);
-  run_steps(eager, schedule, 1, 8);
-  const TrainerState a = first.state();
-  EXPECT_TRUE(bit_identical(a, second.state()));
-  EXPECT_TRUE(bit_identical(a, eager.state()));
 }
 
 TEST_F(GpuDcganTest, ResumeIsExactAndStateMovesBetweenCpuAndGpu) {
