@@ -17,7 +17,7 @@ constexpr int kRowLanes = 16;
 
 __global__ void __launch_bounds__(kColumns * kRowLanes)
 activation_backward_kernel(Activation activation, float slope,
-                           const float* __restrict__ Y,  // [B, out]
+                           const float* Y,               // [B, out]; may alias dY and dZ
                            const float* dY,              // [B, out], may alias dZ
                            float* dZ,                    // [B, out]
                            float* __restrict__ db,       // [out] or null

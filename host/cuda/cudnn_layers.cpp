@@ -16,18 +16,22 @@ int to_int(int64_t value, const char* what) {
 }
 
 // The first result, in cuDNN's heuristic order, that is deterministic, supported with this
-// descriptor's math type (its workspace query succeeds) and within the workspace limit.
-// `workspace(algo, &bytes)` returns the status of that query.
+// descriptor's math type (its workspace query succeeds) and within the workspace limit; first
+// among the results ranked for the descriptor's own math type (their determinism is the one
+// that will run), then among any. `workspace(algo, &bytes)` returns the status of that query.
 template <class Perf, class Algo, class WorkspaceQuery>
-Algo first_deterministic(const std::vector<Perf>& ranked, int returned, const char* pass, WorkspaceQuery workspace,
-                         size_t* bytes) {
-  for (int i = 0; i < returned; ++i) {
-    const Perf& perf = ranked[static_cast<size_t>(i)];
-    if (perf.status != CUDNN_STATUS_SUCCESS || perf.determinism != CUDNN_DETERMINISTIC) continue;
-    size_t needed = 0;
-    if (workspace(perf.algo, &needed) != CUDNN_STATUS_SUCCESS || needed > kWorkspaceLimit) continue;
-    *bytes = needed;
-    return perf.algo;
+Algo first_deterministic(const std::vector<Perf>& ranked, int returned, cudnnMathType_t math, const char* pass,
+                         WorkspaceQuery workspace, size_t* bytes) {
+  for (bool same_math : {true, false}) {
+    for (int i = 0; i < returned; ++i) {
+      const Perf& perf = ranked[static_cast<size_t>(i)];
+      if (perf.status != CUDNN_STATUS_SUCCESS || perf.determinism != CUDNN_DETERMINISTIC) continue;
+      if (same_math && perf.mathType != math) continue;
+      size_t needed = 0;
+      if (workspace(perf.algo, &needed) != CUDNN_STATUS_SUCCESS || needed > kWorkspaceLimit) continue;
+      *bytes = needed;
+      return perf.algo;
+    }
   }
   throw CudaError(std::string("cuDNN offers no deterministic ") + pass + " algorithm for this convolution");
 }
@@ -46,10 +50,10 @@ CudnnHandle::CudnnHandle(cudaStream_t stream) {
 CudnnHandle::~CudnnHandle() { cudnnDestroy(handle_); }
 
 TensorDescriptor::TensorDescriptor(int64_t n, int64_t c, int64_t h, int64_t w) {
+  const int dims[] = {to_int(n, "batch"), to_int(c, "channels"), to_int(h, "height"), to_int(w, "width")};
   GAN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&descriptor_));
-  const cudnnStatus_t set = cudnnSetTensor4dDescriptor(descriptor_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
-                                                       to_int(n, "batch"), to_int(c, "channels"),
-                                                       to_int(h, "height"), to_int(w, "width"));
+  const cudnnStatus_t set =
+      cudnnSetTensor4dDescriptor(descriptor_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, dims[0], dims[1], dims[2], dims[3]);
   if (set != CUDNN_STATUS_SUCCESS) {
     cudnnDestroyTensorDescriptor(descriptor_);
     cudnn_check(set, "cudnnSetTensor4dDescriptor", __FILE__, __LINE__);
@@ -89,7 +93,8 @@ CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvSh
                                                     to_int(s.stride, "stride"), 1, 1, CUDNN_CROSS_CORRELATION,
                                                     CUDNN_DATA_FLOAT));
     // DEFAULT_MATH lets cuDNN use TF32 tensor cores on Ampere and newer; FMA_MATH keeps FP32.
-    GAN_CUDNN_CHECK(cudnnSetConvolutionMathType(convolution_, tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+    const cudnnMathType_t math = tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+    GAN_CUDNN_CHECK(cudnnSetConvolutionMathType(convolution_, math));
     int n = 0, ch = 0, h = 0, w = 0;
     GAN_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(convolution_, conv_in_.get(), filter_, &n, &ch, &h, &w));
     if (n != s.batch || ch != k || h != s.out_height() || w != s.out_width()) {
@@ -107,7 +112,7 @@ CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvSh
     GAN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(handle, conv_in_.get(), filter_, convolution_, conv_out_.get(),
                                                            count, &returned, forward.data()));
     forward_algo_ = first_deterministic<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(
-        forward, returned, "forward",
+        forward, returned, math, "forward",
         [&](cudnnConvolutionFwdAlgo_t algo, size_t* bytes) {
           return cudnnGetConvolutionForwardWorkspaceSize(handle, conv_in_.get(), filter_, convolution_, conv_out_.get(),
                                                          algo, bytes);
@@ -119,7 +124,7 @@ CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvSh
     GAN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, filter_, conv_out_.get(), convolution_,
                                                                 conv_in_.get(), count, &returned, data.data()));
     backward_data_algo_ = first_deterministic<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(
-        data, returned, "backward-data",
+        data, returned, math, "backward-data",
         [&](cudnnConvolutionBwdDataAlgo_t algo, size_t* bytes) {
           return cudnnGetConvolutionBackwardDataWorkspaceSize(handle, filter_, conv_out_.get(), convolution_,
                                                               conv_in_.get(), algo, bytes);
@@ -131,7 +136,7 @@ CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvSh
     GAN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, conv_in_.get(), conv_out_.get(), convolution_,
                                                                   filter_, count, &returned, filter.data()));
     backward_filter_algo_ = first_deterministic<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(
-        filter, returned, "backward-filter",
+        filter, returned, math, "backward-filter",
         [&](cudnnConvolutionBwdFilterAlgo_t algo, size_t* bytes) {
           return cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, conv_in_.get(), conv_out_.get(), convolution_,
                                                                 filter_, algo, bytes);

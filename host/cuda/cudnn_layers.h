@@ -99,7 +99,7 @@ class CudnnConvLayer {
 // at one batch size.
 class CudnnBatchNorm {
  public:
-  // eps must be at least CUDNN_BN_MIN_EPSILON (1e-5, PyTorch's default).
+  // eps must be at least CUDNN_BN_MIN_EPSILON (0 in cuDNN 9, 1e-5 in older versions).
   CudnnBatchNorm(const CudnnHandle& cudnn, int64_t batch, int64_t channels, int64_t plane, double eps);
 
   // Training mode: the batch's statistics; running_mean/var [C] move by `momentum` (PyTorch's

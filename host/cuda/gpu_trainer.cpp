@@ -216,10 +216,14 @@ void GpuTrainer::train_step(const StepPosition& at) {
   // Each Adam's t for this step; the counters move only once the step is enqueued.
   launch_set_step_control(control_, at.step, at.noise_key(), static_cast<uint64_t>(at.offset),
                           static_cast<uint64_t>(adam_step_d_ + 1), static_cast<uint64_t>(adam_step_g_ + 1), stream_);
-  if (options_.graph) {
+  if (options_.graph && warmed_up_.count(B) > 0) {
     GAN_CUDA_CHECK(cudaGraphLaunch(graph_for(B), stream_));
   } else {
+    // The first step at each batch size runs eagerly (the same bits as a replay): whatever the
+    // libraries do on first use (cuDNN's and cuBLAS's plans, lazily loaded kernels, internal
+    // allocations) then happens outside any capture, where it is allowed.
     enqueue_step(B);
+    warmed_up_.insert(B);
   }
   ++adam_step_d_;
   ++adam_step_g_;

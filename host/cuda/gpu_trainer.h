@@ -5,12 +5,13 @@
 // the DCGAN) cuDNN, on one stream, with no host synchronisation inside it: the data set lives on the device, the epoch's permutation is
 // sorted there, the noise is drawn there, the losses stay there until the loop asks for them.
 // The step is captured into a CUDA graph once per batch size (the full batch and the epoch's
-// last, smaller one) and replayed; the values that change per step (noise key, batch offset,
+// last, smaller one), after one eager step at that size, and replayed; the values that change per step (noise key, batch offset,
 // Adam's t) are written into device memory by one tiny kernel before each replay.
 #include <cuda_runtime.h>
 
 #include <map>
 #include <memory>
+#include <set>
 
 #include "adam_settings.h"
 #include "bce.cuh"
@@ -93,6 +94,7 @@ class GpuTrainer : public Trainer {
   Readback* readback_ = nullptr;       // pinned
 
   std::map<int64_t, cudaGraphExec_t> graphs_;  // by batch size
+  std::set<int64_t> warmed_up_;                 // batch sizes that have had their eager first step
   uint64_t order_epoch_ = UINT64_MAX;
   int64_t adam_step_d_ = 0, adam_step_g_ = 0;
   int64_t last_batch_ = 0;
