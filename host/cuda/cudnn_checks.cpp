@@ -17,8 +17,13 @@ using Kind = CudnnConvLayer::Kind;
 std::string conv_name(Kind kind) { return kind == Kind::kConv ? "Conv2d" : "ConvTranspose2d"; }
 
 std::string conv_shape_text(const ConvShape& s) {
-  return shape_text({{"B", s.batch}, {"Ci", s.in_channels}, {"Co", s.out_channels}, {"H", s.height}, {"K", s.kernel},
-                     {"s", s.stride}, {"p", s.padding}});
+  return shape_text({{"B", s.batch},
+                     {"Ci", s.in_channels},
+                     {"Co", s.out_channels},
+                     {"H", s.height},
+                     {"K", s.kernel},
+                     {"s", s.stride},
+                     {"p", s.padding}});
 }
 
 // Element counts of a layer's input, weight and output, as PyTorch lays them out.
@@ -26,7 +31,8 @@ struct ConvSizes {
   size_t x, w, y, bias;
 };
 ConvSizes conv_sizes(Kind kind, const ConvShape& s) {
-  const size_t big = static_cast<size_t>(s.height * s.width), small = static_cast<size_t>(s.out_height() * s.out_width());
+  const size_t big = static_cast<size_t>(s.height * s.width),
+               small = static_cast<size_t>(s.out_height() * s.out_width());
   const size_t B = static_cast<size_t>(s.batch), ci = static_cast<size_t>(s.in_channels),
                co = static_cast<size_t>(s.out_channels), kk = static_cast<size_t>(s.kernel * s.kernel);
   if (kind == Kind::kConv) return {B * ci * big, co * ci * kk, B * co * small, co};
@@ -99,8 +105,8 @@ KernelCheck check_cudnn_batch_norm_forward(int64_t B, int64_t C, int64_t HW, uin
   std::vector<double> mean = widen(in.running_mean), var = widen(in.running_var);
   BatchNormSaved<double> saved;
   const std::vector<double> x = widen(in.x), gamma = widen(in.gamma), beta = widen(in.beta);
-  batch_norm_forward<double>(x.data(), B, C, HW, gamma.data(), beta.data(), kBatchNormEps, kBatchNormMomentum, mean.data(), var.data(),
-                             y.data(), &saved);
+  batch_norm_forward<double>(x.data(), B, C, HW, gamma.data(), beta.data(), kBatchNormEps, kBatchNormMomentum,
+                             mean.data(), var.data(), y.data(), &saved);
   batch_norm_inference<double>(x.data(), B, C, HW, gamma.data(), beta.data(), kBatchNormEps, mean.data(), var.data(),
                                y_eval.data());
 
@@ -128,16 +134,16 @@ KernelCheck check_cudnn_batch_norm_forward(int64_t B, int64_t C, int64_t HW, uin
 }
 
 KernelCheck check_cudnn_batch_norm_backward(int64_t B, int64_t C, int64_t HW, uint64_t seed) {
-  KernelCheck check = start_check("cuDNN BatchNorm dx, dgamma, dbeta", shape_text({{"B", B}, {"C", C}, {"HW", HW}}),
-                                  kFp32Bound, "rel");
+  KernelCheck check =
+      start_check("cuDNN BatchNorm dx, dgamma, dbeta", shape_text({{"B", B}, {"C", C}, {"HW", HW}}), kFp32Bound, "rel");
   std::mt19937_64 rng(seed);
   const BatchNormInputs in = batch_norm_inputs(B, C, HW, rng);
   const std::vector<float> dy = uniform_values(in.x.size(), -1, 1, rng);
   const std::vector<double> x = widen(in.x), gamma = widen(in.gamma), beta = widen(in.beta);
   std::vector<double> y(x.size()), dx(x.size()), dgamma(static_cast<size_t>(C)), dbeta(static_cast<size_t>(C));
   BatchNormSaved<double> saved;
-  batch_norm_forward<double>(x.data(), B, C, HW, gamma.data(), beta.data(), kBatchNormEps, kBatchNormMomentum, nullptr, nullptr,
-                             y.data(), &saved);
+  batch_norm_forward<double>(x.data(), B, C, HW, gamma.data(), beta.data(), kBatchNormEps, kBatchNormMomentum, nullptr,
+                             nullptr, y.data(), &saved);
   batch_norm_backward<double>(x.data(), widen(dy).data(), B, C, HW, gamma.data(), saved, dx.data(), dgamma.data(),
                               dbeta.data());
 
@@ -145,7 +151,8 @@ KernelCheck check_cudnn_batch_norm_backward(int64_t B, int64_t C, int64_t HW, ui
   CudnnHandle cudnn(stream.get());
   const CudnnBatchNorm bn(cudnn, B, C, HW, kBatchNormEps);
   DeviceBuffer<float> d_x(in.x), d_gamma(in.gamma), d_beta(in.beta), d_mean(in.running_mean), d_var(in.running_var);
-  DeviceBuffer<float> d_y(in.x.size()), d_saved_mean(static_cast<size_t>(C)), d_saved_inverse_std(static_cast<size_t>(C));
+  DeviceBuffer<float> d_y(in.x.size()), d_saved_mean(static_cast<size_t>(C)),
+      d_saved_inverse_std(static_cast<size_t>(C));
   DeviceBuffer<float> d_dy(dy), d_dx(in.x.size()), d_dgamma(static_cast<size_t>(C)), d_dbeta(static_cast<size_t>(C));
   d_dx.poison();
   d_dgamma.poison();

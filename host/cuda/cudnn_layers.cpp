@@ -11,7 +11,8 @@ constexpr float kOne = 1.0f, kZero = 0.0f;
 constexpr size_t kWorkspaceLimit = size_t{256} << 20;
 
 int to_int(int64_t value, const char* what) {
-  if (value < 1 || value > 2147483647) throw CudaError(std::string("cuDNN layer: ") + what + " out of range: " + std::to_string(value));
+  if (value < 1 || value > 2147483647)
+    throw CudaError(std::string("cuDNN layer: ") + what + " out of range: " + std::to_string(value));
   return static_cast<int>(value);
 }
 
@@ -88,10 +89,9 @@ CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvSh
                                                to_int(s.kernel, "kernel")));
     GAN_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&convolution_));
     // PyTorch's convolutions are cross-correlations.
-    GAN_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(convolution_, static_cast<int>(s.padding),
-                                                    static_cast<int>(s.padding), to_int(s.stride, "stride"),
-                                                    to_int(s.stride, "stride"), 1, 1, CUDNN_CROSS_CORRELATION,
-                                                    CUDNN_DATA_FLOAT));
+    GAN_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(
+        convolution_, static_cast<int>(s.padding), static_cast<int>(s.padding), to_int(s.stride, "stride"),
+        to_int(s.stride, "stride"), 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     // DEFAULT_MATH lets cuDNN use TF32 tensor cores on Ampere and newer; FMA_MATH keeps FP32.
     const cudnnMathType_t math = tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
     GAN_CUDNN_CHECK(cudnnSetConvolutionMathType(convolution_, math));
@@ -109,8 +109,8 @@ CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvSh
 
     GAN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &count));
     std::vector<cudnnConvolutionFwdAlgoPerf_t> forward(static_cast<size_t>(count));
-    GAN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(handle, conv_in_.get(), filter_, convolution_, conv_out_.get(),
-                                                           count, &returned, forward.data()));
+    GAN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(handle, conv_in_.get(), filter_, convolution_,
+                                                           conv_out_.get(), count, &returned, forward.data()));
     forward_algo_ = first_deterministic<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(
         forward, returned, math, "forward",
         [&](cudnnConvolutionFwdAlgo_t algo, size_t* bytes) {
@@ -213,14 +213,13 @@ CudnnBatchNorm::CudnnBatchNorm(const CudnnHandle& cudnn, int64_t batch, int64_t 
 void CudnnBatchNorm::forward_training(const float* x, const float* gamma, const float* beta, double momentum,
                                       float* running_mean, float* running_var, float* y, float* saved_mean,
                                       float* saved_inverse_std) const {
-  GAN_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(cudnn_.get(), CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero,
-                                                         data_.get(), x, data_.get(), y, parameters_.get(), gamma,
-                                                         beta, momentum, running_mean, running_var, eps_, saved_mean,
-                                                         saved_inverse_std));
+  GAN_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
+      cudnn_.get(), CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, data_.get(), x, data_.get(), y, parameters_.get(), gamma,
+      beta, momentum, running_mean, running_var, eps_, saved_mean, saved_inverse_std));
 }
 
-void CudnnBatchNorm::forward_inference(const float* x, const float* gamma, const float* beta,
-                                       const float* running_mean, const float* running_var, float* y) const {
+void CudnnBatchNorm::forward_inference(const float* x, const float* gamma, const float* beta, const float* running_mean,
+                                       const float* running_var, float* y) const {
   GAN_CUDNN_CHECK(cudnnBatchNormalizationForwardInference(cudnn_.get(), CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero,
                                                           data_.get(), x, data_.get(), y, parameters_.get(), gamma,
                                                           beta, running_mean, running_var, eps_));

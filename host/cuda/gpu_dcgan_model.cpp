@@ -28,30 +28,47 @@ namespace {
 
 constexpr int64_t kImage = 784, kSmall = 49, kLarge = 196;  // 28x28, 7x7, 14x14
 
-// The cuDNN layers at one batch size (their descriptors hold it), and their workspace.
+// The cuDNN layers at one batch size (their descriptors hold it): G's, which sampling needs
+// alone, and D's.
+struct GeneratorLayers {
+  GeneratorLayers(const CudnnHandle& cudnn, const ModelSpec& spec, int64_t B, bool tf32)
+      : bn0(cudnn, B, spec.dcgan.c0, kSmall, spec.dcgan.bn_eps),
+        deconv1(cudnn, CudnnConvLayer::Kind::kTransposed, halving_shape(B, spec.dcgan.c0, spec.dcgan.c1, 14), tf32),
+        bn1(cudnn, B, spec.dcgan.c1, kLarge, spec.dcgan.bn_eps),
+        deconv2(cudnn, CudnnConvLayer::Kind::kTransposed, halving_shape(B, spec.dcgan.c1, 1, 28), tf32) {}
+  size_t workspace_bytes() const { return std::max(deconv1.workspace_bytes(), deconv2.workspace_bytes()); }
+
+  CudnnBatchNorm bn0;
+  CudnnConvLayer deconv1;
+  CudnnBatchNorm bn1;
+  CudnnConvLayer deconv2;
+};
+
+struct DiscriminatorLayers {
+  DiscriminatorLayers(const CudnnHandle& cudnn, const ModelSpec& spec, int64_t B, bool tf32)
+      : conv1(cudnn, CudnnConvLayer::Kind::kConv, halving_shape(B, 1, spec.dcgan.c1, 28), tf32),
+        conv2(cudnn, CudnnConvLayer::Kind::kConv, halving_shape(B, spec.dcgan.c1, spec.dcgan.c0, 14), tf32),
+        bn2(cudnn, B, spec.dcgan.c0, kSmall, spec.dcgan.bn_eps) {}
+  size_t workspace_bytes() const { return std::max(conv1.workspace_bytes(), conv2.workspace_bytes()); }
+
+  CudnnConvLayer conv1, conv2;
+  CudnnBatchNorm bn2;
+};
+
+// Both networks' layers at one training batch size, and the workspace they share.
 struct DcganLayers {
   DcganLayers(const CudnnHandle& cudnn, const ModelSpec& spec, int64_t B, bool tf32)
-      : g_bn0(cudnn, B, spec.dcgan.c0, kSmall, spec.dcgan.bn_eps),
-        g_deconv1(cudnn, CudnnConvLayer::Kind::kTransposed, halving_shape(B, spec.dcgan.c0, spec.dcgan.c1, 14), tf32),
-        g_bn1(cudnn, B, spec.dcgan.c1, kLarge, spec.dcgan.bn_eps),
-        g_deconv2(cudnn, CudnnConvLayer::Kind::kTransposed, halving_shape(B, spec.dcgan.c1, 1, 28), tf32),
-        d_conv1(cudnn, CudnnConvLayer::Kind::kConv, halving_shape(B, 1, spec.dcgan.c1, 28), tf32),
-        d_conv2(cudnn, CudnnConvLayer::Kind::kConv, halving_shape(B, spec.dcgan.c1, spec.dcgan.c0, 14), tf32),
-        d_bn2(cudnn, B, spec.dcgan.c0, kSmall, spec.dcgan.bn_eps),
-        workspace(std::max({g_deconv1.workspace_bytes(), g_deconv2.workspace_bytes(), d_conv1.workspace_bytes(),
-                            d_conv2.workspace_bytes()})) {}
+      : g(cudnn, spec, B, tf32),
+        d(cudnn, spec, B, tf32),
+        workspace(std::max(g.workspace_bytes(), d.workspace_bytes())) {}
 
   std::string algorithms() const {
-    return "G deconv1 " + g_deconv1.algorithms() + "; G deconv2 " + g_deconv2.algorithms() + "; D conv1 " +
-           d_conv1.algorithms() + "; D conv2 " + d_conv2.algorithms();
+    return "G deconv1 " + g.deconv1.algorithms() + "; G deconv2 " + g.deconv2.algorithms() + "; D conv1 " +
+           d.conv1.algorithms() + "; D conv2 " + d.conv2.algorithms();
   }
 
-  CudnnBatchNorm g_bn0;
-  CudnnConvLayer g_deconv1;
-  CudnnBatchNorm g_bn1;
-  CudnnConvLayer g_deconv2;
-  CudnnConvLayer d_conv1, d_conv2;
-  CudnnBatchNorm d_bn2;
+  GeneratorLayers g;
+  DiscriminatorLayers d;
   DeviceBuffer<char> workspace;
 };
 
@@ -67,10 +84,10 @@ struct GeneratorActivations {
 
 // D's activations for one pass of B images.
 struct DiscriminatorActivations {
-  float* act1 = nullptr;   // [B, C1, 14, 14]: LeakyReLU(conv1)
-  float* conv2 = nullptr;  // [B, C0, 7, 7]: before BatchNorm
-  float* act2 = nullptr;   // [B, C0, 7, 7]: LeakyReLU(BatchNorm(conv2))
-  float* saved = nullptr;  // [2 C0]
+  float* act1 = nullptr;    // [B, C1, 14, 14]: LeakyReLU(conv1)
+  float* conv2 = nullptr;   // [B, C0, 7, 7]: before BatchNorm
+  float* act2 = nullptr;    // [B, C0, 7, 7]: LeakyReLU(BatchNorm(conv2))
+  float* saved = nullptr;   // [2 C0]
   float* logits = nullptr;  // [B]
 };
 
@@ -91,9 +108,9 @@ class DcganGpuModel : public GpuGanModel {
   }
 
   std::string description() const override {
-    return std::string("cuDNN convolutions, BatchNorm ") +
-           (fused_batch_norm_ ? "as fused kernels" : "through cuDNN") + "; deterministic algorithms at batch " +
-           std::to_string(max_batch_) + ": " + layers_.at(max_batch_)->algorithms();
+    return std::string("cuDNN convolutions, BatchNorm ") + (fused_batch_norm_ ? "as fused kernels" : "through cuDNN") +
+           "; deterministic algorithms at batch " + std::to_string(max_batch_) + ": " +
+           layers_.at(max_batch_)->algorithms();
   }
 
   void plan(DeviceArena& arena, int64_t B) override {
@@ -101,9 +118,10 @@ class DcganGpuModel : public GpuGanModel {
     max_batch_ = B;
     prepare_batch(B);  // the algorithms and workspaces of the full batch, at start-up
     auto reserve = [&](int64_t count) { return arena.reserve<float>(static_cast<size_t>(count)); };
-    tickets_.push_back(reserve(B * kImage));                   // real
-    for (int64_t size : {c0 * kSmall, c0 * kSmall, c1 * kLarge, c1 * kLarge, kImage}) tickets_.push_back(reserve(B * size));
-    tickets_.push_back(reserve(2 * c0 + 2 * c1));              // G's saved statistics
+    tickets_.push_back(reserve(B * kImage));  // real
+    for (int64_t size : {c0 * kSmall, c0 * kSmall, c1 * kLarge, c1 * kLarge, kImage})
+      tickets_.push_back(reserve(B * size));
+    tickets_.push_back(reserve(2 * c0 + 2 * c1));  // G's saved statistics
     for (int pass = 0; pass < 2; ++pass) {
       for (int64_t size : {c1 * kLarge, c0 * kSmall, c0 * kSmall}) tickets_.push_back(reserve(B * size));
       tickets_.push_back(reserve(2 * c0));
@@ -146,22 +164,22 @@ class DcganGpuModel : public GpuGanModel {
     const DcganLayers& layers = *layers_.at(B);
     {
       NvtxRange range("G forward");
-      generator_forward(layers, B, z, g, /*training=*/true, g_);
+      generator_forward(layers.g, layers.workspace.get(), B, z, g, /*training=*/true, g_);
     }
     DiscriminatorActivations real = d_[0], fake = d_[1];
     fake.logits = logits_ + B;  // the BCE kernel reads [real logits; fake logits] back to back
     {
       NvtxRange range("D forward (real, fake)");
-      discriminator_forward(layers, B, real_, d, real);
-      discriminator_forward(layers, B, g_.image, d, fake);
+      discriminator_forward(layers.d, layers.workspace.get(), B, real_, d, real);
+      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, d, fake);
     }
     {
       NvtxRange range("loss");
       launch_bce_with_logits(logits_, B, B, dlogit_, stats, stream_);
     }
     NvtxRange range("D backward (real, fake)");
-    discriminator_backward(layers, B, real_, d, real, dlogit_, d.grads, nullptr);
-    discriminator_backward(layers, B, g_.image, d, fake, dlogit_ + B, fake_grads_, nullptr);
+    discriminator_backward(layers.d, layers.workspace.get(), B, real_, d, real, dlogit_, d.grads, nullptr);
+    discriminator_backward(layers.d, layers.workspace.get(), B, g_.image, d, fake, dlogit_ + B, fake_grads_, nullptr);
     launch_add_into(d.grads, fake_grads_, spec_.discriminator.parameter_count, stream_);
   }
 
@@ -170,24 +188,25 @@ class DcganGpuModel : public GpuGanModel {
     const DcganLayers& layers = *layers_.at(B);
     {
       NvtxRange range("G step: G forward, D forward");
-      generator_forward(layers, B, z, g, /*training=*/true, g_);
-      discriminator_forward(layers, B, g_.image, d, d_[0]);
+      generator_forward(layers.g, layers.workspace.get(), B, z, g, /*training=*/true, g_);
+      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, d, d_[0]);
     }
     NvtxRange range("G step: loss, D backward (input only), G backward");
     launch_bce_with_logits(logits_, B, 0, dlogit_, stats, stream_);
-    discriminator_backward(layers, B, g_.image, d, d_[0], dlogit_, nullptr, d_image_);
-    generator_backward(layers, B, z, g, d_image_);
+    discriminator_backward(layers.d, layers.workspace.get(), B, g_.image, d, d_[0], dlogit_, nullptr, d_image_);
+    generator_backward(layers.g, layers.workspace.get(), B, z, g, d_image_);
   }
 
   void generate(const float* z, int64_t count, const GpuNetwork& g, float* images) override {
     // Evaluation mode: BatchNorm on the running statistics, so any count works, 1 included.
     const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1;
-    const DcganLayers layers(cudnn_, spec_, count, tf32_);
+    const GeneratorLayers layers(cudnn_, spec_, count, tf32_);  // G's alone
+    DeviceBuffer<char> workspace(layers.workspace_bytes());
     DeviceBuffer<float> projected(static_cast<size_t>(count * c0 * kSmall)), act0(projected.size());
     DeviceBuffer<float> deconv1(static_cast<size_t>(count * c1 * kLarge)), act1(deconv1.size());
     DeviceBuffer<float> image(static_cast<size_t>(count * kImage));
     const GeneratorActivations pass{projected.get(), act0.get(), deconv1.get(), act1.get(), image.get(), nullptr};
-    generator_forward(layers, count, z, g, /*training=*/false, pass);
+    generator_forward(layers, workspace.get(), count, z, g, /*training=*/false, pass);
     const std::vector<float> result = image.download();  // waits for the stream's work
     std::copy(result.begin(), result.end(), images);
   }
@@ -252,47 +271,46 @@ class DcganGpuModel : public GpuGanModel {
   }
 
   // G's and D's BatchNorm layers, with the activations after them (ReLU is LeakyReLU of slope 0).
-  NormLayer g_norm0(const DcganLayers& l) const {
-    return {l.g_bn0, "net.0.", spec_.dcgan.c0, kSmall, Activation::kLeakyRelu, 0.0f};
+  NormLayer g_norm0(const GeneratorLayers& l) const {
+    return {l.bn0, "net.0.", spec_.dcgan.c0, kSmall, Activation::kLeakyRelu, 0.0f};
   }
-  NormLayer g_norm1(const DcganLayers& l) const {
-    return {l.g_bn1, "net.3.", spec_.dcgan.c1, kLarge, Activation::kLeakyRelu, 0.0f};
+  NormLayer g_norm1(const GeneratorLayers& l) const {
+    return {l.bn1, "net.3.", spec_.dcgan.c1, kLarge, Activation::kLeakyRelu, 0.0f};
   }
-  NormLayer d_norm2(const DcganLayers& l) const {
-    return {l.d_bn2, "net.3.", spec_.dcgan.c0, kSmall, Activation::kLeakyRelu, spec_.slope};
+  NormLayer d_norm2(const DiscriminatorLayers& l) const {
+    return {l.bn2, "net.3.", spec_.dcgan.c0, kSmall, Activation::kLeakyRelu, spec_.slope};
   }
 
   void activate(float* x, int64_t count, Activation activation, float slope) const {
     launch_bias_activation(x, nullptr, 1, count, activation, slope, stream_);
   }
 
-  void generator_forward(const DcganLayers& layers, int64_t B, const float* z, const GpuNetwork& g, bool training,
-                         const GeneratorActivations& a) const {
+  // ws: a workspace of layers.workspace_bytes() at least, for every cuDNN call.
+  void generator_forward(const GeneratorLayers& layers, void* ws, int64_t B, const float* z, const GpuNetwork& g,
+                         bool training, const GeneratorActivations& a) const {
     const int64_t c0 = spec_.dcgan.c0, projected = c0 * kSmall;
-    void* ws = layers.workspace.get();
     gemm_forward(blas_, z, tensor(g, "project.weight"), a.projected, B, spec_.latent_dim, projected);
     launch_bias_activation(a.projected, tensor(g, "project.bias"), B, projected, Activation::kIdentity, 0.0f, stream_);
     norm_forward(g_norm0(layers), g, B, training, a.projected, a.act0, a.saved);
-    layers.g_deconv1.forward(a.act0, tensor(g, "net.2.weight"), tensor(g, "net.2.bias"), a.deconv1, ws);
+    layers.deconv1.forward(a.act0, tensor(g, "net.2.weight"), tensor(g, "net.2.bias"), a.deconv1, ws);
     norm_forward(g_norm1(layers), g, B, training, a.deconv1, a.act1, a.saved ? a.saved + 2 * c0 : nullptr);
-    layers.g_deconv2.forward(a.act1, tensor(g, "net.5.weight"), tensor(g, "net.5.bias"), a.image, ws);
+    layers.deconv2.forward(a.act1, tensor(g, "net.5.weight"), tensor(g, "net.5.bias"), a.image, ws);
     activate(a.image, B * kImage, Activation::kTanh, 0.0f);
   }
 
   // d_image [B, 784] -> every gradient of G's parameters into g.grads (overwritten).
-  void generator_backward(const DcganLayers& layers, int64_t B, const float* z, const GpuNetwork& g,
+  void generator_backward(const GeneratorLayers& layers, void* ws, int64_t B, const float* z, const GpuNetwork& g,
                           const float* d_image) const {
     const int64_t c0 = spec_.dcgan.c0, projected = c0 * kSmall;
-    void* ws = layers.workspace.get();
     float* grads = g.grads;
     auto grad = [&](const char* name) { return gradient(g, grads, name); };
     launch_activation_backward(Activation::kTanh, 0.0f, g_.image, d_image, scratch_a_, nullptr, B, kImage, stream_);
-    layers.g_deconv2.backward(g_.act1, tensor(g, "net.5.weight"), scratch_a_, scratch_b_, grad("net.5.weight"),
-                              grad("net.5.bias"), ws);
+    layers.deconv2.backward(g_.act1, tensor(g, "net.5.weight"), scratch_a_, scratch_b_, grad("net.5.weight"),
+                            grad("net.5.bias"), ws);
     norm_backward(g_norm1(layers), g, B, g_.deconv1, g_.act1, scratch_b_, g_.saved + 2 * c0, scratch_a_,
                   grad("net.3.weight"), grad("net.3.bias"));
-    layers.g_deconv1.backward(g_.act0, tensor(g, "net.2.weight"), scratch_a_, scratch_b_, grad("net.2.weight"),
-                              grad("net.2.bias"), ws);
+    layers.deconv1.backward(g_.act0, tensor(g, "net.2.weight"), scratch_a_, scratch_b_, grad("net.2.weight"),
+                            grad("net.2.bias"), ws);
     norm_backward(g_norm0(layers), g, B, g_.projected, g_.act0, scratch_b_, g_.saved, scratch_a_, grad("net.0.weight"),
                   grad("net.0.bias"));
     gemm_weight_grad(blas_, scratch_a_, z, grad("project.weight"), B, spec_.latent_dim, projected);
@@ -301,13 +319,12 @@ class DcganGpuModel : public GpuGanModel {
                                projected, stream_);
   }
 
-  void discriminator_forward(const DcganLayers& layers, int64_t B, const float* x, const GpuNetwork& d,
-                             const DiscriminatorActivations& a) const {
+  void discriminator_forward(const DiscriminatorLayers& layers, void* ws, int64_t B, const float* x,
+                             const GpuNetwork& d, const DiscriminatorActivations& a) const {
     const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
-    void* ws = layers.workspace.get();
-    layers.d_conv1.forward(x, tensor(d, "net.0.weight"), tensor(d, "net.0.bias"), a.act1, ws);
+    layers.conv1.forward(x, tensor(d, "net.0.weight"), tensor(d, "net.0.bias"), a.act1, ws);
     activate(a.act1, B * c1 * kLarge, Activation::kLeakyRelu, spec_.slope);
-    layers.d_conv2.forward(a.act1, tensor(d, "net.2.weight"), tensor(d, "net.2.bias"), a.conv2, ws);
+    layers.conv2.forward(a.act1, tensor(d, "net.2.weight"), tensor(d, "net.2.bias"), a.conv2, ws);
     norm_forward(d_norm2(layers), d, B, /*training=*/true, a.conv2, a.act2, a.saved);
     gemm_forward(blas_, a.act2, tensor(d, "net.6.weight"), a.logits, B, projected, 1);
     launch_bias_activation(a.logits, tensor(d, "net.6.bias"), B, 1, Activation::kIdentity, 0.0f, stream_);
@@ -315,28 +332,29 @@ class DcganGpuModel : public GpuGanModel {
 
   // dlogit [B] -> D's parameter gradients into grads (overwritten; null: none) and the input
   // gradient into d_input [B, 784] (null: none).
-  void discriminator_backward(const DcganLayers& layers, int64_t B, const float* x, const GpuNetwork& d,
-                              const DiscriminatorActivations& a, float* dlogit, float* grads, float* d_input) const {
+  void discriminator_backward(const DiscriminatorLayers& layers, void* ws, int64_t B, const float* x,
+                              const GpuNetwork& d, const DiscriminatorActivations& a, float* dlogit, float* grads,
+                              float* d_input) const {
     const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
-    void* ws = layers.workspace.get();
     auto grad = [&](const char* name) { return gradient(d, grads, name); };
     if (grads) {
       gemm_weight_grad(blas_, dlogit, a.act2, grad("net.6.weight"), B, projected, 1);
       // The bias gradient is the sum of dlogit (dZ = dlogit: rewritten in place, unchanged).
-      launch_activation_backward(Activation::kIdentity, 0.0f, dlogit, dlogit, dlogit, grad("net.6.bias"), B, 1, stream_);
+      launch_activation_backward(Activation::kIdentity, 0.0f, dlogit, dlogit, dlogit, grad("net.6.bias"), B, 1,
+                                 stream_);
     }
     gemm_input_grad(blas_, dlogit, tensor(d, "net.6.weight"), scratch_a_, B, projected, 1);
     // BatchNorm's parameter gradients go to scratch when D's are not wanted (both paths write them).
     float* dgamma = grads ? grad("net.3.weight") : parameter_scratch_;
     float* dbeta = grads ? grad("net.3.bias") : parameter_scratch_ + c0;
     norm_backward(d_norm2(layers), d, B, a.conv2, a.act2, scratch_a_, a.saved, scratch_b_, dgamma, dbeta);
-    layers.d_conv2.backward(a.act1, tensor(d, "net.2.weight"), scratch_b_, scratch_a_, grad("net.2.weight"),
-                            grad("net.2.bias"), ws);
+    layers.conv2.backward(a.act1, tensor(d, "net.2.weight"), scratch_b_, scratch_a_, grad("net.2.weight"),
+                          grad("net.2.bias"), ws);
     launch_activation_backward(Activation::kLeakyRelu, spec_.slope, a.act1, scratch_a_, scratch_a_, nullptr, B,
                                c1 * kLarge, stream_);
     if (grads || d_input) {
-      layers.d_conv1.backward(x, tensor(d, "net.0.weight"), scratch_a_, d_input, grad("net.0.weight"),
-                              grad("net.0.bias"), ws);
+      layers.conv1.backward(x, tensor(d, "net.0.weight"), scratch_a_, d_input, grad("net.0.weight"), grad("net.0.bias"),
+                            ws);
     }
   }
 
@@ -348,16 +366,16 @@ class DcganGpuModel : public GpuGanModel {
   CudnnHandle cudnn_;
   int64_t max_batch_ = 0;
   std::map<int64_t, std::unique_ptr<DcganLayers>> layers_;  // by batch size
-  std::vector<DeviceArena::Ticket> tickets_;                 // in resolve()'s order
-  float* real_ = nullptr;                                    // [B, 784]
+  std::vector<DeviceArena::Ticket> tickets_;                // in resolve()'s order
+  float* real_ = nullptr;                                   // [B, 784]
   GeneratorActivations g_;
-  DiscriminatorActivations d_[2];                            // the real pass, the fake pass
-  float* logits_ = nullptr;                                  // [2B]: real, then fake
-  float* dlogit_ = nullptr;                                  // [2B]
-  float* d_image_ = nullptr;                                 // [B, 784]: the G step's gradient at D's input
-  float *scratch_a_ = nullptr, *scratch_b_ = nullptr;        // [B, widest activation]
-  float* parameter_scratch_ = nullptr;                       // [2 max(C0, C1)]
-  float* fake_grads_ = nullptr;                              // [D's parameter_count]
+  DiscriminatorActivations d_[2];                      // the real pass, the fake pass
+  float* logits_ = nullptr;                            // [2B]: real, then fake
+  float* dlogit_ = nullptr;                            // [2B]
+  float* d_image_ = nullptr;                           // [B, 784]: the G step's gradient at D's input
+  float *scratch_a_ = nullptr, *scratch_b_ = nullptr;  // [B, widest activation]
+  float* parameter_scratch_ = nullptr;                 // [2 max(C0, C1)]
+  float* fake_grads_ = nullptr;                        // [D's parameter_count]
 };
 
 }  // namespace
