@@ -88,7 +88,6 @@ struct DiscriminatorActivations {
   float* conv2 = nullptr;   // [B, C0, 7, 7]: before BatchNorm
   float* act2 = nullptr;    // [B, C0, 7, 7]: LeakyReLU(BatchNorm(conv2))
   float* saved = nullptr;   // [2 C0]
-  float* logits = nullptr;  // [B]
 };
 
 class DcganGpuModel : public GpuGanModel {
@@ -138,10 +137,8 @@ class DcganGpuModel : public GpuGanModel {
     auto take = [&]() { return arena.at<float>(tickets_.at(next++)); };
     real_ = take();
     g_ = {take(), take(), take(), take(), take(), take()};
-    for (DiscriminatorActivations& pass : d_) pass = {take(), take(), take(), take(), nullptr};
+    for (DiscriminatorActivations& pass : d_) pass = {take(), take(), take(), take()};
     logits_ = take();
-    d_[0].logits = logits_;
-    d_[1].logits = logits_ + max_batch_;
     dlogit_ = take();
     d_image_ = take();
     scratch_a_ = take();
@@ -166,12 +163,13 @@ class DcganGpuModel : public GpuGanModel {
       NvtxRange range("G forward");
       generator_forward(layers.g, layers.workspace.get(), B, z, g, /*training=*/true, g_);
     }
-    DiscriminatorActivations real = d_[0], fake = d_[1];
-    fake.logits = logits_ + B;  // the BCE kernel reads [real logits; fake logits] back to back
+    const DiscriminatorActivations& real = d_[0];
+    const DiscriminatorActivations& fake = d_[1];
     {
       NvtxRange range("D forward (real, fake)");
-      discriminator_forward(layers.d, layers.workspace.get(), B, real_, d, real);
-      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, d, fake);
+      // The BCE kernel reads [real logits; fake logits] back to back.
+      discriminator_forward(layers.d, layers.workspace.get(), B, real_, d, real, logits_);
+      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, d, fake, logits_ + B);
     }
     {
       NvtxRange range("loss");
@@ -189,7 +187,7 @@ class DcganGpuModel : public GpuGanModel {
     {
       NvtxRange range("G step: G forward, D forward");
       generator_forward(layers.g, layers.workspace.get(), B, z, g, /*training=*/true, g_);
-      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, d, d_[0]);
+      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, d, d_[0], logits_);
     }
     NvtxRange range("G step: loss, D backward (input only), G backward");
     launch_bce_with_logits(logits_, B, 0, dlogit_, stats, stream_);
@@ -319,15 +317,16 @@ class DcganGpuModel : public GpuGanModel {
                                projected, stream_);
   }
 
+  // D(x): logits [B].
   void discriminator_forward(const DiscriminatorLayers& layers, void* ws, int64_t B, const float* x,
-                             const GpuNetwork& d, const DiscriminatorActivations& a) const {
+                             const GpuNetwork& d, const DiscriminatorActivations& a, float* logits) const {
     const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
     layers.conv1.forward(x, tensor(d, "net.0.weight"), tensor(d, "net.0.bias"), a.act1, ws);
     activate(a.act1, B * c1 * kLarge, Activation::kLeakyRelu, spec_.slope);
     layers.conv2.forward(a.act1, tensor(d, "net.2.weight"), tensor(d, "net.2.bias"), a.conv2, ws);
     norm_forward(d_norm2(layers), d, B, /*training=*/true, a.conv2, a.act2, a.saved);
-    gemm_forward(blas_, a.act2, tensor(d, "net.6.weight"), a.logits, B, projected, 1);
-    launch_bias_activation(a.logits, tensor(d, "net.6.bias"), B, 1, Activation::kIdentity, 0.0f, stream_);
+    gemm_forward(blas_, a.act2, tensor(d, "net.6.weight"), logits, B, projected, 1);
+    launch_bias_activation(logits, tensor(d, "net.6.bias"), B, 1, Activation::kIdentity, 0.0f, stream_);
   }
 
   // dlogit [B] -> D's parameter gradients into grads (overwritten; null: none) and the input

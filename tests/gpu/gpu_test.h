@@ -1,13 +1,17 @@
 #pragma once
 // Helpers of the GPU tests: skip cleanly without a GPU, draw a fresh seed per check (printed on
-// failure, so a failing draw can be replayed with `gan check --seed`), and assert a KernelCheck.
+// failure, so a failing draw can be replayed with `gan check --seed`), assert a KernelCheck, and
+// run and compare trainers (both GPU trainer test files).
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
+#include <utility>
 
 #include "cuda/device.h"
 #include "cuda/kernel_checks.h"
+#include "train/schedule.h"
+#include "train/trainer.h"
 
 #define GAN_REQUIRE_GPU()                                                             \
   do {                                                                                \
@@ -39,6 +43,22 @@ inline ::testing::AssertionResult passes(const KernelCheck& check) {
     SCOPED_TRACE("seed " + std::to_string(seed));                       \
     EXPECT_TRUE(::gan::testing::passes(call_with_seed));               \
   } while (0)
+
+// Steps first..last of the schedule.
+inline void run_steps(Trainer& trainer, const Schedule& schedule, uint64_t first, uint64_t last) {
+  for (uint64_t step = first; step <= last; ++step) trainer.train_step(schedule.position(step));
+}
+
+// Both networks' parameters, Adam moments and steps, and running statistics, bit for bit.
+inline bool bit_identical(const TrainerState& a, const TrainerState& b) {
+  for (auto [x, y] : {std::make_pair(&a.generator, &b.generator), std::make_pair(&a.discriminator, &b.discriminator)}) {
+    if (x->params != y->params || x->exp_avg != y->exp_avg || x->exp_avg_sq != y->exp_avg_sq ||
+        x->buffers != y->buffers || x->adam_step != y->adam_step) {
+      return false;
+    }
+  }
+  return true;
+}
 
 // Sizes that are multiples of no tile: 1, 7, 129, 1000 (GPU_NOTES).
 inline const int64_t kOddSizes[] = {1, 7, 129, 1000};

@@ -20,7 +20,9 @@ namespace gan {
 namespace {
 
 using Kind = CudnnConvLayer::Kind;
+using testing::bit_identical;
 using testing::max_relative_error;
+using testing::run_steps;
 
 TEST(GpuCudnn, ConvolutionsMatchTheCpuReferencesOnOddShapes) {
   GAN_REQUIRE_GPU();
@@ -92,20 +94,6 @@ class GpuDcganTest : public ::testing::Test {
   // The GPU trainer with these options against DcganCpuTrainer, step by step.
   void tracks_the_cpu_trainer(const GpuTrainerOptions& options) const;
 };
-
-void run_steps(Trainer& trainer, const Schedule& schedule, uint64_t first, uint64_t last) {
-  for (uint64_t step = first; step <= last; ++step) trainer.train_step(schedule.position(step));
-}
-
-bool bit_identical(const TrainerState& a, const TrainerState& b) {
-  for (auto [x, y] : {std::make_pair(&a.generator, &b.generator), std::make_pair(&a.discriminator, &b.discriminator)}) {
-    if (x->params != y->params || x->exp_avg != y->exp_avg || x->exp_avg_sq != y->exp_avg_sq ||
-        x->buffers != y->buffers || x->adam_step != y->adam_step) {
-      return false;
-    }
-  }
-  return true;
-}
 
 TEST_F(GpuDcganTest, TracksTheCpuTrainer) {
   GAN_REQUIRE_GPU();

@@ -14,7 +14,9 @@
 namespace gan {
 namespace {
 
+using testing::bit_identical;
 using testing::max_relative_error;
+using testing::run_steps;
 using testing::synthetic_dataset;
 
 // Small widths and odd sizes: 100 images at batch 32 make steps of 32, 32, 32 and 4 images.
@@ -46,19 +48,6 @@ class GpuTrainerTest : public ::testing::Test {
   const ModelSpec spec = make_mlp_spec(config, data.height, data.width);
   const Schedule schedule{data.count, config.batch, false, 5, 0};
 };
-
-void run_steps(Trainer& trainer, const Schedule& schedule, uint64_t first, uint64_t last) {
-  for (uint64_t step = first; step <= last; ++step) trainer.train_step(schedule.position(step));
-}
-
-bool bit_identical(const TrainerState& a, const TrainerState& b) {
-  return a.generator.params == b.generator.params && a.generator.exp_avg == b.generator.exp_avg &&
-         a.generator.exp_avg_sq == b.generator.exp_avg_sq && a.discriminator.params == b.discriminator.params &&
-         a.discriminator.exp_avg == b.discriminator.exp_avg &&
-         a.discriminator.exp_avg_sq == b.discriminator.exp_avg_sq &&
-         a.generator.adam_step == b.generator.adam_step && a.discriminator.adam_step == b.discriminator.adam_step &&
-         a.generator.buffers == b.generator.buffers && a.discriminator.buffers == b.discriminator.buffers;
-}
 
 TEST_F(GpuTrainerTest, DrawsTheCpuTrainersNoiseAndBatches) {
   GAN_REQUIRE_GPU();
