@@ -36,27 +36,39 @@ struct DcganDiscriminatorPass {
   BatchNormSaved<T> bn2;
 };
 
-// The convolutions of the model: the im2col + GEMM versions for float (speed), the plain-loop
-// references for double (the finite-difference tests).
+// Which convolution code a float pass runs: the im2col + GEMM versions (the trainer's, for
+// speed), or the plain-loop references (a second float implementation that sums in another
+// order: the tests' stand-in for another backend's honest rounding). Double always runs the
+// plain loops (the finite-difference tests and the exact reference).
+enum class ConvCode { kGemm, kLoops };
+
 template <class T>
-void conv_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
-  if constexpr (std::is_same_v<T, float>) conv2d_forward_gemm(s, x, w, b, y);
-  else conv2d_forward(s, x, w, b, y);
+void conv_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y, ConvCode code) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (code == ConvCode::kGemm) return conv2d_forward_gemm(s, x, w, b, y);
+  }
+  conv2d_forward(s, x, w, b, y);
 }
 template <class T>
-void conv_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
-  if constexpr (std::is_same_v<T, float>) conv2d_backward_gemm(s, x, w, dy, dx, dw, db);
-  else conv2d_backward(s, x, w, dy, dx, dw, db);
+void conv_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, ConvCode code) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (code == ConvCode::kGemm) return conv2d_backward_gemm(s, x, w, dy, dx, dw, db);
+  }
+  conv2d_backward(s, x, w, dy, dx, dw, db);
 }
 template <class T>
-void deconv_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
-  if constexpr (std::is_same_v<T, float>) conv_transpose2d_forward_gemm(s, x, w, b, y);
-  else conv_transpose2d_forward(s, x, w, b, y);
+void deconv_forward(const ConvShape& s, const T* x, const T* w, const T* b, T* y, ConvCode code) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (code == ConvCode::kGemm) return conv_transpose2d_forward_gemm(s, x, w, b, y);
+  }
+  conv_transpose2d_forward(s, x, w, b, y);
 }
 template <class T>
-void deconv_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
-  if constexpr (std::is_same_v<T, float>) conv_transpose2d_backward_gemm(s, x, w, dy, dx, dw, db);
-  else conv_transpose2d_backward(s, x, w, dy, dx, dw, db);
+void deconv_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, ConvCode code) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (code == ConvCode::kGemm) return conv_transpose2d_backward_gemm(s, x, w, dy, dx, dw, db);
+  }
+  conv_transpose2d_backward(s, x, w, dy, dx, dw, db);
 }
 
 // The ConvShape of a stride-2, padding-1, 4x4 layer between 2n x 2n and n x n maps: for a
@@ -71,7 +83,7 @@ inline ConvShape halving_shape(int64_t batch, int64_t in, int64_t out, int64_t s
 // it uses the running statistics, which `buffers` must then hold.
 template <class T>
 void dcgan_generator_forward(const ModelSpec& spec, const T* params, T* buffers, const T* z, int64_t B,
-                             DcganGeneratorPass<T>* pass, bool training = true) {
+                             DcganGeneratorPass<T>* pass, bool training = true, ConvCode code = ConvCode::kGemm) {
   const NetworkSpec& g = spec.generator;
   auto p = [&](const char* name) { return params + g.tensor(name).offset; };
   auto buffer = [&](const char* name) { return buffers ? buffers + g.buffer(name).offset : static_cast<T*>(nullptr); };
@@ -100,7 +112,7 @@ void dcgan_generator_forward(const ModelSpec& spec, const T* params, T* buffers,
 
   pass->deconv1.resize(static_cast<size_t>(B * c1 * 196));
   deconv_forward(halving_shape(B, c0, c1, 14), pass->relu0.data(), p("net.2.weight"), p("net.2.bias"),
-                           pass->deconv1.data());
+                 pass->deconv1.data(), code);
   pass->normed1.resize(pass->deconv1.size());
   normalise(pass->deconv1, c1, 196, "net.3.", &pass->normed1, &pass->bn1);
   pass->relu1 = pass->normed1;
@@ -108,7 +120,7 @@ void dcgan_generator_forward(const ModelSpec& spec, const T* params, T* buffers,
 
   pass->deconv2.resize(static_cast<size_t>(B * 784));
   deconv_forward(halving_shape(B, c1, 1, 28), pass->relu1.data(), p("net.5.weight"), p("net.5.bias"),
-                           pass->deconv2.data());
+                 pass->deconv2.data(), code);
   pass->image = pass->deconv2;
   for (T& v : pass->image) v = std::tanh(v);
 }
@@ -117,7 +129,7 @@ void dcgan_generator_forward(const ModelSpec& spec, const T* params, T* buffers,
 // alone). x must outlive the pass (its backward reads it).
 template <class T>
 void dcgan_discriminator_forward(const ModelSpec& spec, const T* params, T* buffers, const T* x, int64_t B,
-                                 DcganDiscriminatorPass<T>* pass) {
+                                 DcganDiscriminatorPass<T>* pass, ConvCode code = ConvCode::kGemm) {
   const NetworkSpec& d = spec.discriminator;
   auto p = [&](const char* name) { return params + d.tensor(name).offset; };
   auto buffer = [&](const char* name) { return buffers ? buffers + d.buffer(name).offset : static_cast<T*>(nullptr); };
@@ -126,13 +138,13 @@ void dcgan_discriminator_forward(const ModelSpec& spec, const T* params, T* buff
   pass->batch = B;
   pass->input = x;
   pass->conv1.resize(static_cast<size_t>(B * c1 * 196));
-  conv_forward(halving_shape(B, 1, c1, 28), x, p("net.0.weight"), p("net.0.bias"), pass->conv1.data());
+  conv_forward(halving_shape(B, 1, c1, 28), x, p("net.0.weight"), p("net.0.bias"), pass->conv1.data(), code);
   pass->act1 = pass->conv1;
   activation_forward(Activation::kLeakyRelu, slope, pass->act1.data(), pass->act1.size());
 
   pass->conv2.resize(static_cast<size_t>(B * c0 * 49));
   conv_forward(halving_shape(B, c1, c0, 14), pass->act1.data(), p("net.2.weight"), p("net.2.bias"),
-                 pass->conv2.data());
+               pass->conv2.data(), code);
   pass->normed2.resize(pass->conv2.size());
   batch_norm_forward(pass->conv2.data(), B, c0, 49, p("net.3.weight"), p("net.3.bias"), spec.dcgan.bn_eps,
                      spec.dcgan.bn_momentum, buffer("net.3.running_mean"), buffer("net.3.running_var"),
@@ -156,7 +168,7 @@ std::vector<T> relu_backward(const std::vector<T>& y, const std::vector<T>& dy) 
 // parameters into grads [parameter_count] (overwritten).
 template <class T>
 void dcgan_generator_backward(const ModelSpec& spec, const T* params, const T* z, const DcganGeneratorPass<T>& pass,
-                              const T* d_image, T* grads) {
+                              const T* d_image, T* grads, ConvCode code = ConvCode::kGemm) {
   const NetworkSpec& g = spec.generator;
   auto p = [&](const char* name) { return params + g.tensor(name).offset; };
   auto grad = [&](const char* name) { return grads + g.tensor(name).offset; };
@@ -167,14 +179,14 @@ void dcgan_generator_backward(const ModelSpec& spec, const T* params, const T* z
   for (size_t i = 0; i < d_deconv2.size(); ++i) d_deconv2[i] = d_image[i] * (T(1) - pass.image[i] * pass.image[i]);
   std::vector<T> d_relu1(pass.relu1.size());
   deconv_backward(halving_shape(B, c1, 1, 28), pass.relu1.data(), p("net.5.weight"), d_deconv2.data(),
-                            d_relu1.data(), grad("net.5.weight"), grad("net.5.bias"));
+                            d_relu1.data(), grad("net.5.weight"), grad("net.5.bias"), code);
   const std::vector<T> d_normed1 = relu_backward(pass.normed1, d_relu1);
   std::vector<T> d_deconv1(pass.deconv1.size());
   batch_norm_backward(pass.deconv1.data(), d_normed1.data(), B, c1, 196, p("net.3.weight"), pass.bn1,
                       d_deconv1.data(), grad("net.3.weight"), grad("net.3.bias"));
   std::vector<T> d_relu0(pass.relu0.size());
   deconv_backward(halving_shape(B, c0, c1, 14), pass.relu0.data(), p("net.2.weight"), d_deconv1.data(),
-                            d_relu0.data(), grad("net.2.weight"), grad("net.2.bias"));
+                            d_relu0.data(), grad("net.2.weight"), grad("net.2.bias"), code);
   const std::vector<T> d_normed0 = relu_backward(pass.normed0, d_relu0);
   std::vector<T> d_projected(pass.projected.size());
   batch_norm_backward(pass.projected.data(), d_normed0.data(), B, c0, 49, p("net.0.weight"), pass.bn0,
@@ -192,7 +204,7 @@ void dcgan_generator_backward(const ModelSpec& spec, const T* params, const T* z
 // input, or null to skip it (the D step).
 template <class T>
 void dcgan_discriminator_backward(const ModelSpec& spec, const T* params, const DcganDiscriminatorPass<T>& pass,
-                                  const T* d_logits, T* grads, T* d_input) {
+                                  const T* d_logits, T* grads, T* d_input, ConvCode code = ConvCode::kGemm) {
   const NetworkSpec& d = spec.discriminator;
   auto p = [&](const char* name) { return params + d.tensor(name).offset; };
   auto grad = [&](const char* name) { return grads ? grads + d.tensor(name).offset : static_cast<T*>(nullptr); };
@@ -213,13 +225,13 @@ void dcgan_discriminator_backward(const ModelSpec& spec, const T* params, const 
                       grad("net.3.weight"), grad("net.3.bias"));
   std::vector<T> d_act1(pass.act1.size());
   conv_backward(halving_shape(B, c1, c0, 14), pass.act1.data(), p("net.2.weight"), d_conv2.data(), d_act1.data(),
-                  grad("net.2.weight"), grad("net.2.bias"));
+                  grad("net.2.weight"), grad("net.2.bias"), code);
   std::vector<T> d_conv1(d_act1.size());
   activation_backward(Activation::kLeakyRelu, slope, pass.act1.data(), d_act1.data(), d_conv1.data(),
                       static_cast<T*>(nullptr), B, c1 * 196);
   if (grads || d_input) {
     conv_backward(halving_shape(B, 1, c1, 28), pass.input, p("net.0.weight"), d_conv1.data(), d_input,
-                    grad("net.0.weight"), grad("net.0.bias"));
+                    grad("net.0.weight"), grad("net.0.bias"), code);
   }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // defines: Trainer (the interface the CPU and GPU trainers implement), StepPosition, StepStats,
-// NetworkState, TrainerState
+// NetworkValues / NetworkState, TrainerState
 //
 // The training loop (train_loop.h) drives a Trainer without knowing which one it is: it says
 // which step to run and where that step's batch lies in its epoch's order; the trainer owns the
@@ -33,12 +33,15 @@ struct StepStats {
   double d_fake_g = 0;      // mean D(G(z2)) in the G step
 };
 
-// One network's parameters and Adam state, flat, in the NetworkSpec's layout.
-struct NetworkState {
-  std::vector<float> params, exp_avg, exp_avg_sq;
-  std::vector<float> buffers;  // non-trainable state (BatchNorm's running statistics); empty for the MLP
-  int64_t adam_step = 0;  // updates applied so far
+// One network's parameters and Adam state, flat, in the NetworkSpec's layout. The trainers hold
+// floats; the tests' exact reference (tests/dcgan_yardstick.h) runs the same step in double.
+template <class T>
+struct NetworkValues {
+  std::vector<T> params, exp_avg, exp_avg_sq;
+  std::vector<T> buffers;  // non-trainable state (BatchNorm's running statistics); empty for the MLP
+  int64_t adam_step = 0;   // updates applied so far
 };
+using NetworkState = NetworkValues<float>;
 
 struct TrainerState {
   NetworkState generator, discriminator;

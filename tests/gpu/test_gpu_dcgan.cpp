@@ -1,6 +1,7 @@
 // The DCGAN on the GPU (cuDNN): every layer against the CPU references on odd shapes and at the
-// model's own, then the whole GPU trainer against DcganCpuTrainer (gradients of step 1, losses,
-// running statistics, parameters after a few steps with the epoch's smaller last batch), against
+// model's own, then the whole GPU trainer against DcganCpuTrainer and the exact (double) run
+// (gradients of step 1, losses, running statistics, parameters after a few steps with the epoch's
+// smaller last batch; the yardstick of tests/dcgan_yardstick.h), against
 // itself (repeats and graph = eager bit for bit, exact resume, GPU <-> CPU), and sampling in
 // evaluation mode. Built only with cuDNN; each test skips without a GPU.
 #include <cmath>
@@ -10,6 +11,7 @@
 #include "cpu/generate.h"
 #include "cuda/cudnn_checks.h"
 #include "cuda/gpu_trainer.h"
+#include "dcgan_yardstick.h"
 #include "gpu/gpu_test.h"
 #include "model/dcgan_spec.h"
 #include "test_util.h"
@@ -121,31 +123,40 @@ TEST_F(GpuDcganTest, SameSeedSameBitsAndGraphEqualsEager) {
   }
 }
 
+// Held to the yardstick of tests/dcgan_yardstick.h, not to fixed bounds: the first GPU run
+// (2026-11-29, H200) failed fixed bounds of 1e-5 on the running statistics after step 1 and
+// 1e-3 on the state after 8 steps, and the CPU alone shows why (docs/dcgan-yardstick.md): the
+// conv biases that feed a BatchNorm have a true gradient of 0, so Adam moves them by about lr a
+// step on rounding noise, in a direction of each implementation's own; D's running mean
+// averages that bias in. Every other tensor is held to 10x the CPU float trainer's own distance
+// from the exact (double) run + 1e-5, which a wrong momentum, eps or running variance fails.
 void GpuDcganTest::tracks_the_cpu_trainer(const GpuTrainerOptions& options) const {
   DcganCpuTrainer cpu(spec, data, cpu_options());
   GpuTrainer gpu(spec, data, options);
   EXPECT_TRUE(bit_identical(cpu.state(), gpu.state()));  // the same init, running statistics included
-  cpu.train_step(schedule.position(1));
-  gpu.train_step(schedule.position(1));
+  testing::ExactDcgan exact(spec, cpu_options().adam, cpu.state());
+  auto step_all = [&](uint64_t step) {
+    cpu.train_step(schedule.position(step));
+    gpu.train_step(schedule.position(step));
+    exact.step(cpu.last_step_trace(false));
+  };
+  step_all(1);
   EXPECT_EQ(cpu.last_step_trace(false).real, gpu.last_step_trace(false).real);
-  // Step 1: the same function, summed in another order (BatchNorm divides by small deviations,
-  // so the bound is wider than for the MLP's GEMMs).
-  EXPECT_LT(max_relative_error(gpu.last_step_trace(true).d_grads, cpu.discriminator_grads()), 1e-4);
-  EXPECT_LT(max_relative_error(gpu.last_step_trace(true).g_grads, cpu.generator_grads()), 1e-4);
+  const StepTrace gpu_trace = gpu.last_step_trace(true);
+  const testing::Yardstick gradients = testing::compare_gradients_with_yardstick(
+      spec, gpu_trace.d_grads, gpu_trace.g_grads, cpu.discriminator_grads(), cpu.generator_grads(), exact);
+  EXPECT_TRUE(gradients.pass()) << "step-1 gradients\n" << gradients.report();
   const StepStats s_cpu = cpu.last_stats(), s_gpu = gpu.last_stats();
   EXPECT_NEAR(s_gpu.d_loss, s_cpu.d_loss, 1e-5 * std::fabs(s_cpu.d_loss) + 1e-6);
   EXPECT_NEAR(s_gpu.g_loss, s_cpu.g_loss, 1e-5 * std::fabs(s_cpu.g_loss) + 1e-6);
-  EXPECT_LT(max_relative_error(gpu.state().discriminator.buffers, cpu.state().discriminator.buffers), 1e-5);
-  EXPECT_LT(max_relative_error(gpu.state().generator.buffers, cpu.state().generator.buffers), 1e-5);
+  const double lr = cpu_options().adam.lr;
+  const testing::Yardstick after_one = testing::compare_states_with_yardstick(spec, gpu.state(), cpu.state(), exact, lr);
+  EXPECT_TRUE(after_one.pass()) << "state after step 1\n" << after_one.report();
   // Through step 8: the smaller last batch (2 images, its own descriptors and graph) and a new epoch.
-  run_steps(cpu, schedule, 2, 8);
-  run_steps(gpu, schedule, 2, 8);
-  const TrainerState a = cpu.state(), b = gpu.state();
-  EXPECT_LT(max_relative_error(b.generator.params, a.generator.params), 1e-3);
-  EXPECT_LT(max_relative_error(b.discriminator.params, a.discriminator.params), 1e-3);
-  EXPECT_LT(max_relative_error(b.generator.buffers, a.generator.buffers), 1e-3);
-  EXPECT_LT(max_relative_error(b.discriminator.buffers, a.discriminator.buffers), 1e-3);
-  EXPECT_EQ(b.generator.adam_step, 8);
+  for (uint64_t step = 2; step <= 8; ++step) step_all(step);
+  const testing::Yardstick after_eight = testing::compare_states_with_yardstick(spec, gpu.state(), cpu.state(), exact, lr);
+  EXPECT_TRUE(after_eight.pass()) << "state after step 8\n" << after_eight.report();
+  EXPECT_EQ(gpu.state().generator.adam_step, 8);
 }
 
 TEST_F(GpuDcganTest, ResumeIsExactAndStateMovesBetweenCpuAndGpu) {
