@@ -13,10 +13,14 @@ error plus 1e-5.
 With --peer OTHER_TRACE (a trace of the same run by another trainer, e.g. the CPU trainer for a
 GPU run), OTHER_TRACE's tensors take the place of PyTorch-float32: the check then says whether
 TRACE is as close to the float64 truth as the peer is (within 10x its error plus 1e-5).
-With --factor F the 10x becomes Fx (a looser bound, stated and justified where it is used:
-TF32 runs).
+With --factor F the 10x becomes Fx (a looser bound, stated and justified where it is used).
 
-usage: torch_parity.py TRACE [--peer OTHER_TRACE] [--factor 10] [--lr 2e-4] [--betas 0.9 0.999] [--verbose]
+With --device cuda --tf32 the float32 replay runs on the GPU with TF32 allowed in PyTorch's
+matmuls and convolutions (allow_tf32): the peer for a trace of `gan train --tf32`, whose error is
+then held to a multiple of PyTorch-TF32's own (the float64 reference stays on the CPU).
+
+usage: torch_parity.py TRACE [--peer OTHER_TRACE] [--factor 10] [--device cpu] [--tf32] [--lr 2e-4]
+                       [--betas 0.9 0.999] [--verbose]
 exit status: 0 pass, 1 fail, 2 bad input
 """
 import argparse
@@ -42,7 +46,7 @@ def hidden_widths(tensors, net, first_in):
     return [s[0] for s in shapes[:-1]], shapes[-1][0]
 
 
-def models(tensors, dtype, slope):
+def models(tensors, dtype, slope, device):
     """The seed's MLP, or the DCGAN of tools/dcgan_model.py, loaded with the trace's init.* tensors,
     and the loss on its output (BCELoss after the MLP's Sigmoid; BCE on the DCGAN's logits)."""
     latent = tensors["step1.z_d"].shape[1]
@@ -65,21 +69,26 @@ def models(tensors, dtype, slope):
             if not k.endswith("num_batches_tracked"):  # a counter we do not keep
                 state[k] = torch.tensor(tensors[f"init.{net}.{k}"], dtype=dtype)
         module.load_state_dict(state)
-    return generator, discriminator, criterion
+    return generator.to(device), discriminator.to(device), criterion
 
 
-def replay(tensors, steps, dtype, lr, betas, slope):
-    generator, discriminator, criterion = models(tensors, dtype, slope)
+def replay(tensors, steps, dtype, lr, betas, slope, device="cpu"):
+    """The seed's loop on the trace's inputs; every result comes back to the CPU."""
+    generator, discriminator, criterion = models(tensors, dtype, slope, device)
+
+    def given(name):
+        return torch.tensor(tensors[name], dtype=dtype, device=device)
+
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
     out = {}
     for i in range(1, steps + 1):
-        real_imgs = torch.tensor(tensors[f"step{i}.real"], dtype=dtype)
+        real_imgs = given(f"step{i}.real")
         # ---- the seed's loop body (its section 5.6), with the trace's noise ----
         discriminator.zero_grad()
         real_validity = discriminator(real_imgs)
         real_loss = criterion(real_validity, torch.ones_like(real_validity))
-        z = torch.tensor(tensors[f"step{i}.z_d"], dtype=dtype)
+        z = given(f"step{i}.z_d")
         fake_imgs = generator(z)
         fake_validity = discriminator(fake_imgs)
         fake_loss = criterion(fake_validity, torch.zeros_like(fake_validity))
@@ -87,24 +96,24 @@ def replay(tensors, steps, dtype, lr, betas, slope):
         d_loss.backward()
         if i == 1:
             for k, p in discriminator.named_parameters():
-                out[f"step1.grad.discriminator.{k}"] = p.grad.detach().clone()
+                out[f"step1.grad.discriminator.{k}"] = p.grad.detach().cpu().clone()
         d_optimizer.step()
         generator.zero_grad()
-        z = torch.tensor(tensors[f"step{i}.z_g"], dtype=dtype)
+        z = given(f"step{i}.z_g")
         fake_imgs = generator(z)
         fake_validity = discriminator(fake_imgs)
         g_loss = criterion(fake_validity, torch.ones_like(fake_validity))
         g_loss.backward()
         if i == 1:
             for k, p in generator.named_parameters():
-                out[f"step1.grad.generator.{k}"] = p.grad.detach().clone()
+                out[f"step1.grad.generator.{k}"] = p.grad.detach().cpu().clone()
         g_optimizer.step()
-        out[f"step{i}.d_loss"] = d_loss.detach().reshape(1)
-        out[f"step{i}.g_loss"] = g_loss.detach().reshape(1)
+        out[f"step{i}.d_loss"] = d_loss.detach().cpu().reshape(1)
+        out[f"step{i}.g_loss"] = g_loss.detach().cpu().reshape(1)
     for net, module in (("generator", generator), ("discriminator", discriminator)):
         for k, p in module.state_dict().items():
             if not k.endswith("num_batches_tracked"):
-                out[f"final.{net}.{k}"] = p.detach().clone()
+                out[f"final.{net}.{k}"] = p.detach().cpu().clone()
     return out
 
 
@@ -125,7 +134,16 @@ def main():
     parser.add_argument("--verbose", action="store_true", help="print every row, not only the summary per group")
     parser.add_argument("--peer", help="another trainer's trace of the same run, in PyTorch-float32's place")
     parser.add_argument("--factor", type=float, default=10.0, help="the bound's multiple of the peer's error")
+    parser.add_argument("--device", default="cpu", help="where the float32 replay runs (cpu or cuda)")
+    parser.add_argument("--tf32", action="store_true", help="allow TF32 in the float32 replay (needs --device cuda)")
     args = parser.parse_args()
+    if args.tf32 and args.device == "cpu":
+        parser.error("--tf32 needs --device cuda")
+    if args.device != "cpu" and not torch.cuda.is_available():
+        print(f"torch_parity: --device {args.device}, but PyTorch sees no CUDA device", file=sys.stderr)
+        return 2
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    torch.backends.cudnn.allow_tf32 = args.tf32
     try:
         tensors, _ = gan_safetensors.read(args.trace)
         peer_tensors = gan_safetensors.read(args.peer)[0] if args.peer else None
@@ -136,8 +154,10 @@ def main():
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     ref64 = replay(tensors, steps, torch.float64, args.lr, tuple(args.betas), args.slope)
     if peer_tensors is None:
-        peer = replay(tensors, steps, torch.float32, args.lr, tuple(args.betas), args.slope)
+        peer = replay(tensors, steps, torch.float32, args.lr, tuple(args.betas), args.slope, args.device)
         peer_name, peer_label = "PyTorch-float32", "torch f32"
+        if args.tf32:
+            peer_name, peer_label = "PyTorch-TF32", "torch tf32"
     else:
         missing = [name for name in ref64 if name not in peer_tensors]
         if missing:
