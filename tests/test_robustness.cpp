@@ -14,6 +14,10 @@
 #include <sstream>
 #include <thread>
 
+#include "cpu/cpu_trainer.h"
+#include "cuda_check.cuh"
+#include "failing_trainer.h"
+#include "model/model_spec.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
 #include "util/files.h"
@@ -156,6 +160,21 @@ TEST(Faults, AFullDiskIsAClearErrorAndKeepsTheLastCheckpoint) {
   const Checkpoint kept = load_checkpoint(dir.path("a/last.safetensors"), nullptr);
   EXPECT_EQ(kept.position.step, 9u);  // the resume to 9 above, written before the limit
   EXPECT_FALSE(fs::exists(dir.path("a/last.safetensors.tmp")));
+}
+
+// A GPU that fails mid-run (a lost device, an illegal address) surfaces as a CudaError out of
+// the loop; what was saved stays whole. (The GPU trainer's own version, with a real failed CUDA
+// call, is in tests/gpu/test_gpu_faults.cpp.)
+TEST(Faults, ADeviceErrorMidRunKeepsTheLastCheckpoint) {
+  ScratchDir dir;
+  const Dataset data = testing::mid_run_failure_data();
+  const TrainConfig config = testing::mid_run_failure_config(dir.path("run"));
+  CpuTrainerOptions options;
+  options.threads = 1;
+  CpuTrainer cpu(make_model_spec(config, 28, 28), data, options);
+  testing::FailingTrainer failing(cpu, 12, [] { throw CudaError("CUDA error: an illegal memory access (planted)"); });
+  const std::string message = testing::fail_mid_run(failing, config, data);
+  EXPECT_NE(message.find("illegal memory access"), std::string::npos) << message;
 }
 
 TEST(Faults, AReadOnlyOutputFolderFailsBeforeTraining) {

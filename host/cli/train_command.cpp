@@ -123,15 +123,27 @@ void check_data_against_config(const TrainConfig& config, const Dataset& dataset
   }
 }
 
-// Refuses, before anything is allocated, a model and batch that cannot fit in memory.
-void check_memory(const ModelSpec& spec, const TrainConfig& config) {
-  const double needed = training_memory_bytes(spec, config.batch);
-  const double available = available_memory_bytes();
+// Refuses, before anything is allocated, a model and batch that cannot fit where they will train:
+// host memory on the CPU, the chosen GPU's memory (with the data set, which stays resident there)
+// on the GPU. The GPU trainer's arena checks its exact size again against the memory free then.
+void check_memory(const ModelSpec& spec, const TrainConfig& config, const Dataset& dataset, const std::string& device) {
+  double needed = training_memory_bytes(spec, config.batch);
+  double available = 0;
+  std::string where;
+  if (device == "cuda") {
+    const GpuInfo gpu = visible_gpus().at(static_cast<size_t>(config.gpu));
+    needed += static_cast<double>(dataset.count) * static_cast<double>(dataset.height * dataset.width);
+    available = static_cast<double>(gpu.memory_bytes);
+    where = " of memory on GPU " + std::to_string(config.gpu) + " (" + gpu.name + ")";
+  } else {
+    available = available_memory_bytes();
+    where = " of memory";
+  }
   if (needed > 0.9 * available) {
     throw Error("keys latent_dim, g_hidden, d_hidden, batch: this model needs about " + format_bytes(needed) +
                 " to train (" + std::to_string(spec.generator.real_parameter_count() + spec.discriminator.real_parameter_count()) +
                 " parameters, batch " + std::to_string(config.batch) + "), but only " + format_bytes(available) +
-                " of memory is available");
+                where + " is available");
   }
 }
 
@@ -195,7 +207,7 @@ int run_train_command(const TrainCommand& command) {
                 std::to_string(dataset.height) + "x" + std::to_string(dataset.width));
   }
   const ModelSpec spec = make_model_spec(config, dataset.height, dataset.width);
-  check_memory(spec, config);
+  check_memory(spec, config, dataset, device);
   std::unique_ptr<Trainer> trainer = make_trainer(config, spec, dataset, device);
   LoopStart start;
   if (!command.resume.empty()) {
