@@ -11,12 +11,15 @@
 #         PyTorch eager, cudnn.benchmark and CUDA graph (all FP32 but ours' TF32 rows)
 #   cpu:  ours (every core, and 1 thread at batch 128) at each batch; PyTorch as written and
 #         with the data resident, 1 thread and every core, at batch 128
-#   cuda: ours graph / no-graph x FP32 / TF32 at each batch; PyTorch as written, resident,
-#         + fused Adam, + CUDA graph at batch 128, and resident / graph at the other batches;
-#         with --kernels also build/bench_kernels (the kernels against cuBLAS / cuBLASLt)
-# JSON goes to $GAN_BENCH_RESULTS (default bench/results/<date>-<host>/), the table to its
-# table.txt; GAN_BENCH_PRINT_JSON=1 also prints every JSON result (for a log that must carry
-# everything). PYTHON picks the Python with PyTorch (default Debian's /usr/bin/python3).
+#   cuda: ours graph / no-graph x FP32 / TF32 at each batch; PyTorch resident and CUDA graph at
+#         every batch, as written and + fused Adam at batch 128 (one PyTorch process per mode
+#         runs all its batches: its start-up is paid once); with --kernels also
+#         build/bench_kernels (the kernels against cuBLAS / cuBLASLt)
+# Each result is written the moment it is measured: its JSON to $GAN_BENCH_RESULTS (default
+# bench/results/<date>-<host>/) and its line to the log and to rows.txt there, so a run cut short
+# loses only what it had not measured; at the end the sorted table (bench/table.py) goes to
+# table.txt. GAN_BENCH_PRINT_JSON=1 also prints every JSON result as it comes (for a log that must
+# carry everything). PYTHON picks the Python with PyTorch (default Debian's /usr/bin/python3).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,6 +54,15 @@ out=${GAN_BENCH_RESULTS:-bench/results/$(date -u +%Y%m%d-%H%M%S)-$(hostname)}
 mkdir -p "$out"
 python=${PYTHON:-/usr/bin/python3}
 cores=$(nproc)
+# measured FILE...: the line (and with GAN_BENCH_PRINT_JSON=1 the JSON) of each result, now.
+measured() {
+  local f
+  for f in "$@"; do
+    [[ -s "$f" ]] || continue
+    "$python" bench/table.py --row "$f" | tee -a "$out/rows.txt"
+    if [[ "${GAN_BENCH_PRINT_JSON:-0}" == 1 ]]; then echo "== $(basename "$f")"; cat "$f"; echo; fi
+  done
+}
 have_torch=0
 "$python" -c 'import torch, torchvision' 2>/dev/null && have_torch=1
 ((have_torch)) || echo "bench: PyTorch / torchvision not importable by $python: PyTorch rows skipped" >&2
@@ -74,23 +86,30 @@ if [[ "$model" == dcgan ]]; then
     if [[ "$device" == cpu ]]; then
       "$bench_step" --model dcgan --data "$data" --batch "$batch" --steps "$steps" --warmup 3 \
         --json "$out/ours-dcgan-cpu-b$batch.json" >/dev/null
-      ((have_torch)) && "$python" bench/torch_dcgan.py --data "$data" --batch "$batch" --steps "$steps" --warmup 3 \
-        --json "$out/torch-dcgan-cpu-b$batch-eager.json" >/dev/null
+      measured "$out/ours-dcgan-cpu-b$batch.json"
+      if ((have_torch)); then
+        "$python" bench/torch_dcgan.py --data "$data" --batch "$batch" --steps "$steps" --warmup 3 \
+          --json "$out/torch-dcgan-cpu-b$batch-eager.json" >/dev/null || true
+        measured "$out/torch-dcgan-cpu-b$batch-eager.json"
+      fi
     else
       for graph in 1 0; do
         for tf32 in 0 1; do
           name="ours-dcgan-cuda-b$batch-$([[ $graph == 1 ]] && echo graph || echo eager)-$([[ $tf32 == 1 ]] && echo tf32 || echo fp32)"
           "$bench_step" --model dcgan --device cuda --data "$data" --batch "$batch" --steps "$steps" --warmup 20 \
             --graph "$graph" --tf32 "$tf32" --json "$out/$name.json" >/dev/null
+          measured "$out/$name.json"
         done
       done
       # BatchNorm + activation as our fused kernels instead of cuDNN (--gpu-batchnorm fused).
       "$bench_step" --model dcgan --device cuda --data "$data" --batch "$batch" --steps "$steps" --warmup 20 \
         --batchnorm fused --json "$out/ours-dcgan-cuda-b$batch-graph-fp32-fusedbn.json" >/dev/null
+      measured "$out/ours-dcgan-cuda-b$batch-graph-fp32-fusedbn.json"
       if ((have_torch)); then
         for mode in eager benchmark graph; do
           "$python" bench/torch_dcgan.py --device cuda --data "$data" --mode "$mode" --batch "$batch" \
-            --steps "$steps" --warmup 20 --json "$out/torch-dcgan-cuda-b$batch-$mode.json" >/dev/null
+            --steps "$steps" --warmup 20 --json "$out/torch-dcgan-cuda-b$batch-$mode.json" >/dev/null || true
+          measured "$out/torch-dcgan-cuda-b$batch-$mode.json"
         done
       fi
     fi
@@ -103,14 +122,17 @@ elif [[ "$device" == cpu ]]; then
     s=$steps
     ((batch > 512)) && s=$((steps / 10 > 10 ? steps / 10 : 10))  # the large batches take seconds a step
     "$bench_step" --data "$data" --batch "$batch" --steps "$s" --json "$out/ours-cpu-b$batch-${cores}threads.json" >/dev/null
+    measured "$out/ours-cpu-b$batch-${cores}threads.json"
   done
   "$bench_step" --data "$data" --batch 128 --steps "$steps" --threads 1 --json "$out/ours-cpu-b128-1thread.json" >/dev/null
+  measured "$out/ours-cpu-b128-1thread.json"
   if ((have_torch)); then
     torch_steps=$((steps / 4 > 20 ? steps / 4 : 20))
     for mode in as_written resident; do
       for threads in "$cores" 1; do
         "$python" bench/torch_seed.py --data "$data" --mode "$mode" --threads "$threads" --batch 128 \
-          --steps "$torch_steps" --json "$out/torch-$mode-b128-${threads}threads.json" >/dev/null
+          --steps "$torch_steps" --json "$out/torch-$mode-b128-${threads}threads.json" >/dev/null || true
+        measured "$out/torch-$mode-b128-${threads}threads.json"
       done
     done
   fi
@@ -123,19 +145,21 @@ else
         name="ours-cuda-b$batch-$([[ $graph == 1 ]] && echo graph || echo eager)-$([[ $tf32 == 1 ]] && echo tf32 || echo fp32)"
         "$bench_step" --device cuda --data "$data" --batch "$batch" --steps "$steps" --warmup 50 --graph "$graph" \
           --tf32 "$tf32" --json "$out/$name.json" >/dev/null
+        measured "$out/$name.json"
       done
     done
   done
   if ((have_torch)); then
-    for batch in $batches; do
-      modes="resident graph"
-      [[ "$batch" == 128 ]] && modes="as_written resident fused graph"
-      for mode in $modes; do
-        torch_steps=$((steps / 5))
-        [[ "$mode" == as_written ]] && torch_steps=$((steps / 10))
-        "$python" bench/torch_seed.py --device cuda --data "$data" --mode "$mode" --batch "$batch" \
-          --steps "$torch_steps" --warmup 20 --json "$out/torch-cuda-b$batch-$mode.json" >/dev/null
-      done
+    # One process per mode, every batch in it; as written and fused Adam at batch 128 only.
+    torch_steps=$((steps * 3 / 10 > 40 ? steps * 3 / 10 : 40))
+    for mode in resident graph as_written fused; do
+      mode_batches=$batches
+      [[ "$mode" == as_written || "$mode" == fused ]] && mode_batches=128
+      mode_steps=$torch_steps
+      [[ "$mode" == as_written ]] && mode_steps=$((torch_steps / 3))
+      "$python" bench/torch_seed.py --device cuda --data "$data" --mode "$mode" --batches "$mode_batches" \
+        --steps "$mode_steps" --warmup 20 --block 20 --json "$out/torch-cuda-b{batch}-$mode.json" >/dev/null || true
+      for batch in $mode_batches; do measured "$out/torch-cuda-b$batch-$mode.json"; done
     done
   fi
   if ((kernels)) && [[ -x "$build/bench_kernels" ]]; then
@@ -143,28 +167,5 @@ else
   fi
 fi
 
-"$python" - "$out" <<'PY' | tee "$out/table.txt"
-import glob, json, os, re, sys
-out = sys.argv[1]
-rows = []
-for path in sorted(glob.glob(os.path.join(out, "*.json"))):
-    name = os.path.basename(path)[:-5]
-    if name.startswith("kernels"):
-        continue
-    r = json.load(open(path))
-    rows.append((name, r["batch"], r["ms_per_step_median"], r["ms_per_step_p10"], r["ms_per_step_p90"],
-                 r["images_per_s"], r.get("share_of_fp32_floor")))
-best = {}  # our fastest run at each batch: the "1.00x"
-for name, batch, median, *_ in rows:
-    if name.startswith("ours"):
-        best[batch] = min(best.get(batch, float("inf")), median)
-print(f"{'run':34} {'batch':>5} {'ms/step':>9} {'p10':>9} {'p90':>9} {'images/s':>10} {'s/epoch(60k)':>12} {'vs ours':>8} {'FP32 floor':>10}")
-for name, batch, median, p10, p90, ips, floor in sorted(rows, key=lambda r: (r[1], not r[0].startswith("ours"), r[2])):
-    ratio = f"{median / best[batch]:7.2f}x" if batch in best else "      -"
-    share = f"{100 * floor:9.1f}%" if floor else "         -"
-    print(f"{name:34} {batch:5d} {median:9.4f} {p10:9.4f} {p90:9.4f} {ips:10.0f} {60000 / ips:12.3f} {ratio:>8} {share}")
-PY
-if [[ "${GAN_BENCH_PRINT_JSON:-0}" == 1 ]]; then
-  for f in "$out"/*.json; do echo "== $(basename "$f")"; cat "$f"; done
-fi
+"$python" bench/table.py "$out" | tee "$out/table.txt"
 echo "bench: JSON in $out"

@@ -12,8 +12,10 @@ The dataset for torchvision is built from our IDX files (plain or .gz, copied in
 MNIST/raw folder), so nothing downloads.
 
 usage: torch_seed.py [--data data/mnist] [--device cpu] [--mode as_written] [--steps 100]
-                     [--warmup 10] [--batch 128] [--threads N] [--block K] [--epochs E] [--json FILE]
-Prints one JSON object: median/p10/p90 ms per step over --steps timed steps after --warmup.
+                     [--warmup 10] [--batch 128 | --batches "64 128 ..."] [--threads N] [--block K]
+                     [--epochs E] [--json FILE]
+Prints one JSON object per batch size: median/p10/p90 ms per step over --steps timed steps after
+--warmup, each written to --json (its {batch} replaced by the size) as soon as it is measured.
 On CUDA, steps are timed in blocks of --block (default 50) between synchronisations, as
 bench_step times ours; on the CPU each step alone. With --epochs E it instead times E whole
 epochs end to end (wall time, the DataLoader's start-up included) and reports seconds per epoch.
@@ -92,11 +94,27 @@ def main():
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--batches", help="several batch sizes in this one process (\"64 128 512\"); --json FILE "
+                        "then names each result's file with {batch}")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--json")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
+    batch_sizes = [int(b) for b in args.batches.replace(",", " ").split()] if args.batches else [args.batch]
+    if len(batch_sizes) > 1 and args.json and "{batch}" not in args.json:
+        parser.error("--batches with several sizes needs {batch} in --json's file name")
+    for batch in batch_sizes:  # one process for every size: PyTorch's start-up is paid once
+        result = measure(args, parser, batch)
+        print(json.dumps(result, indent=2), flush=True)
+        if args.json:  # written the moment it is measured, so a time-out loses only what was not
+            with open(args.json.replace("{batch}", str(batch)), "w") as f:
+                json.dump(result, f, indent=2)
+    return 0
+
+
+def measure(args, parser, batch):
+    """One batch size in args.mode: a result's fields (timed steps, or whole epochs)."""
     torch.manual_seed(0)
     device = torch.device(args.device)
     latent_dim = 100
@@ -111,7 +129,7 @@ def main():
 
     def batches():
         if args.mode == "as_written":
-            loader = torch.utils.data.DataLoader(torchvision_mnist(args.data), batch_size=args.batch, shuffle=True)
+            loader = torch.utils.data.DataLoader(torchvision_mnist(args.data), batch_size=batch, shuffle=True)
             while True:
                 for real_imgs, _ in loader:
                     yield real_imgs.to(device)
@@ -120,8 +138,8 @@ def main():
             all_images = ((dataset.data.float() / 255.0 - 0.5) / 0.5).to(device)
             while True:
                 order = torch.randperm(all_images.size(0), device=device)
-                for start in range(0, all_images.size(0), args.batch):
-                    yield all_images[order[start:start + args.batch]]
+                for start in range(0, all_images.size(0), batch):
+                    yield all_images[order[start:start + batch]]
 
     def sync():
         if device.type == "cuda":
@@ -156,20 +174,16 @@ def main():
     if args.epochs:
         start = time.perf_counter()
         dataset_size = len(torchvision_mnist(args.data))
-        steps = args.epochs * -(-dataset_size // args.batch)
+        steps = args.epochs * -(-dataset_size // batch)
         for _ in range(steps):
             d_loss, g_loss = step(next(source))
         sync()
         seconds = time.perf_counter() - start
         result = {"peer": "pytorch " + torch.__version__, "mode": args.mode, "device": str(device),
-                  "batch": args.batch, "epochs": args.epochs, "steps": steps, "images": dataset_size,
+                  "batch": batch, "epochs": args.epochs, "steps": steps, "images": dataset_size,
                   "seconds": seconds, "seconds_per_epoch": seconds / args.epochs,
                   "final_d_loss": float(d_loss), "final_g_loss": float(g_loss)}
-        print(json.dumps(result, indent=2))
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(result, f, indent=2)
-        return 0
+        return result
 
     timing, (d_loss, g_loss) = time_steps(step, source, device, args.warmup, args.steps, block)
     result = {
@@ -177,16 +191,13 @@ def main():
         "mode": args.mode,
         "device": str(device),
         "threads": torch.get_num_threads(),
-        "batch": args.batch,
+        "batch": batch,
         **timing,
         "final_d_loss": float(d_loss),
         "final_g_loss": float(g_loss),
     }
-    result["images_per_s"] = args.batch / (result["ms_per_step_median"] / 1000.0)
-    print(json.dumps(result, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+    result["images_per_s"] = batch / (result["ms_per_step_median"] / 1000.0)
+    return result
 
 
 if __name__ == "__main__":

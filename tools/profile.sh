@@ -5,8 +5,11 @@
 #   tools/profile.sh nsys [A:B] [gan train flags...]   timeline: kernels, cuBLAS, NVTX phases
 #   tools/profile.sh ncu  [A:B] [gan train flags...]   per-kernel metrics (registers, bandwidth, ...)
 #
-# Writes results/gan-nsys.nsys-rep or results/gan-ncu.ncu-rep; open them in the Nsight GUIs, or
-# read a summary with `nsys stats results/gan-nsys.nsys-rep` / `ncu --import results/gan-ncu.ncu-rep`.
+# Writes $GAN_PROFILE_OUT/gan-nsys.nsys-rep or gan-ncu.ncu-rep (default results/); open them in the
+# Nsight GUIs, or read a summary with `nsys stats ...` / `ncu --import ...`. ncu collects the
+# LaunchStats and SpeedOfLight sections (about 0.2 s a kernel; GAN_NCU_SET=full for every
+# section, about 1.5 s a kernel) and prints a per-kernel table (tools/ncu_table.py): duration,
+# registers, share of DRAM bandwidth and of SM throughput. One eager step: ncu 21:21 --no-graph.
 # Default window: steps 101:110 of a 110-step run on data/mnist. With --no-graph every kernel
 # sits inside its NVTX phase (data, G forward, D forward, loss, D backward, Adam D, G step ...,
 # Adam G); with the graph (the default) nsys shows the replayed graph's kernels under "step"
@@ -21,7 +24,9 @@ window=101:110
 if [[ ${1:-} =~ ^[0-9]+:[0-9]+$ ]]; then window=$1; shift; fi
 last=${window#*:}
 gan=${GAN:-build/gan}
-mkdir -p results
+out=${GAN_PROFILE_OUT:-results}
+ncu_bin=${NCU:-ncu}
+mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 train=("$gan" train --device cuda --out "$work/run" --steps "$last" --profile-steps "$window"
@@ -29,15 +34,16 @@ train=("$gan" train --device cuda --out "$work/run" --steps "$last" --profile-st
 case "$tool" in
   nsys)
     nsys profile --capture-range=cudaProfilerApi --capture-range-end=stop --trace=cuda,nvtx,cublas \
-      --cuda-graph-trace=node --force-overwrite=true -o results/gan-nsys "${train[@]}"
-    nsys stats --report cuda_gpu_kern_sum,nvtx_sum results/gan-nsys.nsys-rep || true
+      --cuda-graph-trace=node --force-overwrite=true -o "$out/gan-nsys" "${train[@]}"
+    nsys stats --report cuda_gpu_kern_sum,nvtx_sum "$out/gan-nsys.nsys-rep" || true
     ;;
   ncu)
     # --clock-control none: measure the card as it runs (ncu would otherwise lock base clocks).
-    ncu --profile-from-start off --clock-control none --nvtx --set full --force-overwrite \
-      -o results/gan-ncu "${train[@]}"
-    ncu --import results/gan-ncu.ncu-rep --page raw --csv \
-      --metrics gpu__time_duration.sum,launch__registers_per_thread,dram__throughput.avg.pct_of_peak_sustained_elapsed \
-      | head -n 60 || true
+    sections=(--section LaunchStats --section SpeedOfLight)
+    [[ "${GAN_NCU_SET:-}" == full ]] && sections=(--set full)
+    "$ncu_bin" --profile-from-start off --clock-control none --nvtx "${sections[@]}" --force-overwrite \
+      -o "$out/gan-ncu" "${train[@]}"
+    "$ncu_bin" --import "$out/gan-ncu.ncu-rep" --page raw --csv >"$out/gan-ncu.csv"
+    "${PYTHON:-python3}" "$root/tools/ncu_table.py" <"$out/gan-ncu.csv"
     ;;
 esac
