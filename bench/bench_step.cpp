@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cpu/cpu_trainer.h"
+#include "cpu/blas_core.h"
 #include "cpu/dcgan_trainer.h"
 #include "cuda/device.h"
 #include "cuda/gpu_trainer.h"
@@ -79,6 +80,8 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::string blas_note = gan::choose_blas_core(argv);  // as gan does (cpu/blas_core.h)
+  if (!blas_note.empty()) std::fprintf(stderr, "bench_step: %s\n", blas_note.c_str());
   std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp", batch_norm = "cudnn";
   int64_t batch = 128, steps = 200, warmup = 20, block = 50;
   int threads = 0, gpu = 0;

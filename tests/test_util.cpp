@@ -24,8 +24,8 @@ std::vector<uint8_t> make_idx_labels(uint32_t count, uint64_t seed) {
   return encode_idx({count}, labels.data());
 }
 
-CommandResult run_gan(const std::string& arguments) {
-  const std::string command = std::string(GAN_EXECUTABLE) + " " + arguments + " 2>&1";
+CommandResult run_gan(const std::string& arguments, const std::string& environment) {
+  const std::string command = environment + (environment.empty() ? "" : " ") + GAN_EXECUTABLE + " " + arguments + " 2>&1";
   CommandResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return result;

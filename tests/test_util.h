@@ -84,7 +84,8 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs the gan executable of this build with `arguments` (a shell-quoted string).
-CommandResult run_gan(const std::string& arguments);
+// Runs the gan executable of this build with `arguments` (a shell-quoted string), with
+// `environment` ("NAME=value ...") added to its environment.
+CommandResult run_gan(const std::string& arguments, const std::string& environment = "");
 
 }  // namespace gan::testing

@@ -1,12 +1,17 @@
 // gan: the command-line entry point. Subcommands live in host/cli/*_command.cpp.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cli/commands.h"
+#include "cpu/blas_core.h"
 #include "cuda_check.cuh"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
+  // Before anything else: OpenBLAS reads its kernel choice only when it loads (cpu/blas_core.h).
+  const std::string blas_note = gan::choose_blas_core(argv);
+  if (!blas_note.empty()) std::fprintf(stderr, "gan: %s\n", blas_note.c_str());
   CLI::App app{"gan: train the classic GAN (MLP generator and discriminator, BCE, Adam) on MNIST-style images"};
   app.set_version_flag("--version", "gan 0.1.0");
   app.require_subcommand(1);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <thread>
 
+#include "cpu/blas_core.h"
 #include "cpu/generate.h"
 #include "model/random_streams.h"
 #include "util/error.h"
@@ -24,7 +25,8 @@ CpuTrainer::CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuT
 
 std::string CpuTrainer::description() const {
   const int threads = openblas_get_num_threads();
-  return "CPU (OpenBLAS, " + std::to_string(threads) + " thread" + (threads == 1 ? "" : "s") + ")";
+  return "CPU (OpenBLAS, " + inspect_blas_core().running + " kernels, " + std::to_string(threads) + " thread" +
+         (threads == 1 ? "" : "s") + ")";
 }
 
 const std::vector<uint32_t>& CpuTrainer::order_of_epoch(uint64_t epoch) {

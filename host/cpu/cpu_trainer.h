@@ -19,7 +19,7 @@ class CpuTrainer : public Trainer {
   // the trainer.
   CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuTrainerOptions& options);
 
-  std::string description() const override;  // "CPU (OpenBLAS, 2 threads)"
+  std::string description() const override;  // "CPU (OpenBLAS, SkylakeX kernels, 2 threads)"
   const ModelSpec& spec() const override { return spec_; }
   void train_step(const StepPosition& position) override;
   StepStats last_stats() override { return stats_; }
