@@ -36,6 +36,28 @@ std::vector<std::string> batch_norm_prefixes(const NetworkSpec& network) {
   return prefixes;
 }
 
+struct AbsorbedBias {
+  std::string bias, running_mean;  // "net.2.bias", "net.3.running_mean"
+};
+
+// The sequential models put the layer that feeds a BatchNorm right before it: its bias is the
+// tensor listed just before the BatchNorm's weight (gamma). Only a bias of one value per channel
+// is absorbed whole: G's projection has one bias per (channel, position), and only the channel
+// mean of its gradient is zero, so it keeps the relative rule.
+std::vector<AbsorbedBias> absorbed(const NetworkSpec& network) {
+  std::vector<AbsorbedBias> found;
+  for (const std::string& prefix : batch_norm_prefixes(network)) {
+    for (size_t i = 1; i < network.tensors.size(); ++i) {
+      const TensorSlot& gamma = network.tensors[i];
+      const TensorSlot& before = network.tensors[i - 1];
+      if (gamma.name == prefix + "weight" && before.size == gamma.size) {
+        found.push_back({before.name, prefix + "running_mean"});
+      }
+    }
+  }
+  return found;
+}
+
 }  // namespace
 
 ExactDcgan::ExactDcgan(const ModelSpec& spec, const AdamSettings& adam, const TrainerState& start)
@@ -44,37 +66,18 @@ ExactDcgan::ExactDcgan(const ModelSpec& spec, const AdamSettings& adam, const Tr
 void ExactDcgan::step(const StepTrace& inputs) {
   const int64_t B = static_cast<int64_t>(inputs.z_d.size()) / spec_.latent_dim;
   const std::vector<double> real = widen(inputs.real), z_d = widen(inputs.z_d), z_g = widen(inputs.z_g);
-  dcgan_step(spec_, adam_, g_, d_, real.data(), z_d.data(), z_g.data(), B, &last_);
-}
-
-// The sequential models put the layer that feeds a BatchNorm right before it: its bias is the
-// tensor listed just before the BatchNorm's weight (gamma). Only a bias of one value per channel
-// is absorbed whole: G's projection has one bias per (channel, position), and only the channel
-// mean of its gradient is zero, so it keeps the relative rule.
-static std::vector<std::string> absorbed_bias_prefixes(const NetworkSpec& network, std::vector<std::string>* biases) {
-  std::vector<std::string> prefixes;
-  for (const std::string& prefix : batch_norm_prefixes(network)) {
-    for (size_t i = 1; i < network.tensors.size(); ++i) {
-      const TensorSlot& gamma = network.tensors[i];
-      const TensorSlot& before = network.tensors[i - 1];
-      if (gamma.name == prefix + "weight" && before.size == gamma.size) {
-        biases->push_back(before.name);
-        prefixes.push_back(prefix);
-      }
-    }
-  }
-  return prefixes;
+  dcgan_step(spec_, adam_, g_, d_, real.data(), z_d.data(), z_g.data(), B, &d_grads_, &g_grads_);
 }
 
 std::vector<std::string> absorbed_biases(const NetworkSpec& network) {
   std::vector<std::string> names;
-  absorbed_bias_prefixes(network, &names);
+  for (const AbsorbedBias& a : absorbed(network)) names.push_back(a.bias);
   return names;
 }
 
 std::vector<std::string> fed_running_means(const NetworkSpec& network) {
-  std::vector<std::string> biases, names;
-  for (const std::string& prefix : absorbed_bias_prefixes(network, &biases)) names.push_back(prefix + "running_mean");
+  std::vector<std::string> names;
+  for (const AbsorbedBias& a : absorbed(network)) names.push_back(a.running_mean);
   return names;
 }
 
@@ -161,9 +164,9 @@ Yardstick compare_gradients_with_yardstick(const ModelSpec& spec, const std::vec
                                            const std::vector<float>& candidate_g, const std::vector<float>& peer_d,
                                            const std::vector<float>& peer_g, const ExactDcgan& exact) {
   Yardstick result;
-  compare_with_yardstick(spec.discriminator, Compared::kGradients, candidate_d, peer_d, exact.last().d_grads, 0, 0,
+  compare_with_yardstick(spec.discriminator, Compared::kGradients, candidate_d, peer_d, exact.last_d_grads(), 0, 0,
                          &result);
-  compare_with_yardstick(spec.generator, Compared::kGradients, candidate_g, peer_g, exact.last().g_grads, 0, 0,
+  compare_with_yardstick(spec.generator, Compared::kGradients, candidate_g, peer_g, exact.last_g_grads(), 0, 0,
                          &result);
   return result;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// defines: ExactDcgan, absorbed_biases, fed_running_means, YardstickRow, Yardstick,
+// defines: SmallDcganRun, ExactDcgan, absorbed_biases, fed_running_means, YardstickRow, Yardstick,
 // compare_with_yardstick — how far a float DCGAN run may honestly be from the exact one
 //
 // Two correct float implementations of the DCGAN step (the CPU trainer and the GPU trainer, or
@@ -24,11 +24,39 @@
 #include <vector>
 
 #include "adam_settings.h"
+#include "cpu/cpu_trainer.h"
 #include "cpu/dcgan_step.h"
+#include "data/dataset.h"
+#include "model/dcgan_spec.h"
 #include "model/model_spec.h"
+#include "test_util.h"
+#include "train/schedule.h"
 #include "train/trainer.h"
+#include "train/trainer_state.h"
 
 namespace gan::testing {
+
+// The run that both comparisons of DCGAN trainers make (the GPU trainer's test against the CPU
+// and the yardstick's own test on the CPU): a small DCGAN on 50 random 28x28 images at batch 16
+// (steps of 16, 16, 16 and 2 images), lr 2e-4, beta1 0.5.
+struct SmallDcganRun {
+  const ModelSpec spec = make_dcgan_spec(10, 8, 4, 0.2f);
+  const Dataset data = synthetic_dataset(50, 28, 28, 7);
+  const Schedule schedule{data.count, 16, false, 5, 0};
+
+  StepOptions step() const {
+    StepOptions o;
+    o.seed = 99;
+    o.adam.lr = 2e-4;
+    o.adam.beta1 = 0.5;
+    return o;
+  }
+  CpuTrainerOptions cpu_options() const {
+    CpuTrainerOptions o;
+    static_cast<StepOptions&>(o) = step();
+    return o;
+  }
+};
 
 // The DCGAN step in double, fed the inputs a float trainer reports (its StepTrace), from the
 // float state it started at.
@@ -38,14 +66,15 @@ class ExactDcgan {
   void step(const StepTrace& inputs);  // real, z_d and z_g of one step
   const NetworkValues<double>& generator() const { return g_; }
   const NetworkValues<double>& discriminator() const { return d_; }
-  const DcganStepResult<double>& last() const { return last_; }
+  const std::vector<double>& last_d_grads() const { return d_grads_; }  // of the last step's D update
+  const std::vector<double>& last_g_grads() const { return g_grads_; }
   int64_t steps() const { return g_.adam_step; }
 
  private:
   ModelSpec spec_;
   AdamSettings adam_;
   NetworkValues<double> g_, d_;
-  DcganStepResult<double> last_;
+  std::vector<double> d_grads_, g_grads_;
 };
 
 // The biases of a network, one per channel, whose layer feeds a BatchNorm ("net.2.bias" in G and

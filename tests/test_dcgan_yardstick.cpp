@@ -21,53 +21,40 @@ namespace {
 using testing::ExactDcgan;
 using testing::Yardstick;
 
-// The GPU trainer test's set-up (tests/gpu/test_gpu_dcgan.cpp): a small DCGAN, 50 random 28x28
-// images, batch 16 (steps of 16, 16, 16 and 2 images).
-class DcganYardstickTest : public ::testing::Test {
+// The GPU trainer test's run (tests/gpu/test_gpu_dcgan.cpp), on the CPU.
+class DcganYardstickTest : public ::testing::Test, protected testing::SmallDcganRun {
  protected:
-  const ModelSpec spec = make_dcgan_spec(10, 8, 4, 0.2f);
-  const Dataset data = testing::synthetic_dataset(50, 28, 28, 7);
-  const Schedule schedule{data.count, 16, false, 5, 0};
-
-  CpuTrainerOptions options() const {
-    CpuTrainerOptions o;
-    o.seed = 99;
-    o.adam.lr = 2e-4;
-    o.adam.beta1 = 0.5;
-    return o;
-  }
-
   // A candidate: the float step on the peer's inputs, with its own convolution code and spec.
   struct Candidate {
     ModelSpec spec;
     TrainerState state;
-    DcganStepResult<float> last;
+    std::vector<float> d_grads, g_grads;  // of its last step
     ConvCode code = ConvCode::kLoops;
     void step(const StepTrace& in, const AdamSettings& adam) {
       const int64_t B = static_cast<int64_t>(in.z_d.size()) / spec.latent_dim;
       dcgan_step(spec, adam, state.generator, state.discriminator, in.real.data(), in.z_d.data(), in.z_g.data(), B,
-                 &last, code);
+                 &d_grads, &g_grads, code);
     }
   };
 
   // Runs the peer (DcganCpuTrainer), the exact double run and the candidate through steps
   // 1..last; after step 1 checks the gradients, after the last the states.
   void run(Candidate* candidate, uint64_t last, Yardstick* gradients, Yardstick* states) const {
-    DcganCpuTrainer peer(spec, data, options());
-    ExactDcgan exact(spec, options().adam, peer.state());
+    DcganCpuTrainer peer(spec, data, cpu_options());
+    ExactDcgan exact(spec, cpu_options().adam, peer.state());
     candidate->state = peer.state();
     for (uint64_t step = 1; step <= last; ++step) {
       peer.train_step(schedule.position(step));
       const StepTrace inputs = peer.last_step_trace(false);
       exact.step(inputs);
-      candidate->step(inputs, options().adam);
+      candidate->step(inputs, cpu_options().adam);
       if (step == 1) {
-        *gradients = testing::compare_gradients_with_yardstick(spec, candidate->last.d_grads, candidate->last.g_grads,
+        *gradients = testing::compare_gradients_with_yardstick(spec, candidate->d_grads, candidate->g_grads,
                                                                peer.discriminator_grads(), peer.generator_grads(),
                                                                exact);
       }
     }
-    *states = testing::compare_states_with_yardstick(spec, candidate->state, peer.state(), exact, options().adam.lr);
+    *states = testing::compare_states_with_yardstick(spec, candidate->state, peer.state(), exact, cpu_options().adam.lr);
   }
 };
 
@@ -90,7 +77,7 @@ TEST_F(DcganYardstickTest, TheDriftingTensorsAreTheBiasesBatchNormAbsorbs) {
   Candidate loops{spec};
   Yardstick gradients, states;
   run(&loops, 8, &gradients, &states);
-  const double lr = options().adam.lr;
+  const double lr = cpu_options().adam.lr;
   EXPECT_EQ(testing::absorbed_biases(spec.generator), std::vector<std::string>{"net.2.bias"});
   EXPECT_EQ(testing::absorbed_biases(spec.discriminator), std::vector<std::string>{"net.2.bias"});
   for (const testing::YardstickRow& row : states.rows) {
@@ -151,14 +138,14 @@ TEST_F(DcganYardstickTest, ABiasedRunningVarianceFails) {
     }
   };
   plant(spec.discriminator, &right.state.discriminator, 3, "net.3.", 49);  // D runs 3 passes a step
-  DcganCpuTrainer peer(spec, data, options());
-  ExactDcgan exact(spec, options().adam, peer.state());
+  DcganCpuTrainer peer(spec, data, cpu_options());
+  ExactDcgan exact(spec, cpu_options().adam, peer.state());
   for (uint64_t step = 1; step <= steps; ++step) {
     peer.train_step(schedule.position(step));
     exact.step(peer.last_step_trace(false));
   }
   const Yardstick planted = testing::compare_states_with_yardstick(spec, right.state, peer.state(), exact,
-                                                                   options().adam.lr);
+                                                                   cpu_options().adam.lr);
   EXPECT_FALSE(planted.row("discriminator.net.3.running_var").pass) << planted.report();
   EXPECT_TRUE(planted.row("generator.net.3.running_var").pass) << "only D's BatchNorm was planted";
 }

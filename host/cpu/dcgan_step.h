@@ -1,5 +1,5 @@
 #pragma once
-// defines: DcganStepResult, dcgan_step — one training step of the convolutional GAN on given
+// defines: DcganStepLosses, dcgan_step — one training step of the convolutional GAN on given
 // inputs, a template over float (DcganCpuTrainer) and double (the tests' exact reference)
 //
 // The seed's step with the DCGAN: the D step BCE(D(x), 1) + BCE(D(G(z_d)), 0) with D(real) and
@@ -15,18 +15,18 @@
 
 namespace gan {
 
-template <class T>
-struct DcganStepResult {
+struct DcganStepLosses {
   BceStats d_real_half, d_fake_half, g_step;  // the D step's two BCE halves, the G step's BCE
-  std::vector<T> d_grads, g_grads;            // the gradients of the D and G updates, before Adam
 };
 
 // One step on the batch real [B, 784] and the noises z_d, z_g [B, latent]: updates both
-// networks (parameters, Adam moments and step, running statistics) in place.
+// networks (parameters, Adam moments and step, running statistics) in place, and leaves the
+// gradients of the D and G updates (before Adam) in d_grads and g_grads (resized as needed).
 template <class T>
-void dcgan_step(const ModelSpec& spec, const AdamSettings& adam, NetworkValues<T>& g, NetworkValues<T>& d,
-                const T* real, const T* z_d, const T* z_g, int64_t B, DcganStepResult<T>* result,
-                ConvCode code = ConvCode::kGemm) {
+DcganStepLosses dcgan_step(const ModelSpec& spec, const AdamSettings& adam, NetworkValues<T>& g, NetworkValues<T>& d,
+                           const T* real, const T* z_d, const T* z_g, int64_t B, std::vector<T>* d_grads_out,
+                           std::vector<T>* g_grads_out, ConvCode code = ConvCode::kGemm) {
+  DcganStepLosses losses;
   const int64_t pixels = spec.image_size();
   // ---- D step: D(real) and D(G(z_d)) as two passes; their gradients add.
   DcganGeneratorPass<T> g_pass;
@@ -35,12 +35,12 @@ void dcgan_step(const ModelSpec& spec, const AdamSettings& adam, NetworkValues<T
   dcgan_discriminator_forward(spec, d.params.data(), d.buffers.data(), real, B, &real_pass, code);
   dcgan_discriminator_forward(spec, d.params.data(), d.buffers.data(), g_pass.image.data(), B, &fake_pass, code);
   std::vector<T> dlogit(static_cast<size_t>(B)), fake_grads(d.params.size());
-  std::vector<T>& d_grads = result->d_grads;
+  std::vector<T>& d_grads = *d_grads_out;
   d_grads.resize(d.params.size());
-  result->d_real_half = bce_with_logits(real_pass.logits.data(), B, 0, dlogit.data());
+  losses.d_real_half = bce_with_logits(real_pass.logits.data(), B, 0, dlogit.data());
   dcgan_discriminator_backward(spec, d.params.data(), real_pass, dlogit.data(), d_grads.data(), static_cast<T*>(nullptr),
                                code);
-  result->d_fake_half = bce_with_logits(fake_pass.logits.data(), 0, B, dlogit.data());
+  losses.d_fake_half = bce_with_logits(fake_pass.logits.data(), 0, B, dlogit.data());
   dcgan_discriminator_backward(spec, d.params.data(), fake_pass, dlogit.data(), fake_grads.data(),
                                static_cast<T*>(nullptr), code);
   for (size_t i = 0; i < d_grads.size(); ++i) d_grads[i] += fake_grads[i];
@@ -51,15 +51,16 @@ void dcgan_step(const ModelSpec& spec, const AdamSettings& adam, NetworkValues<T
   dcgan_generator_forward(spec, g.params.data(), g.buffers.data(), z_g, B, &g_pass, /*training=*/true, code);
   DcganDiscriminatorPass<T> g_step_pass;
   dcgan_discriminator_forward(spec, d.params.data(), d.buffers.data(), g_pass.image.data(), B, &g_step_pass, code);
-  result->g_step = bce_with_logits(g_step_pass.logits.data(), B, 0, dlogit.data());
+  losses.g_step = bce_with_logits(g_step_pass.logits.data(), B, 0, dlogit.data());
   std::vector<T> d_image(static_cast<size_t>(B * pixels));
   dcgan_discriminator_backward(spec, d.params.data(), g_step_pass, dlogit.data(), static_cast<T*>(nullptr),
                                d_image.data(), code);
-  std::vector<T>& g_grads = result->g_grads;
+  std::vector<T>& g_grads = *g_grads_out;
   g_grads.resize(g.params.size());
   dcgan_generator_backward(spec, g.params.data(), z_g, g_pass, d_image.data(), g_grads.data(), code);
   adam_update(g.params.data(), g_grads.data(), g.exp_avg.data(), g.exp_avg_sq.data(), g.params.size(), adam,
               ++g.adam_step);
+  return losses;
 }
 
 }  // namespace gan

@@ -33,14 +33,9 @@ void DcganCpuTrainer::train_step(const StepPosition& at) {
   z_g_.resize(static_cast<size_t>(B * latent));
   fill_normal(options_.seed, RandomPurpose::kNoiseGenerator, at.noise_key(), z_g_.data(), B * latent);
 
-  DcganStepResult<float> result;
-  result.d_grads = std::move(d_grads_);  // reuse the buffers
-  result.g_grads = std::move(g_grads_);
-  dcgan_step(spec_, options_.adam, state_.generator, state_.discriminator, real_.data(), z_d_.data(), z_g_.data(), B,
-             &result);
-  d_grads_ = std::move(result.d_grads);
-  g_grads_ = std::move(result.g_grads);
-  record_stats(at.step, result.d_real_half, result.d_fake_half, result.g_step);
+  const DcganStepLosses losses = dcgan_step(spec_, options_.adam, state_.generator, state_.discriminator, real_.data(),
+                                            z_d_.data(), z_g_.data(), B, &d_grads_, &g_grads_);
+  record_stats(at.step, losses.d_real_half, losses.d_fake_half, losses.g_step);
 }
 
 }  // namespace gan

@@ -67,30 +67,14 @@ TEST(GpuCudnn, EveryLayerOfTheDefaultModelMatchesAtItsShapes) {
   }
 }
 
-// A small DCGAN on 50 random 28x28 images at batch 16: steps of 16, 16, 16 and 2 images.
-class GpuDcganTest : public ::testing::Test {
+// The small DCGAN run of tests/dcgan_yardstick.h, on the GPU.
+class GpuDcganTest : public ::testing::Test, protected testing::SmallDcganRun {
  protected:
-  const ModelSpec spec = make_dcgan_spec(10, 8, 4, 0.2f);
-  const Dataset data = testing::synthetic_dataset(50, 28, 28, 7);
-  const Schedule schedule{data.count, 16, false, 5, 0};
-
-  StepOptions step() const {
-    StepOptions o;
-    o.seed = 99;
-    o.adam.lr = 2e-4;
-    o.adam.beta1 = 0.5;
-    return o;
-  }
   GpuTrainerOptions gpu_options(bool graph = true) const {
     GpuTrainerOptions o;
     static_cast<StepOptions&>(o) = step();
     o.max_batch = 16;
     o.graph = graph;
-    return o;
-  }
-  CpuTrainerOptions cpu_options() const {
-    CpuTrainerOptions o;
-    static_cast<StepOptions&>(o) = step();
     return o;
   }
   // The GPU trainer with these options against DcganCpuTrainer, step by step.
