@@ -63,6 +63,12 @@ measured() {
     if [[ "${GAN_BENCH_PRINT_JSON:-0}" == 1 ]]; then echo "== $(basename "$f")"; cat "$f"; echo; fi
   done
 }
+# A PyTorch mode that fails is said, and the sweep goes on: the rows it measured are kept.
+peer_failed() {
+  echo "bench: PyTorch peer ($1) failed (its error is above); its missing rows are missing from the table" >&2
+  peer_failures=$((peer_failures + 1))
+}
+peer_failures=0
 have_torch=0
 "$python" -c 'import torch, torchvision' 2>/dev/null && have_torch=1
 ((have_torch)) || echo "bench: PyTorch / torchvision not importable by $python: PyTorch rows skipped" >&2
@@ -89,7 +95,7 @@ if [[ "$model" == dcgan ]]; then
       measured "$out/ours-dcgan-cpu-b$batch.json"
       if ((have_torch)); then
         "$python" bench/torch_dcgan.py --data "$data" --batch "$batch" --steps "$steps" --warmup 3 \
-          --json "$out/torch-dcgan-cpu-b$batch-eager.json" >/dev/null || true
+          --json "$out/torch-dcgan-cpu-b$batch-eager.json" >/dev/null || peer_failed "DCGAN eager"
         measured "$out/torch-dcgan-cpu-b$batch-eager.json"
       fi
     else
@@ -108,7 +114,8 @@ if [[ "$model" == dcgan ]]; then
       if ((have_torch)); then
         for mode in eager benchmark graph; do
           "$python" bench/torch_dcgan.py --device cuda --data "$data" --mode "$mode" --batch "$batch" \
-            --steps "$steps" --warmup 20 --json "$out/torch-dcgan-cuda-b$batch-$mode.json" >/dev/null || true
+            --steps "$steps" --warmup 20 --json "$out/torch-dcgan-cuda-b$batch-$mode.json" >/dev/null ||
+            peer_failed "DCGAN $mode"
           measured "$out/torch-dcgan-cuda-b$batch-$mode.json"
         done
       fi
@@ -131,7 +138,8 @@ elif [[ "$device" == cpu ]]; then
     for mode in as_written resident; do
       for threads in "$cores" 1; do
         "$python" bench/torch_seed.py --data "$data" --mode "$mode" --threads "$threads" --batch 128 \
-          --steps "$torch_steps" --json "$out/torch-$mode-b128-${threads}threads.json" >/dev/null || true
+          --steps "$torch_steps" --json "$out/torch-$mode-b128-${threads}threads.json" >/dev/null ||
+          peer_failed "$mode, $threads threads"
         measured "$out/torch-$mode-b128-${threads}threads.json"
       done
     done
@@ -162,7 +170,8 @@ else
       mode_steps=$torch_steps
       [[ "$mode" == as_written ]] && mode_steps=$((torch_steps / 3))
       "$python" bench/torch_seed.py --device cuda --data "$data" --mode "$mode" --batches "$mode_batches" \
-        --steps "$mode_steps" --warmup 20 --block 20 --json "$out/torch-cuda-b{batch}-$mode.json" >/dev/null || true
+        --steps "$mode_steps" --warmup 20 --block 20 --json "$out/torch-cuda-b{batch}-$mode.json" >/dev/null ||
+        peer_failed "$mode"
       for batch in $mode_batches; do measured "$out/torch-cuda-b$batch-$mode.json"; done
     done
   fi
@@ -173,3 +182,4 @@ fi
 
 "$python" bench/table.py "$out" | tee "$out/table.txt"
 echo "bench: JSON in $out"
+((peer_failures == 0)) || { echo "bench: $peer_failures PyTorch peer run(s) failed" >&2; exit 1; }

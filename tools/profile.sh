@@ -25,7 +25,6 @@ if [[ ${1:-} =~ ^[0-9]+:[0-9]+$ ]]; then window=$1; shift; fi
 last=${window#*:}
 gan=${GAN:-build/gan}
 out=${GAN_PROFILE_OUT:-results}
-ncu_bin=${NCU:-ncu}
 mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -41,9 +40,9 @@ case "$tool" in
     # --clock-control none: measure the card as it runs (ncu would otherwise lock base clocks).
     sections=(--section LaunchStats --section SpeedOfLight)
     [[ "${GAN_NCU_SET:-}" == full ]] && sections=(--set full)
-    "$ncu_bin" --profile-from-start off --clock-control none --nvtx "${sections[@]}" --force-overwrite \
+    ncu --profile-from-start off --clock-control none --nvtx "${sections[@]}" --force-overwrite \
       -o "$out/gan-ncu" "${train[@]}"
-    "$ncu_bin" --import "$out/gan-ncu.ncu-rep" --page raw --csv >"$out/gan-ncu.csv"
+    ncu --import "$out/gan-ncu.ncu-rep" --page raw --csv >"$out/gan-ncu.csv"
     "${PYTHON:-python3}" "$root/tools/ncu_table.py" <"$out/gan-ncu.csv"
     ;;
 esac
