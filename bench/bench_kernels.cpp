@@ -26,7 +26,7 @@
 #include "adam.cuh"
 #include "bce.cuh"
 #include "cuda/blas.h"
-#include "cuda/check_compare.h"
+#include "check/check_compare.h"
 #include "cuda/device.h"
 #include "cuda/resources.h"
 #include "linear_forward.cuh"
@@ -45,11 +45,11 @@ class Timer {
  public:
   Timer(cudaStream_t stream, int reps) : stream_(stream), reps_(reps) {
     int device = 0, l2 = 0;
-    GAN_CUDA_CHECK(cudaGetDevice(&device));
-    GAN_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
+    GAN_CHECK(cudaGetDevice(&device));
+    GAN_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
     flush_ = DeviceBuffer<char>(std::max<size_t>(2 * static_cast<size_t>(l2), size_t{64} << 20));
-    GAN_CUDA_CHECK(cudaEventCreate(&start_));
-    GAN_CUDA_CHECK(cudaEventCreate(&stop_));
+    GAN_CHECK(cudaEventCreate(&start_));
+    GAN_CHECK(cudaEventCreate(&stop_));
   }
   ~Timer() {
     cudaEventDestroy(start_);
@@ -60,13 +60,13 @@ class Timer {
     for (int i = 0; i < 3; ++i) work();
     std::vector<double> us;
     for (int r = 0; r < reps_; ++r) {
-      if (flush) GAN_CUDA_CHECK(cudaMemsetAsync(flush_.get(), r & 0xFF, flush_.size(), stream_));
-      GAN_CUDA_CHECK(cudaEventRecord(start_, stream_));
+      if (flush) GAN_CHECK(cudaMemsetAsync(flush_.get(), r & 0xFF, flush_.size(), stream_));
+      GAN_CHECK(cudaEventRecord(start_, stream_));
       work();
-      GAN_CUDA_CHECK(cudaEventRecord(stop_, stream_));
-      GAN_CUDA_CHECK(cudaEventSynchronize(stop_));
+      GAN_CHECK(cudaEventRecord(stop_, stream_));
+      GAN_CHECK(cudaEventSynchronize(stop_));
       float ms = 0;
-      GAN_CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
+      GAN_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
       us.push_back(1000.0 * ms);
     }
     std::sort(us.begin(), us.end());
@@ -150,7 +150,7 @@ int run(int argc, char** argv) {
     else if (flag == "--reps") reps = std::atoi(value.c_str());
     else if (flag == "--gpu") gpu = std::atoi(value.c_str());
     else if (flag == "--json") json_path = value;
-    else throw Error("unknown flag " + flag);
+    else throw InputError("unknown flag " + flag);
   }
   std::string why;
   const std::vector<GpuInfo> gpus = visible_gpus(&why);
@@ -158,8 +158,8 @@ int run(int argc, char** argv) {
     std::printf("bench_kernels: no GPU visible (%s): nothing measured\n", why.c_str());
     return 77;
   }
-  if (gpu < 0 || gpu >= static_cast<int>(gpus.size()) || batch < 1 || reps < 1) throw Error("bad --gpu, --batch or --reps");
-  GAN_CUDA_CHECK(cudaSetDevice(gpu));
+  if (gpu < 0 || gpu >= static_cast<int>(gpus.size()) || batch < 1 || reps < 1) throw InputError("bad --gpu, --batch or --reps");
+  GAN_CHECK(cudaSetDevice(gpu));
   CudaStream stream;
   Timer timer(stream.get(), reps);
   nlohmann::json report = {{"gpu", gpus[static_cast<size_t>(gpu)].name}, {"batch", batch}, {"reps", reps}, {"rows", nlohmann::json::array()}};
@@ -178,9 +178,9 @@ int run(int argc, char** argv) {
   {
     const size_t bytes = size_t{1} << 30;
     DeviceBuffer<char> from(bytes), to(bytes);
-    GAN_CUDA_CHECK(cudaMemset(from.get(), 1, bytes));
+    GAN_CHECK(cudaMemset(from.get(), 1, bytes));
     const double us = timer.median_us([&] {
-      GAN_CUDA_CHECK(cudaMemcpyAsync(to.get(), from.get(), bytes, cudaMemcpyDeviceToDevice, stream.get()));
+      GAN_CHECK(cudaMemcpyAsync(to.get(), from.get(), bytes, cudaMemcpyDeviceToDevice, stream.get()));
     }, false);
     copy_gbps = 2.0 * bytes / (us * 1e-6) / 1e9;
     row("ceiling: device-to-device copy", "1 GiB", us, "GB/s", copy_gbps, 0);

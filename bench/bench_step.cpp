@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
-#include "cpu/cpu_trainer.h"
 #include "cpu/blas_core.h"
-#include "cpu/dcgan_trainer.h"
+#include "train/config.h"
+#include "cpu/cpu_trainer.h"
 #include "cuda/device.h"
-#include "cuda/gpu_trainer.h"
+#include "cuda/gpu_api.h"
 #include "data/dataset.h"
 #include "train/schedule.h"
 #include "util/error.h"
@@ -39,7 +39,7 @@ namespace {
 // operations per element, are not counted).
 std::vector<double> layer_macs(const gan::ModelSpec& spec, const gan::NetworkSpec& network) {
   std::vector<double> macs;
-  if (spec.kind == "dcgan") {
+  if (spec.kind == gan::ModelKind::kDcgan) {
     const double c0 = static_cast<double>(spec.dcgan.c0), c1 = static_cast<double>(spec.dcgan.c1), kk = 16;
     if (&network == &spec.generator) return {static_cast<double>(spec.latent_dim) * c0 * 49, c0 * c1 * kk * 49, c1 * kk * 196};
     return {c1 * kk * 196, c1 * c0 * kk * 49, c0 * 49};
@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     const gan::TrainConfig config = gan::resolve_config("", {{"batch", std::to_string(batch)}, {"model", model}});
     const gan::ModelSpec spec = gan::make_model_spec(config, dataset.height, dataset.width);
     const gan::Schedule schedule{dataset.count, batch, true, 1000000, 0};
-    if (batch > dataset.count) throw gan::Error("--batch " + std::to_string(batch) + " > the data's " + std::to_string(dataset.count) + " images");
+    if (batch > dataset.count) throw gan::InputError("--batch " + std::to_string(batch) + " > the data's " + std::to_string(dataset.count) + " images");
     const double flops = step_flops(spec, batch);
     nlohmann::json result = {{"device", device}, {"model", model}, {"batch", batch}, {"steps", steps},
                              {"flops_per_step", flops}};
@@ -130,8 +130,7 @@ int main(int argc, char** argv) {
       gan::CpuTrainerOptions options;
       options.seed = 1;
       options.threads = threads;
-      if (model == "dcgan") trainer = std::make_unique<gan::DcganCpuTrainer>(spec, dataset, options);
-      else trainer = std::make_unique<gan::CpuTrainer>(spec, dataset, options);
+      trainer = std::make_unique<gan::CpuTrainer>(spec, dataset, options);
       for (int64_t s = 1; s <= warmup + steps; ++s) {
         const auto start = std::chrono::steady_clock::now();
         trainer->train_step(schedule.position(++step));
@@ -140,8 +139,8 @@ int main(int argc, char** argv) {
     } else {
       std::string why;
       const std::vector<gan::GpuInfo> gpus = gan::visible_gpus(&why);
-      if (gpus.empty()) throw gan::Error("--device cuda: no GPU visible (" + why + ")");
-      if (gpu < 0 || gpu >= static_cast<int>(gpus.size())) throw gan::Error("--gpu " + std::to_string(gpu) + ": no such GPU");
+      if (gpus.empty()) throw gan::InputError("--device cuda: no GPU visible (" + why + ")");
+      if (gpu < 0 || gpu >= static_cast<int>(gpus.size())) throw gan::InputError("--gpu " + std::to_string(gpu) + ": no such GPU");
       gan::GpuTrainerOptions options;
       options.seed = 1;
       options.gpu = gpu;
@@ -150,7 +149,7 @@ int main(int argc, char** argv) {
       options.tf32 = tf32;
       options.forward = forward == "fused" ? gan::ForwardPath::kFused : gan::ForwardPath::kCublas;
       options.fused_batch_norm = batch_norm == "fused";
-      trainer = std::make_unique<gan::GpuTrainer>(spec, dataset, options);
+      trainer = gan::make_gpu_trainer(spec, dataset, options);
       for (int64_t s = 0; s < warmup; ++s) trainer->train_step(schedule.position(++step));
       trainer->last_stats();
       for (int64_t done = 0; done < steps; done += block) {

@@ -50,10 +50,10 @@ void launch_activation_backward(Activation activation, float slope, const float*
                                 float* db, int64_t B, int64_t out, cudaStream_t stream) {
   if (B <= 0 || out <= 0) return;
   const int64_t blocks = (out + kColumns - 1) / kColumns;
-  if (blocks > 2147483647) throw CudaError("activation backward: too many columns: " + std::to_string(out));
+  if (blocks > 2147483647) throw InternalError("activation backward: too many columns: " + std::to_string(out));
   activation_backward_kernel<<<static_cast<unsigned>(blocks), kColumns * kRowLanes, 0, stream>>>(
       activation, slope, Y, dY, dZ, db, B, out);
-  GAN_CUDA_CHECK_LAUNCH("activation_backward_kernel");
+  GAN_CHECK_LAUNCH("activation_backward_kernel");
 }
 
 }  // namespace gan

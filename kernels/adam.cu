@@ -86,7 +86,7 @@ void launch_adam(float* params, const float* grads, float* exp_avg, float* exp_a
   adam_kernel<<<static_cast<unsigned>(blocks), threads, 0, stream>>>(params, grads, exp_avg, exp_avg_sq, n, hyper.lr,
                                                                      hyper.beta1, hyper.beta2, s, device_step,
                                                                      vectorised);
-  GAN_CUDA_CHECK_LAUNCH("adam_kernel");
+  GAN_CHECK_LAUNCH("adam_kernel");
 }
 
 }  // namespace gan

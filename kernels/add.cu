@@ -21,7 +21,7 @@ void launch_add_into(float* y, const float* x, size_t n, cudaStream_t stream) {
   const int threads = 256;
   const size_t blocks = std::min<size_t>((n + threads - 1) / threads, 65535);
   add_into_kernel<<<static_cast<unsigned>(blocks), threads, 0, stream>>>(y, x, n);
-  GAN_CUDA_CHECK_LAUNCH("add_into_kernel");
+  GAN_CHECK_LAUNCH("add_into_kernel");
 }
 
 }  // namespace gan

@@ -1,4 +1,5 @@
-// defines: gather_normalize_kernel, shuffle_keys_kernel, and the CUB sort behind the permutation
+// defines: gather_normalize_kernel, shuffle_keys_kernel — the batch gather, and the keys the
+// permutation is sorted by (with CUB's radix sort)
 #include <cub/device/device_radix_sort.cuh>
 
 #include <algorithm>
@@ -42,7 +43,7 @@ size_t round_up(size_t bytes) { return (bytes + 255) / 256 * 256; }
 
 size_t cub_sort_bytes(uint32_t count) {
   size_t bytes = 0;
-  GAN_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, bytes, static_cast<const uint32_t*>(nullptr),
+  GAN_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, bytes, static_cast<const uint32_t*>(nullptr),
                                                  static_cast<uint32_t*>(nullptr),
                                                  static_cast<const uint32_t*>(nullptr),
                                                  static_cast<uint32_t*>(nullptr), static_cast<int64_t>(count)));
@@ -59,7 +60,7 @@ void launch_gather_normalize(const uint8_t* images, int64_t pixels, const uint32
   const int64_t blocks = std::min<int64_t>((count * pixels + threads - 1) / threads, 65535);
   gather_normalize_kernel<<<static_cast<unsigned>(blocks), threads, 0, stream>>>(images, pixels, order,
                                                                                  device_offset, count, mean, std, out);
-  GAN_CUDA_CHECK_LAUNCH("gather_normalize_kernel");
+  GAN_CHECK_LAUNCH("gather_normalize_kernel");
 }
 
 size_t epoch_permutation_workspace_bytes(uint32_t count) {
@@ -71,7 +72,7 @@ void launch_epoch_permutation(uint64_t seed, uint64_t epoch, uint32_t count, uin
   if (count == 0) return;
   const size_t needed = epoch_permutation_workspace_bytes(count);
   if (workspace_bytes < needed) {
-    throw CudaError("epoch permutation: workspace of " + std::to_string(workspace_bytes) + " bytes, needs " +
+    throw InternalError("epoch permutation: workspace of " + std::to_string(workspace_bytes) + " bytes, needs " +
                     std::to_string(needed));
   }
   char* base = static_cast<char*>(workspace);
@@ -84,10 +85,10 @@ void launch_epoch_permutation(uint64_t seed, uint64_t epoch, uint32_t count, uin
 
   const int threads = 256;
   shuffle_keys_kernel<<<(count + threads - 1) / threads, threads, 0, stream>>>(seed, epoch, count, keys_in, index_in);
-  GAN_CUDA_CHECK_LAUNCH("shuffle_keys_kernel");
-  GAN_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp, temp_bytes, keys_in, keys_out, index_in, order,
+  GAN_CHECK_LAUNCH("shuffle_keys_kernel");
+  GAN_CHECK(cub::DeviceRadixSort::SortPairs(temp, temp_bytes, keys_in, keys_out, index_in, order,
                                                  static_cast<int64_t>(count), 0, 32, stream));
-  GAN_CUDA_CHECK_LAUNCH("cub::DeviceRadixSort::SortPairs");
+  GAN_CHECK_LAUNCH("cub::DeviceRadixSort::SortPairs");
 }
 
 }  // namespace gan

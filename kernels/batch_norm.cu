@@ -101,7 +101,7 @@ batch_norm_backward_kernel(const float* __restrict__ x, const float* __restrict_
 
 void check_shape(const char* what, int64_t B, int64_t C, int64_t HW) {
   if (B < 1 || C < 1 || HW < 1 || B * HW < 2 || C > 2147483647) {
-    throw CudaError(std::string(what) + ": unsupported shape B=" + std::to_string(B) + " C=" + std::to_string(C) +
+    throw InternalError(std::string(what) + ": unsupported shape B=" + std::to_string(B) + " C=" + std::to_string(C) +
                     " HW=" + std::to_string(HW) + " (needs B * HW >= 2)");
   }
 }
@@ -116,7 +116,7 @@ void launch_batch_norm_forward(const float* x, int64_t B, int64_t C, int64_t HW,
   batch_norm_forward_kernel<<<static_cast<unsigned>(C), kThreads, 0, stream>>>(
       x, B, C, HW, gamma, beta, eps, momentum, running_mean, running_var, activation, slope, y, saved_mean,
       saved_inverse_std);
-  GAN_CUDA_CHECK_LAUNCH("batch_norm_forward_kernel");
+  GAN_CHECK_LAUNCH("batch_norm_forward_kernel");
 }
 
 void launch_batch_norm_backward(const float* x, const float* y, const float* dy, int64_t B, int64_t C, int64_t HW,
@@ -126,7 +126,7 @@ void launch_batch_norm_backward(const float* x, const float* y, const float* dy,
   check_shape("batch norm backward", B, C, HW);
   batch_norm_backward_kernel<<<static_cast<unsigned>(C), kThreads, 0, stream>>>(
       x, y, dy, B, C, HW, gamma, saved_mean, saved_inverse_std, activation, slope, dx, dgamma, dbeta);
-  GAN_CUDA_CHECK_LAUNCH("batch_norm_backward_kernel");
+  GAN_CHECK_LAUNCH("batch_norm_backward_kernel");
 }
 
 }  // namespace gan

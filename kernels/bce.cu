@@ -68,10 +68,10 @@ bce_with_logits_kernel(const float* __restrict__ logits,  // [n_real + n_fake]
 void launch_bce_with_logits(const float* logits, int64_t n_real, int64_t n_fake, float* dlogit,
                             BceDeviceStats* stats, cudaStream_t stream) {
   if (n_real < 0 || n_fake < 0) {
-    throw CudaError("bce: negative counts " + std::to_string(n_real) + ", " + std::to_string(n_fake));
+    throw InternalError("bce: negative counts " + std::to_string(n_real) + ", " + std::to_string(n_fake));
   }
   bce_with_logits_kernel<<<1, kThreads, 0, stream>>>(logits, n_real, n_fake, dlogit, stats);
-  GAN_CUDA_CHECK_LAUNCH("bce_with_logits_kernel");
+  GAN_CHECK_LAUNCH("bce_with_logits_kernel");
 }
 
 }  // namespace gan

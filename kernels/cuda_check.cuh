@@ -1,22 +1,21 @@
 #pragma once
-// defines: GAN_CUDA_CHECK, GAN_CUDA_CHECK_LAUNCH, gan::CudaError
+// defines: GAN_CHECK, GAN_CHECK_LAUNCH, gan::check_status (for cudaError_t), gan::capturing_graph
 //
-// Every CUDA runtime call goes through GAN_CUDA_CHECK, and every kernel launch is followed by
-// GAN_CUDA_CHECK_LAUNCH, so a failure names the call, the file and the line. In debug builds
-// (GAN_DEBUG_SYNC) a launch is also synchronised, so an asynchronous fault names its kernel.
+// GAN_CHECK is the one check macro: every CUDA runtime, cuBLAS and cuDNN call goes through it,
+// and a failure throws gan::CudaError naming the call, the file and the line. It works on any
+// status type with a check_status overload: cudaError_t here, cublasStatus_t in cuda/blas.h,
+// cudnnStatus_t in cuda/cudnn_layers.h. Every kernel launch is followed by GAN_CHECK_LAUNCH; in
+// debug builds (GAN_DEBUG_SYNC) a launch is also synchronised, so an asynchronous fault names
+// its kernel.
 #include <cuda_runtime.h>
 
-#include <stdexcept>
 #include <string>
+
+#include "util/error.h"
 
 namespace gan {
 
-class CudaError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-inline void cuda_check(cudaError_t status, const char* what, const char* file, int line) {
+inline void check_status(cudaError_t status, const char* what, const char* file, int line) {
   if (status != cudaSuccess) {
     throw CudaError(std::string("CUDA error: ") + cudaGetErrorString(status) + " (" +
                     cudaGetErrorName(status) + ") in " + what + " at " + file + ":" +
@@ -30,16 +29,15 @@ inline thread_local bool capturing_graph = false;
 
 }  // namespace gan
 
-#define GAN_CUDA_CHECK(call) ::gan::cuda_check((call), #call, __FILE__, __LINE__)
+#define GAN_CHECK(call) ::gan::check_status((call), #call, __FILE__, __LINE__)
 
 #if defined(GAN_DEBUG_SYNC)
-#define GAN_CUDA_CHECK_LAUNCH(name)                                               \
-  do {                                                                            \
-    ::gan::cuda_check(cudaGetLastError(), "launch of " name, __FILE__, __LINE__); \
-    if (!::gan::capturing_graph)                                                  \
-      ::gan::cuda_check(cudaDeviceSynchronize(), "kernel " name, __FILE__, __LINE__); \
+#define GAN_CHECK_LAUNCH(name)                                                      \
+  do {                                                                              \
+    ::gan::check_status(cudaGetLastError(), "launch of " name, __FILE__, __LINE__); \
+    if (!::gan::capturing_graph)                                                    \
+      ::gan::check_status(cudaDeviceSynchronize(), "kernel " name, __FILE__, __LINE__); \
   } while (0)
 #else
-#define GAN_CUDA_CHECK_LAUNCH(name) \
-  ::gan::cuda_check(cudaGetLastError(), "launch of " name, __FILE__, __LINE__)
+#define GAN_CHECK_LAUNCH(name) ::gan::check_status(cudaGetLastError(), "launch of " name, __FILE__, __LINE__)
 #endif

@@ -1,5 +1,5 @@
 #pragma once
-// defines: apply_activation, activation_derivative_from_output (device functions)
+// defines: apply_activation, activation_backward_value (device functions)
 //
 // The activations as the kernels compute them, in one place: the fused linear kernels and the
 // epilogue use apply_activation, the backward kernel the derivative. The CPU's versions in

@@ -182,7 +182,7 @@ void check_gemm_shape(int64_t B, int64_t in, int64_t out) {
   // The kernels index with int: refuse what would overflow it rather than compute garbage.
   constexpr int64_t kMaxInt = 2147483647;
   if (B < 1 || in < 1 || out < 1 || B > kMaxInt / in || B > kMaxInt / out || out > kMaxInt / in) {
-    throw CudaError("linear forward: unsupported shape B=" + std::to_string(B) + " in=" + std::to_string(in) +
+    throw InternalError("linear forward: unsupported shape B=" + std::to_string(B) + " in=" + std::to_string(in) +
                     " out=" + std::to_string(out));
   }
 }
@@ -194,19 +194,19 @@ void launch_linear_forward_fused(const float* X, const float* W, const float* b,
   check_gemm_shape(B, in, out);
   const dim3 grid(static_cast<unsigned>((out + kTileCols - 1) / kTileCols),
                   static_cast<unsigned>((B + kTileRows - 1) / kTileRows));
-  if (grid.y > 65535) throw CudaError("linear forward: batch too large for one launch: " + std::to_string(B));
+  if (grid.y > 65535) throw InternalError("linear forward: batch too large for one launch: " + std::to_string(B));
   if (tf32) {
     int device = 0, major = 0;
-    GAN_CUDA_CHECK(cudaGetDevice(&device));
-    GAN_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-    if (major < 8) throw CudaError("TF32 needs a GPU of compute capability 8.0 or newer");
+    GAN_CHECK(cudaGetDevice(&device));
+    GAN_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+    if (major < 8) throw InputError("TF32 needs a GPU of compute capability 8.0 or newer");
     linear_forward_tf32_kernel<<<grid, kTf32Threads, 0, stream>>>(X, W, b, Y, static_cast<int>(B), static_cast<int>(in),
                                                                   static_cast<int>(out), activation, slope);
-    GAN_CUDA_CHECK_LAUNCH("linear_forward_tf32_kernel");
+    GAN_CHECK_LAUNCH("linear_forward_tf32_kernel");
   } else {
     linear_forward_fp32_kernel<<<grid, kFp32Threads, 0, stream>>>(X, W, b, Y, static_cast<int>(B), static_cast<int>(in),
                                                                   static_cast<int>(out), activation, slope);
-    GAN_CUDA_CHECK_LAUNCH("linear_forward_fp32_kernel");
+    GAN_CHECK_LAUNCH("linear_forward_fp32_kernel");
   }
 }
 
@@ -216,7 +216,7 @@ void launch_bias_activation(float* Y, const float* b, int64_t B, int64_t out, Ac
   const int threads = 256;
   const int64_t blocks = std::min<int64_t>((B * out + threads - 1) / threads, 65535);
   bias_activation_kernel<<<static_cast<unsigned>(blocks), threads, 0, stream>>>(Y, b, B, out, activation, slope);
-  GAN_CUDA_CHECK_LAUNCH("bias_activation_kernel");
+  GAN_CHECK_LAUNCH("bias_activation_kernel");
 }
 
 }  // namespace gan

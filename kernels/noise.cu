@@ -25,7 +25,7 @@ void launch_normal_noise(float* out, int64_t count, uint64_t seed, RandomPurpose
   const int64_t grid = (blocks_of_four + threads - 1) / threads;
   normal_noise_kernel<<<static_cast<unsigned>(grid), threads, 0, stream>>>(
       out, count, seed, static_cast<uint32_t>(purpose), device_step);
-  GAN_CUDA_CHECK_LAUNCH("normal_noise_kernel");
+  GAN_CHECK_LAUNCH("normal_noise_kernel");
 }
 
 }  // namespace gan

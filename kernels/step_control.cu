@@ -30,13 +30,13 @@ __global__ void record_nonfinite_kernel(const BceDeviceStats* d_stats, const Bce
 void launch_set_step_control(StepControl* control, uint64_t step, uint64_t noise_key, uint64_t offset,
                              uint64_t adam_step_d, uint64_t adam_step_g, cudaStream_t stream) {
   set_step_control_kernel<<<1, 1, 0, stream>>>(control, step, noise_key, offset, adam_step_d, adam_step_g);
-  GAN_CUDA_CHECK_LAUNCH("set_step_control_kernel");
+  GAN_CHECK_LAUNCH("set_step_control_kernel");
 }
 
 void launch_record_nonfinite(const BceDeviceStats* d_stats, const BceDeviceStats* g_stats, StepControl* control,
                              cudaStream_t stream) {
   record_nonfinite_kernel<<<1, 1, 0, stream>>>(d_stats, g_stats, control);
-  GAN_CUDA_CHECK_LAUNCH("record_nonfinite_kernel");
+  GAN_CHECK_LAUNCH("record_nonfinite_kernel");
 }
 
 }  // namespace gan

@@ -25,14 +25,14 @@
 
 #include "adam_settings.h"
 #include "cpu/cpu_trainer.h"
-#include "cpu/dcgan_step.h"
+#include "cpu/dcgan_model.h"
 #include "data/dataset.h"
 #include "model/dcgan_spec.h"
 #include "model/model_spec.h"
 #include "test_util.h"
 #include "train/schedule.h"
-#include "train/trainer.h"
-#include "train/trainer_state.h"
+#include "model/trainer.h"
+#include "model/trainer_state.h"
 
 namespace gan::testing {
 

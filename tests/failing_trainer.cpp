@@ -4,23 +4,41 @@
 
 #include <filesystem>
 
-#include "cuda_check.cuh"
+#include "util/error.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
 #include "train/train_loop.h"
 
 namespace gan::testing {
 
-TrainConfig mid_run_failure_config(const std::string& folder) {
-  return resolve_config("", {{"steps", "20"},
-                             {"batch", "16"},
-                             {"checkpoint_every", "5"},
-                             {"sample_every", "0"},
-                             {"log_every", "10"},
-                             {"latent_dim", "8"},
-                             {"g_hidden", "32"},
-                             {"d_hidden", "16"},
-                             {"out", folder}});
+TrainConfig mid_run_failure_config(const std::string& folder, const std::map<std::string, std::string>& changes) {
+  std::map<std::string, std::string> flags = {{"steps", "20"},      {"batch", "16"},     {"checkpoint_every", "5"},
+                                              {"sample_every", "0"}, {"log_every", "10"}, {"latent_dim", "8"},
+                                              {"g_hidden", "32"},    {"d_hidden", "16"},  {"out", folder}};
+  for (const auto& [key, value] : changes) flags[key] = value;
+  return resolve_config("", flags);
+}
+
+std::string train_in_process(Trainer& trainer, const TrainConfig& config, const Dataset& data, const LoopStart& start) {
+  const RunFolder run = prepare_run_folder(config.out, config, data, start.step > 0);
+  LoopOutput captured;
+  std::FILE* sink = std::tmpfile();
+  captured.out = sink;
+  auto read_all = [sink] {
+    std::string text;
+    std::rewind(sink);
+    char buffer[4096];
+    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, sink)) > 0;) text.append(buffer, n);
+    std::fclose(sink);
+    return text;
+  };
+  try {
+    run_training(config, data, trainer, run, captured, start, nullptr);
+  } catch (...) {
+    std::fclose(sink);
+    throw;
+  }
+  return read_all();
 }
 
 Dataset mid_run_failure_data() { return synthetic_dataset(100, 28, 28, 5); }

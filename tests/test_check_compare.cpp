@@ -1,4 +1,4 @@
-// How `gan check` and the GPU tests judge a kernel (host/cuda/check_compare.h), on the CPU: a
+// How `gan check` and the GPU tests judge a kernel (host/check/check_compare.h), on the CPU: a
 // check must fail on NaN, on an unwritten (poisoned) element, on a short output and on an error
 // over its bound, and pass on a faithful output.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <limits>
 
-#include "cuda/check_compare.h"
+#include "check/check_compare.h"
 
 namespace gan {
 namespace {

@@ -5,8 +5,10 @@
 #include <random>
 
 #include "cpu/cpu_trainer.h"
+#include "cpu/mlp.h"
 #include "model/random_streams.h"
 #include "test_util.h"
+#include "train/config.h"
 #include "train/schedule.h"
 
 namespace gan {

@@ -8,7 +8,7 @@
 #include <functional>
 
 #include "cpu/dcgan.h"
-#include "cpu/dcgan_trainer.h"
+#include "cpu/cpu_trainer.h"
 #include "train/schedule.h"
 #include "util/error.h"
 #include "io/safetensors.h"
@@ -204,10 +204,10 @@ TEST(Dcgan, TrainerIsDeterministicAndResumesExactly) {
   CpuTrainerOptions options;
   options.seed = 21;
   options.adam.beta1 = 0.5;
-  DcganCpuTrainer whole(spec, data, options), first(spec, data, options);
+  CpuTrainer whole(spec, data, options), first(spec, data, options);
   for (uint64_t step = 1; step <= 6; ++step) whole.train_step(schedule.position(step));  // crosses an epoch
   for (uint64_t step = 1; step <= 3; ++step) first.train_step(schedule.position(step));
-  DcganCpuTrainer resumed(spec, data, options);
+  CpuTrainer resumed(spec, data, options);
   resumed.load_state(first.state());
   for (uint64_t step = 4; step <= 6; ++step) resumed.train_step(schedule.position(step));
   const TrainerState a = whole.state(), b = resumed.state();
@@ -228,9 +228,9 @@ TEST(Dcgan, TrainerIsDeterministicAndResumesExactly) {
 TEST(Dcgan, TrainerRefusesWhatItCannotTrain) {
   const ModelSpec spec = make_dcgan_spec(6, 6, 4, 0.2f);
   const Dataset small_images = testing::synthetic_dataset(10, 7, 7, 1);
-  EXPECT_THROW(DcganCpuTrainer(spec, small_images, CpuTrainerOptions{}), Error);
+  EXPECT_THROW(CpuTrainer(spec, small_images, CpuTrainerOptions{}), Error);
   const Dataset data = testing::synthetic_dataset(9, 28, 28, 1);
-  DcganCpuTrainer trainer(spec, data, CpuTrainerOptions{});
+  CpuTrainer trainer(spec, data, CpuTrainerOptions{});
   const Schedule schedule{data.count, 8, false, 1, 0};
   try {
     trainer.train_step(schedule.position(2));  // the last batch holds 1 image

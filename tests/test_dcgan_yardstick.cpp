@@ -8,8 +8,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "cpu/dcgan_step.h"
-#include "cpu/dcgan_trainer.h"
+#include "cpu/dcgan_model.h"
+#include "cpu/cpu_trainer.h"
 #include "dcgan_yardstick.h"
 #include "model/dcgan_spec.h"
 #include "test_util.h"
@@ -37,10 +37,10 @@ class DcganYardstickTest : public ::testing::Test, protected testing::SmallDcgan
     }
   };
 
-  // Runs the peer (DcganCpuTrainer), the exact double run and the candidate through steps
+  // Runs the peer (CpuTrainer), the exact double run and the candidate through steps
   // 1..last; after step 1 checks the gradients, after the last the states.
   void run(Candidate* candidate, uint64_t last, Yardstick* gradients, Yardstick* states) const {
-    DcganCpuTrainer peer(spec, data, cpu_options());
+    CpuTrainer peer(spec, data, cpu_options());
     ExactDcgan exact(spec, cpu_options().adam, peer.state());
     candidate->state = peer.state();
     for (uint64_t step = 1; step <= last; ++step) {
@@ -138,7 +138,7 @@ TEST_F(DcganYardstickTest, ABiasedRunningVarianceFails) {
     }
   };
   plant(spec.discriminator, &right.state.discriminator, 3, "net.3.", 49);  // D runs 3 passes a step
-  DcganCpuTrainer peer(spec, data, cpu_options());
+  CpuTrainer peer(spec, data, cpu_options());
   ExactDcgan exact(spec, cpu_options().adam, peer.state());
   for (uint64_t step = 1; step <= steps; ++step) {
     peer.train_step(schedule.position(step));

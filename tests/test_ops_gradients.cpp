@@ -7,6 +7,7 @@
 #include "cpu/mlp.h"
 #include "cpu/ops.h"
 #include "test_util.h"
+#include "train/config.h"
 
 namespace gan {
 namespace {

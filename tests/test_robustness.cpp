@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "cpu/cpu_trainer.h"
-#include "cuda_check.cuh"
+#include "util/error.h"
 #include "failing_trainer.h"
 #include "model/model_spec.h"
 #include "test_util.h"
@@ -217,13 +217,17 @@ TEST(Faults, NonFiniteValuesStopTheRunWithoutAPoisonedCheckpoint) {
 
 TEST(Faults, RollbackReturnsToTheLastCheckpointWithFreshNoise) {
   ScratchDir dir;
-  setenv("GAN_FAULT_NONFINITE_AT_STEP", "7", 1);
-  const auto r = run_gan("train " + run_flags(dir) + " --on-nan rollback --steps 12 --checkpoint-every 5 --out " +
-                         dir.path("a"));
-  unsetenv("GAN_FAULT_NONFINITE_AT_STEP");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("step 7: non-finite values"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("rolled back to"), std::string::npos) << r.output;
+  const Dataset data = testing::mid_run_failure_data();
+  const std::map<std::string, std::string> rollback = {{"on_nan", "rollback"}, {"steps", "12"}};
+  const TrainConfig config = testing::mid_run_failure_config(dir.path("a"), rollback);
+  const ModelSpec spec = make_model_spec(config, 28, 28);
+  CpuTrainerOptions options;
+  options.threads = 1;
+  CpuTrainer cpu(spec, data, options);
+  testing::NonfiniteAtStep faulty(cpu, 7);
+  const std::string output = testing::train_in_process(faulty, config, data);
+  EXPECT_NE(output.find("step 7: non-finite values"), std::string::npos) << output;
+  EXPECT_NE(output.find("rolled back to"), std::string::npos) << output;
   const Checkpoint c = load_checkpoint(dir.path("a/last.safetensors"), nullptr);
   EXPECT_EQ(c.position.step, 12u);
   EXPECT_EQ(c.position.noise_stream, 1u);
@@ -231,26 +235,35 @@ TEST(Faults, RollbackReturnsToTheLastCheckpointWithFreshNoise) {
   std::string all((std::istreambuf_iterator<char>(metrics)), std::istreambuf_iterator<char>());
   EXPECT_NE(all.find("\"event\":\"rollback\""), std::string::npos) << all;
   // Steps 6..12 used the new noise: the result differs from a run without the fault.
-  ASSERT_EQ(run_gan("train " + run_flags(dir) + " --steps 12 --out " + dir.path("b")).exit_code, 0);
+  CpuTrainer clean(spec, data, options);
+  testing::train_in_process(clean, testing::mid_run_failure_config(dir.path("b"), rollback), data);
   EXPECT_NE(load_checkpoint(dir.path("b/last.safetensors"), nullptr).state.generator.params, c.state.generator.params);
   // A resumed run keeps the noise stream.
-  ASSERT_EQ(run_gan("train --resume " + dir.path("a") + " --steps 14").exit_code, 0);
+  CpuTrainer resumed(spec, data, options);
+  resumed.load_state(c.state);
+  testing::train_in_process(resumed, testing::mid_run_failure_config(dir.path("a"), {{"on_nan", "rollback"}, {"steps", "14"}}),
+                            data, LoopStart{c.position.step, c.position.noise_stream});
   EXPECT_EQ(load_checkpoint(dir.path("a/last.safetensors"), nullptr).position.noise_stream, 1u);
 }
 
 TEST(Faults, RollbackAfterResumingAnOlderCheckpointReturnsThereNotLater) {
   ScratchDir dir;
-  ASSERT_EQ(run_gan("train " + run_flags(dir) + " --steps 25 --checkpoint-every 5 --keep-checkpoints 3 --out " +
-                    dir.path("a"))
-                .exit_code,
-            0);
+  const Dataset data = testing::mid_run_failure_data();
+  const TrainConfig first = testing::mid_run_failure_config(dir.path("a"), {{"steps", "25"}, {"keep_checkpoints", "3"}});
+  const ModelSpec spec = make_model_spec(first, 28, 28);
+  CpuTrainerOptions options;
+  options.threads = 1;
+  CpuTrainer cpu(spec, data, options);
+  testing::train_in_process(cpu, first, data);
   // last.safetensors is at step 25; resume from 20 and fail at 22: the rollback must go to 20.
-  setenv("GAN_FAULT_NONFINITE_AT_STEP", "22", 1);
-  const auto r = run_gan("train --resume " + dir.path("a/checkpoints/step_00000020.safetensors") +
-                         " --on-nan rollback --steps 30");
-  unsetenv("GAN_FAULT_NONFINITE_AT_STEP");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("(step 20), continuing with noise stream 1"), std::string::npos) << r.output;
+  const Checkpoint older = load_checkpoint(dir.path("a/checkpoints/step_00000020.safetensors"), nullptr);
+  CpuTrainer resumed(spec, data, options);
+  resumed.load_state(older.state);
+  testing::NonfiniteAtStep faulty(resumed, 22);
+  const std::string output = testing::train_in_process(
+      faulty, testing::mid_run_failure_config(dir.path("a"), {{"steps", "30"}, {"keep_checkpoints", "3"}, {"on_nan", "rollback"}}),
+      data, LoopStart{older.position.step, older.position.noise_stream});
+  EXPECT_NE(output.find("(step 20), continuing with noise stream 1"), std::string::npos) << output;
 }
 
 TEST(Faults, RollbacksAreBounded) {

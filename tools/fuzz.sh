@@ -17,13 +17,14 @@ sources_for() {
   case "$1" in
     idx) echo "host/data/idx.cpp host/util/files.cpp" ;;
     safetensors) echo "host/io/safetensors.cpp host/util/files.cpp" ;;
-    config) echo "host/train/config.cpp host/util/files.cpp" ;;
+    config) echo "host/train/config.cpp host/util/files.cpp host/model/model_spec.cpp host/model/dcgan_spec.cpp" ;;
     *) echo "fuzz: unknown target $1 (idx, safetensors, config)" >&2; exit 2 ;;
   esac
 }
 
 build_target() {
-  local target=$1 binary="$out/fuzz_$target"
+  local target=$1
+  local binary="$out/fuzz_$target"
   local sources
   sources=$(sources_for "$target")
   mkdir -p "$out"

@@ -28,8 +28,8 @@ trap 'rm -rf "$work"' EXIT
 cd "$root"
 if ! "$gan" train --device cuda --steps 1 --batch 2 --g-hidden 4 --d-hidden 4 --sample-every 0 \
      --out "$work/probe" >"$work/probe.log" 2>&1; then
-  if grep -q "no GPU visible" "$work/probe.log"; then
-    echo "gpu_parity_check: no GPU visible: skipped"
+  if grep -q "no GPU visible\|has no CUDA" "$work/probe.log"; then
+    echo "gpu_parity_check: no GPU visible, or a build without CUDA: skipped"
     exit 77
   fi
   cat "$work/probe.log" >&2

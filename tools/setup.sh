@@ -6,12 +6,16 @@
 #                                             for the parity check against the seed's code;
 #                                             clang, for the libFuzzer targets)
 #   GAN_SETUP_EXTRA_PACKAGES="..."            also install these Debian packages
+#   --cpu-build                               also build build-cpu/ (the cpu preset: no CUDA, on
+#                                             purpose), as CI does to test that build too
 #   GAN_SETUP_SKIP_BUILD=1                    install and prepare data only
 set -euo pipefail
 for_tests=0
+cpu_build=0
 for argument in "$@"; do
   case "$argument" in
     --tests) for_tests=1 ;;
+    --cpu-build) cpu_build=1 ;;
     *) echo "setup: unknown argument $argument" >&2; exit 2 ;;
   esac
 done
@@ -47,9 +51,12 @@ else
   echo "setup: Debian packages present"
 fi
 
+# The CUDA toolkit (nvcc, cuBLAS, CUB, cuRAND, NVTX; cuDNN for the DCGAN on the GPU) is needed
+# only for the GPU trainer. Without it the default preset builds everything else: the CPU
+# trainer, sample, eval and the CPU tests (docs/ARCHITECTURE.md: Builds).
 if ! command -v nvcc >/dev/null && [[ ! -x /usr/local/cuda/bin/nvcc ]]; then
-  echo "setup: the CUDA toolkit (nvcc) is required to build; install it from NVIDIA (no GPU is needed)" >&2
-  exit 1
+  echo "setup: no CUDA toolkit (nvcc) found: building without the GPU trainer (install NVIDIA's toolkit for it;" \
+       "no GPU is needed to build)"
 fi
 
 bash "$root/tools/prepare_data.sh"
@@ -58,4 +65,9 @@ if [[ "${GAN_SETUP_SKIP_BUILD:-0}" != 1 ]]; then
   cmake --preset default >/dev/null
   cmake --build --preset default
   echo "setup: built $root/build/gan"
+  if ((cpu_build)); then
+    cmake --preset cpu >/dev/null
+    cmake --build --preset cpu
+    echo "setup: built $root/build-cpu/gan (without CUDA)"
+  fi
 fi

@@ -1,5 +1,7 @@
 #pragma once
-// defines: the subcommands of the gan executable
+// defines: TrainCommand, SampleCommand, EvalCommand, CheckCommand, add_train_command,
+// add_sample_command, add_eval_command, add_check_command, run_train_command,
+// run_sample_command, run_eval_command, run_check_command — the subcommands of gan
 #include <CLI/CLI.hpp>
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "train/config.h"
 #include "eval/evaluate.h"
 #include "train/checkpoint.h"
 #include "util/error.h"
@@ -38,7 +39,7 @@ int run_eval_command(const EvalCommand& command) {
   const std::string data_path = command.data.empty() ? config.data : command.data;
   const EvalData data = load_eval_data(data_path);
   if (data.train.height != spec.image_height || data.train.width != spec.image_width) {
-    throw Error("--data " + data_path + ": images of " + std::to_string(data.train.height) + "x" +
+    throw InputError("--data " + data_path + ": images of " + std::to_string(data.train.height) + "x" +
                 std::to_string(data.train.width) + ", but the generator makes " + std::to_string(spec.image_height) +
                 "x" + std::to_string(spec.image_width));
   }

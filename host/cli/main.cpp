@@ -5,8 +5,18 @@
 
 #include "cli/commands.h"
 #include "cpu/blas_core.h"
-#include "cuda_check.cuh"
 #include "util/error.h"
+
+namespace {
+
+// Prints a failure after whatever progress output came before it, and gives the exit status.
+int report(const char* kind, const std::exception& e) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "\ngan: %s: %s\n", kind, e.what());
+  return 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Before anything else: OpenBLAS reads its kernel choice only when it loads (cpu/blas_core.h).
@@ -33,18 +43,16 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("sample")) return gan::run_sample_command(sample);
     if (app.got_subcommand("eval")) return gan::run_eval_command(eval);
     if (app.got_subcommand("check")) return gan::run_check_command(check);
-  } catch (const gan::CudaError& e) {  // a failed CUDA or cuBLAS call, a lost device, out of memory
-    std::fflush(stdout);
-    std::fprintf(stderr, "\ngan: GPU error: %s\n", e.what());
-    return 1;
-  } catch (const gan::Error& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "\ngan: error: %s\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "\ngan: internal error: %s\n", e.what());
-    return 1;
+  } catch (const gan::CudaError& e) {  // a failed CUDA, cuBLAS or cuDNN call, a lost device, out of memory
+    return report("GPU error", e);
+  } catch (const gan::IoError& e) {
+    return report("I/O error", e);
+  } catch (const gan::InputError& e) {
+    return report("error", e);
+  } catch (const gan::InternalError& e) {
+    return report("internal error (please report it)", e);
+  } catch (const std::exception& e) {  // from a library: std::bad_alloc, a filesystem_error
+    return report("internal error", e);
   }
   return 0;
 }

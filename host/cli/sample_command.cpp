@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "train/config.h"
 #include "cpu/generate.h"
 #include "data/idx.h"
 #include "io/png.h"
@@ -44,7 +45,7 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 int run_sample_command(const SampleCommand& command) {
   const bool png = ends_with(command.out, ".png");
   const bool idx = ends_with(command.out, ".idx") || ends_with(command.out, "-idx3-ubyte");
-  if (!png && !idx) throw Error("--out " + command.out + ": expected a name ending in .png, .idx or -idx3-ubyte");
+  if (!png && !idx) throw InputError("--out " + command.out + ": expected a name ending in .png, .idx or -idx3-ubyte");
   const std::string path = resolve_checkpoint_path(command.checkpoint);
   ModelSpec spec;
   const Checkpoint checkpoint = load_checkpoint(path, &spec);
@@ -53,7 +54,7 @@ int run_sample_command(const SampleCommand& command) {
   const int64_t pixels = spec.image_size();
 
   if (command.interpolate) {
-    if (!png) throw Error("--interpolate draws a grid: --out must end in .png");
+    if (!png) throw InputError("--interpolate draws a grid: --out must end in .png");
     // Row r walks from z_a (element 2r of the noise stream) to z_b (element 2r + 1).
     const int64_t walk = command.walk_steps, latent = spec.latent_dim;
     std::vector<float> z(static_cast<size_t>(n * walk * latent)), ends(static_cast<size_t>(2 * latent));

@@ -6,10 +6,9 @@
 
 #include "cli/commands.h"
 #include "cpu/cpu_trainer.h"
-#include "cpu/dcgan_trainer.h"
+#include "cpu/cpu_trainer.h"
 #include "cuda/device.h"
-#include "cuda/gpu_model.h"
-#include "cuda/gpu_trainer.h"
+#include "cuda/gpu_api.h"
 #include "data/dataset.h"
 #include "eval/evaluate.h"
 #include "model/model_spec.h"
@@ -65,60 +64,71 @@ void add_train_command(CLI::App& app, TrainCommand* command) {
 
 namespace {
 
+enum class Device { kCpu, kCuda };
+
 // Decides where to train before anything is loaded, so a wrong --device or --gpu fails at once.
-// Returns "cpu" or "cuda"; *note says why, for the user ("" when the choice was explicit).
-std::string choose_device(const TrainConfig& config, std::string* note) {
-  if (config.device == "cpu") return "cpu";
-  if (config.model == "dcgan" && !gpu_dcgan_available()) {
-    if (config.device == "cuda") {
-      throw Error("--device cuda: --model dcgan needs cuDNN on the GPU, and this build has none (configure with "
+// *note says why, for the user ("" when the choice was explicit).
+Device choose_device(const TrainConfig& config, std::string* note) {
+  if (config.device == DeviceChoice::kCpu) return Device::kCpu;
+  if (!built_with_cuda()) {
+    if (config.device == DeviceChoice::kCuda) {
+      throw InputError("--device cuda: this build of gan has no CUDA (it was configured without the CUDA toolkit; "
+                       "see README: Build); use --device cpu");
+    }
+    *note = "this build has no CUDA: training on the CPU";
+    return Device::kCpu;
+  }
+  if (config.model == ModelKind::kDcgan && !gpu_dcgan_available()) {
+    if (config.device == DeviceChoice::kCuda) {
+      throw InputError("--device cuda: --model dcgan needs cuDNN on the GPU, and this build has none (configure with "
                   "-DGAN_CUDNN_ROOT=<cuDNN 9 root>); use --device cpu");
     }
     *note = "--model dcgan trains on the CPU (this build has no cuDNN)";
-    return "cpu";
+    return Device::kCpu;
   }
   std::string why;
   const std::vector<GpuInfo> gpus = visible_gpus(&why);
   if (gpus.empty()) {
-    if (config.device == "cuda") throw Error("--device cuda: no GPU visible (" + why + "); use --device cpu or auto");
+    if (config.device == DeviceChoice::kCuda) {
+      throw InputError("--device cuda: no GPU visible (" + why + "); use --device cpu or auto");
+    }
     *note = "no GPU visible (" + why + "): training on the CPU";
-    return "cpu";
+    return Device::kCpu;
   }
   if (config.gpu >= static_cast<int64_t>(gpus.size())) {
-    throw Error("--gpu " + std::to_string(config.gpu) + ": only " + std::to_string(gpus.size()) +
+    throw InputError("--gpu " + std::to_string(config.gpu) + ": only " + std::to_string(gpus.size()) +
                 " GPU(s) visible (0.." + std::to_string(gpus.size() - 1) + ")");
   }
-  if (config.device == "auto") *note = "GPU visible: training on GPU " + std::to_string(config.gpu) + " (" +
+  if (config.device == DeviceChoice::kAuto) *note = "GPU visible: training on GPU " + std::to_string(config.gpu) + " (" +
                                        gpus[static_cast<size_t>(config.gpu)].name + ")";
-  return "cuda";
+  return Device::kCuda;
 }
 
 std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec& spec, const Dataset& dataset,
-                                      const std::string& device) {
+                                      Device device) {
   const StepOptions step = step_options(config);
-  if (device == "cuda") {
+  if (device == Device::kCuda) {
     GpuTrainerOptions options;
     static_cast<StepOptions&>(options) = step;
     options.gpu = static_cast<int>(config.gpu);
     options.max_batch = config.batch;
     options.tf32 = config.tf32;
     options.graph = config.graph;
-    options.forward = config.gpu_forward == "fused" ? ForwardPath::kFused : ForwardPath::kCublas;
-    options.fused_batch_norm = config.gpu_batchnorm == "fused";
+    options.forward = config.gpu_forward == GpuForward::kFused ? ForwardPath::kFused : ForwardPath::kCublas;
+    options.fused_batch_norm = config.gpu_batchnorm == GpuBatchNorm::kFused;
     options.profile_first = config.profile_first;
     options.profile_last = config.profile_last;
-    return std::make_unique<GpuTrainer>(spec, dataset, options);
+    return make_gpu_trainer(spec, dataset, options);
   }
   CpuTrainerOptions options;
   static_cast<StepOptions&>(options) = step;
   options.threads = static_cast<int>(config.threads);
-  if (spec.kind == "dcgan") return std::make_unique<DcganCpuTrainer>(spec, dataset, options);
   return std::make_unique<CpuTrainer>(spec, dataset, options);
 }
 
 void check_data_against_config(const TrainConfig& config, const Dataset& dataset) {
   if (config.batch > dataset.count) {
-    throw Error("key 'batch': " + std::to_string(config.batch) + " is larger than the dataset (" +
+    throw InputError("key 'batch': " + std::to_string(config.batch) + " is larger than the dataset (" +
                 std::to_string(dataset.count) + " images in " + dataset.images_path + ")");
   }
 }
@@ -126,11 +136,11 @@ void check_data_against_config(const TrainConfig& config, const Dataset& dataset
 // Refuses, before anything is allocated, a model and batch that cannot fit where they will train:
 // host memory on the CPU, the chosen GPU's memory (with the data set, which stays resident there)
 // on the GPU. The GPU trainer's arena checks its exact size again against the memory free then.
-void check_memory(const ModelSpec& spec, const TrainConfig& config, const Dataset& dataset, const std::string& device) {
+void check_memory(const ModelSpec& spec, const TrainConfig& config, const Dataset& dataset, Device device) {
   double needed = training_memory_bytes(spec, config.batch);
   double available = 0;
   std::string where;
-  if (device == "cuda") {
+  if (device == Device::kCuda) {
     const GpuInfo gpu = visible_gpus().at(static_cast<size_t>(config.gpu));
     needed += static_cast<double>(dataset.count) * static_cast<double>(dataset.height * dataset.width);
     available = static_cast<double>(gpu.memory_bytes);
@@ -140,7 +150,7 @@ void check_memory(const ModelSpec& spec, const TrainConfig& config, const Datase
     where = " of memory";
   }
   if (needed > 0.9 * available) {
-    throw Error("keys latent_dim, g_hidden, d_hidden, batch: this model needs about " + format_bytes(needed) +
+    throw InputError("keys latent_dim, g_hidden, d_hidden, batch: this model needs about " + format_bytes(needed) +
                 " to train (" + std::to_string(spec.generator.real_parameter_count() + spec.discriminator.real_parameter_count()) +
                 " parameters, batch " + std::to_string(config.batch) + "), but only " + format_bytes(available) +
                 where + " is available");
@@ -166,11 +176,11 @@ int run_train_command(const TrainCommand& command) {
     if (key.kind == ValueKind::kBool && flags.count(key.key) && flags[key.key].empty()) flags[key.key] = "true";
   }
   if (command.no_graph) {
-    if (flags.count("graph") && flags["graph"] != "false") throw Error("--no-graph contradicts --graph " + flags["graph"]);
+    if (flags.count("graph") && flags["graph"] != "false") throw InputError("--no-graph contradicts --graph " + flags["graph"]);
     flags["graph"] = "false";
   }
   if (!command.resume.empty() && !command.trace.empty()) {
-    throw Error("--trace records a run from its first step; it cannot be combined with --resume");
+    throw InputError("--trace records a run from its first step; it cannot be combined with --resume");
   }
 
   Checkpoint checkpoint;
@@ -187,7 +197,7 @@ int run_train_command(const TrainCommand& command) {
       }
     }
     if (!differences.empty()) {
-      throw Error("--resume " + checkpoint_path +
+      throw InputError("--resume " + checkpoint_path +
                   ": these keys differ from the run being resumed, which would change what the step computes "
                   "(start a new run instead):" + differences);
     }
@@ -196,12 +206,12 @@ int run_train_command(const TrainCommand& command) {
   }
 
   std::string note;
-  const std::string device = choose_device(config, &note);
+  const Device device = choose_device(config, &note);
   const Dataset dataset = load_dataset(config.data);
   check_data_against_config(config, dataset);
   if (!command.resume.empty() && (dataset.count != checkpoint.data_count || dataset.height != checkpoint.image_height ||
                                   dataset.width != checkpoint.image_width)) {
-    throw Error("--resume " + checkpoint_path + ": the run was trained on " + std::to_string(checkpoint.data_count) +
+    throw InputError("--resume " + checkpoint_path + ": the run was trained on " + std::to_string(checkpoint.data_count) +
                 " images of " + std::to_string(checkpoint.image_height) + "x" + std::to_string(checkpoint.image_width) +
                 ", but " + dataset.images_path + " holds " + std::to_string(dataset.count) + " of " +
                 std::to_string(dataset.height) + "x" + std::to_string(dataset.width));

@@ -2,20 +2,33 @@
 
 #include <cblas.h>
 
-#include <algorithm>
 #include <cmath>
-#include <thread>
 
 #include "cpu/blas_core.h"
-#include "cpu/generate.h"
+#include "cpu/dcgan_model.h"
+#include "cpu/mlp_model.h"
 #include "model/random_streams.h"
 #include "util/error.h"
 #include "util/parallel.h"
 
 namespace gan {
 
+std::unique_ptr<CpuGanModel<float>> make_cpu_model(const ModelSpec& spec) {
+  switch (spec.kind) {
+    case ModelKind::kMlp: return std::make_unique<MlpCpuModel<float>>(spec);
+    case ModelKind::kDcgan: return std::make_unique<DcganCpuModel<float>>(spec);
+  }
+  throw InternalError("no CPU passes for this model kind");
+}
+
 CpuTrainer::CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuTrainerOptions& options)
-    : spec_(spec), dataset_(dataset), options_(options) {
+    : spec_(spec), dataset_(dataset), options_(options), model_(make_cpu_model(spec_)) {
+  if (dataset_.height != spec_.image_height || dataset_.width != spec_.image_width) {
+    throw InputError("--model " + std::string(model_kind_name(spec_.kind)) + ": the model makes " +
+                     std::to_string(spec_.image_height) + "x" + std::to_string(spec_.image_width) + " images, " +
+                     dataset_.images_path + " holds " + std::to_string(dataset_.height) + "x" +
+                     std::to_string(dataset_.width));
+  }
   if (options_.threads > 0) openblas_set_num_threads(options_.threads);
   set_worker_threads(options_.threads);
   state_ = fresh_trainer_state(spec_, options_.seed);
@@ -25,8 +38,9 @@ CpuTrainer::CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuT
 
 std::string CpuTrainer::description() const {
   const int threads = openblas_get_num_threads();
+  const std::string passes = model_->description();
   return "CPU (OpenBLAS, " + inspect_blas_core().running + " kernels, " + std::to_string(threads) + " thread" +
-         (threads == 1 ? "" : "s") + ")";
+         (threads == 1 ? "" : "s") + (passes.empty() ? "" : "; " + passes) + ")";
 }
 
 const std::vector<uint32_t>& CpuTrainer::order_of_epoch(uint64_t epoch) {
@@ -38,72 +52,36 @@ const std::vector<uint32_t>& CpuTrainer::order_of_epoch(uint64_t epoch) {
 }
 
 void CpuTrainer::train_step(const StepPosition& at) {
+  check_step_position(at, dataset_.count, dataset_.count);
   const int64_t B = at.batch;
-  const int64_t pixels = spec_.image_size();
+  model_->check_batch(B);
   const int64_t latent = spec_.latent_dim;
-  const NetworkSpec& G = spec_.generator;
-  const NetworkSpec& D = spec_.discriminator;
-  const float slope = spec_.slope;
-  NetworkState& g = state_.generator;
-  NetworkState& d = state_.discriminator;
-  if (B <= 0 || at.offset < 0 || at.offset + B > dataset_.count) {
-    throw Error("internal: batch [" + std::to_string(at.offset) + ", +" + std::to_string(B) + ") outside the data");
-  }
-
-  // ---- D step: BCE(D(x), 1) + BCE(D(G(z_d)), 0); real and fake as one 2B batch through D.
   const std::vector<uint32_t>& order = order_of_epoch(at.epoch);
-  real_.resize(static_cast<size_t>(B * pixels));
+  real_.resize(static_cast<size_t>(B * spec_.image_size()));
   gather_normalize(dataset_, order.data() + at.offset, B, options_.norm_mean, options_.norm_std, real_.data());
   z_d_.resize(static_cast<size_t>(B * latent));
   fill_normal(options_.seed, RandomPurpose::kNoiseDiscriminator, at.noise_key(), z_d_.data(), B * latent);
-  mlp_forward(G, slope, g.params.data(), z_d_.data(), B, &g_pass_);  // G(z_d): [B, H*W]
-
-  d_input_.resize(static_cast<size_t>(2 * B * pixels));  // [2B, H*W] = [real; G(z_d)]
-  std::copy(real_.begin(), real_.end(), d_input_.begin());
-  std::copy(g_pass_.outputs.back().begin(), g_pass_.outputs.back().end(), d_input_.begin() + B * pixels);
-  mlp_forward(D, slope, d.params.data(), d_input_.data(), 2 * B, &d_pass_);  // logits [2B, 1]
-
-  d_logit_grad_.resize(static_cast<size_t>(2 * B));
-  const BceStats d_bce = bce_with_logits(d_pass_.output(), B, B, d_logit_grad_.data());
-  // Weight gradients for every D layer; no input gradient at D's first layer.
-  mlp_backward(D, slope, d.params.data(), d_pass_, d_logit_grad_.data(), d_grads_.data(), static_cast<float*>(nullptr),
-               &scratch_);
-  adam_update(d.params.data(), d_grads_.data(), d.exp_avg.data(), d.exp_avg_sq.data(), D.parameter_count,
-              options_.adam, ++d.adam_step);
-
-  // ---- G step: fresh z_g, BCE(D(G(z_g)), 1) through the updated D.
   z_g_.resize(static_cast<size_t>(B * latent));
   fill_normal(options_.seed, RandomPurpose::kNoiseGenerator, at.noise_key(), z_g_.data(), B * latent);
-  mlp_forward(G, slope, g.params.data(), z_g_.data(), B, &g_pass_);
-  mlp_forward(D, slope, d.params.data(), g_pass_.output(), B, &d_pass_);
-  d_logit_grad_.resize(static_cast<size_t>(B));
-  const BceStats g_bce = bce_with_logits(d_pass_.output(), B, 0, d_logit_grad_.data());
-  d_image_grad_.resize(static_cast<size_t>(B * pixels));
-  // Through D for the input gradient only (D's weights are not updated by the G step).
-  mlp_backward(D, slope, d.params.data(), d_pass_, d_logit_grad_.data(), static_cast<float*>(nullptr),
-               d_image_grad_.data(), &scratch_);
-  mlp_backward(G, slope, g.params.data(), g_pass_, d_image_grad_.data(), g_grads_.data(), static_cast<float*>(nullptr),
-               &scratch_);
-  adam_update(g.params.data(), g_grads_.data(), g.exp_avg.data(), g.exp_avg_sq.data(), G.parameter_count,
-              options_.adam, ++g.adam_step);
 
-  record_stats(at.step, d_bce, d_bce, g_bce);
+  const StepLosses losses = gan_step(*model_, options_.adam, state_.generator, state_.discriminator, real_.data(),
+                                     z_d_.data(), z_g_.data(), B, d_grads_.data(), g_grads_.data());
+  record_stats(at.step, losses);
 }
 
-void CpuTrainer::record_stats(uint64_t step, const BceStats& d_real_half, const BceStats& d_fake_half,
-                              const BceStats& g_step) {
+void CpuTrainer::record_stats(uint64_t step, const StepLosses& losses) {
   stats_.step = step;
-  stats_.d_loss = d_real_half.loss_real + d_fake_half.loss_fake;
-  stats_.g_loss = g_step.loss_real;
-  stats_.d_real = d_real_half.prob_real;
-  stats_.d_fake = d_fake_half.prob_fake;
-  stats_.d_fake_g = g_step.prob_real;
+  stats_.d_loss = losses.d_real_half.loss_real + losses.d_fake_half.loss_fake;
+  stats_.g_loss = losses.g_step.loss_real;
+  stats_.d_real = losses.d_real_half.prob_real;
+  stats_.d_fake = losses.d_fake_half.prob_fake;
+  stats_.d_fake_g = losses.g_step.prob_real;
   const bool finite = std::isfinite(stats_.d_loss) && std::isfinite(stats_.g_loss);
   if (!finite && first_nonfinite_step_ == 0) first_nonfinite_step_ = step;
 }
 
 void CpuTrainer::generate(const float* z, int64_t count, float* images) {
-  generate_images(spec_, state_.generator, z, count, images);
+  model_->generate(state_.generator, z, count, images);
 }
 
 StepTrace CpuTrainer::last_step_trace(bool with_gradients) {

@@ -1,11 +1,17 @@
 #pragma once
-// defines: CpuTrainer — the seed's GAN step from the reference ops, on OpenBLAS
+// defines: CpuTrainerOptions, CpuTrainer, make_cpu_model — the GAN step on the CPU, for any
+// model, on OpenBLAS
+//
+// CpuTrainer owns what every model shares: the data set's order, the noise, both networks'
+// parameters, Adam state and running statistics, the statistics of the last step. The model's
+// passes come from a CpuGanModel (cpu/cpu_model.h), chosen by spec.kind in make_cpu_model, and the
+// step itself is gan_step.
 #include <memory>
 
-#include "cpu/mlp.h"
+#include "cpu/cpu_model.h"
 #include "data/dataset.h"
-#include "train/trainer.h"
-#include "train/trainer_state.h"
+#include "model/trainer.h"
+#include "model/trainer_state.h"
 
 namespace gan {
 
@@ -13,10 +19,13 @@ struct CpuTrainerOptions : StepOptions {
   int threads = 0;  // OpenBLAS threads; 0 leaves OpenBLAS' default (every core)
 };
 
+// The passes of the model spec.kind names, in float. `spec` must outlive the model.
+std::unique_ptr<CpuGanModel<float>> make_cpu_model(const ModelSpec& spec);
+
 class CpuTrainer : public Trainer {
  public:
-  // Initialises both networks from the seed (PyTorch's nn.Linear init). `dataset` must outlive
-  // the trainer.
+  // Initialises both networks from the seed (PyTorch's init rules). `dataset` must outlive the
+  // trainer, and its images must have the model's size.
   CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuTrainerOptions& options);
 
   std::string description() const override;  // "CPU (OpenBLAS, SkylakeX kernels, 2 threads)"
@@ -37,15 +46,14 @@ class CpuTrainer : public Trainer {
   const std::vector<float>& last_noise_d() const { return z_d_; }
   const std::vector<float>& last_noise_g() const { return z_g_; }
 
- protected:  // DcganCpuTrainer runs another step on the same state and buffers
+ private:
   const std::vector<uint32_t>& order_of_epoch(uint64_t epoch);
-  // Records the step's statistics (D's real and fake halves may come from one BCE call or two)
-  // and the first step whose losses are not finite.
-  void record_stats(uint64_t step, const BceStats& d_real_half, const BceStats& d_fake_half, const BceStats& g_step);
+  void record_stats(uint64_t step, const StepLosses& losses);
 
   ModelSpec spec_;
   const Dataset& dataset_;
   CpuTrainerOptions options_;
+  std::unique_ptr<CpuGanModel<float>> model_;  // points into spec_: declared after it
   TrainerState state_;
   std::vector<float> d_grads_, g_grads_;
   StepStats stats_;
@@ -53,13 +61,7 @@ class CpuTrainer : public Trainer {
 
   uint64_t order_epoch_ = UINT64_MAX;
   std::vector<uint32_t> order_;
-
-  // Buffers reused across steps.
-  std::vector<float> real_, z_d_, z_g_;
-  std::vector<float> d_input_;   // [2B, H*W]: the real batch, then G(z_d)
-  std::vector<float> d_logit_grad_, d_image_grad_;
-  MlpPass<float> g_pass_, d_pass_;
-  MlpScratch<float> scratch_;
+  std::vector<float> real_, z_d_, z_g_;  // the last step's inputs
 };
 
 }  // namespace gan

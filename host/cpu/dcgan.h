@@ -71,13 +71,6 @@ void deconv_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T*
   conv_transpose2d_backward(s, x, w, dy, dx, dw, db);
 }
 
-// The ConvShape of a stride-2, padding-1, 4x4 layer between 2n x 2n and n x n maps: for a
-// Conv2d from `in` channels at `size` x `size`; for a ConvTranspose2d to `out` channels at
-// `size` x `size` (see image_ops.h).
-inline ConvShape halving_shape(int64_t batch, int64_t in, int64_t out, int64_t size) {
-  return ConvShape{batch, in, out, size, size, /*kernel=*/4, /*stride=*/2, /*padding=*/1};
-}
-
 // G(z). In training mode BatchNorm uses the batch's statistics and updates G's running
 // statistics in `buffers` (null: left alone); in evaluation mode (training false, for sampling)
 // it uses the running statistics, which `buffers` must then hold.
@@ -88,7 +81,7 @@ void dcgan_generator_forward(const ModelSpec& spec, const T* params, T* buffers,
   auto p = [&](const char* name) { return params + g.tensor(name).offset; };
   auto buffer = [&](const char* name) { return buffers ? buffers + g.buffer(name).offset : static_cast<T*>(nullptr); };
   const int64_t c0 = spec.dcgan.c0, c1 = spec.dcgan.c1;
-  if (!training && !buffers) throw Error("internal: the DCGAN generator in evaluation mode needs its running statistics");
+  if (!training && !buffers) throw InternalError("the DCGAN generator in evaluation mode needs its running statistics");
   pass->batch = B;
   pass->projected.resize(static_cast<size_t>(B * c0 * 49));
   linear_forward(z, p("project.weight"), p("project.bias"), pass->projected.data(), B, spec.latent_dim, c0 * 49);

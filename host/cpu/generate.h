@@ -3,7 +3,7 @@
 #include <cstdint>
 
 #include "model/model_spec.h"
-#include "train/trainer.h"
+#include "model/trainer.h"  // NetworkState
 
 namespace gan {
 

@@ -1,5 +1,5 @@
 #pragma once
-// defines: ConvShape, conv2d_forward, conv2d_backward, conv_transpose2d_forward,
+// defines: conv2d_forward, conv2d_backward, conv_transpose2d_forward,
 // conv_transpose2d_backward, BatchNormSaved, batch_norm_forward, batch_norm_inference,
 // batch_norm_backward — the CPU
 // references of the convolutional GAN's layers (the seed's section
@@ -13,19 +13,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/conv_shape.h"
+
 namespace gan {
-
-// One convolution's geometry. For Conv2d, (height, width) is the input's and out_height() the
-// output's; ConvTranspose2d uses the same numbers with input and output swapped (its input is
-// the Conv2d's output), which is what makes it Conv2d's adjoint.
-struct ConvShape {
-  int64_t batch = 1, in_channels = 1, out_channels = 1;
-  int64_t height = 1, width = 1;  // of the Conv2d input / the ConvTranspose2d output
-  int64_t kernel = 1, stride = 1, padding = 0;
-
-  int64_t out_height() const { return (height + 2 * padding - kernel) / stride + 1; }
-  int64_t out_width() const { return (width + 2 * padding - kernel) / stride + 1; }
-};
 
 // y[b, co, oy, ox] = bias[co] + sum over ci, ky, kx of x[b, ci, oy*s - p + ky, ox*s - p + kx] *
 // w[co, ci, ky, kx] (zero outside the image). bias may be null.

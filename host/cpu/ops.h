@@ -1,7 +1,7 @@
 #pragma once
-// defines: the CPU reference ops of the training step (linear_forward, activation_forward,
-// activation_backward, linear_backward_weight, linear_backward_input, bce_with_logits,
-// adam_update) and gemm_naive, the plain loop the BLAS path is tested against.
+// defines: linear_forward, activation_forward, activation_backward, linear_backward_weight,
+// linear_backward_input, BceStats, bce_with_logits, adam_update, gemm_naive — the CPU reference
+// ops of the training step, and the plain loop the BLAS path is tested against
 //
 // Every op is a template over float (the trainer) and double (the finite-difference tests).
 // All matrices are row-major with PyTorch's layouts: activations [batch, features], weights

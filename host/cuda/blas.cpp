@@ -4,20 +4,20 @@
 #include <string>
 
 namespace gan {
-namespace {
 
-void cublas_check(cublasStatus_t status, const char* what, const char* file, int line) {
+void check_status(cublasStatus_t status, const char* what, const char* file, int line) {
   if (status != CUBLAS_STATUS_SUCCESS) {
     throw CudaError(std::string("cuBLAS error: ") + cublasGetStatusString(status) + " in " + what + " at " + file +
                     ":" + std::to_string(line));
   }
 }
-#define GAN_CUBLAS_CHECK(call) cublas_check((call), #call, __FILE__, __LINE__)
+
+namespace {
 
 // cuBLAS takes int dimensions: refuse what does not fit rather than truncate.
 int as_int(int64_t value, const char* name) {
   if (value < 1 || value > std::numeric_limits<int>::max()) {
-    throw CudaError(std::string("cuBLAS GEMM: dimension ") + name + " = " + std::to_string(value) + " out of range");
+    throw InternalError(std::string("cuBLAS GEMM: dimension ") + name + " = " + std::to_string(value) + " out of range");
   }
   return static_cast<int>(value);
 }
@@ -29,11 +29,11 @@ const float kOne = 1.0f, kZero = 0.0f;  // host pointers: read when the call is 
 }  // namespace
 
 CublasHandle::CublasHandle(cudaStream_t stream, bool tf32) : workspace_(kWorkspaceBytes) {
-  GAN_CUBLAS_CHECK(cublasCreate(&handle_));
+  GAN_CHECK(cublasCreate(&handle_));
   try {
-    GAN_CUBLAS_CHECK(cublasSetStream(handle_, stream));
-    GAN_CUBLAS_CHECK(cublasSetWorkspace(handle_, workspace_.get(), workspace_.size()));
-    GAN_CUBLAS_CHECK(cublasSetMathMode(handle_, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    GAN_CHECK(cublasSetStream(handle_, stream));
+    GAN_CHECK(cublasSetWorkspace(handle_, workspace_.get(), workspace_.size()));
+    GAN_CHECK(cublasSetMathMode(handle_, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   } catch (...) {
     cublasDestroy(handle_);
     throw;
@@ -45,7 +45,7 @@ CublasHandle::~CublasHandle() { cublasDestroy(handle_); }
 void gemm_forward(const CublasHandle& blas, const float* X, const float* W, float* Y, int64_t B, int64_t in,
                   int64_t out) {
   // Y'[out, B] = (W')^T X', W' = [in, out] column-major (lead in), X' = [in, B] (lead in).
-  GAN_CUBLAS_CHECK(cublasSgemm(blas.get(), CUBLAS_OP_T, CUBLAS_OP_N, as_int(out, "out"), as_int(B, "B"),
+  GAN_CHECK(cublasSgemm(blas.get(), CUBLAS_OP_T, CUBLAS_OP_N, as_int(out, "out"), as_int(B, "B"),
                                as_int(in, "in"), &kOne, W, as_int(in, "in"), X, as_int(in, "in"), &kZero, Y,
                                as_int(out, "out")));
 }
@@ -53,7 +53,7 @@ void gemm_forward(const CublasHandle& blas, const float* X, const float* W, floa
 void gemm_weight_grad(const CublasHandle& blas, const float* dZ, const float* X, float* dW, int64_t B, int64_t in,
                       int64_t out) {
   // dW'[in, out] = X'[in, B] (dZ'[out, B])^T.
-  GAN_CUBLAS_CHECK(cublasSgemm(blas.get(), CUBLAS_OP_N, CUBLAS_OP_T, as_int(in, "in"), as_int(out, "out"),
+  GAN_CHECK(cublasSgemm(blas.get(), CUBLAS_OP_N, CUBLAS_OP_T, as_int(in, "in"), as_int(out, "out"),
                                as_int(B, "B"), &kOne, X, as_int(in, "in"), dZ, as_int(out, "out"), &kZero, dW,
                                as_int(in, "in")));
 }
@@ -61,7 +61,7 @@ void gemm_weight_grad(const CublasHandle& blas, const float* dZ, const float* X,
 void gemm_input_grad(const CublasHandle& blas, const float* dZ, const float* W, float* dX, int64_t B, int64_t in,
                      int64_t out) {
   // dX'[in, B] = W'[in, out] dZ'[out, B].
-  GAN_CUBLAS_CHECK(cublasSgemm(blas.get(), CUBLAS_OP_N, CUBLAS_OP_N, as_int(in, "in"), as_int(B, "B"),
+  GAN_CHECK(cublasSgemm(blas.get(), CUBLAS_OP_N, CUBLAS_OP_N, as_int(in, "in"), as_int(B, "B"),
                                as_int(out, "out"), &kOne, W, as_int(in, "in"), dZ, as_int(out, "out"), &kZero, dX,
                                as_int(in, "in")));
 }

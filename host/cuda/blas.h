@@ -1,5 +1,5 @@
 #pragma once
-// defines: CublasHandle, gemm_forward, gemm_weight_grad, gemm_input_grad
+// defines: check_status (for cublasStatus_t), CublasHandle, gemm_forward, gemm_weight_grad, gemm_input_grad
 //
 // The three GEMMs of the step, on row-major tensors with PyTorch's layouts, through
 // column-major cuBLAS. The mapping, written once here: a row-major [rows, cols] matrix is, to
@@ -17,6 +17,9 @@
 #include "cuda/resources.h"
 
 namespace gan {
+
+// GAN_CHECK (cuda_check.cuh) on a cuBLAS call.
+void check_status(cublasStatus_t status, const char* what, const char* file, int line);
 
 // One handle, bound to one stream, with a fixed workspace (allocated here, before any graph
 // capture): cuBLAS then gives the same bits on every run. FP32 (CUBLAS_DEFAULT_MATH) unless

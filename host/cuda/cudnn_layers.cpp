@@ -12,7 +12,7 @@ constexpr size_t kWorkspaceLimit = size_t{256} << 20;
 
 int to_int(int64_t value, const char* what) {
   if (value < 1 || value > 2147483647)
-    throw CudaError(std::string("cuDNN layer: ") + what + " out of range: " + std::to_string(value));
+    throw InternalError(std::string("cuDNN layer: ") + what + " out of range: " + std::to_string(value));
   return static_cast<int>(value);
 }
 
@@ -40,11 +40,11 @@ Algo first_deterministic(const std::vector<Perf>& ranked, int returned, cudnnMat
 }  // namespace
 
 CudnnHandle::CudnnHandle(cudaStream_t stream) {
-  GAN_CUDNN_CHECK(cudnnCreate(&handle_));
+  GAN_CHECK(cudnnCreate(&handle_));
   const cudnnStatus_t bound = cudnnSetStream(handle_, stream);
   if (bound != CUDNN_STATUS_SUCCESS) {
     cudnnDestroy(handle_);
-    cudnn_check(bound, "cudnnSetStream", __FILE__, __LINE__);
+    GAN_CHECK(bound);
   }
 }
 
@@ -52,12 +52,12 @@ CudnnHandle::~CudnnHandle() { cudnnDestroy(handle_); }
 
 TensorDescriptor::TensorDescriptor(int64_t n, int64_t c, int64_t h, int64_t w) {
   const int dims[] = {to_int(n, "batch"), to_int(c, "channels"), to_int(h, "height"), to_int(w, "width")};
-  GAN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&descriptor_));
+  GAN_CHECK(cudnnCreateTensorDescriptor(&descriptor_));
   const cudnnStatus_t set =
       cudnnSetTensor4dDescriptor(descriptor_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, dims[0], dims[1], dims[2], dims[3]);
   if (set != CUDNN_STATUS_SUCCESS) {
     cudnnDestroyTensorDescriptor(descriptor_);
-    cudnn_check(set, "cudnnSetTensor4dDescriptor", __FILE__, __LINE__);
+    GAN_CHECK(set);
   }
 }
 
@@ -83,22 +83,22 @@ CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvSh
       bias_(1, s.out_channels, 1, 1) {  // the layer's output channels, whichever kind
   const int64_t k = conv_out_channels(kind, s), c = conv_in_channels(kind, s);
   try {
-    GAN_CUDNN_CHECK(cudnnCreateFilterDescriptor(&filter_));
-    GAN_CUDNN_CHECK(cudnnSetFilter4dDescriptor(filter_, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, to_int(k, "channels"),
+    GAN_CHECK(cudnnCreateFilterDescriptor(&filter_));
+    GAN_CHECK(cudnnSetFilter4dDescriptor(filter_, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, to_int(k, "channels"),
                                                to_int(c, "channels"), to_int(s.kernel, "kernel"),
                                                to_int(s.kernel, "kernel")));
-    GAN_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&convolution_));
+    GAN_CHECK(cudnnCreateConvolutionDescriptor(&convolution_));
     // PyTorch's convolutions are cross-correlations.
-    GAN_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(
+    GAN_CHECK(cudnnSetConvolution2dDescriptor(
         convolution_, static_cast<int>(s.padding), static_cast<int>(s.padding), to_int(s.stride, "stride"),
         to_int(s.stride, "stride"), 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     // DEFAULT_MATH lets cuDNN use TF32 tensor cores on Ampere and newer; FMA_MATH keeps FP32.
     const cudnnMathType_t math = tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
-    GAN_CUDNN_CHECK(cudnnSetConvolutionMathType(convolution_, math));
+    GAN_CHECK(cudnnSetConvolutionMathType(convolution_, math));
     int n = 0, ch = 0, h = 0, w = 0;
-    GAN_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(convolution_, conv_in_.get(), filter_, &n, &ch, &h, &w));
+    GAN_CHECK(cudnnGetConvolution2dForwardOutputDim(convolution_, conv_in_.get(), filter_, &n, &ch, &h, &w));
     if (n != s.batch || ch != k || h != s.out_height() || w != s.out_width()) {
-      throw CudaError("cuDNN computes a " + std::to_string(n) + "x" + std::to_string(ch) + "x" + std::to_string(h) +
+      throw InternalError("cuDNN computes a " + std::to_string(n) + "x" + std::to_string(ch) + "x" + std::to_string(h) +
                       "x" + std::to_string(w) + " convolution output where the model expects " +
                       std::to_string(s.batch) + "x" + std::to_string(k) + "x" + std::to_string(s.out_height()) + "x" +
                       std::to_string(s.out_width()));
@@ -107,9 +107,9 @@ CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvSh
     int count = 0, returned = 0;
     size_t forward_bytes = 0, data_bytes = 0, filter_bytes = 0;
 
-    GAN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &count));
+    GAN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &count));
     std::vector<cudnnConvolutionFwdAlgoPerf_t> forward(static_cast<size_t>(count));
-    GAN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(handle, conv_in_.get(), filter_, convolution_,
+    GAN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(handle, conv_in_.get(), filter_, convolution_,
                                                            conv_out_.get(), count, &returned, forward.data()));
     forward_algo_ = first_deterministic<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(
         forward, returned, math, "forward",
@@ -119,9 +119,9 @@ CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvSh
         },
         &forward_bytes);
 
-    GAN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(handle, &count));
+    GAN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(handle, &count));
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> data(static_cast<size_t>(count));
-    GAN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, filter_, conv_out_.get(), convolution_,
+    GAN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, filter_, conv_out_.get(), convolution_,
                                                                 conv_in_.get(), count, &returned, data.data()));
     backward_data_algo_ = first_deterministic<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(
         data, returned, math, "backward-data",
@@ -131,9 +131,9 @@ CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvSh
         },
         &data_bytes);
 
-    GAN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(handle, &count));
+    GAN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(handle, &count));
     std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> filter(static_cast<size_t>(count));
-    GAN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, conv_in_.get(), conv_out_.get(), convolution_,
+    GAN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, conv_in_.get(), conv_out_.get(), convolution_,
                                                                   filter_, count, &returned, filter.data()));
     backward_filter_algo_ = first_deterministic<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(
         filter, returned, math, "backward-filter",
@@ -164,14 +164,14 @@ std::string CudnnConvLayer::algorithms() const {
 void CudnnConvLayer::forward(const float* x, const float* w, const float* bias, float* y, void* workspace) const {
   const cudnnHandle_t h = cudnn_.get();
   if (kind_ == Kind::kConv) {
-    GAN_CUDNN_CHECK(cudnnConvolutionForward(h, &kOne, conv_in_.get(), x, filter_, w, convolution_, forward_algo_,
+    GAN_CHECK(cudnnConvolutionForward(h, &kOne, conv_in_.get(), x, filter_, w, convolution_, forward_algo_,
                                             workspace, workspace_bytes_, &kZero, conv_out_.get(), y));
-    GAN_CUDNN_CHECK(cudnnAddTensor(h, &kOne, bias_.get(), bias, &kOne, conv_out_.get(), y));
+    GAN_CHECK(cudnnAddTensor(h, &kOne, bias_.get(), bias, &kOne, conv_out_.get(), y));
   } else {
-    GAN_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &kOne, filter_, w, conv_out_.get(), x, convolution_,
+    GAN_CHECK(cudnnConvolutionBackwardData(h, &kOne, filter_, w, conv_out_.get(), x, convolution_,
                                                  backward_data_algo_, workspace, workspace_bytes_, &kZero,
                                                  conv_in_.get(), y));
-    GAN_CUDNN_CHECK(cudnnAddTensor(h, &kOne, bias_.get(), bias, &kOne, conv_in_.get(), y));
+    GAN_CHECK(cudnnAddTensor(h, &kOne, bias_.get(), bias, &kOne, conv_in_.get(), y));
   }
 }
 
@@ -182,11 +182,11 @@ void CudnnConvLayer::backward(const float* x, const float* w, const float* dy, f
   const cudnnTensorDescriptor_t out = kind_ == Kind::kConv ? conv_out_.get() : conv_in_.get();
   if (dx) {
     if (kind_ == Kind::kConv) {
-      GAN_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &kOne, filter_, w, conv_out_.get(), dy, convolution_,
+      GAN_CHECK(cudnnConvolutionBackwardData(h, &kOne, filter_, w, conv_out_.get(), dy, convolution_,
                                                    backward_data_algo_, workspace, workspace_bytes_, &kZero,
                                                    conv_in_.get(), dx));
     } else {
-      GAN_CUDNN_CHECK(cudnnConvolutionForward(h, &kOne, conv_in_.get(), dy, filter_, w, convolution_, forward_algo_,
+      GAN_CHECK(cudnnConvolutionForward(h, &kOne, conv_in_.get(), dy, filter_, w, convolution_, forward_algo_,
                                               workspace, workspace_bytes_, &kZero, conv_out_.get(), dx));
     }
   }
@@ -195,17 +195,17 @@ void CudnnConvLayer::backward(const float* x, const float* w, const float* dy, f
     // layer those are the layer's output gradient and its input.
     const float* conv_input = kind_ == Kind::kConv ? x : dy;
     const float* conv_output_grad = kind_ == Kind::kConv ? dy : x;
-    GAN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, &kOne, conv_in_.get(), conv_input, conv_out_.get(),
+    GAN_CHECK(cudnnConvolutionBackwardFilter(h, &kOne, conv_in_.get(), conv_input, conv_out_.get(),
                                                    conv_output_grad, convolution_, backward_filter_algo_, workspace,
                                                    workspace_bytes_, &kZero, filter_, dw));
   }
-  if (dbias) GAN_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, &kOne, out, dy, &kZero, bias_.get(), dbias));
+  if (dbias) GAN_CHECK(cudnnConvolutionBackwardBias(h, &kOne, out, dy, &kZero, bias_.get(), dbias));
 }
 
 CudnnBatchNorm::CudnnBatchNorm(const CudnnHandle& cudnn, int64_t batch, int64_t channels, int64_t plane, double eps)
     : cudnn_(cudnn), data_(batch, channels, plane, 1), parameters_(1, channels, 1, 1), eps_(eps) {
   if (eps < CUDNN_BN_MIN_EPSILON) {
-    throw CudaError("BatchNorm eps " + std::to_string(eps) + " is below cuDNN's minimum " +
+    throw InputError("BatchNorm eps " + std::to_string(eps) + " is below cuDNN's minimum " +
                     std::to_string(CUDNN_BN_MIN_EPSILON));
   }
 }
@@ -213,21 +213,21 @@ CudnnBatchNorm::CudnnBatchNorm(const CudnnHandle& cudnn, int64_t batch, int64_t 
 void CudnnBatchNorm::forward_training(const float* x, const float* gamma, const float* beta, double momentum,
                                       float* running_mean, float* running_var, float* y, float* saved_mean,
                                       float* saved_inverse_std) const {
-  GAN_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
+  GAN_CHECK(cudnnBatchNormalizationForwardTraining(
       cudnn_.get(), CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, data_.get(), x, data_.get(), y, parameters_.get(), gamma,
       beta, momentum, running_mean, running_var, eps_, saved_mean, saved_inverse_std));
 }
 
 void CudnnBatchNorm::forward_inference(const float* x, const float* gamma, const float* beta, const float* running_mean,
                                        const float* running_var, float* y) const {
-  GAN_CUDNN_CHECK(cudnnBatchNormalizationForwardInference(cudnn_.get(), CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero,
+  GAN_CHECK(cudnnBatchNormalizationForwardInference(cudnn_.get(), CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero,
                                                           data_.get(), x, data_.get(), y, parameters_.get(), gamma,
                                                           beta, running_mean, running_var, eps_));
 }
 
 void CudnnBatchNorm::backward(const float* x, const float* dy, const float* gamma, const float* saved_mean,
                               const float* saved_inverse_std, float* dx, float* dgamma, float* dbeta) const {
-  GAN_CUDNN_CHECK(cudnnBatchNormalizationBackward(cudnn_.get(), CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, &kOne, &kZero,
+  GAN_CHECK(cudnnBatchNormalizationBackward(cudnn_.get(), CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, &kOne, &kZero,
                                                   data_.get(), x, data_.get(), dy, data_.get(), dx, parameters_.get(),
                                                   gamma, dgamma, dbeta, eps_, saved_mean, saved_inverse_std));
 }

@@ -1,5 +1,5 @@
 #pragma once
-// defines: GAN_CUDNN_CHECK, CudnnHandle, CudnnConvLayer, CudnnBatchNorm — the DCGAN's
+// defines: check_status (for cudnnStatus_t), CudnnHandle, CudnnConvLayer, CudnnBatchNorm — the DCGAN's
 // convolutions and BatchNorm on the GPU through cuDNN (its v9 "legacy" API), in the semantics
 // and layouts of the CPU references (host/cpu/image_ops.h): NCHW activations, Conv2d weights
 // [Cout, Cin, K, K], ConvTranspose2d weights [Cin, Cout, K, K].
@@ -15,18 +15,18 @@
 #include <cstdint>
 #include <string>
 
-#include "cpu/image_ops.h"
+#include "model/conv_shape.h"
 #include "cuda/resources.h"
 
 namespace gan {
 
-inline void cudnn_check(cudnnStatus_t status, const char* what, const char* file, int line) {
+// GAN_CHECK (cuda_check.cuh) on a cuDNN call.
+inline void check_status(cudnnStatus_t status, const char* what, const char* file, int line) {
   if (status != CUDNN_STATUS_SUCCESS) {
     throw CudaError(std::string("cuDNN error: ") + cudnnGetErrorString(status) + " in " + what + " at " + file + ":" +
                     std::to_string(line));
   }
 }
-#define GAN_CUDNN_CHECK(call) ::gan::cudnn_check((call), #call, __FILE__, __LINE__)
 
 // One cuDNN handle bound to one stream.
 class CudnnHandle {

@@ -1,8 +1,20 @@
 #include "cuda/device.h"
 
+#if defined(GAN_HAVE_CUDA)
 #include <cuda_runtime.h>
+#endif
 
 namespace gan {
+
+#if !defined(GAN_HAVE_CUDA)
+bool built_with_cuda() { return false; }
+
+std::vector<GpuInfo> visible_gpus(std::string* why) {
+  if (why) *why = "this build of gan has no CUDA";
+  return {};
+}
+#else
+bool built_with_cuda() { return true; }
 
 std::vector<GpuInfo> visible_gpus(std::string* why) {
   std::vector<GpuInfo> gpus;
@@ -30,6 +42,7 @@ std::vector<GpuInfo> visible_gpus(std::string* why) {
   if (gpus.empty() && why) *why = "no CUDA device";
   return gpus;
 }
+#endif
 
 int fp32_lanes_per_multiprocessor(int major, int minor) {
   if (major == 8) return minor == 0 ? 64 : 128;  // A100: 64; Ampere consumer and Ada: 128

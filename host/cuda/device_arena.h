@@ -1,40 +1,31 @@
 #pragma once
-// defines: DeviceArena — one device allocation carved into named, 256-byte aligned pieces
+// defines: DeviceArena — one zeroed device allocation carved into the pieces of an ArenaLayout
 //
-// Plan first (reserve returns a ticket), then allocate once, then resolve tickets to pointers:
-// one cudaMalloc for the whole trainer, made before any graph capture, and a clear error that
-// names the total and the GPU's free memory when it does not fit.
-#include <cstddef>
+// Plan first (place each buffer's pointer with its size), then allocate once: one cudaMalloc for
+// the whole trainer, made before any graph capture, every byte zero, every placed pointer set,
+// and a clear error that names the total and the GPU's free memory when it does not fit.
 #include <string>
 
 #include "cuda/resources.h"
+#include "util/arena_layout.h"
 
 namespace gan {
 
 class DeviceArena {
  public:
-  struct Ticket {
-    size_t offset = 0;
-  };
-
   template <class T>
-  Ticket reserve(size_t count) {
-    const size_t offset = (bytes_ + 255) / 256 * 256;
-    bytes_ = offset + count * sizeof(T);
-    return Ticket{offset};
+  void place(T** pointer, size_t count) {
+    layout_.place(pointer, count);
   }
 
-  // One allocation of everything reserved. `what` names the owner in the error message.
+  // One allocation of everything placed, zeroed; sets the placed pointers. `what` names the
+  // owner in the error message.
   void allocate(const std::string& what);
 
-  template <class T>
-  T* at(Ticket ticket) const {
-    return reinterpret_cast<T*>(memory_.get() + ticket.offset);
-  }
-  size_t bytes() const { return bytes_; }
+  size_t bytes() const { return layout_.bytes(); }
 
  private:
-  size_t bytes_ = 0;
+  ArenaLayout layout_;
   DeviceBuffer<char> memory_;
 };
 

@@ -1,9 +1,10 @@
 // defines: DcganGpuModel (through make_dcgan_gpu_model) — the convolutional GAN (issue 10)
 // inside the GPU step: convolutions and BatchNorm through cuDNN, the two linear layers through
 // cuBLAS, activations, BCE, gradient sums through our kernels. The same passes as the CPU
-// trainer (host/cpu/dcgan.h, DcganCpuTrainer), in the same order, so that BatchNorm's running
+// trainer (host/cpu/dcgan_model.h), in the same order, so that BatchNorm's running
 // statistics move identically: D(real), D(G(z_d)) as two passes whose gradients add; the G step's
 // D(G(z_g)) through the updated D, with its running statistics updated too.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,11 +14,11 @@
 #include "add.cuh"
 #include "batch_norm.cuh"
 #include "bce.cuh"
-#include "cpu/dcgan.h"
 #include "cuda/cudnn_layers.h"
 #include "cuda/gpu_model.h"
 #include "cuda/nvtx_range.h"
 #include "linear_forward.cuh"
+#include "model/conv_shape.h"
 #include "model/dcgan_spec.h"
 
 namespace gan {
@@ -98,10 +99,12 @@ class DcganGpuModel : public GpuGanModel {
         fused_batch_norm_(options.fused_batch_norm),
         blas_(blas),
         stream_(stream),
-        cudnn_(stream) {
-    if (spec_.kind != "dcgan") throw Error("internal: DcganGpuModel needs the dcgan model");
+        cudnn_(stream),
+        gs_(dcgan_generator_slots(spec.generator)),
+        ds_(dcgan_discriminator_slots(spec.discriminator)) {
+    if (spec_.kind != ModelKind::kDcgan) throw InternalError("DcganGpuModel needs the dcgan model");
     if (spec_.image_height != 28 || spec_.image_width != 28) {
-      throw Error("--model dcgan: needs 28x28 images, the model is " + std::to_string(spec_.image_height) + "x" +
+      throw InputError("--model dcgan: needs 28x28 images, the model is " + std::to_string(spec_.image_height) + "x" +
                   std::to_string(spec_.image_width));
     }
   }
@@ -116,37 +119,29 @@ class DcganGpuModel : public GpuGanModel {
     const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1;
     max_batch_ = B;
     prepare_batch(B);  // the algorithms and workspaces of the full batch, at start-up
-    auto reserve = [&](int64_t count) { return arena.reserve<float>(static_cast<size_t>(count)); };
-    tickets_.push_back(reserve(B * kImage));  // real
-    for (int64_t size : {c0 * kSmall, c0 * kSmall, c1 * kLarge, c1 * kLarge, kImage})
-      tickets_.push_back(reserve(B * size));
-    tickets_.push_back(reserve(2 * c0 + 2 * c1));  // G's saved statistics
-    for (int pass = 0; pass < 2; ++pass) {
-      for (int64_t size : {c1 * kLarge, c0 * kSmall, c0 * kSmall}) tickets_.push_back(reserve(B * size));
-      tickets_.push_back(reserve(2 * c0));
+    auto place = [&](float** pointer, int64_t count) { arena.place(pointer, static_cast<size_t>(count)); };
+    place(&real_, B * kImage);
+    place(&g_.projected, B * c0 * kSmall);
+    place(&g_.act0, B * c0 * kSmall);
+    place(&g_.deconv1, B * c1 * kLarge);
+    place(&g_.act1, B * c1 * kLarge);
+    place(&g_.image, B * kImage);
+    place(&g_.saved, 2 * c0 + 2 * c1);
+    for (DiscriminatorActivations& pass : d_) {
+      place(&pass.act1, B * c1 * kLarge);
+      place(&pass.conv2, B * c0 * kSmall);
+      place(&pass.act2, B * c0 * kSmall);
+      place(&pass.saved, 2 * c0);
     }
+    place(&logits_, 2 * B);
+    place(&dlogit_, 2 * B);
+    place(&d_image_, B * kImage);
     const int64_t widest = std::max({c1 * kLarge, c0 * kSmall, kImage});
-    for (int64_t count : {2 * B, 2 * B, B * kImage, B * widest, B * widest, 2 * std::max(c0, c1)}) {
-      tickets_.push_back(reserve(count));  // logits, dlogit, d_image, scratch a, b, parameter-gradient scratch
-    }
-    tickets_.push_back(arena.reserve<float>(spec_.discriminator.parameter_count));  // the fake pass's D gradients
-  }
-
-  void resolve(const DeviceArena& arena) override {
-    size_t next = 0;
-    auto take = [&]() { return arena.at<float>(tickets_.at(next++)); };
-    real_ = take();
-    g_ = {take(), take(), take(), take(), take(), take()};
-    for (DiscriminatorActivations& pass : d_) pass = {take(), take(), take(), take()};
-    logits_ = take();
-    dlogit_ = take();
-    d_image_ = take();
-    scratch_a_ = take();
-    scratch_b_ = take();
-    parameter_scratch_ = take();
-    fake_grads_ = take();
-    // The fake pass's gradient buffer is added whole into D's: its padding must hold zeros.
-    GAN_CUDA_CHECK(cudaMemset(fake_grads_, 0, spec_.discriminator.parameter_count * sizeof(float)));
+    place(&scratch_a_, B * widest);
+    place(&scratch_b_, B * widest);
+    place(&parameter_scratch_, 2 * std::max(c0, c1));
+    // Added whole into D's gradients: its padding must hold zeros, which the arena's zeroing gives.
+    place(&fake_grads_, static_cast<int64_t>(spec_.discriminator.parameter_count));
   }
 
   float* real_batch() const override { return real_; }
@@ -210,23 +205,18 @@ class DcganGpuModel : public GpuGanModel {
   }
 
  private:
-  static const float* tensor(const GpuNetwork& net, const char* name) {
-    return net.params + net.spec->tensor(name).offset;
-  }
-  static float* gradient(const GpuNetwork& net, float* grads, const char* name) {
-    return grads ? grads + net.spec->tensor(name).offset : nullptr;
-  }
-  static float* running(const GpuNetwork& net, const std::string& name) {
-    return net.buffers + net.spec->buffer(name).offset;
-  }
+  // A tensor of `net` at its offset (model/dcgan_spec.h's slots); a gradient in `grads` (null:
+  // not wanted).
+  static const float* tensor(const GpuNetwork& net, size_t offset) { return net.params + offset; }
+  static float* gradient(float* grads, size_t offset) { return grads ? grads + offset : nullptr; }
 
-  // One BatchNorm layer and the activation after it. `prefix` ("net.0.") names the layer's
-  // tensors in `net`; x [B, C, plane] -> y. Training mode: the batch's statistics (saved for
+  // One BatchNorm layer and the activation after it. `slots` places the layer's tensors in
+  // `net`; x [B, C, plane] -> y. Training mode: the batch's statistics (saved for
   // the backward pass in saved [2C]), running statistics updated, through cuDNN + our activation
   // kernel or our fused kernel (--gpu-batchnorm); evaluation mode: cuDNN on the running ones.
   struct NormLayer {
     const CudnnBatchNorm& bn;
-    const char* prefix;
+    BatchNormSlots slots;
     int64_t channels, plane;
     Activation activation;
     float slope;
@@ -234,11 +224,10 @@ class DcganGpuModel : public GpuGanModel {
 
   void norm_forward(const NormLayer& layer, const GpuNetwork& net, int64_t B, bool training, const float* x, float* y,
                     float* saved) const {
-    const std::string prefix = layer.prefix;
-    const float* gamma = tensor(net, (prefix + "weight").c_str());
-    const float* beta = tensor(net, (prefix + "bias").c_str());
-    float* mean = running(net, prefix + "running_mean");
-    float* var = running(net, prefix + "running_var");
+    const float* gamma = tensor(net, layer.slots.weight);
+    const float* beta = tensor(net, layer.slots.bias);
+    float* mean = net.buffers + layer.slots.running_mean;
+    float* var = net.buffers + layer.slots.running_var;
     if (training && fused_batch_norm_) {
       launch_batch_norm_forward(x, B, layer.channels, layer.plane, gamma, beta, spec_.dcgan.bn_eps,
                                 spec_.dcgan.bn_momentum, mean, var, layer.activation, layer.slope, y, saved,
@@ -257,7 +246,7 @@ class DcganGpuModel : public GpuGanModel {
   // dx (must not alias dy on the cuDNN path: dy is rewritten in place first), dgamma, dbeta.
   void norm_backward(const NormLayer& layer, const GpuNetwork& net, int64_t B, const float* x, const float* y,
                      float* dy, const float* saved, float* dx, float* dgamma, float* dbeta) const {
-    const float* gamma = tensor(net, (std::string(layer.prefix) + "weight").c_str());
+    const float* gamma = tensor(net, layer.slots.weight);
     if (fused_batch_norm_) {
       launch_batch_norm_backward(x, y, dy, B, layer.channels, layer.plane, gamma, saved, saved + layer.channels,
                                  layer.activation, layer.slope, dx, dgamma, dbeta, stream_);
@@ -270,13 +259,13 @@ class DcganGpuModel : public GpuGanModel {
 
   // G's and D's BatchNorm layers, with the activations after them (ReLU is LeakyReLU of slope 0).
   NormLayer g_norm0(const GeneratorLayers& l) const {
-    return {l.bn0, "net.0.", spec_.dcgan.c0, kSmall, Activation::kLeakyRelu, 0.0f};
+    return {l.bn0, gs_.bn0, spec_.dcgan.c0, kSmall, Activation::kLeakyRelu, 0.0f};
   }
   NormLayer g_norm1(const GeneratorLayers& l) const {
-    return {l.bn1, "net.3.", spec_.dcgan.c1, kLarge, Activation::kLeakyRelu, 0.0f};
+    return {l.bn1, gs_.bn1, spec_.dcgan.c1, kLarge, Activation::kLeakyRelu, 0.0f};
   }
   NormLayer d_norm2(const DiscriminatorLayers& l) const {
-    return {l.bn2, "net.3.", spec_.dcgan.c0, kSmall, Activation::kLeakyRelu, spec_.slope};
+    return {l.bn2, ds_.bn2, spec_.dcgan.c0, kSmall, Activation::kLeakyRelu, spec_.slope};
   }
 
   void activate(float* x, int64_t count, Activation activation, float slope) const {
@@ -287,12 +276,12 @@ class DcganGpuModel : public GpuGanModel {
   void generator_forward(const GeneratorLayers& layers, void* ws, int64_t B, const float* z, const GpuNetwork& g,
                          bool training, const GeneratorActivations& a) const {
     const int64_t c0 = spec_.dcgan.c0, projected = c0 * kSmall;
-    gemm_forward(blas_, z, tensor(g, "project.weight"), a.projected, B, spec_.latent_dim, projected);
-    launch_bias_activation(a.projected, tensor(g, "project.bias"), B, projected, Activation::kIdentity, 0.0f, stream_);
+    gemm_forward(blas_, z, tensor(g, gs_.project.weight), a.projected, B, spec_.latent_dim, projected);
+    launch_bias_activation(a.projected, tensor(g, gs_.project.bias), B, projected, Activation::kIdentity, 0.0f, stream_);
     norm_forward(g_norm0(layers), g, B, training, a.projected, a.act0, a.saved);
-    layers.deconv1.forward(a.act0, tensor(g, "net.2.weight"), tensor(g, "net.2.bias"), a.deconv1, ws);
+    layers.deconv1.forward(a.act0, tensor(g, gs_.deconv1.weight), tensor(g, gs_.deconv1.bias), a.deconv1, ws);
     norm_forward(g_norm1(layers), g, B, training, a.deconv1, a.act1, a.saved ? a.saved + 2 * c0 : nullptr);
-    layers.deconv2.forward(a.act1, tensor(g, "net.5.weight"), tensor(g, "net.5.bias"), a.image, ws);
+    layers.deconv2.forward(a.act1, tensor(g, gs_.deconv2.weight), tensor(g, gs_.deconv2.bias), a.image, ws);
     activate(a.image, B * kImage, Activation::kTanh, 0.0f);
   }
 
@@ -301,19 +290,19 @@ class DcganGpuModel : public GpuGanModel {
                           const float* d_image) const {
     const int64_t c0 = spec_.dcgan.c0, projected = c0 * kSmall;
     float* grads = g.grads;
-    auto grad = [&](const char* name) { return gradient(g, grads, name); };
+    auto grad = [&](size_t offset) { return gradient(grads, offset); };
     launch_activation_backward(Activation::kTanh, 0.0f, g_.image, d_image, scratch_a_, nullptr, B, kImage, stream_);
-    layers.deconv2.backward(g_.act1, tensor(g, "net.5.weight"), scratch_a_, scratch_b_, grad("net.5.weight"),
-                            grad("net.5.bias"), ws);
+    layers.deconv2.backward(g_.act1, tensor(g, gs_.deconv2.weight), scratch_a_, scratch_b_, grad(gs_.deconv2.weight),
+                            grad(gs_.deconv2.bias), ws);
     norm_backward(g_norm1(layers), g, B, g_.deconv1, g_.act1, scratch_b_, g_.saved + 2 * c0, scratch_a_,
-                  grad("net.3.weight"), grad("net.3.bias"));
-    layers.deconv1.backward(g_.act0, tensor(g, "net.2.weight"), scratch_a_, scratch_b_, grad("net.2.weight"),
-                            grad("net.2.bias"), ws);
-    norm_backward(g_norm0(layers), g, B, g_.projected, g_.act0, scratch_b_, g_.saved, scratch_a_, grad("net.0.weight"),
-                  grad("net.0.bias"));
-    gemm_weight_grad(blas_, scratch_a_, z, grad("project.weight"), B, spec_.latent_dim, projected);
+                  grad(gs_.bn1.weight), grad(gs_.bn1.bias));
+    layers.deconv1.backward(g_.act0, tensor(g, gs_.deconv1.weight), scratch_a_, scratch_b_, grad(gs_.deconv1.weight),
+                            grad(gs_.deconv1.bias), ws);
+    norm_backward(g_norm0(layers), g, B, g_.projected, g_.act0, scratch_b_, g_.saved, scratch_a_, grad(gs_.bn0.weight),
+                  grad(gs_.bn0.bias));
+    gemm_weight_grad(blas_, scratch_a_, z, grad(gs_.project.weight), B, spec_.latent_dim, projected);
     // The projection's bias gradient: column sums of dZ (identity: dZ is already the gradient).
-    launch_activation_backward(Activation::kIdentity, 0.0f, scratch_a_, scratch_a_, scratch_a_, grad("project.bias"), B,
+    launch_activation_backward(Activation::kIdentity, 0.0f, scratch_a_, scratch_a_, scratch_a_, grad(gs_.project.bias), B,
                                projected, stream_);
   }
 
@@ -321,12 +310,12 @@ class DcganGpuModel : public GpuGanModel {
   void discriminator_forward(const DiscriminatorLayers& layers, void* ws, int64_t B, const float* x,
                              const GpuNetwork& d, const DiscriminatorActivations& a, float* logits) const {
     const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
-    layers.conv1.forward(x, tensor(d, "net.0.weight"), tensor(d, "net.0.bias"), a.act1, ws);
+    layers.conv1.forward(x, tensor(d, ds_.conv1.weight), tensor(d, ds_.conv1.bias), a.act1, ws);
     activate(a.act1, B * c1 * kLarge, Activation::kLeakyRelu, spec_.slope);
-    layers.conv2.forward(a.act1, tensor(d, "net.2.weight"), tensor(d, "net.2.bias"), a.conv2, ws);
+    layers.conv2.forward(a.act1, tensor(d, ds_.conv2.weight), tensor(d, ds_.conv2.bias), a.conv2, ws);
     norm_forward(d_norm2(layers), d, B, /*training=*/true, a.conv2, a.act2, a.saved);
-    gemm_forward(blas_, a.act2, tensor(d, "net.6.weight"), logits, B, projected, 1);
-    launch_bias_activation(logits, tensor(d, "net.6.bias"), B, 1, Activation::kIdentity, 0.0f, stream_);
+    gemm_forward(blas_, a.act2, tensor(d, ds_.linear.weight), logits, B, projected, 1);
+    launch_bias_activation(logits, tensor(d, ds_.linear.bias), B, 1, Activation::kIdentity, 0.0f, stream_);
   }
 
   // dlogit [B] -> D's parameter gradients into grads (overwritten; null: none) and the input
@@ -335,25 +324,25 @@ class DcganGpuModel : public GpuGanModel {
                               const GpuNetwork& d, const DiscriminatorActivations& a, float* dlogit, float* grads,
                               float* d_input) const {
     const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
-    auto grad = [&](const char* name) { return gradient(d, grads, name); };
+    auto grad = [&](size_t offset) { return gradient(grads, offset); };
     if (grads) {
-      gemm_weight_grad(blas_, dlogit, a.act2, grad("net.6.weight"), B, projected, 1);
+      gemm_weight_grad(blas_, dlogit, a.act2, grad(ds_.linear.weight), B, projected, 1);
       // The bias gradient is the sum of dlogit (dZ = dlogit: rewritten in place, unchanged).
-      launch_activation_backward(Activation::kIdentity, 0.0f, dlogit, dlogit, dlogit, grad("net.6.bias"), B, 1,
+      launch_activation_backward(Activation::kIdentity, 0.0f, dlogit, dlogit, dlogit, grad(ds_.linear.bias), B, 1,
                                  stream_);
     }
-    gemm_input_grad(blas_, dlogit, tensor(d, "net.6.weight"), scratch_a_, B, projected, 1);
+    gemm_input_grad(blas_, dlogit, tensor(d, ds_.linear.weight), scratch_a_, B, projected, 1);
     // BatchNorm's parameter gradients go to scratch when D's are not wanted (both paths write them).
-    float* dgamma = grads ? grad("net.3.weight") : parameter_scratch_;
-    float* dbeta = grads ? grad("net.3.bias") : parameter_scratch_ + c0;
+    float* dgamma = grads ? grad(ds_.bn2.weight) : parameter_scratch_;
+    float* dbeta = grads ? grad(ds_.bn2.bias) : parameter_scratch_ + c0;
     norm_backward(d_norm2(layers), d, B, a.conv2, a.act2, scratch_a_, a.saved, scratch_b_, dgamma, dbeta);
-    layers.conv2.backward(a.act1, tensor(d, "net.2.weight"), scratch_b_, scratch_a_, grad("net.2.weight"),
-                          grad("net.2.bias"), ws);
+    layers.conv2.backward(a.act1, tensor(d, ds_.conv2.weight), scratch_b_, scratch_a_, grad(ds_.conv2.weight),
+                          grad(ds_.conv2.bias), ws);
     launch_activation_backward(Activation::kLeakyRelu, spec_.slope, a.act1, scratch_a_, scratch_a_, nullptr, B,
                                c1 * kLarge, stream_);
     if (grads || d_input) {
-      layers.conv1.backward(x, tensor(d, "net.0.weight"), scratch_a_, d_input, grad("net.0.weight"), grad("net.0.bias"),
-                            ws);
+      layers.conv1.backward(x, tensor(d, ds_.conv1.weight), scratch_a_, d_input, grad(ds_.conv1.weight),
+                            grad(ds_.conv1.bias), ws);
     }
   }
 
@@ -365,7 +354,8 @@ class DcganGpuModel : public GpuGanModel {
   CudnnHandle cudnn_;
   int64_t max_batch_ = 0;
   std::map<int64_t, std::unique_ptr<DcganLayers>> layers_;  // by batch size
-  std::vector<DeviceArena::Ticket> tickets_;                // in resolve()'s order
+  DcganGeneratorSlots gs_;                                  // where G's tensors live
+  DcganDiscriminatorSlots ds_;                              // where D's tensors live
   float* real_ = nullptr;                                   // [B, 784]
   GeneratorActivations g_;
   DiscriminatorActivations d_[2];                      // the real pass, the fake pass

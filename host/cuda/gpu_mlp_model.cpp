@@ -29,27 +29,17 @@ class MlpGpuModel : public GpuGanModel {
     const int64_t pixels = spec_.image_size();
     const NetworkSpec& G = spec_.generator;
     const NetworkSpec& D = spec_.discriminator;
-    d_input_t_ = arena.reserve<float>(static_cast<size_t>(2 * B * pixels));
-    for (size_t l = 0; l + 1 < G.layers.size(); ++l) {
-      g_outputs_t_.push_back(arena.reserve<float>(static_cast<size_t>(B * G.layers[l].out)));
-    }
-    for (const LinearLayer& layer : D.layers) d_outputs_t_.push_back(arena.reserve<float>(static_cast<size_t>(2 * B * layer.out)));
-    dlogit_t_ = arena.reserve<float>(static_cast<size_t>(2 * B));
-    d_image_t_ = arena.reserve<float>(static_cast<size_t>(B * pixels));
+    // G's outputs: every layer's but the last, whose image goes into the fake half of d_input_.
+    g_outputs_.assign(G.layers.size(), nullptr);
+    d_outputs_.assign(D.layers.size(), nullptr);
+    arena.place(&d_input_, static_cast<size_t>(2 * B * pixels));
+    for (size_t l = 0; l + 1 < G.layers.size(); ++l) arena.place(&g_outputs_[l], static_cast<size_t>(B * G.layers[l].out));
+    for (size_t l = 0; l < D.layers.size(); ++l) arena.place(&d_outputs_[l], static_cast<size_t>(2 * B * D.layers[l].out));
+    arena.place(&dlogit_, static_cast<size_t>(2 * B));
+    arena.place(&d_image_, static_cast<size_t>(B * pixels));
     const size_t scratch = static_cast<size_t>(std::max(B * G.widest_layer(), 2 * B * D.widest_layer()));
-    upstream_t_ = arena.reserve<float>(scratch);
-    downstream_t_ = arena.reserve<float>(scratch);
-  }
-
-  void resolve(const DeviceArena& arena) override {
-    d_input_ = arena.at<float>(d_input_t_);
-    for (const DeviceArena::Ticket& t : g_outputs_t_) g_outputs_.push_back(arena.at<float>(t));
-    g_outputs_.push_back(nullptr);  // set per batch: the fake half of d_input_
-    for (const DeviceArena::Ticket& t : d_outputs_t_) d_outputs_.push_back(arena.at<float>(t));
-    dlogit_ = arena.at<float>(dlogit_t_);
-    d_image_ = arena.at<float>(d_image_t_);
-    upstream_ = arena.at<float>(upstream_t_);
-    downstream_ = arena.at<float>(downstream_t_);
+    arena.place(&upstream_, scratch);
+    arena.place(&downstream_, scratch);
   }
 
   float* real_batch() const override { return d_input_; }
@@ -113,10 +103,8 @@ class MlpGpuModel : public GpuGanModel {
   const CublasHandle& blas_;
   cudaStream_t stream_;
   GpuLayers g_layers_, d_layers_;
-  DeviceArena::Ticket d_input_t_, dlogit_t_, d_image_t_, upstream_t_, downstream_t_;
-  std::vector<DeviceArena::Ticket> g_outputs_t_, d_outputs_t_;
   float* d_input_ = nullptr;  // [2B, H*W]: the real batch, then G(z)
-  std::vector<float*> g_outputs_, d_outputs_;  // G: [B, out_l]; D: [2B, out_l]
+  std::vector<float*> g_outputs_, d_outputs_;  // G: [B, out_l] (the last set per batch); D: [2B, out_l]
   float* dlogit_ = nullptr;   // [2B]
   float* d_image_ = nullptr;  // [B, H*W]: the loss's gradient at D's input, in the G step
   float *upstream_ = nullptr, *downstream_ = nullptr;  // backward scratch

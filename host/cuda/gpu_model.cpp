@@ -6,9 +6,9 @@ namespace gan {
 
 std::unique_ptr<GpuGanModel> make_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
                                             cudaStream_t stream, const CublasHandle& blas) {
-  if (spec.kind == "dcgan") return make_dcgan_gpu_model(spec, options, stream, blas);
-  if (spec.kind == "mlp") return make_mlp_gpu_model(spec, options, stream, blas);
-  throw Error("internal: no GPU trainer for model '" + spec.kind + "'");
+  if (spec.kind == ModelKind::kDcgan) return make_dcgan_gpu_model(spec, options, stream, blas);
+  if (spec.kind == ModelKind::kMlp) return make_mlp_gpu_model(spec, options, stream, blas);
+  throw InternalError("no GPU trainer for model '" + std::string(model_kind_name(spec.kind)) + "'");
 }
 
 #if !defined(GAN_HAVE_CUDNN)
@@ -16,7 +16,7 @@ bool gpu_dcgan_available() { return false; }
 
 std::unique_ptr<GpuGanModel> make_dcgan_gpu_model(const ModelSpec&, const GpuModelOptions&, cudaStream_t,
                                                   const CublasHandle&) {
-  throw Error("--model dcgan on the GPU needs cuDNN, which this build did not find (configure with "
+  throw InputError("--model dcgan on the GPU needs cuDNN, which this build did not find (configure with "
               "-DGAN_CUDNN_ROOT=<cuDNN 9 root>), or train it with --device cpu");
 }
 #endif

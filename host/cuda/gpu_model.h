@@ -1,5 +1,6 @@
 #pragma once
-// defines: GpuNetwork, GpuModelOptions, GpuGanModel, make_gpu_model — what differs between the
+// defines: GpuNetwork, GpuModelOptions, GpuGanModel, make_gpu_model, make_mlp_gpu_model,
+// make_dcgan_gpu_model — what differs between the
 // models inside the GPU trainer's step
 //
 // GpuTrainer owns what every model's step shares (the data set and its permutation, the noise,
@@ -16,6 +17,7 @@
 #include "bce.cuh"
 #include "cuda/blas.h"
 #include "cuda/device_arena.h"
+#include "cuda/gpu_api.h"
 #include "model/model_spec.h"
 
 namespace gan {
@@ -28,10 +30,6 @@ struct GpuNetwork {
   float* buffers = nullptr;  // [buffer_count]: BatchNorm's running statistics (null: none)
 };
 
-// How the MLP's linear layers run forward: cuBLAS GEMM + bias/activation epilogue, or the
-// hand-written fused kernel. Both are checked against the CPU reference; benchmarks pick.
-enum class ForwardPath { kCublas, kFused };
-
 struct GpuModelOptions {
   bool tf32 = false;                           // TF32 tensor cores in GEMMs and convolutions
   ForwardPath forward = ForwardPath::kCublas;  // the MLP's linear layers
@@ -43,10 +41,9 @@ class GpuGanModel {
   virtual ~GpuGanModel() = default;
   // How the layers run, for the trainer's description ("forward cuBLAS + epilogue").
   virtual std::string description() const = 0;
-  // Reserves the step's activations and scratch for batches up to max_batch; resolve() takes
-  // the pointers once the arena is allocated.
+  // Places the step's activations and scratch in the arena, for batches up to max_batch; the
+  // pointers are set (and the memory zeroed) when the trainer allocates it.
   virtual void plan(DeviceArena& arena, int64_t max_batch) = 0;
-  virtual void resolve(const DeviceArena& arena) = 0;
   // Where the step's data stage writes the normalised real batch [B, H*W].
   virtual float* real_batch() const = 0;
   // Called before a step of this batch size is first enqueued or captured, outside any capture:
@@ -71,10 +68,8 @@ std::unique_ptr<GpuGanModel> make_gpu_model(const ModelSpec& spec, const GpuMode
                                             cudaStream_t stream, const CublasHandle& blas);
 std::unique_ptr<GpuGanModel> make_mlp_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
                                                 cudaStream_t stream, const CublasHandle& blas);
-// Throws gan::Error in a build without cuDNN.
+// Throws InputError in a build without cuDNN.
 std::unique_ptr<GpuGanModel> make_dcgan_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
                                                   cudaStream_t stream, const CublasHandle& blas);
-// Whether this build has the DCGAN's GPU trainer (cuDNN was found when it was configured).
-bool gpu_dcgan_available();
 
 }  // namespace gan

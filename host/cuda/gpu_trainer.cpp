@@ -3,7 +3,6 @@
 #include <cuda_profiler_api.h>
 
 #include <algorithm>
-#include <array>
 #include <tuple>
 #include <utility>
 
@@ -21,12 +20,12 @@ namespace {
 
 void copy_to_device(float* device, const std::vector<float>& host) {
   if (host.empty()) return;
-  GAN_CUDA_CHECK(cudaMemcpy(device, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
+  GAN_CHECK(cudaMemcpy(device, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
 }
 
 std::vector<float> copy_to_host(const float* device, size_t count) {
   std::vector<float> host(count);
-  if (count > 0) GAN_CUDA_CHECK(cudaMemcpy(host.data(), device, count * sizeof(float), cudaMemcpyDeviceToHost));
+  if (count > 0) GAN_CHECK(cudaMemcpy(host.data(), device, count * sizeof(float), cudaMemcpyDeviceToHost));
   return host;
 }
 
@@ -35,25 +34,25 @@ std::vector<float> copy_to_host(const float* device, size_t count) {
 GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuTrainerOptions& options)
     : spec_(spec), options_(options), images_(dataset.count) {
   if (options_.max_batch < 1 || options_.max_batch > dataset.count) {
-    throw Error("GPU trainer: batch " + std::to_string(options_.max_batch) + " outside 1.." +
+    throw InputError("GPU trainer: batch " + std::to_string(options_.max_batch) + " outside 1.." +
                 std::to_string(dataset.count));
   }
   try {
-    GAN_CUDA_CHECK(cudaSetDevice(options_.gpu));
+    GAN_CHECK(cudaSetDevice(options_.gpu));
     cudaDeviceProp properties{};
-    GAN_CUDA_CHECK(cudaGetDeviceProperties(&properties, options_.gpu));
+    GAN_CHECK(cudaGetDeviceProperties(&properties, options_.gpu));
     device_name_ = properties.name;
     if (options_.tf32 && properties.major < 8) {
-      throw Error("--tf32: GPU " + device_name_ + " (compute capability " + std::to_string(properties.major) + "." +
+      throw InputError("--tf32: GPU " + device_name_ + " (compute capability " + std::to_string(properties.major) + "." +
                   std::to_string(properties.minor) + ") has no TF32 tensor cores; they need 8.0 or newer");
     }
-    GAN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    GAN_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     blas_ = std::make_unique<CublasHandle>(stream_, options_.tf32);
     model_ = make_gpu_model(spec_, GpuModelOptions{options_.tf32, options_.forward, options_.fused_batch_norm}, stream_, *blas_);
-    GAN_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&readback_), sizeof(Readback)));
+    GAN_CHECK(cudaMallocHost(reinterpret_cast<void**>(&readback_), sizeof(Readback)));
     plan_and_allocate(dataset);
 
-    GAN_CUDA_CHECK(cudaMemcpy(images_device_, dataset.pixels.data(), dataset.pixels.size(), cudaMemcpyHostToDevice));
+    GAN_CHECK(cudaMemcpy(images_device_, dataset.pixels.data(), dataset.pixels.size(), cudaMemcpyHostToDevice));
     upload_state(fresh_trainer_state(spec_, options_.seed));  // the CPU trainer's init, bit for bit
   } catch (...) {
     release();
@@ -80,56 +79,31 @@ void GpuTrainer::release() noexcept {
 
 void GpuTrainer::plan_and_allocate(const Dataset& dataset) {
   const int64_t B = options_.max_batch;
-  const int64_t latent = spec_.latent_dim;
-  const NetworkSpec& G = spec_.generator;
-  const NetworkSpec& D = spec_.discriminator;
-  using Ticket = DeviceArena::Ticket;
+  const size_t noise = static_cast<size_t>(B * spec_.latent_dim);
   // Each network's parameters, gradients, moments and running statistics back to back.
-  auto plan_network = [&](const NetworkSpec& network) {
-    return std::array<Ticket, 5>{arena_.reserve<float>(network.parameter_count),
-                                 arena_.reserve<float>(network.parameter_count),
-                                 arena_.reserve<float>(network.parameter_count),
-                                 arena_.reserve<float>(network.parameter_count),
-                                 arena_.reserve<float>(network.buffer_count)};
-  };
-  const auto g_tickets = plan_network(G), d_tickets = plan_network(D);
-  const Ticket images = arena_.reserve<uint8_t>(dataset.pixels.size());
-  const Ticket order = arena_.reserve<uint32_t>(static_cast<size_t>(dataset.count));
+  for (auto [buffers, network] : {std::make_pair(&g_, &spec_.generator), std::make_pair(&d_, &spec_.discriminator)}) {
+    buffers->count = network->parameter_count;
+    buffers->buffer_count = network->buffer_count;
+    arena_.place(&buffers->params, buffers->count);
+    arena_.place(&buffers->grads, buffers->count);
+    arena_.place(&buffers->exp_avg, buffers->count);
+    arena_.place(&buffers->exp_avg_sq, buffers->count);
+    arena_.place(&buffers->buffers, buffers->buffer_count);  // null when the network has none
+  }
+  arena_.place(&images_device_, dataset.pixels.size());
+  arena_.place(&order_, static_cast<size_t>(dataset.count));
   sort_workspace_bytes_ = epoch_permutation_workspace_bytes(static_cast<uint32_t>(dataset.count));
-  const Ticket sort = arena_.reserve<char>(sort_workspace_bytes_);
-  const Ticket z_d = arena_.reserve<float>(static_cast<size_t>(B * latent));
-  const Ticket z_g = arena_.reserve<float>(static_cast<size_t>(B * latent));
+  arena_.place(&sort_workspace_, sort_workspace_bytes_);
+  arena_.place(&z_d_, noise);
+  arena_.place(&z_g_, noise);
   model_->plan(arena_, B);
-  const Ticket d_stats = arena_.reserve<BceDeviceStats>(1);
-  const Ticket g_stats = arena_.reserve<BceDeviceStats>(1);
-  const Ticket control = arena_.reserve<StepControl>(1);
-
-  arena_.allocate("training " + std::to_string(G.real_parameter_count() + D.real_parameter_count()) +
+  arena_.place(&d_stats_, 1);
+  arena_.place(&g_stats_, 1);
+  arena_.place(&control_, 1);
+  // Zeroed: the step control and both loss records start at zero.
+  arena_.allocate("training " +
+                  std::to_string(spec_.generator.real_parameter_count() + spec_.discriminator.real_parameter_count()) +
                   " parameters at batch " + std::to_string(B) + " on " + std::to_string(dataset.count) + " images");
-
-  auto resolve = [&](const std::array<Ticket, 5>& t, const NetworkSpec& network) {
-    return NetworkBuffers{arena_.at<float>(t[0]),
-                          arena_.at<float>(t[1]),
-                          arena_.at<float>(t[2]),
-                          arena_.at<float>(t[3]),
-                          network.buffer_count > 0 ? arena_.at<float>(t[4]) : nullptr,
-                          network.parameter_count,
-                          network.buffer_count};
-  };
-  g_ = resolve(g_tickets, G);
-  d_ = resolve(d_tickets, D);
-  images_device_ = arena_.at<uint8_t>(images);
-  order_ = arena_.at<uint32_t>(order);
-  sort_workspace_ = arena_.at<char>(sort);
-  z_d_ = arena_.at<float>(z_d);
-  z_g_ = arena_.at<float>(z_g);
-  model_->resolve(arena_);
-  d_stats_ = arena_.at<BceDeviceStats>(d_stats);
-  g_stats_ = arena_.at<BceDeviceStats>(g_stats);
-  control_ = arena_.at<StepControl>(control);
-  GAN_CUDA_CHECK(cudaMemset(control_, 0, sizeof(StepControl)));
-  GAN_CUDA_CHECK(cudaMemset(d_stats_, 0, sizeof(BceDeviceStats)));
-  GAN_CUDA_CHECK(cudaMemset(g_stats_, 0, sizeof(BceDeviceStats)));
 }
 
 std::string GpuTrainer::description() const {
@@ -175,7 +149,7 @@ cudaGraphExec_t GpuTrainer::graph_for(int64_t batch) {
   auto found = graphs_.find(batch);
   if (found != graphs_.end()) return found->second;
   cudaGraph_t graph = nullptr;
-  GAN_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  GAN_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
   capturing_graph = true;
   try {
     enqueue_step(batch);
@@ -186,25 +160,23 @@ cudaGraphExec_t GpuTrainer::graph_for(int64_t batch) {
     throw;
   }
   capturing_graph = false;
-  GAN_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+  GAN_CHECK(cudaStreamEndCapture(stream_, &graph));
   cudaGraphExec_t exec = nullptr;
   const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
   cudaGraphDestroy(graph);
-  GAN_CUDA_CHECK(instantiated);
+  GAN_CHECK(instantiated);
   graphs_[batch] = exec;
   return exec;
 }
 
 void GpuTrainer::train_step(const StepPosition& at) {
+  check_step_position(at, images_, options_.max_batch);
   const int64_t B = at.batch;
-  if (B <= 0 || B > options_.max_batch || at.offset < 0 || at.offset + B > images_) {
-    throw Error("internal: batch [" + std::to_string(at.offset) + ", +" + std::to_string(B) + ") outside the data");
-  }
   NvtxRange step_range("step");
   model_->prepare_batch(B);  // outside any capture: per-batch-size set-up, once
   if (options_.profile_first != 0 && at.step == options_.profile_first && !profiling_) {
-    GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the window starts clean
-    GAN_CUDA_CHECK(cudaProfilerStart());
+    GAN_CHECK(cudaStreamSynchronize(stream_));  // the window starts clean
+    GAN_CHECK(cudaProfilerStart());
     profiling_ = true;
   }
   if (at.epoch != order_epoch_) {
@@ -217,7 +189,7 @@ void GpuTrainer::train_step(const StepPosition& at) {
   launch_set_step_control(control_, at.step, at.noise_key(), static_cast<uint64_t>(at.offset),
                           static_cast<uint64_t>(adam_step_d_ + 1), static_cast<uint64_t>(adam_step_g_ + 1), stream_);
   if (options_.graph && warmed_up_.count(B) > 0) {
-    GAN_CUDA_CHECK(cudaGraphLaunch(graph_for(B), stream_));
+    GAN_CHECK(cudaGraphLaunch(graph_for(B), stream_));
   } else {
     // The first step at each batch size runs eagerly (the same bits as a replay): whatever the
     // libraries do on first use (cuDNN's and cuBLAS's plans, lazily loaded kernels, internal
@@ -230,17 +202,17 @@ void GpuTrainer::train_step(const StepPosition& at) {
   last_batch_ = B;
   last_step_ = at.step;
   if (profiling_ && at.step >= options_.profile_last) {
-    GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    GAN_CUDA_CHECK(cudaProfilerStop());
+    GAN_CHECK(cudaStreamSynchronize(stream_));
+    GAN_CHECK(cudaProfilerStop());
     profiling_ = false;
   }
 }
 
 void GpuTrainer::read_back() {
-  GAN_CUDA_CHECK(cudaMemcpyAsync(&readback_->d_stats, d_stats_, sizeof(BceDeviceStats), cudaMemcpyDeviceToHost, stream_));
-  GAN_CUDA_CHECK(cudaMemcpyAsync(&readback_->g_stats, g_stats_, sizeof(BceDeviceStats), cudaMemcpyDeviceToHost, stream_));
-  GAN_CUDA_CHECK(cudaMemcpyAsync(&readback_->control, control_, sizeof(StepControl), cudaMemcpyDeviceToHost, stream_));
-  GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));  // also where a fault inside the step surfaces
+  GAN_CHECK(cudaMemcpyAsync(&readback_->d_stats, d_stats_, sizeof(BceDeviceStats), cudaMemcpyDeviceToHost, stream_));
+  GAN_CHECK(cudaMemcpyAsync(&readback_->g_stats, g_stats_, sizeof(BceDeviceStats), cudaMemcpyDeviceToHost, stream_));
+  GAN_CHECK(cudaMemcpyAsync(&readback_->control, control_, sizeof(StepControl), cudaMemcpyDeviceToHost, stream_));
+  GAN_CHECK(cudaStreamSynchronize(stream_));  // also where a fault inside the step surfaces
   if (first_nonfinite_step_ == 0) first_nonfinite_step_ = readback_->control.first_nonfinite_step;
 }
 
@@ -260,14 +232,14 @@ StepStats GpuTrainer::last_stats() {
 
 void GpuTrainer::generate(const float* z, int64_t count, float* images) {
   if (count <= 0) return;
-  GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  GAN_CHECK(cudaStreamSynchronize(stream_));
   // Outside the step: buffers of this size are allocated for the call.
   const DeviceBuffer<float> input(std::vector<float>(z, z + count * spec_.latent_dim));
   model_->generate(input.get(), count, g_.network(spec_.generator), images);
 }
 
 StepTrace GpuTrainer::last_step_trace(bool with_gradients) {
-  GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  GAN_CHECK(cudaStreamSynchronize(stream_));
   const int64_t B = last_batch_;
   StepTrace trace;
   trace.real = copy_to_host(model_->real_batch(), static_cast<size_t>(B * spec_.image_size()));
@@ -296,21 +268,26 @@ TrainerState GpuTrainer::state() {
 
 void GpuTrainer::upload_state(const TrainerState& state) {
   check_trainer_state(spec_, state);
-  GAN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  GAN_CHECK(cudaStreamSynchronize(stream_));
   for (auto [buffers, network] : {std::make_pair(&g_, &state.generator), std::make_pair(&d_, &state.discriminator)}) {
     copy_to_device(buffers->params, network->params);
     copy_to_device(buffers->exp_avg, network->exp_avg);
     copy_to_device(buffers->exp_avg_sq, network->exp_avg_sq);
     copy_to_device(buffers->buffers, network->buffers);
-    GAN_CUDA_CHECK(cudaMemset(buffers->grads, 0, buffers->count * sizeof(float)));
+    GAN_CHECK(cudaMemset(buffers->grads, 0, buffers->count * sizeof(float)));
   }
   adam_step_g_ = state.generator.adam_step;
   adam_step_d_ = state.discriminator.adam_step;
-  GAN_CUDA_CHECK(cudaMemset(&control_->first_nonfinite_step, 0, sizeof(uint64_t)));
-  GAN_CUDA_CHECK(cudaDeviceSynchronize());
+  GAN_CHECK(cudaMemset(&control_->first_nonfinite_step, 0, sizeof(uint64_t)));
+  GAN_CHECK(cudaDeviceSynchronize());
   first_nonfinite_step_ = 0;
 }
 
 void GpuTrainer::load_state(const TrainerState& state) { upload_state(state); }
+
+std::unique_ptr<Trainer> make_gpu_trainer(const ModelSpec& spec, const Dataset& dataset,
+                                          const GpuTrainerOptions& options) {
+  return std::make_unique<GpuTrainer>(spec, dataset, options);
+}
 
 }  // namespace gan

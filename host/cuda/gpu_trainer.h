@@ -1,7 +1,7 @@
 #pragma once
-// defines: GpuTrainer, GpuTrainerOptions — the seed's GAN step resident on the GPU
+// defines: GpuTrainer — the seed's GAN step resident on the GPU (options: cuda/gpu_api.h)
 //
-// The same step as CpuTrainer / DcganCpuTrainer (DESIGN.md), from the kernels, cuBLAS and (for
+// The same step as CpuTrainer (docs/ARCHITECTURE.md), from the kernels, cuBLAS and (for
 // the DCGAN) cuDNN, on one stream, with no host synchronisation inside it: the data set lives on the device, the epoch's permutation is
 // sorted there, the noise is drawn there, the losses stay there until the loop asks for them.
 // The step is captured into a CUDA graph once per batch size (the full batch and the epoch's
@@ -17,23 +17,14 @@
 #include "bce.cuh"
 #include "cuda/blas.h"
 #include "cuda/device_arena.h"
+#include "cuda/gpu_api.h"
 #include "cuda/gpu_model.h"
 #include "data/dataset.h"
+#include "model/trainer.h"
+#include "model/trainer_state.h"
 #include "step_control.cuh"
-#include "train/trainer.h"
-#include "train/trainer_state.h"
 
 namespace gan {
-
-struct GpuTrainerOptions : StepOptions {
-  int gpu = 0;              // device index
-  int64_t max_batch = 128;  // buffers are sized for it
-  bool tf32 = false;        // TF32 tensor cores in both GEMM paths
-  bool graph = true;        // capture and replay the step (false: the same kernels, eagerly)
-  ForwardPath forward = ForwardPath::kCublas;
-  bool fused_batch_norm = false;  // the DCGAN's training BatchNorm: our fused kernels instead of cuDNN
-  uint64_t profile_first = 0, profile_last = 0;  // cudaProfilerStart/Stop around these steps (0: none)
-};
 
 class GpuTrainer : public Trainer {
  public:
@@ -86,7 +77,7 @@ class GpuTrainer : public Trainer {
   NetworkBuffers g_, d_;
   uint8_t* images_device_ = nullptr;   // [N, H*W]
   uint32_t* order_ = nullptr;          // [N]: this epoch's permutation
-  void* sort_workspace_ = nullptr;
+  char* sort_workspace_ = nullptr;
   size_t sort_workspace_bytes_ = 0;
   float *z_d_ = nullptr, *z_g_ = nullptr;  // [B, latent]
   BceDeviceStats *d_stats_ = nullptr, *g_stats_ = nullptr;

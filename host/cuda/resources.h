@@ -1,5 +1,5 @@
 #pragma once
-// defines: DeviceBuffer, CudaStream, CudaEvent — owners of device memory, streams and events
+// defines: DeviceBuffer, CudaStream — owners of device memory and streams
 //
 // Every allocation, copy and fill here waits for the device: use them outside the training step
 // (set-up, tests, checks), never inside a captured step.
@@ -18,7 +18,7 @@ class DeviceBuffer {
  public:
   DeviceBuffer() = default;
   explicit DeviceBuffer(size_t count) : count_(count) {
-    if (count > 0) GAN_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&data_), count * sizeof(T)));
+    if (count > 0) GAN_CHECK(cudaMalloc(reinterpret_cast<void**>(&data_), count * sizeof(T)));
   }
   explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) { upload(host); }
   ~DeviceBuffer() {
@@ -41,24 +41,24 @@ class DeviceBuffer {
   // copy from pageable memory and cudaMemset may return early, and the callers' non-blocking
   // streams do not wait for the default stream.
   void upload(const std::vector<T>& host, size_t offset = 0) {
-    if (offset > count_ || host.size() > count_ - offset) throw CudaError("DeviceBuffer::upload: out of range");
+    if (offset > count_ || host.size() > count_ - offset) throw InternalError("DeviceBuffer::upload: out of range");
     if (!host.empty()) {
-      GAN_CUDA_CHECK(cudaMemcpy(data_ + offset, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-      GAN_CUDA_CHECK(cudaDeviceSynchronize());
+      GAN_CHECK(cudaMemcpy(data_ + offset, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
+      GAN_CHECK(cudaDeviceSynchronize());
     }
   }
   // Waits for all work on the device first (kernels on any stream), then copies.
   std::vector<T> download() const {
     std::vector<T> host(count_);
-    GAN_CUDA_CHECK(cudaDeviceSynchronize());
-    if (count_ > 0) GAN_CUDA_CHECK(cudaMemcpy(host.data(), data_, count_ * sizeof(T), cudaMemcpyDeviceToHost));
+    GAN_CHECK(cudaDeviceSynchronize());
+    if (count_ > 0) GAN_CHECK(cudaMemcpy(host.data(), data_, count_ * sizeof(T), cudaMemcpyDeviceToHost));
     return host;
   }
   // Every byte 0xFF: NaN as a float, so an element a kernel forgot to write cannot pass.
   void poison() {
     if (count_ > 0) {
-      GAN_CUDA_CHECK(cudaMemset(data_, 0xFF, count_ * sizeof(T)));
-      GAN_CUDA_CHECK(cudaDeviceSynchronize());  // see upload
+      GAN_CHECK(cudaMemset(data_, 0xFF, count_ * sizeof(T)));
+      GAN_CHECK(cudaDeviceSynchronize());  // see upload
     }
   }
 
@@ -69,12 +69,12 @@ class DeviceBuffer {
 
 class CudaStream {
  public:
-  CudaStream() { GAN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
+  CudaStream() { GAN_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
   ~CudaStream() { cudaStreamDestroy(stream_); }
   CudaStream(const CudaStream&) = delete;
   CudaStream& operator=(const CudaStream&) = delete;
   cudaStream_t get() const { return stream_; }
-  void synchronize() const { GAN_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+  void synchronize() const { GAN_CHECK(cudaStreamSynchronize(stream_)); }
 
  private:
   cudaStream_t stream_ = nullptr;

@@ -43,7 +43,7 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 IdxPaths find_idx_files(const std::string& data, const std::string& split) {
   std::error_code ec;
   const fs::path root(data);
-  if (!fs::exists(root, ec)) throw Error(data + ": no such file or folder (see README: Data; tools/setup.sh prepares data/)");
+  if (!fs::exists(root, ec)) throw InputError(data + ": no such file or folder (see README: Data; tools/setup.sh prepares data/)");
   IdxPaths paths;
   if (fs::is_directory(root, ec)) {
     std::vector<std::string> tried;
@@ -57,7 +57,7 @@ IdxPaths find_idx_files(const std::string& data, const std::string& split) {
     }
     std::string list;
     for (const auto& t : tried) list += "\n  " + t;
-    throw Error(data + ": no " + split + "-images IDX file in this folder; looked for:" + list);
+    throw InputError(data + ": no " + split + "-images IDX file in this folder; looked for:" + list);
   }
   paths.images = data;
   const std::string name = root.filename().string();
@@ -77,14 +77,14 @@ Dataset load_dataset(const std::string& data, const std::string& split) {
   dataset.height = static_cast<int>(images.dims[1]);
   dataset.width = static_cast<int>(images.dims[2]);
   if (images.dims[1] > 4096 || images.dims[2] > 4096) {
-    throw Error(paths.images + ": images of " + std::to_string(images.dims[1]) + " x " +
+    throw InputError(paths.images + ": images of " + std::to_string(images.dims[1]) + " x " +
                 std::to_string(images.dims[2]) + " pixels; at most 4096 x 4096 are supported");
   }
   dataset.pixels = std::move(images.data);
   if (!paths.labels.empty()) {
     IdxArray labels = read_idx_file(paths.labels, 1);
     if (labels.dims[0] != images.dims[0]) {
-      throw Error(paths.labels + ": " + std::to_string(labels.dims[0]) + " labels, but " + paths.images + " holds " +
+      throw InputError(paths.labels + ": " + std::to_string(labels.dims[0]) + " labels, but " + paths.images + " holds " +
                   std::to_string(images.dims[0]) + " images; the counts must match");
     }
     dataset.labels = std::move(labels.data);

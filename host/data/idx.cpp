@@ -32,9 +32,9 @@ std::string hex32(uint32_t v) {
 
 std::vector<uint8_t> gunzip_if_needed(std::vector<uint8_t> bytes, const std::string& name) {
   if (bytes.size() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b) return bytes;
-  if (bytes.size() > std::numeric_limits<uInt>::max()) throw Error(name + ": gzip file larger than 4 GiB");
+  if (bytes.size() > std::numeric_limits<uInt>::max()) throw InputError(name + ": gzip file larger than 4 GiB");
   z_stream stream{};
-  if (inflateInit2(&stream, 15 + 16) != Z_OK) throw Error(name + ": cannot initialise zlib");
+  if (inflateInit2(&stream, 15 + 16) != Z_OK) throw IoError(name + ": cannot initialise zlib");
   std::vector<uint8_t> out(bytes.size() * 4 + 1024);
   stream.next_in = bytes.data();
   stream.avail_in = static_cast<uInt>(bytes.size());
@@ -42,7 +42,7 @@ std::vector<uint8_t> gunzip_if_needed(std::vector<uint8_t> bytes, const std::str
     if (stream.total_out == out.size()) {
       if (out.size() >= kMaxInflatedBytes) {
         inflateEnd(&stream);
-        throw Error(name + ": gzip data inflates to more than " + std::to_string(kMaxInflatedBytes >> 30) + " GiB");
+        throw InputError(name + ": gzip data inflates to more than " + std::to_string(kMaxInflatedBytes >> 30) + " GiB");
       }
       out.resize(std::min(out.size() * 2, kMaxInflatedBytes));
     }
@@ -53,13 +53,13 @@ std::vector<uint8_t> gunzip_if_needed(std::vector<uint8_t> bytes, const std::str
     if (status == Z_OK) continue;
     if (status == Z_BUF_ERROR && stream.avail_in == 0) {
       inflateEnd(&stream);
-      throw Error(name + ": gzip data is truncated (the stream ends after " + std::to_string(bytes.size()) +
+      throw InputError(name + ": gzip data is truncated (the stream ends after " + std::to_string(bytes.size()) +
                   " compressed bytes without its end marker)");
     }
     if (status == Z_BUF_ERROR) continue;  // output full: grow and go on
     const std::string reason = stream.msg ? stream.msg : "zlib error " + std::to_string(status);
     inflateEnd(&stream);
-    throw Error(name + ": gzip data is corrupt (" + reason + ")");
+    throw InputError(name + ": gzip data is corrupt (" + reason + ")");
   }
   out.resize(stream.total_out);
   inflateEnd(&stream);
@@ -69,21 +69,21 @@ std::vector<uint8_t> gunzip_if_needed(std::vector<uint8_t> bytes, const std::str
 IdxArray parse_idx(const std::vector<uint8_t>& bytes, int expected_dims, const std::string& name) {
   const uint32_t expected_magic = 0x00000800u | static_cast<uint32_t>(expected_dims);
   const char* what = expected_dims == 1 ? "labels" : "images";
-  if (bytes.empty()) throw Error(name + ": empty file, expected an IDX " + std::string(what) + " file");
-  if (bytes.size() < 4) throw Error(name + ": truncated: " + std::to_string(bytes.size()) + " bytes, shorter than the 4-byte IDX magic");
+  if (bytes.empty()) throw InputError(name + ": empty file, expected an IDX " + std::string(what) + " file");
+  if (bytes.size() < 4) throw InputError(name + ": truncated: " + std::to_string(bytes.size()) + " bytes, shorter than the 4-byte IDX magic");
   const uint32_t magic = read_big_endian(bytes.data());
   if (magic != expected_magic) {
     std::string detail;
     if (bytes[0] != 0 || bytes[1] != 0) detail = " (not an IDX file)";
     else if (bytes[2] != kUnsignedByteType) detail = " (data type " + hex32(bytes[2]) + ", only unsigned bytes 0x08 are supported)";
     else detail = " (" + std::to_string(bytes[3]) + " dimensions)";
-    throw Error(name + ": wrong magic " + hex32(magic) + detail + ", expected " + hex32(expected_magic) +
+    throw InputError(name + ": wrong magic " + hex32(magic) + detail + ", expected " + hex32(expected_magic) +
                 " (IDX " + what + ": unsigned bytes, " + std::to_string(expected_dims) + " dimension" +
                 (expected_dims == 1 ? "" : "s") + ")");
   }
   const size_t header = 4 + 4 * static_cast<size_t>(expected_dims);
   if (bytes.size() < header) {
-    throw Error(name + ": truncated header: " + std::to_string(bytes.size()) + " bytes, the header needs " +
+    throw InputError(name + ": truncated header: " + std::to_string(bytes.size()) + " bytes, the header needs " +
                 std::to_string(header));
   }
   IdxArray array;
@@ -94,22 +94,22 @@ IdxArray parse_idx(const std::vector<uint8_t>& bytes, int expected_dims, const s
     array.dims.push_back(dim);
     shape += (d ? " x " : "") + std::to_string(dim);
     if (dim == 0) {
-      throw Error(name + ": dimension " + std::to_string(d) + " is 0 (" + shape +
+      throw InputError(name + ": dimension " + std::to_string(d) + " is 0 (" + shape +
                   (d == 0 ? "): the file holds no items" : "): empty items"));
     }
     if (count > std::numeric_limits<size_t>::max() / dim) {
-      throw Error(name + ": absurd header: dimensions " + shape + "... overflow a size");
+      throw InputError(name + ": absurd header: dimensions " + shape + "... overflow a size");
     }
     count *= dim;
   }
   const size_t payload = bytes.size() - header;
   if (count > payload) {
-    throw Error(name + ": truncated: header says " + shape + " = " + std::to_string(count) +
+    throw InputError(name + ": truncated: header says " + shape + " = " + std::to_string(count) +
                 " bytes of data, the file has " + std::to_string(payload) + " after its " +
                 std::to_string(header) + "-byte header");
   }
   if (count < payload) {
-    throw Error(name + ": " + std::to_string(payload - count) + " unexpected bytes after the " + shape +
+    throw InputError(name + ": " + std::to_string(payload - count) + " unexpected bytes after the " + shape +
                 " data (the header and the file size disagree)");
   }
   array.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());

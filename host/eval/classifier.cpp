@@ -94,7 +94,7 @@ EvalData load_eval_data(const std::string& data) {
   EvalData eval;
   Dataset train = load_dataset(data, "train");
   if (train.labels.empty()) {
-    throw Error(train.images_path + ": no labels file beside it; the evaluation classifier learns from labels");
+    throw InputError(train.images_path + ": no labels file beside it; the evaluation classifier learns from labels");
   }
   bool has_test = true;
   try {
@@ -104,15 +104,15 @@ EvalData load_eval_data(const std::string& data) {
   }
   if (has_test) {
     eval.held_out = load_dataset(data, "t10k");
-    if (eval.held_out.labels.empty()) throw Error(eval.held_out.images_path + ": no labels file beside it");
+    if (eval.held_out.labels.empty()) throw InputError(eval.held_out.images_path + ": no labels file beside it");
     if (eval.held_out.height != train.height || eval.held_out.width != train.width) {
-      throw Error(eval.held_out.images_path + ": images of another size than " + train.images_path);
+      throw InputError(eval.held_out.images_path + ": images of another size than " + train.images_path);
     }
     eval.train = std::move(train);
     eval.description = "train " + eval.train.images_path + ", held out " + eval.held_out.images_path;
   } else {
     const int64_t held = std::max<int64_t>(1, train.count / 5);
-    if (train.count - held < 10) throw Error(train.images_path + ": too few images to train an evaluation classifier");
+    if (train.count - held < 10) throw InputError(train.images_path + ": too few images to train an evaluation classifier");
     eval.held_out = take_rows(train, train.count - held, held, train.images_path + " (last 20%)");
     eval.train = take_rows(train, 0, train.count - held, train.images_path + " (first 80%)");
     eval.description = "the first " + std::to_string(eval.train.count) + " images of " + train.images_path +
@@ -149,7 +149,7 @@ void Classifier::run(const float* images, int64_t n, std::vector<float>* feature
 Classifier train_classifier(const EvalData& data, std::FILE* log) {
   const Dataset& train = data.train;
   if (train.height < 4 || train.width < 4) {
-    throw Error(train.images_path + ": images of " + std::to_string(train.height) + "x" + std::to_string(train.width) +
+    throw InputError(train.images_path + ": images of " + std::to_string(train.height) + "x" + std::to_string(train.width) +
                 "; the evaluation classifier needs at least 4x4 (two 2x2 poolings)");
   }
   Classifier c;

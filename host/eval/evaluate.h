@@ -7,7 +7,7 @@
 
 #include "eval/classifier.h"
 #include "model/model_spec.h"
-#include "train/trainer.h"
+#include "model/trainer.h"
 
 namespace gan {
 

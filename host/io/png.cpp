@@ -19,18 +19,18 @@ void append_to_vector(png_structp png, png_bytep data, png_size_t length) {
 
 void no_flush(png_structp) {}
 
-[[noreturn]] void png_error_handler(png_structp, png_const_charp message) { throw Error(std::string("libpng: ") + message); }
+[[noreturn]] void png_error_handler(png_structp, png_const_charp message) { throw IoError(std::string("libpng: ") + message); }
 
 }  // namespace
 
 std::vector<uint8_t> encode_png_gray(const uint8_t* pixels, int width, int height) {
   std::vector<uint8_t> out;
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, png_error_handler, nullptr);
-  if (!png) throw Error("libpng: cannot create a write struct");
+  if (!png) throw IoError("libpng: cannot create a write struct");
   png_infop info = png_create_info_struct(png);
   if (!info) {
     png_destroy_write_struct(&png, nullptr);
-    throw Error("libpng: cannot create an info struct");
+    throw IoError("libpng: cannot create an info struct");
   }
   try {
     png_set_write_fn(png, &out, append_to_vector, no_flush);

@@ -34,9 +34,9 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 
 const StoredTensor& SafetensorsFile::get(const std::string& name, const std::vector<int64_t>& shape) const {
   const auto it = tensors.find(name);
-  if (it == tensors.end()) throw Error(source + ": no tensor '" + name + "' (expected shape " + shape_text(shape) + ")");
+  if (it == tensors.end()) throw InputError(source + ": no tensor '" + name + "' (expected shape " + shape_text(shape) + ")");
   if (it->second.shape != shape) {
-    throw Error(source + ": tensor '" + name + "' has shape " + shape_text(it->second.shape) + ", expected " +
+    throw InputError(source + ": tensor '" + name + "' has shape " + shape_text(it->second.shape) + ", expected " +
                 shape_text(shape));
   }
   return it->second;
@@ -76,25 +76,25 @@ void write_safetensors(const std::string& path, const std::vector<TensorView>& t
 
 SafetensorsFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& name) {
   if (bytes.size() < 8) {
-    throw Error(name + ": truncated: " + std::to_string(bytes.size()) + " bytes, a safetensors file starts with an 8-byte header length");
+    throw InputError(name + ": truncated: " + std::to_string(bytes.size()) + " bytes, a safetensors file starts with an 8-byte header length");
   }
   uint64_t header_length = 0;
   for (int i = 0; i < 8; ++i) header_length |= uint64_t{bytes[i]} << (8 * i);
   if (header_length > kMaxHeaderBytes) {
-    throw Error(name + ": header length " + std::to_string(header_length) + " is absurd (limit " +
+    throw InputError(name + ": header length " + std::to_string(header_length) + " is absurd (limit " +
                 std::to_string(kMaxHeaderBytes) + " bytes): not a safetensors file, or corrupt");
   }
   if (8 + header_length > bytes.size()) {
-    throw Error(name + ": header length " + std::to_string(header_length) + " exceeds the file (" +
+    throw InputError(name + ": header length " + std::to_string(header_length) + " exceeds the file (" +
                 std::to_string(bytes.size()) + " bytes): truncated or corrupt");
   }
   json header;
   try {
     header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_length));
   } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers too large
-    throw Error(name + ": the header is not valid JSON (" + e.what() + ")");
+    throw InputError(name + ": the header is not valid JSON (" + e.what() + ")");
   }
-  if (!header.is_object()) throw Error(name + ": the header is not a JSON object");
+  if (!header.is_object()) throw InputError(name + ": the header is not a JSON object");
   const uint64_t buffer_size = bytes.size() - 8 - header_length;
   const uint8_t* buffer = bytes.data() + 8 + header_length;
 
@@ -104,40 +104,40 @@ SafetensorsFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::
   std::map<uint64_t, std::string> range_owner;
   for (const auto& [key, entry] : header.items()) {
     if (key == "__metadata__") {
-      if (!entry.is_object()) throw Error(name + ": __metadata__ is not an object of strings");
+      if (!entry.is_object()) throw InputError(name + ": __metadata__ is not an object of strings");
       for (const auto& [meta_key, meta_value] : entry.items()) {
-        if (!meta_value.is_string()) throw Error(name + ": __metadata__ key '" + meta_key + "' is not a string");
+        if (!meta_value.is_string()) throw InputError(name + ": __metadata__ key '" + meta_key + "' is not a string");
         file.metadata[meta_key] = meta_value.get<std::string>();
       }
       continue;
     }
     const std::string where = name + ": tensor '" + key + "'";
-    if (!entry.is_object()) throw Error(where + ": entry is not an object");
-    if (!entry.contains("dtype") || !entry["dtype"].is_string()) throw Error(where + ": missing or non-string dtype");
-    if (entry["dtype"] != "F32") throw Error(where + ": dtype " + entry["dtype"].get<std::string>() + ", expected F32");
-    if (!entry.contains("shape") || !entry["shape"].is_array()) throw Error(where + ": missing or non-array shape");
+    if (!entry.is_object()) throw InputError(where + ": entry is not an object");
+    if (!entry.contains("dtype") || !entry["dtype"].is_string()) throw InputError(where + ": missing or non-string dtype");
+    if (entry["dtype"] != "F32") throw InputError(where + ": dtype " + entry["dtype"].get<std::string>() + ", expected F32");
+    if (!entry.contains("shape") || !entry["shape"].is_array()) throw InputError(where + ": missing or non-array shape");
     StoredTensor tensor;
     uint64_t count = 1;
     for (const auto& d : entry["shape"]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0) throw Error(where + ": shape " + entry["shape"].dump() + " is not a list of sizes >= 0");
+      if (!d.is_number_integer() || d.get<int64_t>() < 0) throw InputError(where + ": shape " + entry["shape"].dump() + " is not a list of sizes >= 0");
       const uint64_t dim = d.get<uint64_t>();
       if (dim != 0 && count > (buffer_size / sizeof(float)) / dim + 1) {
-        throw Error(where + ": shape " + entry["shape"].dump() + " is larger than the file");
+        throw InputError(where + ": shape " + entry["shape"].dump() + " is larger than the file");
       }
       count *= dim;
       tensor.shape.push_back(d.get<int64_t>());
     }
     const json& offsets = entry.contains("data_offsets") ? entry["data_offsets"] : json();
     if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
-      throw Error(where + ": data_offsets must be [begin, end] with integers >= 0");
+      throw InputError(where + ": data_offsets must be [begin, end] with integers >= 0");
     }
     const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
     if (begin > end || end > buffer_size) {
-      throw Error(where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+      throw InputError(where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                   "] lie outside the data buffer of " + std::to_string(buffer_size) + " bytes");
     }
     if (end - begin != count * sizeof(float)) {
-      throw Error(where + ": data_offsets cover " + std::to_string(end - begin) + " bytes, shape " +
+      throw InputError(where + ": data_offsets cover " + std::to_string(end - begin) + " bytes, shape " +
                   shape_text(tensor.shape) + " of F32 needs " + std::to_string(count * sizeof(float)));
     }
     ranges.emplace_back(begin, end);
@@ -149,7 +149,7 @@ SafetensorsFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); ++i) {
     if (ranges[i].first < ranges[i - 1].second) {
-      throw Error(name + ": tensors '" + range_owner[ranges[i - 1].first] + "' and '" + range_owner[ranges[i].first] +
+      throw InputError(name + ": tensors '" + range_owner[ranges[i - 1].first] + "' and '" + range_owner[ranges[i].first] +
                   "' overlap in the data buffer");
     }
   }

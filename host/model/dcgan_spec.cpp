@@ -35,7 +35,7 @@ void append_batch_norm(NetworkSpec* n, const std::string& prefix, int64_t channe
 
 ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slope) {
   ModelSpec spec;
-  spec.kind = "dcgan";
+  spec.kind = ModelKind::kDcgan;
   spec.latent_dim = latent_dim;
   spec.image_height = 28;
   spec.image_width = 28;
@@ -68,6 +68,28 @@ ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slop
   return spec;
 }
 
+namespace {
+
+LayerSlots layer_slots(const NetworkSpec& n, const std::string& prefix) {
+  return {n.tensor(prefix + "weight").offset, n.tensor(prefix + "bias").offset};
+}
+
+BatchNormSlots batch_norm_slots(const NetworkSpec& n, const std::string& prefix) {
+  return {n.tensor(prefix + "weight").offset, n.tensor(prefix + "bias").offset,
+          n.buffer(prefix + "running_mean").offset, n.buffer(prefix + "running_var").offset};
+}
+
+}  // namespace
+
+DcganGeneratorSlots dcgan_generator_slots(const NetworkSpec& g) {
+  return {layer_slots(g, "project."), batch_norm_slots(g, "net.0."), layer_slots(g, "net.2."),
+          batch_norm_slots(g, "net.3."), layer_slots(g, "net.5.")};
+}
+
+DcganDiscriminatorSlots dcgan_discriminator_slots(const NetworkSpec& d) {
+  return {layer_slots(d, "net.0."), layer_slots(d, "net.2."), batch_norm_slots(d, "net.3."), layer_slots(d, "net.6.")};
+}
+
 void init_dcgan_network(const NetworkSpec& network, uint32_t network_index, uint64_t seed, float* params,
                         float* buffers) {
   // Every tensor with a fan-in is drawn as nn.Linear's are; BatchNorm's are set.
@@ -93,7 +115,7 @@ void init_dcgan_network(const NetworkSpec& network, uint32_t network_index, uint
 
 void check_dcgan_batch(int64_t batch) {
   if (batch < 2) {
-    throw Error("a batch of " + std::to_string(batch) + " image(s): the DCGAN's BatchNorm needs batches of 2 or more "
+    throw InputError("a batch of " + std::to_string(batch) + " image(s): the DCGAN's BatchNorm needs batches of 2 or more "
                 "images (use --drop-last or another --batch)");
   }
 }

@@ -1,5 +1,7 @@
 #pragma once
-// defines: make_dcgan_spec, init_dcgan_network — the convolutional GAN of the seed's section 4.4
+// defines: make_dcgan_spec, LayerSlots, BatchNormSlots, DcganGeneratorSlots,
+// DcganDiscriminatorSlots, dcgan_generator_slots, dcgan_discriminator_slots, init_dcgan_network,
+// check_dcgan_batch — the convolutional GAN of the seed's section 4.4
 // (issue 10) as data: every tensor's PyTorch state_dict name, shape and place in its network's
 // flat buffers, exactly as tools/dcgan_model.py builds the model.
 //
@@ -18,6 +20,34 @@
 namespace gan {
 
 ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slope);
+
+// A convolution's or linear layer's weight and bias: offsets in its network's parameters.
+struct LayerSlots {
+  size_t weight = 0, bias = 0;
+};
+
+// A BatchNorm layer: gamma and beta in the parameters, running mean and variance in the buffers.
+struct BatchNormSlots {
+  size_t weight = 0, bias = 0, running_mean = 0, running_var = 0;
+};
+
+// Where each of the DCGAN's tensors lives, looked up by name once, so that the passes index the
+// flat buffers directly instead of searching names on every step.
+struct DcganGeneratorSlots {
+  LayerSlots project;   // "project."
+  BatchNormSlots bn0;   // "net.0."
+  LayerSlots deconv1;   // "net.2."
+  BatchNormSlots bn1;   // "net.3."
+  LayerSlots deconv2;   // "net.5."
+};
+struct DcganDiscriminatorSlots {
+  LayerSlots conv1;    // "net.0."
+  LayerSlots conv2;    // "net.2."
+  BatchNormSlots bn2;  // "net.3."
+  LayerSlots linear;   // "net.6."
+};
+DcganGeneratorSlots dcgan_generator_slots(const NetworkSpec& generator);
+DcganDiscriminatorSlots dcgan_discriminator_slots(const NetworkSpec& discriminator);
 
 // PyTorch's default init from our Philox stream: Linear, Conv2d and ConvTranspose2d weights and
 // biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (a ConvTranspose2d's fan_in is Cout*K*K, as PyTorch

@@ -9,6 +9,14 @@
 
 namespace gan {
 
+const char* model_kind_name(ModelKind kind) { return kind == ModelKind::kDcgan ? "dcgan" : "mlp"; }
+
+ModelKind parse_model_kind(const std::string& name, const std::string& where) {
+  if (name == "mlp") return ModelKind::kMlp;
+  if (name == "dcgan") return ModelKind::kDcgan;
+  throw InputError(where + ": model '" + name + "' is not one of mlp, dcgan");
+}
+
 const char* activation_name(Activation activation) {
   switch (activation) {
     case Activation::kIdentity: return "identity";
@@ -30,7 +38,7 @@ const TensorSlot& find_slot(const std::vector<TensorSlot>& slots, const std::str
   for (const TensorSlot& slot : slots) {
     if (slot.name == name) return slot;
   }
-  throw Error("internal: " + network + " has no tensor " + name);
+  throw InternalError("" + network + " has no tensor " + name);
 }
 
 }  // namespace
@@ -70,31 +78,31 @@ NetworkSpec make_mlp_network(const std::string& name, const std::vector<int64_t>
   return network;
 }
 
-ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
+ModelSpec make_mlp_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width) {
   ModelSpec spec;
-  spec.latent_dim = config.latent_dim;
+  spec.latent_dim = choice.latent_dim;
   spec.image_height = image_height;
   spec.image_width = image_width;
-  spec.slope = static_cast<float>(config.slope);
-  std::vector<int64_t> g_widths = {config.latent_dim};
-  g_widths.insert(g_widths.end(), config.g_hidden.begin(), config.g_hidden.end());
+  spec.slope = static_cast<float>(choice.slope);
+  std::vector<int64_t> g_widths = {choice.latent_dim};
+  g_widths.insert(g_widths.end(), choice.g_hidden.begin(), choice.g_hidden.end());
   g_widths.push_back(image_height * image_width);
   std::vector<int64_t> d_widths = {image_height * image_width};
-  d_widths.insert(d_widths.end(), config.d_hidden.begin(), config.d_hidden.end());
+  d_widths.insert(d_widths.end(), choice.d_hidden.begin(), choice.d_hidden.end());
   d_widths.push_back(1);
   spec.generator = make_mlp_network("generator", g_widths, Activation::kTanh);
   spec.discriminator = make_mlp_network("discriminator", d_widths, Activation::kIdentity);
   return spec;
 }
 
-ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
-  if (config.model != "dcgan") return make_mlp_spec(config, image_height, image_width);
+ModelSpec make_model_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width) {
+  if (choice.kind != ModelKind::kDcgan) return make_mlp_spec(choice, image_height, image_width);
   if (image_height != 28 || image_width != 28) {
-    throw Error("key 'model': dcgan generates 28x28 images, but the data's are " + std::to_string(image_height) + "x" +
+    throw InputError("key 'model': dcgan generates 28x28 images, but the data's are " + std::to_string(image_height) + "x" +
                 std::to_string(image_width));
   }
-  return make_dcgan_spec(config.latent_dim, config.dcgan_channels.at(0), config.dcgan_channels.at(1),
-                         static_cast<float>(config.slope));
+  return make_dcgan_spec(choice.latent_dim, choice.dcgan_channels.at(0), choice.dcgan_channels.at(1),
+                         static_cast<float>(choice.slope));
 }
 
 double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
@@ -109,7 +117,7 @@ double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
     return total;
   };
   const double per_parameter = 4.0 * sizeof(float);  // value, gradient, two moments
-  if (spec.kind == "dcgan") {
+  if (spec.kind == ModelKind::kDcgan) {
     // Per image: G keeps 3 maps at each resolution (pre-norm, normed, activated) and the image
     // twice; D keeps 2 or 3 per layer, and sees the real and the fake batch.
     const double c0 = double(spec.dcgan.c0), c1 = double(spec.dcgan.c1);

@@ -1,5 +1,7 @@
 #pragma once
-// defines: LinearLayer, TensorSlot, NetworkSpec, ModelSpec, make_mlp_spec, init_parameters
+// defines: ModelKind, model_kind_name, parse_model_kind, LinearLayer, TensorSlot, NetworkSpec,
+// DcganShape, ModelChoice, ModelSpec, make_mlp_spec, make_model_spec, make_mlp_network,
+// init_parameters, init_tensors, training_memory_bytes
 //
 // The seed's MLP GAN as data: layer widths, activations, and where every tensor lives in its
 // network's flat parameter buffer. Tensor names are the PyTorch state_dict names of the seed's
@@ -10,9 +12,15 @@
 #include <vector>
 
 #include "activation.cuh"  // Activation, shared with the kernels
-#include "train/config.h"
 
 namespace gan {
+
+// Which GAN: the seed's fully connected one, or its convolutional variant (section 4.4).
+enum class ModelKind { kMlp, kDcgan };
+
+const char* model_kind_name(ModelKind kind);  // "mlp", "dcgan": config files, checkpoints, traces
+// The kind a name means; an InputError naming `where` (a key, a file) for any other name.
+ModelKind parse_model_kind(const std::string& name, const std::string& where);
 
 const char* activation_name(Activation activation);
 
@@ -55,29 +63,38 @@ struct NetworkSpec {
   int64_t real_parameter_count() const;  // without padding
 };
 
-// The DCGAN's own numbers (model_spec.h's ModelSpec::kind == "dcgan"; model/dcgan_spec.h).
+// The DCGAN's own numbers (ModelSpec::kind == ModelKind::kDcgan; model/dcgan_spec.h).
 struct DcganShape {
   int64_t c0 = 128, c1 = 64;                // channels: G's projection / D's second conv, and the middle
   double bn_eps = 1e-5, bn_momentum = 0.1;  // PyTorch's BatchNorm defaults
 };
 
+// What a run's configuration says about the model (train/config.h's model_choice() makes one).
+struct ModelChoice {
+  ModelKind kind = ModelKind::kMlp;
+  int64_t latent_dim = 100;
+  std::vector<int64_t> g_hidden, d_hidden;  // the MLP's hidden widths
+  std::vector<int64_t> dcgan_channels;      // the DCGAN's [C0, C1]
+  float slope = 0.2f;                       // LeakyReLU's negative slope
+};
+
 struct ModelSpec {
-  std::string kind = "mlp";  // "mlp" (the seed's listing) or "dcgan" (its section 4.4)
+  ModelKind kind = ModelKind::kMlp;
   int64_t latent_dim = 0;
   int64_t image_height = 0, image_width = 0;
   float slope = 0.2f;
-  DcganShape dcgan;  // kind == "dcgan" only
+  DcganShape dcgan;  // kind == ModelKind::kDcgan only
   NetworkSpec generator;      // latent -> g_hidden... -> H*W (Tanh)
   NetworkSpec discriminator;  // H*W -> d_hidden... -> 1 (a logit; the Sigmoid is in the loss)
 
   int64_t image_size() const { return image_height * image_width; }
 };
 
-ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
+ModelSpec make_mlp_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width);
 
-// The model the config names (key "model"): the MLP, or the DCGAN (which takes 28 x 28 images
-// only; any other size is a gan::Error naming the key).
-ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
+// The model the choice names: the MLP, or the DCGAN (which takes 28 x 28 images only; any
+// other size is an InputError naming the key "model").
+ModelSpec make_model_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width);
 
 // Linear layers widths[0] -> widths[1] -> ...; LeakyReLU after every layer but the last, which
 // has `last`. Tensor names follow nn.Sequential ("model.0.weight", ...).

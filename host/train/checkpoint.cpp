@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "io/safetensors.h"
+#include "train/config.h"
 #include "util/error.h"
 
 namespace gan {
@@ -52,10 +53,10 @@ NetworkState read_network(const SafetensorsFile& file, const NetworkSpec& networ
 // An unsigned integer from the metadata, or a clear error.
 uint64_t metadata_number(const SafetensorsFile& file, const std::string& key) {
   const auto it = file.metadata.find(key);
-  if (it == file.metadata.end()) throw Error(file.source + ": __metadata__ has no '" + key + "'");
+  if (it == file.metadata.end()) throw InputError(file.source + ": __metadata__ has no '" + key + "'");
   const std::string& text = it->second;
   if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) {
-    throw Error(file.source + ": __metadata__ '" + key + "' is '" + text + "', expected a non-negative integer");
+    throw InputError(file.source + ": __metadata__ '" + key + "' is '" + text + "', expected a non-negative integer");
   }
   return std::stoull(text);
 }
@@ -88,7 +89,7 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   const SafetensorsFile file = read_safetensors(path);
   const auto format = file.metadata.find("format");
   if (format == file.metadata.end() || format->second != kCheckpointFormat) {
-    throw Error(path + ": not a gan checkpoint (__metadata__ format is " +
+    throw InputError(path + ": not a gan checkpoint (__metadata__ format is " +
                 (format == file.metadata.end() ? std::string("missing") : "'" + format->second + "'") + ", expected '" +
                 kCheckpointFormat + "')");
   }
@@ -96,14 +97,14 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   try {
     c.config = json::parse(file.metadata.at("config"));
   } catch (const std::exception& e) {
-    throw Error(path + ": __metadata__ 'config' is missing or not valid JSON");
+    throw InputError(path + ": __metadata__ 'config' is missing or not valid JSON");
   }
   const TrainConfig config = config_from_json(c.config, path + " (its config)");
   c.data_count = static_cast<int64_t>(metadata_number(file, "data_count"));
   c.image_height = static_cast<int64_t>(metadata_number(file, "image_height"));
   c.image_width = static_cast<int64_t>(metadata_number(file, "image_width"));
   if (c.image_height < 1 || c.image_width < 1 || c.image_height > 4096 || c.image_width > 4096) {
-    throw Error(path + ": image size " + std::to_string(c.image_height) + " x " + std::to_string(c.image_width) +
+    throw InputError(path + ": image size " + std::to_string(c.image_height) + " x " + std::to_string(c.image_width) +
                 " in __metadata__ is out of range");
   }
   const ModelSpec spec = make_model_spec(config, c.image_height, c.image_width);
@@ -115,12 +116,12 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   c.position.epoch = metadata_number(file, "epoch");
   c.position.epoch_position = static_cast<int64_t>(metadata_number(file, "epoch_position"));
   const uint64_t noise_stream = metadata_number(file, "noise_stream");
-  if (noise_stream > UINT32_MAX) throw Error(path + ": __metadata__ 'noise_stream' is out of range");
+  if (noise_stream > UINT32_MAX) throw InputError(path + ": __metadata__ 'noise_stream' is out of range");
   c.position.noise_stream = static_cast<uint32_t>(noise_stream);
   const size_t expected_tensors = 3 * (spec.generator.tensors.size() + spec.discriminator.tensors.size()) +
                                   spec.generator.buffers.size() + spec.discriminator.buffers.size();
   if (file.tensors.size() != expected_tensors) {
-    throw Error(path + ": holds " + std::to_string(file.tensors.size()) + " tensors, the model needs " +
+    throw InputError(path + ": holds " + std::to_string(file.tensors.size()) + " tensors, the model needs " +
                 std::to_string(expected_tensors) + " (parameters and two Adam moments each, and BatchNorm's running statistics)");
   }
   if (spec_out) *spec_out = spec;

@@ -1,5 +1,5 @@
 #pragma once
-// defines: CheckpointPosition, Checkpoint, save_checkpoint, load_checkpoint, checkpoint_tensors
+// defines: CheckpointPosition, Checkpoint, save_checkpoint, load_checkpoint, resolve_checkpoint_path
 //
 // A checkpoint is a safetensors file holding everything a run needs to continue exactly:
 //   generator.model.0.weight ... discriminator.model.4.bias      parameters (PyTorch names)
@@ -12,7 +12,7 @@
 #include <string>
 
 #include "model/model_spec.h"
-#include "train/trainer.h"
+#include "model/trainer.h"
 
 namespace gan {
 

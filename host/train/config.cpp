@@ -210,27 +210,27 @@ json typed_value(const ConfigKey& key, const json& value, const std::string& whe
           std::floor(value.get<double>()) == value.get<double>() && std::fabs(value.get<double>()) < 9e15) {
         return static_cast<int64_t>(value.get<double>());
       }
-      throw Error(prefix + value.dump());
+      throw InputError(prefix + value.dump());
     case ValueKind::kFloat:
       if (value.is_number()) return value.get<double>();
-      throw Error(prefix + value.dump());
+      throw InputError(prefix + value.dump());
     case ValueKind::kString:
       if (value.is_string()) return value;
-      throw Error(prefix + value.dump());
+      throw InputError(prefix + value.dump());
     case ValueKind::kBool:
       if (value.is_boolean()) return value;
-      throw Error(prefix + value.dump());
+      throw InputError(prefix + value.dump());
     case ValueKind::kIntList: {
-      if (!value.is_array()) throw Error(prefix + value.dump());
+      if (!value.is_array()) throw InputError(prefix + value.dump());
       json list = json::array();
       for (const auto& item : value) {
-        if (!item.is_number_integer()) throw Error(prefix + value.dump());
+        if (!item.is_number_integer()) throw InputError(prefix + value.dump());
         list.push_back(item);
       }
       return list;
     }
   }
-  throw Error(prefix + value.dump());
+  throw InputError(prefix + value.dump());
 }
 
 bool parse_int(const std::string& text, int64_t* out) {
@@ -249,15 +249,15 @@ json parse_flag(const ConfigKey& key, const std::string& text) {
   switch (key.kind) {
     case ValueKind::kInt: {
       int64_t v;
-      if (!parse_int(text, &v)) throw Error(prefix);
+      if (!parse_int(text, &v)) throw InputError(prefix);
       return v;
     }
     case ValueKind::kFloat: {
       errno = 0;
       char* end = nullptr;
       const double v = std::strtod(text.c_str(), &end);
-      if (text.empty() || errno == ERANGE || end == text.c_str() || *end != '\0') throw Error(prefix);
-      if (!std::isfinite(v)) throw Error(prefix + " (not a finite number)");
+      if (text.empty() || errno == ERANGE || end == text.c_str() || *end != '\0') throw InputError(prefix);
+      if (!std::isfinite(v)) throw InputError(prefix + " (not a finite number)");
       return v;
     }
     case ValueKind::kString:
@@ -265,45 +265,45 @@ json parse_flag(const ConfigKey& key, const std::string& text) {
     case ValueKind::kBool:
       if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
       if (text == "false" || text == "0" || text == "no" || text == "off") return false;
-      throw Error(prefix);
+      throw InputError(prefix);
     case ValueKind::kIntList: {
       json list = json::array();
       std::stringstream stream(text);
       std::string item;
       while (std::getline(stream, item, ',')) {
         int64_t v;
-        if (!parse_int(item, &v)) throw Error(prefix + " (comma-separated integers, e.g. 256,512,1024)");
+        if (!parse_int(item, &v)) throw InputError(prefix + " (comma-separated integers, e.g. 256,512,1024)");
         list.push_back(v);
       }
-      if (!text.empty() && text.back() == ',') throw Error(prefix);
+      if (!text.empty() && text.back() == ',') throw InputError(prefix);
       return list;
     }
   }
-  throw Error(prefix);
+  throw InputError(prefix);
 }
 
 void check_range(const ConfigKey& key, const json& value, const std::string& where) {
   const std::string expected = key.check(value);
   if (!expected.empty()) {
-    throw Error(where + ": expected " + expected + ", got " + value.dump());
+    throw InputError(where + ": expected " + expected + ", got " + value.dump());
   }
 }
 
 }  // namespace
 
 TrainConfig config_from_json(const json& object, const std::string& source) {
-  if (!object.is_object()) throw Error(source + ": expected a JSON object of config keys");
+  if (!object.is_object()) throw InputError(source + ": expected a JSON object of config keys");
   json resolved = json::object();
   for (const auto& key : config_keys()) resolved[key.key] = key.default_value;
   for (const auto& [name, value] : object.items()) {
     const ConfigKey* key = find_key(name);
-    if (key == nullptr) throw Error(source + ": unknown key '" + name + "' (known keys: " + known_keys() + ")");
+    if (key == nullptr) throw InputError(source + ": unknown key '" + name + "' (known keys: " + known_keys() + ")");
     resolved[name] = typed_value(*key, value, source);
   }
   for (const auto& key : config_keys()) check_range(key, resolved[key.key], source + ": key '" + key.key + "'");
 
   TrainConfig c;
-  c.model = resolved["model"].get<std::string>();
+  c.model = parse_model_kind(resolved["model"].get<std::string>(), source + ": key 'model'");
   c.dcgan_channels = resolved["dcgan_channels"].get<std::vector<int64_t>>();
   c.data = resolved["data"].get<std::string>();
   c.out = resolved["out"].get<std::string>();
@@ -316,13 +316,15 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.beta2 = resolved["beta2"].get<double>();
   c.eps = resolved["eps"].get<double>();
   c.seed = static_cast<uint64_t>(resolved["seed"].get<int64_t>());
-  c.device = resolved["device"].get<std::string>();
+  const std::string device = resolved["device"].get<std::string>();
+  c.device = device == "cpu" ? DeviceChoice::kCpu : device == "cuda" ? DeviceChoice::kCuda : DeviceChoice::kAuto;
   c.threads = resolved["threads"].get<int64_t>();
   c.gpu = resolved["gpu"].get<int64_t>();
   c.tf32 = resolved["tf32"].get<bool>();
   c.graph = resolved["graph"].get<bool>();
-  c.gpu_forward = resolved["gpu_forward"].get<std::string>();
-  c.gpu_batchnorm = resolved["gpu_batchnorm"].get<std::string>();
+  // check_range above has refused anything but the choices each key lists.
+  c.gpu_forward = resolved["gpu_forward"] == "fused" ? GpuForward::kFused : GpuForward::kCublas;
+  c.gpu_batchnorm = resolved["gpu_batchnorm"] == "fused" ? GpuBatchNorm::kFused : GpuBatchNorm::kCudnn;
   parse_step_range(resolved["profile_steps"].get<std::string>(), &c.profile_first, &c.profile_last);
   c.log_every = resolved["log_every"].get<int64_t>();
   c.sample_every = resolved["sample_every"].get<int64_t>();
@@ -330,7 +332,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.keep_checkpoints = resolved["keep_checkpoints"].get<int64_t>();
   c.eval_every = resolved["eval_every"].get<int64_t>();
   c.eval_n = resolved["eval_n"].get<int64_t>();
-  c.on_nan = resolved["on_nan"].get<std::string>();
+  c.on_nan = resolved["on_nan"] == "rollback" ? OnNan::kRollback : OnNan::kStop;
   c.max_rollbacks = resolved["max_rollbacks"].get<int64_t>();
   c.latent_dim = resolved["latent_dim"].get<int64_t>();
   c.g_hidden = resolved["g_hidden"].get<std::vector<int64_t>>();
@@ -363,7 +365,7 @@ TrainConfig resolve_config(const std::string& config_file, const std::map<std::s
     try {
       merged = json::parse(bytes.begin(), bytes.end());
     } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers too large
-      throw Error(config_file + ": not valid JSON (" + e.what() + ")");
+      throw InputError(config_file + ": not valid JSON (" + e.what() + ")");
     }
     // Validate the file on its own first, so an error names the file rather than a flag.
     config_from_json(merged, config_file);
@@ -375,11 +377,39 @@ TrainConfig resolve_config(const std::string& config_file, const std::map<std::s
   }
   for (const auto& [name, text] : flags) {
     const ConfigKey* key = find_key(name);
-    if (key == nullptr) throw Error("--" + flag_name(name) + ": unknown option");
+    if (key == nullptr) throw InputError("--" + flag_name(name) + ": unknown option");
     merged[name] = parse_flag(*key, text);
     check_range(*key, merged[name], "--" + flag_name(name));
   }
   return config_from_json(merged, config_file.empty() ? "command line" : config_file);
+}
+
+ModelChoice model_choice(const TrainConfig& config) {
+  ModelChoice choice;
+  choice.kind = config.model;
+  choice.latent_dim = config.latent_dim;
+  choice.g_hidden = config.g_hidden;
+  choice.d_hidden = config.d_hidden;
+  choice.dcgan_channels = config.dcgan_channels;
+  choice.slope = static_cast<float>(config.slope);
+  return choice;
+}
+
+ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
+  return make_model_spec(model_choice(config), image_height, image_width);
+}
+
+ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
+  return make_mlp_spec(model_choice(config), image_height, image_width);
+}
+
+StepOptions step_options(const TrainConfig& config) {
+  StepOptions step;
+  step.seed = config.seed;
+  step.adam = {config.lr, config.beta1, config.beta2, config.eps};
+  step.norm_mean = static_cast<float>(config.norm_mean);
+  step.norm_std = static_cast<float>(config.norm_std);
+  return step;
 }
 
 }  // namespace gan

@@ -1,5 +1,7 @@
 #pragma once
-// defines: TrainConfig, ConfigKey, config_keys, resolve_config, config_to_json
+// defines: DeviceChoice, OnNan, GpuForward, GpuBatchNorm, TrainConfig, ValueKind, ConfigKey,
+// config_keys, resolve_config, key_may_change_on_resume, config_from_json, parse_step_range,
+// flag_name, describe_default, model_choice, make_model_spec (from a config), step_options
 //
 // One table (config_keys) drives everything about configuration: the JSON file's keys, the
 // command-line flags (--key-with-dashes), --help with defaults, type checks and range checks.
@@ -11,7 +13,17 @@
 #include <string>
 #include <vector>
 
+#include "model/model_spec.h"
+#include "model/trainer_state.h"
+
 namespace gan {
+
+// The typed choices of a config: parsed once from their strings (config_from_json), compared as
+// enums everywhere else. The strings stay in TrainConfig::resolved and config.json.
+enum class DeviceChoice { kAuto, kCpu, kCuda };
+enum class OnNan { kStop, kRollback };                // a non-finite loss: stop, or roll back
+enum class GpuForward { kCublas, kFused };            // the MLP's linear layers on the GPU
+enum class GpuBatchNorm { kCudnn, kFused };           // the DCGAN's training BatchNorm on the GPU
 
 enum class ValueKind { kInt, kFloat, kString, kIntList, kBool };
 
@@ -28,7 +40,7 @@ const std::vector<ConfigKey>& config_keys();
 
 // The resolved, checked configuration of a training run. Field names match config_keys().
 struct TrainConfig {
-  std::string model;                   // "mlp" or "dcgan"
+  ModelKind model = ModelKind::kMlp;
   std::vector<int64_t> dcgan_channels;  // [C0, C1]
   std::string data;
   std::string out;
@@ -38,13 +50,13 @@ struct TrainConfig {
   bool drop_last = false;
   double lr = 0, beta1 = 0, beta2 = 0, eps = 0;
   uint64_t seed = 0;
-  std::string device;
+  DeviceChoice device = DeviceChoice::kAuto;
   int64_t threads = 0;  // 0: every core
   int64_t gpu = 0;
   bool tf32 = false;
   bool graph = true;
-  std::string gpu_forward;        // "cublas" or "fused"
-  std::string gpu_batchnorm;      // "cudnn" or "fused" (the DCGAN)
+  GpuForward gpu_forward = GpuForward::kCublas;
+  GpuBatchNorm gpu_batchnorm = GpuBatchNorm::kCudnn;
   uint64_t profile_first = 0, profile_last = 0;  // from "profile_steps" A:B; 0, 0 for none
   int64_t log_every = 0;
   int64_t sample_every = 0;  // 0: only at start and end
@@ -52,7 +64,7 @@ struct TrainConfig {
   int64_t keep_checkpoints = 0;  // numbered checkpoints kept besides last.safetensors
   int64_t eval_every = 0;        // 0: no evaluation during training
   int64_t eval_n = 0;            // generated images per evaluation during training
-  std::string on_nan;            // "stop" or "rollback"
+  OnNan on_nan = OnNan::kStop;
   int64_t max_rollbacks = 0;     // rollbacks allowed in one invocation before giving up
   int64_t latent_dim = 0;
   std::vector<int64_t> g_hidden;
@@ -81,5 +93,13 @@ bool parse_step_range(const std::string& text, uint64_t* first, uint64_t* last);
 
 std::string flag_name(const std::string& key);  // "log_every" -> "log-every"
 std::string describe_default(const ConfigKey& key);
+
+// What the config says about the model, and the model it names for images of this size.
+ModelChoice model_choice(const TrainConfig& config);
+ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
+ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
+
+// The settings that define the step (seed, Adam, normalisation), as both trainers take them.
+StepOptions step_options(const TrainConfig& config);
 
 }  // namespace gan

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "train/trainer.h"
+#include "model/trainer.h"
 
 namespace gan {
 

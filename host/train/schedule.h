@@ -2,7 +2,7 @@
 // defines: Schedule — which images each step of a run sees
 #include <cstdint>
 
-#include "train/trainer.h"
+#include "model/trainer.h"
 
 namespace gan {
 

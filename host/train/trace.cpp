@@ -37,7 +37,7 @@ void TraceRecorder::finish(const TrainerState& state) {
   add_params("final.", state);
   std::vector<TensorView> views;
   for (const auto& e : entries_) views.push_back({e.name, e.shape, e.data.data()});
-  write_safetensors(path_, views, {{"format", "gan-parity-trace-1"}, {"model", spec_.kind}});
+  write_safetensors(path_, views, {{"format", "gan-parity-trace-1"}, {"model", model_kind_name(spec_.kind)}});
 }
 
 }  // namespace gan

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "model/model_spec.h"
-#include "train/trainer.h"
+#include "model/trainer.h"
 
 namespace gan {
 

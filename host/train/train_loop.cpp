@@ -45,12 +45,12 @@ std::string step_name(const char* prefix, uint64_t step, const char* suffix) {
 class MetricsWriter {
  public:
   explicit MetricsWriter(const std::string& path) : path_(path), stream_(path, std::ios::app) {
-    if (!stream_) throw Error(path + ": cannot open for appending");
+    if (!stream_) throw IoError(path + ": cannot open for appending");
   }
   void write(const json& record) {
     stream_ << record.dump() << '\n';
     stream_.flush();
-    if (!stream_) throw Error(path_ + ": write failed (disk full?)");
+    if (!stream_) throw IoError(path_ + ": write failed (disk full?)");
   }
 
  private:
@@ -84,24 +84,24 @@ bool state_is_finite(const TrainerState& state) {
   return true;
 }
 
-// Writes last.safetensors (and a numbered copy when keep_checkpoints > 0) after `step`.
-// Returns false, writing nothing, when the state holds a non-finite value.
-bool write_checkpoints(Trainer& trainer, const RunFolder& run, const TrainConfig& config, const Dataset& dataset,
-                       const Schedule& schedule, uint64_t step, uint32_t noise_stream) {
+// Writes last.safetensors (and a numbered copy when keep_checkpoints > 0) of `state` after
+// `step`. The caller has checked that the state is finite: no poisoned checkpoint is written.
+void write_checkpoints(const TrainerState& state, const ModelSpec& spec, const RunFolder& run,
+                       const TrainConfig& config, const Dataset& dataset, const Schedule& schedule, uint64_t step,
+                       uint32_t noise_stream) {
+  if (!state_is_finite(state)) throw InternalError("a checkpoint of non-finite values was about to be written");
   Checkpoint checkpoint;
-  checkpoint.state = trainer.state();
-  if (!state_is_finite(checkpoint.state)) return false;
+  checkpoint.state = state;
   const StepPosition next = schedule.position(step + 1);
   checkpoint.position = {step, next.epoch, next.offset, noise_stream};
   checkpoint.config = config.resolved;
   checkpoint.data_count = dataset.count;
   checkpoint.image_height = dataset.height;
   checkpoint.image_width = dataset.width;
-  save_checkpoint(run.last_checkpoint, trainer.spec(), checkpoint);
-  if (config.keep_checkpoints <= 0) return true;
+  save_checkpoint(run.last_checkpoint, spec, checkpoint);
+  if (config.keep_checkpoints <= 0) return;
   ensure_directory(run.checkpoints);
-  save_checkpoint((fs::path(run.checkpoints) / step_name("step_", step, ".safetensors")).string(), trainer.spec(),
-                  checkpoint);
+  save_checkpoint((fs::path(run.checkpoints) / step_name("step_", step, ".safetensors")).string(), spec, checkpoint);
   // Keep the newest K numbered checkpoints (the zero-padded names sort by step).
   std::vector<fs::path> numbered;
   for (const auto& entry : fs::directory_iterator(run.checkpoints)) {
@@ -111,20 +111,70 @@ bool write_checkpoints(Trainer& trainer, const RunFolder& run, const TrainConfig
   std::sort(numbered.begin(), numbered.end());
   for (size_t i = 0; i + static_cast<size_t>(config.keep_checkpoints) < numbered.size(); ++i) {
     std::error_code ec;
-    fs::remove(numbered[i], ec);
+    fs::remove(numbered[i], ec);  // an old copy that will not go is left, not fatal
   }
-  return true;
-}
-
-// A test hook for the non-finite path: GAN_FAULT_NONFINITE_AT_STEP=K makes step K of noise
-// stream 0 count as non-finite, as if its loss had been NaN.
-uint64_t injected_fault_step() {
-  const char* text = std::getenv("GAN_FAULT_NONFINITE_AT_STEP");
-  return text ? std::strtoull(text, nullptr, 10) : 0;
 }
 
 std::string signal_name(int signal_number) {
   return signal_number == SIGINT ? "SIGINT" : signal_number == SIGTERM ? "SIGTERM" : std::to_string(signal_number);
+}
+
+// The steps and images since the last log line, for its rate and ETA.
+struct RateWindow {
+  std::chrono::steady_clock::time_point start;
+  uint64_t first_step = 0;
+  int64_t images = 0;
+  void restart(uint64_t step) {
+    start = std::chrono::steady_clock::now();
+    first_step = step;
+    images = 0;
+  }
+};
+
+// One log line: metrics.jsonl and the progress line, with the window's rate; restarts the window.
+void log_step(const StepStats& stats, const StepPosition& at, int64_t total, int64_t epochs, double elapsed_s,
+              RateWindow& window, MetricsWriter& metrics, ProgressPrinter& progress) {
+  const double window_seconds = seconds_since(window.start);
+  const double steps_in_window = static_cast<double>(at.step - window.first_step);
+  const double ms_per_step = 1000.0 * window_seconds / std::max(steps_in_window, 1.0);
+  const double images_per_second = static_cast<double>(window.images) / std::max(window_seconds, 1e-9);
+  const double eta = static_cast<double>(total - static_cast<int64_t>(at.step)) * ms_per_step / 1000.0;
+  metrics.write({{"step", at.step}, {"epoch", at.epoch}, {"d_loss", number(stats.d_loss)},
+                 {"g_loss", number(stats.g_loss)}, {"d_real", number(stats.d_real)}, {"d_fake", number(stats.d_fake)},
+                 {"d_fake_g", number(stats.d_fake_g)}, {"images_per_s", images_per_second},
+                 {"ms_per_step", ms_per_step}, {"elapsed_s", elapsed_s}});
+  progress.report(stats, at.epoch, epochs, total, images_per_second, eta);
+  window.restart(at.step);
+}
+
+// An evaluation's numbers: an "eval" event in metrics.jsonl and a line of their summary.
+void log_eval(const json& report, const StepPosition& at, MetricsWriter& metrics, ProgressPrinter& progress) {
+  json record = {{"event", "eval"}, {"step", at.step}, {"epoch", at.epoch}};
+  for (const char* key : {"n", "fd", "fd_real_floor", "classifier_score", "classes_above_1pct", "class_kl",
+                          "precision", "recall"}) {
+    record[key] = report[key];
+  }
+  metrics.write(record);
+  char line[200];
+  std::snprintf(line, sizeof line, "eval at step %llu: FD %.2f (real floor %.2f), classifier score %.2f, precision %.3f, recall %.3f",
+                static_cast<unsigned long long>(at.step), report["fd"].get<double>(), report["fd_real_floor"].get<double>(),
+                report["classifier_score"].get<double>(), report["precision"].get<double>(),
+                report["recall"].get<double>());
+  progress.message(line);
+}
+
+// Why a run with non-finite values stops, and what the user can do.
+std::string nonfinite_stop_message(const std::string& what, const TrainConfig& config, int64_t rollbacks,
+                                   bool have_checkpoint, const RunFolder& run) {
+  std::string advice;
+  if (config.on_nan == OnNan::kRollback) {
+    advice = have_checkpoint ? " after " + std::to_string(rollbacks) + " rollback(s) (--max-rollbacks)"
+                             : " with no checkpoint to roll back to";
+  } else {
+    advice = "; --on-nan rollback would return to the last checkpoint with fresh noise";
+  }
+  return what + ": the run stops" + advice + ". No checkpoint was written with them" +
+         (have_checkpoint ? "; the last good one is " + run.last_checkpoint : std::string()) + ".";
 }
 
 }  // namespace
@@ -150,7 +200,7 @@ RunFolder prepare_run_folder(const std::string& root, const TrainConfig& config,
   if (!resuming) {
     for (const std::string& existing : {run.config_json, run.metrics_jsonl, run.last_checkpoint}) {
       if (fs::exists(existing, ec)) {
-        throw Error(root + ": already holds a run (" + existing +
+        throw InputError(root + ": already holds a run (" + existing +
                     " exists); choose another --out, continue it with --resume " + root + ", or remove it");
       }
     }
@@ -204,21 +254,26 @@ TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, 
   // With rollback on, the starting point is saved first, so there is always somewhere to go back
   // to, and never a last.safetensors from beyond it (a run resumed from an older numbered
   // checkpoint).
-  if (config.on_nan == "rollback") write_checkpoints(trainer, run, config, dataset, schedule, step, noise_stream);
+  if (config.on_nan == OnNan::kRollback) {
+    const TrainerState initial = trainer.state();
+    if (!state_is_finite(initial)) {
+      throw InputError("--on-nan rollback: the starting state holds non-finite values, so there is nothing to roll "
+                       "back to");
+    }
+    write_checkpoints(initial, trainer.spec(), run, config, dataset, schedule, step, noise_stream);
+  }
   if (trace) trace->record_init(trainer.state());
-  const uint64_t fault_step = injected_fault_step();
   int64_t rollbacks = 0;
 
   const auto start = std::chrono::steady_clock::now();
-  auto window_start = start;
-  uint64_t window_first = step;
-  int64_t window_images = 0;
+  RateWindow window;
+  window.restart(step);
   while (static_cast<int64_t>(step) < total) {
     ++step;
     StepPosition at = schedule.position(step);
     at.noise_stream = noise_stream;
     trainer.train_step(at);
-    window_images += at.batch;
+    window.images += at.batch;
     const bool last = static_cast<int64_t>(step) == total;
     // Read once per step: a signal that arrives later is acted on after the next step.
     const int interrupted = pending_interrupt();
@@ -227,8 +282,11 @@ TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, 
         interrupted != 0;
 
     uint64_t bad_step = trainer.first_nonfinite_step();
-    if (bad_step == 0 && step == fault_step && noise_stream == 0) bad_step = step;
-    if (bad_step == 0 && checkpoint_due && !state_is_finite(trainer.state())) bad_step = step;
+    TrainerState saved;  // at a checkpoint: read once, checked here, written below
+    if (bad_step == 0 && checkpoint_due) {
+      saved = trainer.state();
+      if (!state_is_finite(saved)) bad_step = step;
+    }
     // A GPU trainer learns of non-finite losses at its read-backs, state() among them: ask again
     // before a checkpoint, so none is written after a bad step.
     if (bad_step == 0 && checkpoint_due) bad_step = trainer.first_nonfinite_step();
@@ -238,7 +296,7 @@ TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, 
                                std::to_string(stats.d_loss) + ", g_loss " + std::to_string(stats.g_loss) + ")";
       std::error_code ec;
       const bool have_checkpoint = fs::exists(run.last_checkpoint, ec);
-      if (config.on_nan == "rollback" && rollbacks < config.max_rollbacks && have_checkpoint) {
+      if (config.on_nan == OnNan::kRollback && rollbacks < config.max_rollbacks && have_checkpoint) {
         const Checkpoint good = load_checkpoint(run.last_checkpoint, nullptr);
         trainer.load_state(good.state);
         noise_stream = std::max(noise_stream, good.position.noise_stream) + 1;
@@ -250,58 +308,24 @@ TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, 
         metrics.write({{"event", "rollback"}, {"bad_step", bad_step}, {"to_step", good.position.step},
                        {"noise_stream", noise_stream}});
         step = good.position.step;
-        window_first = step;
-        window_images = 0;
-        window_start = std::chrono::steady_clock::now();
+        window.restart(step);
         continue;
       }
       progress.finish();
-      std::string advice;
-      if (config.on_nan == "rollback") {
-        advice = have_checkpoint ? " after " + std::to_string(rollbacks) + " rollback(s) (--max-rollbacks)" : " with no checkpoint to roll back to";
-      } else {
-        advice = "; --on-nan rollback would return to the last checkpoint with fresh noise";
-      }
-      throw Error(what + ": the run stops" + advice + ". No checkpoint was written with them" +
-                  (have_checkpoint ? "; the last good one is " + run.last_checkpoint : std::string()) + ".");
+      throw InputError(nonfinite_stop_message(what, config, rollbacks, have_checkpoint, run));
     }
 
     if (trace) trace->record_step(step, trainer.last_step_trace(step == 1), trainer.last_stats());
     if (step % static_cast<uint64_t>(config.log_every) == 0 || last) {
-      const StepStats stats = trainer.last_stats();
-      const double window_seconds = seconds_since(window_start);
-      const double steps_in_window = static_cast<double>(step - window_first);
-      const double ms_per_step = 1000.0 * window_seconds / std::max(steps_in_window, 1.0);
-      const double images_per_second = static_cast<double>(window_images) / std::max(window_seconds, 1e-9);
-      const double eta = static_cast<double>(total - static_cast<int64_t>(step)) * ms_per_step / 1000.0;
-      metrics.write({{"step", step}, {"epoch", at.epoch}, {"d_loss", number(stats.d_loss)},
-                     {"g_loss", number(stats.g_loss)}, {"d_real", number(stats.d_real)}, {"d_fake", number(stats.d_fake)},
-                     {"d_fake_g", number(stats.d_fake_g)}, {"images_per_s", images_per_second},
-                     {"ms_per_step", ms_per_step}, {"elapsed_s", seconds_since(start)}});
-      progress.report(stats, at.epoch, config.epochs, total, images_per_second, eta);
-      window_start = std::chrono::steady_clock::now();
-      window_first = step;
-      window_images = 0;
+      log_step(trainer.last_stats(), at, total, config.epochs, seconds_since(start), window, metrics, progress);
     }
     if ((config.sample_every > 0 && step % static_cast<uint64_t>(config.sample_every) == 0) || last) {
       write_sample_grid(trainer, run, fixed_noise, step, config);
     }
     if (evaluate && config.eval_every > 0 && (step % static_cast<uint64_t>(config.eval_every) == 0 || last)) {
-      const json report = evaluate(trainer);
-      json record = {{"event", "eval"}, {"step", step}, {"epoch", at.epoch}};
-      for (const char* key : {"n", "fd", "fd_real_floor", "classifier_score", "classes_above_1pct", "class_kl",
-                              "precision", "recall"}) {
-        record[key] = report[key];
-      }
-      metrics.write(record);
-      char line[200];
-      std::snprintf(line, sizeof line, "eval at step %llu: FD %.2f (real floor %.2f), classifier score %.2f, precision %.3f, recall %.3f",
-                    static_cast<unsigned long long>(step), report["fd"].get<double>(), report["fd_real_floor"].get<double>(),
-                    report["classifier_score"].get<double>(), report["precision"].get<double>(),
-                    report["recall"].get<double>());
-      progress.message(line);
+      log_eval(evaluate(trainer), at, metrics, progress);
     }
-    if (checkpoint_due) write_checkpoints(trainer, run, config, dataset, schedule, step, noise_stream);
+    if (checkpoint_due) write_checkpoints(saved, trainer.spec(), run, config, dataset, schedule, step, noise_stream);
     outcome.step = step;
     if (interrupted != 0) {
       progress.finish();

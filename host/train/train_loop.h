@@ -10,11 +10,11 @@
 #include "data/dataset.h"
 #include "train/config.h"
 #include "train/trace.h"
-#include "train/trainer.h"
+#include "model/trainer.h"
 
 namespace gan {
 
-// The files of DESIGN.md's run folder.
+// The files of a run folder (docs/ARCHITECTURE.md: the run folder).
 struct RunFolder {
   std::string root;           // runs/NAME
   std::string config_json;    // resolved configuration

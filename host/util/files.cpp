@@ -16,18 +16,18 @@ namespace gan {
 std::vector<uint8_t> read_whole_file(const std::string& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) throw Error(path + ": no such file");
-  if (std::filesystem::is_directory(status)) throw Error(path + ": is a directory, expected a file");
+  if (ec || !std::filesystem::exists(status)) throw InputError(path + ": no such file");
+  if (std::filesystem::is_directory(status)) throw InputError(path + ": is a directory, expected a file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open for reading (" + std::strerror(errno) + ")");
+  if (!in) throw IoError(path + ": cannot open for reading (" + std::strerror(errno) + ")");
   std::vector<uint8_t> bytes;
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
-  if (size < 0) throw Error(path + ": cannot determine the file size");
+  if (size < 0) throw IoError(path + ": cannot determine the file size");
   in.seekg(0, std::ios::beg);
   bytes.resize(static_cast<size_t>(size));
   if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) {
-    throw Error(path + ": read failed after " + std::to_string(in.gcount()) + " of " +
+    throw IoError(path + ": read failed after " + std::to_string(in.gcount()) + " of " +
                 std::to_string(size) + " bytes");
   }
   return bytes;
@@ -56,7 +56,7 @@ bool write_all(int fd, const uint8_t* data, size_t size) {
 void write_file_atomically(const std::string& path, const void* bytes, size_t size) {
   const std::string temporary = path + ".tmp";
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(path + ": cannot create " + temporary + " (" + errno_text() + ")");
+  if (fd < 0) throw IoError(path + ": cannot create " + temporary + " (" + errno_text() + ")");
   const bool ok = write_all(fd, static_cast<const uint8_t*>(bytes), size);
   const std::string write_error = ok ? "" : errno_text();
   const bool synced = ok && ::fsync(fd) == 0;
@@ -64,13 +64,13 @@ void write_file_atomically(const std::string& path, const void* bytes, size_t si
   ::close(fd);
   if (!ok || !synced) {
     ::unlink(temporary.c_str());
-    throw Error(path + ": writing failed (" + (ok ? sync_error : write_error) +
+    throw IoError(path + ": writing failed (" + (ok ? sync_error : write_error) +
                 "); the previous file, if any, is unchanged");
   }
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     const std::string rename_error = errno_text();
     ::unlink(temporary.c_str());
-    throw Error(path + ": cannot rename " + temporary + " into place (" + rename_error + ")");
+    throw IoError(path + ": cannot rename " + temporary + " into place (" + rename_error + ")");
   }
   // Make the rename itself durable: fsync the directory that holds the file.
   const std::string folder = std::filesystem::path(path).parent_path().string();
@@ -84,11 +84,11 @@ void write_file_atomically(const std::string& path, const void* bytes, size_t si
 void ensure_directory(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) {
-    if (!std::filesystem::is_directory(path, ec)) throw Error(path + ": exists and is not a directory");
+    if (!std::filesystem::is_directory(path, ec)) throw InputError(path + ": exists and is not a directory");
     return;
   }
   std::filesystem::create_directories(path, ec);
-  if (ec) throw Error(path + ": cannot create the folder (" + ec.message() + ")");
+  if (ec) throw IoError(path + ": cannot create the folder (" + ec.message() + ")");
 }
 
 }  // namespace gan

@@ -9,9 +9,9 @@
 #include <utility>
 
 #include "cuda/device.h"
-#include "cuda/kernel_checks.h"
+#include "check/kernel_checks.h"
 #include "train/schedule.h"
-#include "train/trainer.h"
+#include "model/trainer.h"
 
 #define GAN_REQUIRE_GPU()                                                             \
   do {                                                                                \
@@ -60,7 +60,7 @@ inline bool bit_identical(const TrainerState& a, const TrainerState& b) {
   return true;
 }
 
-// Sizes that are multiples of no tile: 1, 7, 129, 1000 (GPU_NOTES).
+// Sizes that are multiples of no tile: 1, 7, 129, 1000 (docs/gpu-notes.md).
 inline const int64_t kOddSizes[] = {1, 7, 129, 1000};
 
 }  // namespace gan::testing

@@ -1,5 +1,5 @@
 // The DCGAN on the GPU (cuDNN): every layer against the CPU references on odd shapes and at the
-// model's own, then the whole GPU trainer against DcganCpuTrainer and the exact (double) run
+// model's own, then the whole GPU trainer against CpuTrainer and the exact (double) run
 // (gradients of step 1, losses, running statistics, parameters after a few steps with the epoch's
 // smaller last batch; the yardstick of tests/dcgan_yardstick.h), against
 // itself (repeats and graph = eager bit for bit, exact resume, GPU <-> CPU), and sampling in
@@ -7,9 +7,9 @@
 #include <cmath>
 
 #include "cpu/dcgan.h"
-#include "cpu/dcgan_trainer.h"
+#include "cpu/cpu_trainer.h"
 #include "cpu/generate.h"
-#include "cuda/cudnn_checks.h"
+#include "check/cudnn_checks.h"
 #include "cuda/gpu_trainer.h"
 #include "dcgan_yardstick.h"
 #include "gpu/gpu_test.h"
@@ -77,7 +77,7 @@ class GpuDcganTest : public ::testing::Test, protected testing::SmallDcganRun {
     o.graph = graph;
     return o;
   }
-  // The GPU trainer with these options against DcganCpuTrainer, step by step.
+  // The GPU trainer with these options against CpuTrainer, step by step.
   void tracks_the_cpu_trainer(const GpuTrainerOptions& options) const;
 };
 
@@ -115,7 +115,7 @@ TEST_F(GpuDcganTest, SameSeedSameBitsAndGraphEqualsEager) {
 // averages that bias in. Every other tensor is held to 10x the CPU float trainer's own distance
 // from the exact (double) run + 1e-5, which a wrong momentum, eps or running variance fails.
 void GpuDcganTest::tracks_the_cpu_trainer(const GpuTrainerOptions& options) const {
-  DcganCpuTrainer cpu(spec, data, cpu_options());
+  CpuTrainer cpu(spec, data, cpu_options());
   GpuTrainer gpu(spec, data, options);
   EXPECT_TRUE(bit_identical(cpu.state(), gpu.state()));  // the same init, running statistics included
   testing::ExactDcgan exact(spec, cpu_options().adam, cpu.state());
@@ -154,7 +154,7 @@ TEST_F(GpuDcganTest, ResumeIsExactAndStateMovesBetweenCpuAndGpu) {
   run_steps(after, schedule, 6, 8);
   EXPECT_TRUE(bit_identical(whole.state(), after.state()));
 
-  DcganCpuTrainer cpu(spec, data, cpu_options());
+  CpuTrainer cpu(spec, data, cpu_options());
   cpu.load_state(before.state());
   run_steps(cpu, schedule, 6, 6);
   GpuTrainer back(spec, data, gpu_options());

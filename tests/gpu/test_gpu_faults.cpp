@@ -26,7 +26,7 @@ TEST(GpuFaults, ACudaErrorMidRunKeepsTheLastCheckpoint) {
   // A real failed CUDA call between two steps: a device-to-device copy from an invalid pointer.
   // (It is not sticky, so the rest of this test process keeps a working device.)
   testing::FailingTrainer failing(gpu, 12, [] {
-    GAN_CUDA_CHECK(cudaMemcpy(reinterpret_cast<void*>(16), reinterpret_cast<const void*>(32), 64,
+    GAN_CHECK(cudaMemcpy(reinterpret_cast<void*>(16), reinterpret_cast<const void*>(32), 64,
                               cudaMemcpyDeviceToDevice));
   });
   const std::string message = testing::fail_mid_run(failing, config, data);

@@ -1,4 +1,4 @@
-#include "cuda/check_compare.h"
+#include "check/check_compare.h"
 
 #include <algorithm>
 #include <climits>

@@ -1,4 +1,4 @@
-#include "cuda/kernel_checks.h"
+#include "check/kernel_checks.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +13,7 @@
 #include "cpu/image_ops.h"
 #include "cpu/ops.h"
 #include "cuda/blas.h"
-#include "cuda/check_inputs.h"
+#include "check/check_inputs.h"
 #include "cuda/resources.h"
 #include "data/dataset.h"
 #include "linear_forward.cuh"
@@ -313,7 +313,7 @@ KernelCheck check_noise(int64_t count, uint64_t step, uint64_t seed) {
 }
 
 KernelCheck check_gather(int64_t images, int64_t pixels, int64_t batch, uint64_t seed) {
-  if (batch > images) throw Error("check_gather: batch " + std::to_string(batch) + " > images " + std::to_string(images));
+  if (batch > images) throw InputError("check_gather: batch " + std::to_string(batch) + " > images " + std::to_string(images));
   KernelCheck check = start_check("gather + normalise", shape_text({{"N", images}, {"pixels", pixels}, {"B", batch}}), 0,
                             "ulp");
   std::mt19937_64 rng(seed);

@@ -1,6 +1,6 @@
 #pragma once
 // defines: Trainer (the interface the CPU and GPU trainers implement), StepPosition, StepStats,
-// NetworkValues / NetworkState, TrainerState
+// NetworkValues, NetworkState, TrainerState, StepTrace
 //
 // The training loop (train_loop.h) drives a Trainer without knowing which one it is: it says
 // which step to run and where that step's batch lies in its epoch's order; the trainer owns the
@@ -62,7 +62,7 @@ class Trainer {
   virtual std::string description() const = 0;  // "CPU, OpenBLAS, 2 threads"
   virtual const ModelSpec& spec() const = 0;
 
-  // One D step then one G step, as DESIGN.md states them.
+  // One D step then one G step (docs/ARCHITECTURE.md: the step's exact semantics).
   virtual void train_step(const StepPosition& position) = 0;
 
   // The statistics of the most recent step. May wait for the device; call it only when the

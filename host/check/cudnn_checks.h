@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "cpu/image_ops.h"
-#include "cuda/check_compare.h"
+#include "check/check_compare.h"
 #include "cuda/cudnn_layers.h"
 #include "model/model_spec.h"
 

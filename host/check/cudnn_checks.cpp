@@ -1,12 +1,12 @@
-#include "cuda/cudnn_checks.h"
+#include "check/cudnn_checks.h"
 
 #include <random>
 #include <string>
 #include <tuple>
 
 #include "cpu/dcgan.h"
-#include "cuda/check_inputs.h"
-#include "cuda/kernel_checks.h"
+#include "check/check_inputs.h"
+#include "check/kernel_checks.h"
 #include "cuda/resources.h"
 
 namespace gan {

@@ -1,5 +1,8 @@
 #pragma once
-// defines: the check_* functions, seed_shape_checks, kFp32Bound, kTf32Bound
+// defines: check_linear_fused, check_linear_cublas, check_gemm_weight_grad, check_gemm_input_grad,
+// check_activation_backward, check_bce, check_batch_norm_fused_forward,
+// check_batch_norm_fused_backward, check_adam, check_noise, check_gather, check_permutation,
+// seed_shape_checks, kFp32Bound, kTf32Bound — every kernel against its CPU reference
 //
 // Each check runs one kernel (or cuBLAS GEMM) on fresh random inputs, with its outputs poisoned
 // (NaN) first, and compares it with the CPU reference: GEMMs and activations against the
@@ -12,7 +15,7 @@
 #include <vector>
 
 #include "activation.cuh"
-#include "cuda/check_compare.h"
+#include "check/check_compare.h"
 #include "model/model_spec.h"
 
 namespace gan {

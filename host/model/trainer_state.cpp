@@ -1,4 +1,4 @@
-#include "train/trainer_state.h"
+#include "model/trainer_state.h"
 
 #include <tuple>
 
@@ -21,32 +21,23 @@ NetworkState fresh_network(const NetworkSpec& network, uint32_t index, uint64_t 
 void check_network_state(const NetworkSpec& network, const NetworkState& state) {
   for (const auto* buffer : {&state.params, &state.exp_avg, &state.exp_avg_sq}) {
     if (buffer->size() != network.parameter_count) {
-      throw Error(network.name + " state has " + std::to_string(buffer->size()) + " values, the model needs " +
+      throw InputError(network.name + " state has " + std::to_string(buffer->size()) + " values, the model needs " +
                   std::to_string(network.parameter_count));
     }
   }
   if (state.buffers.size() != network.buffer_count) {
-    throw Error(network.name + " state has " + std::to_string(state.buffers.size()) + " buffer values, the model needs " +
+    throw InputError(network.name + " state has " + std::to_string(state.buffers.size()) + " buffer values, the model needs " +
                 std::to_string(network.buffer_count));
   }
 }
 
 }  // namespace
 
-StepOptions step_options(const TrainConfig& config) {
-  StepOptions step;
-  step.seed = config.seed;
-  step.adam = {config.lr, config.beta1, config.beta2, config.eps};
-  step.norm_mean = static_cast<float>(config.norm_mean);
-  step.norm_std = static_cast<float>(config.norm_std);
-  return step;
-}
-
 TrainerState fresh_trainer_state(const ModelSpec& spec, uint64_t seed) {
   TrainerState state;
   state.generator = fresh_network(spec.generator, 0, seed);
   state.discriminator = fresh_network(spec.discriminator, 1, seed);
-  if (spec.kind == "dcgan") {  // PyTorch's Conv and BatchNorm rules, and the running statistics
+  if (spec.kind == ModelKind::kDcgan) {  // PyTorch's Conv and BatchNorm rules, and the running statistics
     for (auto [network, index, into] : {std::make_tuple(&spec.generator, 0u, &state.generator),
                                         std::make_tuple(&spec.discriminator, 1u, &state.discriminator)}) {
       into->buffers.assign(network->buffer_count, 0.0f);
@@ -54,6 +45,13 @@ TrainerState fresh_trainer_state(const ModelSpec& spec, uint64_t seed) {
     }
   }
   return state;
+}
+
+void check_step_position(const StepPosition& at, int64_t images, int64_t max_batch) {
+  if (at.batch <= 0 || at.batch > max_batch || at.offset < 0 || at.offset + at.batch > images) {
+    throw InternalError("batch [" + std::to_string(at.offset) + ", +" + std::to_string(at.batch) + ") outside the " +
+                        std::to_string(images) + " images, or above the largest batch " + std::to_string(max_batch));
+  }
 }
 
 void check_trainer_state(const ModelSpec& spec, const TrainerState& state) {

@@ -1,8 +1,8 @@
 #pragma once
-// defines: StepOptions, step_options, fresh_trainer_state, check_trainer_state — what both trainers share
+// defines: StepOptions, fresh_trainer_state, check_trainer_state, check_step_position — what both
+// trainers share
 #include "adam_settings.h"
-#include "train/config.h"
-#include "train/trainer.h"
+#include "model/trainer.h"
 
 namespace gan {
 
@@ -13,13 +13,14 @@ struct StepOptions {
   float norm_mean = 0.5f, norm_std = 0.5f;  // images scaled as (x/255 - mean) / std
 };
 
-// The step's settings of a run's config.
-StepOptions step_options(const TrainConfig& config);
-
 // Both networks initialised from the seed (PyTorch's nn.Linear init), Adam moments zero.
 TrainerState fresh_trainer_state(const ModelSpec& spec, uint64_t seed);
 
-// Throws gan::Error naming the network when a state's buffers do not fit the model.
+// Throws InputError naming the network when a state's buffers do not fit the model.
 void check_trainer_state(const ModelSpec& spec, const TrainerState& state);
+
+// Throws InternalError unless the step's batch [offset, offset + batch) lies inside a data set of
+// `images` and holds 1..max_batch images: the schedule's promise to every trainer.
+void check_step_position(const StepPosition& at, int64_t images, int64_t max_batch);
 
 }  // namespace gan

@@ -1,0 +1,91 @@
+#pragma once
+// defines: DcganCpuModel, dcgan_step — the convolutional GAN's passes on the CPU (cpu/dcgan.h),
+// for gan_step; dcgan_step runs one whole step with them (the tests' entry point)
+//
+// D(real) and D(G(z_d)) run as two passes (one 2B pass would mix their BatchNorm statistics)
+// whose gradients add. BatchNorm runs in training mode throughout and moves its running
+// statistics on every forward pass, the G step's included, as PyTorch's would.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cpu/cpu_model.h"
+#include "cpu/dcgan.h"
+
+namespace gan {
+
+template <class T>
+class DcganCpuModel : public CpuGanModel<T> {
+ public:
+  // code: the float convolutions' implementation (double always runs the plain loops).
+  explicit DcganCpuModel(const ModelSpec& spec, ConvCode code = ConvCode::kGemm) : spec_(spec), code_(code) {}
+
+  std::string description() const override {
+    return code_ == ConvCode::kGemm ? "DCGAN: im2col + GEMM convolutions" : "DCGAN: plain-loop convolutions";
+  }
+
+  void check_batch(int64_t batch) const override { check_dcgan_batch(batch); }
+
+  DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, NetworkValues<T>& g,
+                                         NetworkValues<T>& d, T* d_grads) override {
+    dcgan_generator_forward(spec_, g.params.data(), g.buffers.data(), z, B, &g_pass_, /*training=*/true, code_);
+    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), real, B, &real_pass_, code_);
+    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), g_pass_.image.data(), B, &fake_pass_, code_);
+    logit_grad_.resize(static_cast<size_t>(B));
+    fake_grads_.resize(d.params.size());
+    DiscriminatorLosses losses;
+    losses.real_half = bce_with_logits(real_pass_.logits.data(), B, 0, logit_grad_.data());
+    dcgan_discriminator_backward(spec_, d.params.data(), real_pass_, logit_grad_.data(), d_grads,
+                                 static_cast<T*>(nullptr), code_);
+    losses.fake_half = bce_with_logits(fake_pass_.logits.data(), 0, B, logit_grad_.data());
+    dcgan_discriminator_backward(spec_, d.params.data(), fake_pass_, logit_grad_.data(), fake_grads_.data(),
+                                 static_cast<T*>(nullptr), code_);
+    for (size_t i = 0; i < fake_grads_.size(); ++i) d_grads[i] += fake_grads_[i];
+    return losses;
+  }
+
+  BceStats generator_step(int64_t B, const T* z, NetworkValues<T>& g, NetworkValues<T>& d, T* g_grads) override {
+    dcgan_generator_forward(spec_, g.params.data(), g.buffers.data(), z, B, &g_pass_, /*training=*/true, code_);
+    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), g_pass_.image.data(), B, &real_pass_, code_);
+    logit_grad_.resize(static_cast<size_t>(B));
+    const BceStats bce = bce_with_logits(real_pass_.logits.data(), B, 0, logit_grad_.data());
+    image_grad_.resize(static_cast<size_t>(B * spec_.image_size()));
+    dcgan_discriminator_backward(spec_, d.params.data(), real_pass_, logit_grad_.data(), static_cast<T*>(nullptr),
+                                 image_grad_.data(), code_);
+    dcgan_generator_backward(spec_, g.params.data(), z, g_pass_, image_grad_.data(), g_grads, code_);
+    return bce;
+  }
+
+  void generate(const NetworkValues<T>& g, const T* z, int64_t count, T* images) override {
+    // Evaluation mode: BatchNorm on the running statistics (read only; the pass takes a
+    // writable pointer for training mode's sake).
+    std::vector<T> buffers = g.buffers;
+    DcganGeneratorPass<T> pass;
+    dcgan_generator_forward(spec_, g.params.data(), buffers.data(), z, count, &pass, /*training=*/false, code_);
+    std::copy(pass.image.begin(), pass.image.end(), images);
+  }
+
+ private:
+  const ModelSpec& spec_;
+  ConvCode code_;
+  // Reused across steps.
+  DcganGeneratorPass<T> g_pass_;
+  DcganDiscriminatorPass<T> real_pass_, fake_pass_;  // the G step reuses real_pass_
+  std::vector<T> logit_grad_;                        // [B]
+  std::vector<T> fake_grads_;                        // [D.parameter_count]: the fake half's gradients
+  std::vector<T> image_grad_;                        // [B, H*W]
+};
+
+// One whole DCGAN step (gan_step with DcganCpuModel): what the tests run in double as the exact
+// reference, and in float with either convolution code. d_grads and g_grads are resized.
+template <class T>
+StepLosses dcgan_step(const ModelSpec& spec, const AdamSettings& adam, NetworkValues<T>& g, NetworkValues<T>& d,
+                      const T* real, const T* z_d, const T* z_g, int64_t B, std::vector<T>* d_grads,
+                      std::vector<T>* g_grads, ConvCode code = ConvCode::kGemm) {
+  DcganCpuModel<T> model(spec, code);
+  d_grads->resize(d.params.size());
+  g_grads->resize(g.params.size());
+  return gan_step<T>(model, adam, g, d, real, z_d, z_g, B, d_grads->data(), g_grads->data());
+}
+
+}  // namespace gan
