@@ -266,6 +266,44 @@ TEST(Faults, RollbackAfterResumingAnOlderCheckpointReturnsThereNotLater) {
   EXPECT_NE(output.find("(step 20), continuing with noise stream 1"), std::string::npos) << output;
 }
 
+// A NaN in BatchNorm's running statistics alone (every parameter finite) stops the run too,
+// before a checkpoint holds it: sampling reads those statistics.
+TEST(Faults, ANonFiniteRunningStatisticIsNeverCheckpointed) {
+  ScratchDir dir;
+  const Dataset data = testing::mid_run_failure_data();
+  const TrainConfig config = testing::mid_run_failure_config(
+      dir.path("a"), {{"model", "dcgan"}, {"dcgan_channels", "4,2"}, {"steps", "10"}, {"batch", "8"}});
+  CpuTrainerOptions options;
+  options.threads = 1;
+  CpuTrainer cpu(make_model_spec(config, 28, 28), data, options);
+  // From step 7 on, the state read back holds a NaN running variance in D.
+  class PoisonedStatistics : public testing::ForwardingTrainer {
+   public:
+    using ForwardingTrainer::ForwardingTrainer;
+    void train_step(const StepPosition& at) override {
+      inner_.train_step(at);
+      poisoned_ = at.step >= 7;
+    }
+    TrainerState state() override {
+      TrainerState s = inner_.state();
+      if (poisoned_) s.discriminator.buffers.back() = std::nanf("");
+      return s;
+    }
+
+   private:
+    bool poisoned_ = false;
+  } poisoned(cpu);
+  try {
+    testing::train_in_process(poisoned, config, data);
+    ADD_FAILURE() << "the run went on with a NaN running statistic";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("step 10: non-finite values"), std::string::npos) << e.what();
+  }
+  const Checkpoint kept = load_checkpoint(dir.path("a/last.safetensors"), nullptr);
+  EXPECT_EQ(kept.position.step, 5u);
+  for (float v : kept.state.discriminator.buffers) ASSERT_TRUE(std::isfinite(v));
+}
+
 TEST(Faults, RollbacksAreBounded) {
   ScratchDir dir;
   const auto r = run_gan("train " + run_flags(dir, "1e30") + " --on-nan rollback --max-rollbacks 2 --steps 50 " +

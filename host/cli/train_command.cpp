@@ -6,7 +6,6 @@
 
 #include "cli/commands.h"
 #include "cpu/cpu_trainer.h"
-#include "cpu/cpu_trainer.h"
 #include "cuda/device.h"
 #include "cuda/gpu_api.h"
 #include "data/dataset.h"

@@ -79,7 +79,9 @@ bool all_finite(const std::vector<float>& values) {
 
 bool state_is_finite(const TrainerState& state) {
   for (const NetworkState* n : {&state.generator, &state.discriminator}) {
-    if (!all_finite(n->params) || !all_finite(n->exp_avg) || !all_finite(n->exp_avg_sq)) return false;
+    if (!all_finite(n->params) || !all_finite(n->exp_avg) || !all_finite(n->exp_avg_sq) || !all_finite(n->buffers)) {
+      return false;  // the running statistics too: a NaN there would only show when sampling
+    }
   }
   return true;
 }

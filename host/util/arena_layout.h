@@ -9,6 +9,7 @@
 // puts one on the GPU.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace gan {
@@ -23,19 +24,20 @@ class ArenaLayout {
   void place(T** pointer, size_t count) {
     const size_t offset = (bytes_ + kAlignment - 1) / kAlignment * kAlignment;
     if (count > 0) bytes_ = offset + count * sizeof(T);
-    pieces_.push_back({reinterpret_cast<void**>(pointer), offset, count * sizeof(T)});
+    // Each piece keeps a typed setter: the pointer is written as the T* it is.
+    pieces_.push_back({[pointer](char* at) { *pointer = reinterpret_cast<T*>(at); }, offset, count * sizeof(T)});
   }
 
   size_t bytes() const { return bytes_; }
 
   // Sets every placed pointer into the allocation at `base` (of bytes() at least).
   void point(char* base) const {
-    for (const Piece& piece : pieces_) *piece.pointer = piece.bytes > 0 ? base + piece.offset : nullptr;
+    for (const Piece& piece : pieces_) piece.set(piece.bytes > 0 ? base + piece.offset : nullptr);
   }
 
  private:
   struct Piece {
-    void** pointer;
+    std::function<void(char*)> set;
     size_t offset, bytes;
   };
   size_t bytes_ = 0;
