@@ -2,7 +2,7 @@
 //
 // usage: bench_step [--device cpu|cuda] [--model mlp|dcgan] [--data DIR] [--batch 128] [--steps 200]
 //                   [--warmup 20] [--threads 0] [--graph 1] [--tf32 0] [--forward cublas|fused]
-//                   [--batchnorm cudnn|fused] [--gpu 0] [--json FILE]
+//                   [--batchnorm cudnn|fused] [--gpu 0] [--json FILE] [--breakdown 0|1]
 // CPU: each timed step on its own (a host clock). GPU: steps run in blocks of --block steps
 // (default 50), each block timed from one read-back to the next (the trainer's last_stats waits
 // for the device), so the time includes every launch and gap the host leaves; per-step times are
@@ -10,6 +10,11 @@
 // GPU the FP32 arithmetic floor (the step's FLOPs over the card's FP32 peak) and the share of it
 // achieved. How the FLOPs are counted: bench/RESULTS.md. Speed is measured here, never asserted
 // in tests.
+// --breakdown 1 (GPU): after the timed blocks, where the step's time goes: 20 eager steps with
+// each phase (data, G forward, D forward, loss, D backward, Adam D, the G step's phases, Adam G)
+// between CUDA events, reported as medians; the kernels and nodes of the step's graph; and a
+// block of graph replays timed on the GPU beside the host's time to launch them (when the host
+// takes longer, the host is the limit, not the kernels).
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -23,11 +28,11 @@
 #include <vector>
 
 #include "cpu/blas_core.h"
-#include "train/config.h"
 #include "cpu/cpu_trainer.h"
 #include "cuda/device.h"
 #include "cuda/gpu_api.h"
 #include "data/dataset.h"
+#include "train/config.h"
 #include "train/schedule.h"
 #include "util/error.h"
 
@@ -73,6 +78,45 @@ double percentile(std::vector<double> values, double q) {
   return values[index];
 }
 
+// --breakdown: the phases' medians over 20 eager steps, the graph's kernel count, and a block of
+// `replays` graph replays on the GPU and on the host. Printed as a table too.
+nlohmann::json breakdown_json(gan::Trainer& trainer, const gan::Schedule& schedule, uint64_t* step, int64_t replays) {
+  std::vector<gan::StepPosition> eager, replayed;
+  for (int i = 0; i < 20; ++i) eager.push_back(schedule.position(++*step));
+  for (int64_t i = 0; i < replays; ++i) replayed.push_back(schedule.position(++*step));
+  // Every replayed step must have the batch the graph was captured at (the epoch's last is smaller).
+  const int64_t B = replayed.front().batch;
+  replayed.erase(std::remove_if(replayed.begin(), replayed.end(), [B](const gan::StepPosition& p) { return p.batch != B; }),
+                 replayed.end());
+  eager.erase(std::remove_if(eager.begin(), eager.end(), [B](const gan::StepPosition& p) { return p.batch != B; }),
+              eager.end());
+  const gan::StepBreakdown measured = gan::measure_step_breakdown(trainer, eager, replayed);
+  nlohmann::json phases = nlohmann::json::array();
+  const std::vector<gan::PhaseTime>& first = measured.eager_steps.front();
+  std::printf("%-52s %10s %10s %10s\n", "phase (eager, CUDA events)", "median ms", "p10", "p90");
+  for (size_t i = 0; i < first.size(); ++i) {
+    std::vector<double> ms;
+    for (const std::vector<gan::PhaseTime>& s : measured.eager_steps) {
+      if (s.size() != first.size() || s[i].name != first[i].name) throw gan::InternalError("eager steps with other phases");
+      ms.push_back(s[i].ms);
+    }
+    const std::string name = std::string(2 * static_cast<size_t>(first[i].depth), ' ') + first[i].name;
+    std::printf("%-52s %10.4f %10.4f %10.4f\n", name.c_str(), percentile(ms, 0.5), percentile(ms, 0.1),
+                percentile(ms, 0.9));
+    phases.push_back({{"phase", first[i].name}, {"depth", first[i].depth}, {"median_ms", percentile(ms, 0.5)},
+                      {"p10_ms", percentile(ms, 0.1)}, {"p90_ms", percentile(ms, 0.9)}});
+  }
+  std::printf("graph: %lld kernels, %lld nodes per step; replays: GPU %.4f ms, host %.4f ms per step (%s)\n",
+              static_cast<long long>(measured.kernels_per_step), static_cast<long long>(measured.nodes_per_step),
+              measured.graph_gpu_ms, measured.graph_host_ms,
+              measured.graph_host_ms > measured.graph_gpu_ms ? "the host is the limit" : "the GPU is the limit");
+  return {{"eager_steps", measured.eager_steps.size()}, {"phases", phases},
+          {"kernels_per_step", measured.kernels_per_step}, {"nodes_per_step", measured.nodes_per_step},
+          {"replays", replayed.size()}, {"graph_gpu_ms_per_step", measured.graph_gpu_ms},
+          {"graph_host_ms_per_step", measured.graph_host_ms},
+          {"host_is_the_limit", measured.graph_host_ms > measured.graph_gpu_ms}};
+}
+
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
 }
@@ -85,7 +129,7 @@ int main(int argc, char** argv) {
   std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp", batch_norm = "cudnn";
   int64_t batch = 128, steps = 200, warmup = 20, block = 50;
   int threads = 0, gpu = 0;
-  bool graph = true, tf32 = false;
+  bool graph = true, tf32 = false, breakdown = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--data") data = value;
@@ -102,6 +146,7 @@ int main(int argc, char** argv) {
     else if (flag == "--forward") forward = value;
     else if (flag == "--batchnorm") batch_norm = value;
     else if (flag == "--json") json_path = value;
+    else if (flag == "--breakdown") breakdown = value == "1" || value == "true";
     else {
       std::fprintf(stderr, "bench_step: unknown flag %s\n", flag.c_str());
       return 2;
@@ -158,6 +203,10 @@ int main(int argc, char** argv) {
         for (int64_t s = 0; s < n; ++s) trainer->train_step(schedule.position(++step));
         trainer->last_stats();  // waits for the device
         ms.push_back(elapsed_ms(start) / static_cast<double>(n));
+      }
+      if (breakdown) {
+        if (!graph) throw gan::InputError("--breakdown times graph replays too: drop --graph 0");
+        result["breakdown"] = breakdown_json(*trainer, schedule, &step, steps);
       }
       const double peak = gan::fp32_peak_flops(gpus[static_cast<size_t>(gpu)]);
       result["gpu"] = gpus[static_cast<size_t>(gpu)].name;

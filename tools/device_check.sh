@@ -5,7 +5,7 @@
 #   against its CPU reference, both GPU trainers against the CPU trainers and the exact run),
 #   GPU failures (a batch too large for the card is refused before training), parity against the
 #   seed's PyTorch code (FP32, TF32, DCGAN), short training runs, the MLP step benchmark (ours vs
-#   PyTorch, every batch), the full 200-epoch run, the DCGAN step benchmark, compute-sanitizer
+#   PyTorch, every batch), where the step's time goes (bench_step --breakdown), the full 200-epoch run, the DCGAN step benchmark, compute-sanitizer
 #   (memcheck, racecheck; both models), ncu (one eager step, per-kernel table).
 # Each step has an expected time and a cap. A step runs only when the time left is at least its
 # expected time, under a timeout of its cap (or what is left, if less); otherwise it is listed as
@@ -25,7 +25,7 @@
 # Exit status: 0 every step passed; 1 a step failed or overran its cap; 2 no GPU; 3 every step
 # that ran passed, but some did not fit the budget (skipped, or cut when the budget ran out).
 # --only runs just the named steps (build is always kept): build check tests failures parity
-# train bench fullrun dcgan sanitizer ncu. GAN_DEVICE_QUICK=1 is --only "build check tests
+# train bench breakdown fullrun dcgan sanitizer ncu. GAN_DEVICE_QUICK=1 is --only "build check tests
 # failures parity train" (a rerun of the checks alone).
 # --rehearse: every GPU program is replaced by tools/device_stub.sh (tests/device_rehearsal.sh
 # runs this in CI), so the budget, the skipping, the file limit and the archive are tried where
@@ -309,6 +309,20 @@ bench_dcgan() {
     --gan "$build" --steps 300
 }
 
+# Where the step's time goes (issue 16's instrument, bench_step --breakdown): each phase of eager
+# steps between CUDA events, the graph's kernel count, and graph replays on the GPU beside the
+# host's launch time; the seed's MLP at batch 128 and 8192, the DCGAN at 128.
+breakdown() {
+  local rc=0 out="$work/archive/breakdown"
+  mkdir -p "$out"
+  "$build/bench_step" --device cuda --batch 128 --steps 200 --warmup 20 --breakdown 1 --json "$out/mlp-b128.json" || rc=1
+  "$build/bench_step" --device cuda --batch 8192 --steps 20 --warmup 3 --block 10 --breakdown 1 \
+    --json "$out/mlp-b8192.json" || rc=1
+  "$build/bench_step" --device cuda --model dcgan --batch 128 --steps 50 --warmup 5 --breakdown 1 \
+    --json "$out/dcgan-b128.json" || rc=1
+  return "$rc"
+}
+
 sanitizers() {
   local rc=0 small=(--sample-every 0 --checkpoint-every 0 --log-every 1 --no-graph)
   compute-sanitizer --tool memcheck --error-exitcode 9 "$gan" train --device cuda --steps 3 --out "$work/mc-mlp" \
@@ -338,6 +352,7 @@ if ((built == 0)); then
   step parity "parity (PyTorch FP32/TF32, CPU)" 30 120 "$results/parity.log" bash tools/gpu_parity_check.sh "$gan"
   step train "training runs (MLP, Fashion, DCGAN)" 15 60 "$results/train.log" train_runs
   step bench "bench: MLP step, ours vs PyTorch" 60 120 "$results/bench.log" bench_mlp
+  step breakdown "bench: where the step's time goes" 10 40 "$results/bench.log" breakdown
   step fullrun "bench: 200 epochs Fashion-MNIST" 40 90 "$results/bench.log" \
     bash bench/full_run.sh --gan "$gan" --torch-epochs 1
   step dcgan "bench: DCGAN step, ours vs PyTorch" 40 90 "$results/bench.log" bench_dcgan

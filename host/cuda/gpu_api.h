@@ -1,12 +1,14 @@
 #pragma once
-// defines: ForwardPath, GpuTrainerOptions, make_gpu_trainer, gpu_dcgan_available — the GPU
-// trainer as the rest of the program sees it
+// defines: ForwardPath, GpuTrainerOptions, make_gpu_trainer, gpu_dcgan_available, PhaseTime,
+// StepBreakdown, measure_step_breakdown — the GPU trainer as the rest of the program sees it
 //
 // Plain C++, no CUDA header, declared in every build. In a build without CUDA
 // (cuda/no_cuda.cpp) make_gpu_trainer refuses with a message that says so, and
 // gpu_dcgan_available() is false; cuda/device.h's visible_gpus() then lists no GPU.
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "data/dataset.h"
 #include "model/trainer.h"
@@ -34,5 +36,27 @@ std::unique_ptr<Trainer> make_gpu_trainer(const ModelSpec& spec, const Dataset& 
 
 // Whether this build has the DCGAN's GPU trainer (CUDA, and cuDNN found when it was configured).
 bool gpu_dcgan_available();
+
+// One named phase (an NvtxRange) of an eager step and its GPU time; depth 0 is the whole step.
+struct PhaseTime {
+  std::string name;
+  int depth = 0;
+  double ms = 0;
+};
+
+// Where a GPU step's time goes (bench_step --breakdown).
+struct StepBreakdown {
+  std::vector<std::vector<PhaseTime>> eager_steps;  // each eager step's phases, in order
+  int64_t kernels_per_step = 0;  // kernel nodes in the step's captured graph
+  int64_t nodes_per_step = 0;    // every node (kernels, memsets, copies)
+  double graph_gpu_ms = 0;       // per step: the GPU's time for a block of graph replays
+  double graph_host_ms = 0;      // per step: the host's time to launch them (the host limits when larger)
+};
+
+// Runs `eager` steps eagerly, each phase timed by CUDA events, then `replayed` steps as graph
+// replays (their batch size must have had its first step already), timed as a block on the GPU
+// and on the host. `trainer` must come from make_gpu_trainer (InternalError otherwise).
+StepBreakdown measure_step_breakdown(Trainer& trainer, const std::vector<StepPosition>& eager,
+                                     const std::vector<StepPosition>& replayed);
 
 }  // namespace gan

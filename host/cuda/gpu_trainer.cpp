@@ -3,6 +3,7 @@
 #include <cuda_profiler_api.h>
 
 #include <algorithm>
+#include <chrono>
 #include <tuple>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "adam.cuh"
 #include "batch.cuh"
 #include "cuda/nvtx_range.h"
+#include "cuda/phase_timer.h"
 #include "model/random_streams.h"
 #include "noise.cuh"
 #include "util/error.h"
@@ -145,9 +147,7 @@ void GpuTrainer::enqueue_step(int64_t B) {
   launch_record_nonfinite(d_stats_, g_stats_, control_, stream_);
 }
 
-cudaGraphExec_t GpuTrainer::graph_for(int64_t batch) {
-  auto found = graphs_.find(batch);
-  if (found != graphs_.end()) return found->second;
+cudaGraph_t GpuTrainer::capture_step(int64_t batch) {
   cudaGraph_t graph = nullptr;
   GAN_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
   capturing_graph = true;
@@ -161,6 +161,13 @@ cudaGraphExec_t GpuTrainer::graph_for(int64_t batch) {
   }
   capturing_graph = false;
   GAN_CHECK(cudaStreamEndCapture(stream_, &graph));
+  return graph;
+}
+
+cudaGraphExec_t GpuTrainer::graph_for(int64_t batch) {
+  auto found = graphs_.find(batch);
+  if (found != graphs_.end()) return found->second;
+  cudaGraph_t graph = capture_step(batch);
   cudaGraphExec_t exec = nullptr;
   const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
   cudaGraphDestroy(graph);
@@ -284,6 +291,82 @@ void GpuTrainer::upload_state(const TrainerState& state) {
 }
 
 void GpuTrainer::load_state(const TrainerState& state) { upload_state(state); }
+
+StepBreakdown GpuTrainer::measure_breakdown(const std::vector<StepPosition>& eager,
+                                            const std::vector<StepPosition>& replayed) {
+  StepBreakdown result;
+  // Eager steps, each phase between CUDA events (the NvtxRanges of enqueue_step and the models).
+  const bool graph = options_.graph;
+  options_.graph = false;
+  PhaseTimer timer(stream_);
+  active_phase_timer = &timer;
+  try {
+    for (const StepPosition& at : eager) {
+      train_step(at);
+      result.eager_steps.push_back(timer.collect());
+    }
+  } catch (...) {
+    active_phase_timer = nullptr;
+    options_.graph = graph;
+    throw;
+  }
+  active_phase_timer = nullptr;
+  options_.graph = graph;
+  if (replayed.empty()) return result;
+
+  // The graph: what it holds, then a block of replays timed on the GPU and on the host.
+  const int64_t B = replayed.front().batch;
+  if (!options_.graph || warmed_up_.count(B) == 0) {
+    throw InternalError("measure_breakdown: replays need --graph and a first step at batch " + std::to_string(B));
+  }
+  cudaGraph_t captured = capture_step(B);
+  size_t count = 0;
+  cudaError_t status = cudaGraphGetNodes(captured, nullptr, &count);
+  std::vector<cudaGraphNode_t> nodes(count);
+  if (status == cudaSuccess && count > 0) status = cudaGraphGetNodes(captured, nodes.data(), &count);
+  for (size_t i = 0; status == cudaSuccess && i < count; ++i) {
+    cudaGraphNodeType type{};
+    status = cudaGraphNodeGetType(nodes[i], &type);
+    if (type == cudaGraphNodeTypeKernel) ++result.kernels_per_step;
+  }
+  cudaGraphDestroy(captured);
+  GAN_CHECK(status);
+  result.nodes_per_step = static_cast<int64_t>(count);
+
+  cudaEvent_t start = nullptr, stop = nullptr;
+  GAN_CHECK(cudaEventCreate(&start));
+  status = cudaEventCreate(&stop);
+  if (status != cudaSuccess) cudaEventDestroy(start);
+  GAN_CHECK(status);
+  try {
+    GAN_CHECK(cudaStreamSynchronize(stream_));
+    GAN_CHECK(cudaEventRecord(start, stream_));
+    const auto host_start = std::chrono::steady_clock::now();
+    for (const StepPosition& at : replayed) train_step(at);
+    const double host_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - host_start).count();
+    GAN_CHECK(cudaEventRecord(stop, stream_));
+    GAN_CHECK(cudaEventSynchronize(stop));
+    float gpu_ms = 0;
+    GAN_CHECK(cudaEventElapsedTime(&gpu_ms, start, stop));
+    const double n = static_cast<double>(replayed.size());
+    result.graph_gpu_ms = gpu_ms / n;
+    result.graph_host_ms = host_ms / n;
+  } catch (...) {
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    throw;
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return result;
+}
+
+StepBreakdown measure_step_breakdown(Trainer& trainer, const std::vector<StepPosition>& eager,
+                                     const std::vector<StepPosition>& replayed) {
+  auto* gpu = dynamic_cast<GpuTrainer*>(&trainer);
+  if (gpu == nullptr) throw InternalError("measure_step_breakdown needs a GPU trainer");
+  return gpu->measure_breakdown(eager, replayed);
+}
 
 std::unique_ptr<Trainer> make_gpu_trainer(const ModelSpec& spec, const Dataset& dataset,
                                           const GpuTrainerOptions& options) {

@@ -45,6 +45,9 @@ class GpuTrainer : public Trainer {
   TrainerState state() override;
   void load_state(const TrainerState& state) override;
 
+  // measure_step_breakdown (cuda/gpu_api.h) for this trainer.
+  StepBreakdown measure_breakdown(const std::vector<StepPosition>& eager, const std::vector<StepPosition>& replayed);
+
  private:
   struct NetworkBuffers {
     float *params = nullptr, *grads = nullptr, *exp_avg = nullptr, *exp_avg_sq = nullptr;
@@ -60,6 +63,7 @@ class GpuTrainer : public Trainer {
 
   void plan_and_allocate(const Dataset& dataset);
   void enqueue_step(int64_t batch);  // the step's kernels, in order, on stream_
+  cudaGraph_t capture_step(int64_t batch);  // the step's kernels at this batch size, as a graph
   cudaGraphExec_t graph_for(int64_t batch);
   void read_back();  // waits for the stream; refreshes readback_ and first_nonfinite_step_
   void upload_state(const TrainerState& state);

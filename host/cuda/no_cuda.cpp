@@ -13,4 +13,8 @@ std::unique_ptr<Trainer> make_gpu_trainer(const ModelSpec&, const Dataset&, cons
 
 bool gpu_dcgan_available() { return false; }
 
+StepBreakdown measure_step_breakdown(Trainer&, const std::vector<StepPosition>&, const std::vector<StepPosition>&) {
+  throw InputError("--breakdown: this build of gan has no CUDA");
+}
+
 }  // namespace gan

@@ -3,6 +3,9 @@
 // and its second graph included), bit-identical repeats, graph = eager, exact resume on the GPU,
 // moves between CPU and GPU, and the non-finite record.
 #include <cmath>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "cpu/cpu_trainer.h"
 #include "cuda/gpu_trainer.h"
@@ -157,6 +160,50 @@ TEST_F(GpuTrainerTest, GeneratesWhatTheCpuGenerates) {
   cpu.generate(z.data(), 37, a.data());
   gpu.generate(z.data(), 37, b.data());
   EXPECT_LT(max_relative_error(b, a), 1e-5);
+}
+
+// bench_step --breakdown's instrument: every phase of an eager step timed, the graph counted,
+// replays timed on both sides, and the training itself unchanged by the timing.
+TEST_F(GpuTrainerTest, BreakdownTimesEveryPhaseAndChangesNothing) {
+  GAN_REQUIRE_GPU();
+  GpuTrainer timed(spec, data, gpu_options(config)), plain(spec, data, gpu_options(config));
+  run_steps(timed, schedule, 1, 1);  // the first step at batch 32: eager, before any replay
+  std::vector<StepPosition> eager, replayed;
+  for (uint64_t step : {2, 3, 5}) eager.push_back(schedule.position(step));    // step 4 is the smaller batch
+  for (uint64_t step : {6, 7, 9, 10}) replayed.push_back(schedule.position(step));
+  const StepBreakdown b = measure_step_breakdown(timed, eager, replayed);
+
+  ASSERT_EQ(b.eager_steps.size(), 3u);
+  for (const std::vector<PhaseTime>& phases : b.eager_steps) {
+    ASSERT_FALSE(phases.empty());
+    EXPECT_EQ(phases.front().name, "step");
+    EXPECT_EQ(phases.front().depth, 0);
+    double inner = 0;
+    std::set<std::string> names;
+    for (const PhaseTime& p : phases) {
+      EXPECT_TRUE(std::isfinite(p.ms) && p.ms >= 0) << p.name << " " << p.ms;
+      names.insert(p.name);
+      if (p.depth == 1) inner += p.ms;
+    }
+    // The phases lie inside the step (events on one stream: their times cannot add up to more).
+    EXPECT_LE(inner, phases.front().ms * 1.01 + 0.01);
+    for (const char* expected : {"data", "G forward", "D forward", "loss", "D backward", "Adam D", "Adam G"}) {
+      EXPECT_EQ(names.count(expected), 1u) << expected;
+    }
+  }
+  EXPECT_GT(b.kernels_per_step, 10);
+  EXPECT_GE(b.nodes_per_step, b.kernels_per_step);
+  EXPECT_TRUE(std::isfinite(b.graph_gpu_ms) && b.graph_gpu_ms > 0);
+  EXPECT_TRUE(std::isfinite(b.graph_host_ms) && b.graph_host_ms > 0);
+
+  // The same positions without the instrument: the same bits.
+  run_steps(plain, schedule, 1, 1);
+  for (const StepPosition& at : eager) plain.train_step(at);
+  for (const StepPosition& at : replayed) plain.train_step(at);
+  EXPECT_TRUE(bit_identical(timed.state(), plain.state()));
+  // Anything but a GPU trainer is refused.
+  CpuTrainer cpu(spec, data, cpu_options(config));
+  EXPECT_THROW(measure_step_breakdown(cpu, eager, {}), InternalError);
 }
 
 }  // namespace

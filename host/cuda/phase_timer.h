@@ -1,0 +1,52 @@
+#pragma once
+// defines: PhaseTimer, active_phase_timer — GPU time of each named phase of eager steps, from
+// CUDA events (bench_step --breakdown)
+//
+// While a PhaseTimer is active on this thread, every NvtxRange (cuda/nvtx_range.h) that opens
+// outside a graph capture also records a CUDA event on the timer's stream where it opens and
+// where it closes. collect() waits for the stream and returns each range's GPU time. The events
+// are the only cost, and only while timing: the training step itself is unchanged.
+#include <cuda_runtime.h>
+
+#include <string>
+#include <vector>
+
+#include "cuda/gpu_api.h"  // PhaseTime
+
+namespace gan {
+
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(cudaStream_t stream) : stream_(stream) {}
+  ~PhaseTimer();
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+  void open(const char* name);  // a range opens: records its start event
+  // The innermost open range closes: records its end event. Never throws (it runs in
+  // destructors, perhaps while an exception unwinds); a failure is reported by collect().
+  void close() noexcept;
+
+  // Waits for the stream; the ranges recorded since the last call, in the order they opened.
+  std::vector<PhaseTime> collect();
+
+ private:
+  cudaEvent_t event();  // from the pool, created on first use
+
+  struct Range {
+    std::string name;
+    int depth = 0;
+    cudaEvent_t start = nullptr, end = nullptr;
+  };
+  cudaStream_t stream_;
+  std::vector<Range> ranges_;
+  std::vector<size_t> open_;  // indices into ranges_ of the ranges still open
+  std::vector<cudaEvent_t> pool_;
+  size_t used_ = 0;           // events of the pool handed out since the last collect()
+  std::string close_error_;   // what went wrong in close(), for collect() to throw
+};
+
+// The timer NvtxRange reports to on this thread (null: none).
+inline thread_local PhaseTimer* active_phase_timer = nullptr;
+
+}  // namespace gan
