@@ -83,13 +83,8 @@ double percentile(std::vector<double> values, double q) {
 nlohmann::json breakdown_json(gan::Trainer& trainer, const gan::Schedule& schedule, uint64_t* step, int64_t replays) {
   std::vector<gan::StepPosition> eager, replayed;
   for (int i = 0; i < 20; ++i) eager.push_back(schedule.position(++*step));
+  // Every batch has the size the graph was captured at: the schedule drops an epoch's smaller last one.
   for (int64_t i = 0; i < replays; ++i) replayed.push_back(schedule.position(++*step));
-  // Every replayed step must have the batch the graph was captured at (the epoch's last is smaller).
-  const int64_t B = replayed.front().batch;
-  replayed.erase(std::remove_if(replayed.begin(), replayed.end(), [B](const gan::StepPosition& p) { return p.batch != B; }),
-                 replayed.end());
-  eager.erase(std::remove_if(eager.begin(), eager.end(), [B](const gan::StepPosition& p) { return p.batch != B; }),
-              eager.end());
   const gan::StepBreakdown measured = gan::measure_step_breakdown(trainer, eager, replayed);
   nlohmann::json phases = nlohmann::json::array();
   const std::vector<gan::PhaseTime>& first = measured.eager_steps.front();
@@ -100,11 +95,11 @@ nlohmann::json breakdown_json(gan::Trainer& trainer, const gan::Schedule& schedu
       if (s.size() != first.size() || s[i].name != first[i].name) throw gan::InternalError("eager steps with other phases");
       ms.push_back(s[i].ms);
     }
+    const double median = percentile(ms, 0.5), p10 = percentile(ms, 0.1), p90 = percentile(ms, 0.9);
     const std::string name = std::string(2 * static_cast<size_t>(first[i].depth), ' ') + first[i].name;
-    std::printf("%-52s %10.4f %10.4f %10.4f\n", name.c_str(), percentile(ms, 0.5), percentile(ms, 0.1),
-                percentile(ms, 0.9));
-    phases.push_back({{"phase", first[i].name}, {"depth", first[i].depth}, {"median_ms", percentile(ms, 0.5)},
-                      {"p10_ms", percentile(ms, 0.1)}, {"p90_ms", percentile(ms, 0.9)}});
+    std::printf("%-52s %10.4f %10.4f %10.4f\n", name.c_str(), median, p10, p90);
+    phases.push_back({{"phase", first[i].name}, {"depth", first[i].depth}, {"median_ms", median}, {"p10_ms", p10},
+                      {"p90_ms", p90}});
   }
   std::printf("graph: %lld kernels, %lld nodes per step; replays: GPU %.4f ms, host %.4f ms per step (%s)\n",
               static_cast<long long>(measured.kernels_per_step), static_cast<long long>(measured.nodes_per_step),

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "util/error.h"
 #include "test_util.h"
@@ -21,45 +23,30 @@ TrainConfig mid_run_failure_config(const std::string& folder, const std::map<std
 
 std::string train_in_process(Trainer& trainer, const TrainConfig& config, const Dataset& data, const LoopStart& start) {
   const RunFolder run = prepare_run_folder(config.out, config, data, start.step > 0);
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> sink(std::tmpfile(), std::fclose);
   LoopOutput captured;
-  std::FILE* sink = std::tmpfile();
-  captured.out = sink;
-  auto read_all = [sink] {
-    std::string text;
-    std::rewind(sink);
-    char buffer[4096];
-    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, sink)) > 0;) text.append(buffer, n);
-    std::fclose(sink);
-    return text;
-  };
-  try {
-    run_training(config, data, trainer, run, captured, start, nullptr);
-  } catch (...) {
-    std::fclose(sink);
-    throw;
-  }
-  return read_all();
+  captured.out = sink.get();
+  run_training(config, data, trainer, run, captured, start, nullptr);
+  std::string text;
+  std::rewind(sink.get());
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, sink.get())) > 0;) text.append(buffer, n);
+  return text;
 }
 
 Dataset mid_run_failure_data() { return synthetic_dataset(100, 28, 28, 5); }
 
 std::string fail_mid_run(Trainer& trainer, const TrainConfig& config, const Dataset& data) {
-  const std::string folder = config.out;
-  const RunFolder run = prepare_run_folder(folder, config, data, false);
-  LoopOutput quiet;
-  std::FILE* sink = std::tmpfile();
-  quiet.out = sink;
   std::string message;
   try {
-    run_training(config, data, trainer, run, quiet, LoopStart{}, nullptr);
+    train_in_process(trainer, config, data);
     ADD_FAILURE() << "the run went on past its failure";
   } catch (const CudaError& e) {
     message = e.what();
   }
-  std::fclose(sink);
-  const Checkpoint kept = load_checkpoint(run.last_checkpoint, nullptr);  // throws if torn
-  EXPECT_EQ(kept.position.step, 10u);
-  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+  const Checkpoint kept = load_checkpoint((std::filesystem::path(config.out) / "last.safetensors").string(), nullptr);
+  EXPECT_EQ(kept.position.step, 10u);  // load_checkpoint throws if the file is torn
+  for (const auto& entry : std::filesystem::directory_iterator(config.out)) {
     EXPECT_NE(entry.path().extension(), ".tmp") << "a temporary file was left: " << entry.path();
   }
   return message;
