@@ -28,6 +28,7 @@
 #include "cuda/blas.h"
 #include "check/check_compare.h"
 #include "cuda/device.h"
+#include "cuda/event_timer.h"
 #include "cuda/resources.h"
 #include "linear_forward.cuh"
 #include "model/model_spec.h"
@@ -40,45 +41,6 @@ namespace {
 void lt_check(cublasStatus_t status, const char* what) {
   if (status != CUBLAS_STATUS_SUCCESS) throw CudaError(std::string("cuBLASLt: ") + cublasGetStatusString(status) + " in " + what);
 }
-
-class Timer {
- public:
-  Timer(cudaStream_t stream, int reps) : stream_(stream), reps_(reps) {
-    int device = 0, l2 = 0;
-    GAN_CHECK(cudaGetDevice(&device));
-    GAN_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
-    flush_ = DeviceBuffer<char>(std::max<size_t>(2 * static_cast<size_t>(l2), size_t{64} << 20));
-    GAN_CHECK(cudaEventCreate(&start_));
-    GAN_CHECK(cudaEventCreate(&stop_));
-  }
-  ~Timer() {
-    cudaEventDestroy(start_);
-    cudaEventDestroy(stop_);
-  }
-  // Median microseconds of `work` (enqueued on the stream), each run after an L2 flush.
-  double median_us(const std::function<void()>& work, bool flush = true) {
-    for (int i = 0; i < 3; ++i) work();
-    std::vector<double> us;
-    for (int r = 0; r < reps_; ++r) {
-      if (flush) GAN_CHECK(cudaMemsetAsync(flush_.get(), r & 0xFF, flush_.size(), stream_));
-      GAN_CHECK(cudaEventRecord(start_, stream_));
-      work();
-      GAN_CHECK(cudaEventRecord(stop_, stream_));
-      GAN_CHECK(cudaEventSynchronize(stop_));
-      float ms = 0;
-      GAN_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
-      us.push_back(1000.0 * ms);
-    }
-    std::sort(us.begin(), us.end());
-    return us[us.size() / 2];
-  }
-
- private:
-  cudaStream_t stream_;
-  int reps_;
-  DeviceBuffer<char> flush_;
-  cudaEvent_t start_ = nullptr, stop_ = nullptr;
-};
 
 // n floats uniform in [-scale, scale), or in [0, scale) when non_negative.
 DeviceBuffer<float> random_buffer(size_t n, float scale, uint64_t seed, bool non_negative = false) {
@@ -161,7 +123,7 @@ int run(int argc, char** argv) {
   if (gpu < 0 || gpu >= static_cast<int>(gpus.size()) || batch < 1 || reps < 1) throw InputError("bad --gpu, --batch or --reps");
   GAN_CHECK(cudaSetDevice(gpu));
   CudaStream stream;
-  Timer timer(stream.get(), reps);
+  EventTimer timer(stream.get(), reps, /*flush_l2=*/true);
   nlohmann::json report = {{"gpu", gpus[static_cast<size_t>(gpu)].name}, {"batch", batch}, {"reps", reps}, {"rows", nlohmann::json::array()}};
   auto row = [&](const std::string& kernel, const std::string& shape, double us, const std::string& unit, double rate,
                  double ceiling) {

@@ -2,7 +2,8 @@
 //
 // usage: bench_step [--device cpu|cuda] [--model mlp|dcgan] [--data DIR] [--batch 128] [--steps 200]
 //                   [--warmup 20] [--threads 0] [--graph 1] [--tf32 0] [--forward cublas|fused]
-//                   [--batchnorm cudnn|fused] [--gpu 0] [--json FILE] [--breakdown 0|1]
+//                   [--batchnorm cudnn|fused] [--gpu 0] [--json FILE] [--breakdown 0|1] [--branches 0|1]
+//                   [--plan 0|1]
 // CPU: each timed step on its own (a host clock). GPU: steps run in blocks of --block steps
 // (default 50), each block timed from one read-back to the next (the trainer's last_stats waits
 // for the device), so the time includes every launch and gap the host leaves; per-step times are
@@ -15,6 +16,11 @@
 // between CUDA events, reported as medians; the kernels and nodes of the step's graph; and a
 // block of graph replays timed on the GPU beside the host's time to launch them (when the host
 // takes longer, the host is the limit, not the kernels).
+// --branches 1 (GPU, MLP): independent work on side streams (GpuTrainerOptions::branches).
+// --plan 1 (MLP): the step's plan (model/step_plan.h), each kernel with its FLOPs, bytes and
+// predicted time. On the GPU the rates are measured first (measure_peak_rates) and, with
+// --breakdown, each phase's prediction is printed beside its measured eager time. With
+// --device cpu it prints the plan at the H200's nominal rates (labelled so) and times nothing.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -32,45 +38,12 @@
 #include "cuda/device.h"
 #include "cuda/gpu_api.h"
 #include "data/dataset.h"
+#include "model/step_plan.h"
 #include "train/config.h"
 #include "train/schedule.h"
 #include "util/error.h"
 
 namespace {
-
-// Multiply-adds of each layer's forward pass for one image; a layer's weight gradient and its
-// input gradient cost as much again each. MLP: in x out. DCGAN: Cout x Cin x K x K per output
-// pixel of a Conv2d, per input pixel of a ConvTranspose2d (BatchNorm and activations, a few
-// operations per element, are not counted).
-std::vector<double> layer_macs(const gan::ModelSpec& spec, const gan::NetworkSpec& network) {
-  std::vector<double> macs;
-  if (spec.kind == gan::ModelKind::kDcgan) {
-    const double c0 = static_cast<double>(spec.dcgan.c0), c1 = static_cast<double>(spec.dcgan.c1), kk = 16;
-    if (&network == &spec.generator) return {static_cast<double>(spec.latent_dim) * c0 * 49, c0 * c1 * kk * 49, c1 * kk * 196};
-    return {c1 * kk * 196, c1 * c0 * kk * 49, c0 * 49};
-  }
-  for (const gan::LinearLayer& layer : network.layers) macs.push_back(double(layer.in) * layer.out);
-  return macs;
-}
-
-// FLOPs of one step of the seed's step (2 per multiply-add):
-//   D step: G forward (B), D forward (2B), D weight gradients (2B), D input gradients for all
-//           layers but the first (2B)
-//   G step: G forward (B), D forward (B), D input gradients for every layer (B), G weight
-//           gradients (B), G input gradients for every layer but the first (B)
-double step_flops(const gan::ModelSpec& spec, int64_t batch) {
-  auto total = [&](const gan::NetworkSpec& network, bool skip_first) {
-    const std::vector<double> macs = layer_macs(spec, network);
-    double sum = 0;
-    for (size_t l = skip_first ? 1 : 0; l < macs.size(); ++l) sum += macs[l];
-    return sum;
-  };
-  const double g = total(spec.generator, false), d = total(spec.discriminator, false);
-  const double g_in = total(spec.generator, true), d_in = total(spec.discriminator, true);
-  const double d_step = g + 2 * d + 2 * d + 2 * d_in;
-  const double g_step = g + d + d + g + g_in;
-  return 2.0 * batch * (d_step + g_step);
-}
 
 double percentile(std::vector<double> values, double q) {
   std::sort(values.begin(), values.end());
@@ -112,6 +85,49 @@ nlohmann::json breakdown_json(gan::Trainer& trainer, const gan::Schedule& schedu
           {"host_is_the_limit", measured.graph_host_ms > measured.graph_gpu_ms}};
 }
 
+// --plan: the kernels of the step with their work and predicted time, then the totals.
+nlohmann::json plan_json(const gan::ModelSpec& spec, int64_t batch, const gan::StepPlanOptions& options,
+                         const gan::PeakRates& rates) {
+  const std::vector<gan::PlannedKernel> plan = gan::plan_mlp_gpu_step(spec, batch, options);
+  const gan::StepPrediction total = gan::predict_step(plan, rates);
+  std::printf("plan: MLP step at batch %lld, %s forward%s; rates %s: SGEMM %.1f TFLOP/s, copy %.2f TB/s, "
+              "%.2f us per kernel, %d SMs\n",
+              static_cast<long long>(batch), options.fused_forward ? "fused" : "cuBLAS",
+              options.branches ? ", branches" : "", rates.measured ? "measured on this GPU" : "NOMINAL (H200 datasheet)",
+              rates.fp32_flops_per_s / 1e12, rates.bytes_per_s / 1e12, rates.kernel_us, rates.sms);
+  std::printf("%4s %4s  %-50s %-46s %9s %9s %9s\n", "#", "lane", "phase", "kernel", "MFLOP", "KB", "pred us");
+  nlohmann::json kernels = nlohmann::json::array();
+  nlohmann::json phases = nlohmann::json::object();
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const gan::PlannedKernel& k = plan[i];
+    const double us = gan::predict_kernel_ms(k, rates) * 1e3;
+    std::printf("%4zu %4d  %-50s %-46s %9.2f %9.1f %9.2f\n", i, k.lane, k.phase.c_str(), k.name.c_str(), k.flops / 1e6,
+                k.bytes / 1e3, us);
+    kernels.push_back({{"phase", k.phase}, {"kernel", k.name}, {"lane", k.lane}, {"flops", k.flops},
+                       {"bytes", k.bytes}, {"tiles", k.tiles}, {"predicted_us", us}});
+    phases[k.phase] = phases.value(k.phase, 0.0) + us / 1e3;
+  }
+  std::printf("plan: %lld kernels, %.3f GFLOP, %.2f MB; predicted %.4f ms serial, %.4f ms along the longest chain\n",
+              static_cast<long long>(total.kernels), total.flops / 1e9, total.bytes / 1e6, total.serial_ms,
+              total.critical_ms);
+  return {{"rates", {{"measured", rates.measured}, {"fp32_flops_per_s", rates.fp32_flops_per_s},
+                     {"bytes_per_s", rates.bytes_per_s}, {"kernel_us", rates.kernel_us}, {"sms", rates.sms}}},
+          {"kernels", kernels}, {"predicted_ms_by_phase", phases}, {"predicted_serial_ms", total.serial_ms},
+          {"predicted_critical_ms", total.critical_ms}, {"kernel_count", total.kernels}};
+}
+
+// Each planned phase's predicted time beside its measured eager median (phases the plan does not
+// name, such as the whole step, are skipped).
+void print_plan_beside_breakdown(const nlohmann::json& plan, const nlohmann::json& breakdown) {
+  std::printf("%-52s %12s %12s\n", "phase", "predicted ms", "eager ms");
+  for (const nlohmann::json& phase : breakdown["phases"]) {
+    const std::string name = phase["phase"];
+    if (!plan["predicted_ms_by_phase"].contains(name)) continue;
+    std::printf("%-52s %12.4f %12.4f\n", name.c_str(), plan["predicted_ms_by_phase"][name].get<double>(),
+                phase["median_ms"].get<double>());
+  }
+}
+
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
 }
@@ -124,7 +140,7 @@ int main(int argc, char** argv) {
   std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp", batch_norm = "cudnn";
   int64_t batch = 128, steps = 200, warmup = 20, block = 50;
   int threads = 0, gpu = 0;
-  bool graph = true, tf32 = false, breakdown = false;
+  bool graph = true, tf32 = false, breakdown = false, branches = false, plan = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--data") data = value;
@@ -142,6 +158,8 @@ int main(int argc, char** argv) {
     else if (flag == "--batchnorm") batch_norm = value;
     else if (flag == "--json") json_path = value;
     else if (flag == "--breakdown") breakdown = value == "1" || value == "true";
+    else if (flag == "--branches") branches = value == "1" || value == "true";
+    else if (flag == "--plan") plan = value == "1" || value == "true";
     else {
       std::fprintf(stderr, "bench_step: unknown flag %s\n", flag.c_str());
       return 2;
@@ -149,7 +167,7 @@ int main(int argc, char** argv) {
   }
   if ((argc - 1) % 2 != 0 || (device != "cpu" && device != "cuda") || batch < 1 || steps < 1 || warmup < 0 ||
       block < 1 || (forward != "cublas" && forward != "fused") || (model != "mlp" && model != "dcgan") ||
-      (batch_norm != "cudnn" && batch_norm != "fused")) {
+      (batch_norm != "cudnn" && batch_norm != "fused") || (plan && model != "mlp")) {
     std::fprintf(stderr, "bench_step: bad arguments (see the usage at the top of bench/bench_step.cpp)\n");
     return 2;
   }
@@ -159,9 +177,16 @@ int main(int argc, char** argv) {
     const gan::ModelSpec spec = gan::make_model_spec(config, dataset.height, dataset.width);
     const gan::Schedule schedule{dataset.count, batch, true, 1000000, 0};
     if (batch > dataset.count) throw gan::InputError("--batch " + std::to_string(batch) + " > the data's " + std::to_string(dataset.count) + " images");
-    const double flops = step_flops(spec, batch);
+    const double flops = gan::step_flops(spec, batch);
     nlohmann::json result = {{"device", device}, {"model", model}, {"batch", batch}, {"steps", steps},
                              {"flops_per_step", flops}};
+
+    const gan::StepPlanOptions plan_options{forward == "fused", branches};
+    if (plan && device == "cpu") {  // the plan alone, at nominal rates
+      result["plan"] = plan_json(spec, batch, plan_options, gan::nominal_h200_rates());
+      if (!json_path.empty()) std::ofstream(json_path) << result.dump(2) << "\n";
+      return 0;
+    }
 
     std::unique_ptr<gan::Trainer> trainer;
     std::vector<double> ms;  // per step (CPU) or per block mean (GPU)
@@ -181,6 +206,7 @@ int main(int argc, char** argv) {
       const std::vector<gan::GpuInfo> gpus = gan::visible_gpus(&why);
       if (gpus.empty()) throw gan::InputError("--device cuda: no GPU visible (" + why + ")");
       if (gpu < 0 || gpu >= static_cast<int>(gpus.size())) throw gan::InputError("--gpu " + std::to_string(gpu) + ": no such GPU");
+      if (plan) result["plan"] = plan_json(spec, batch, plan_options, gan::measure_peak_rates(gpu));
       gan::GpuTrainerOptions options;
       options.seed = 1;
       options.gpu = gpu;
@@ -189,6 +215,7 @@ int main(int argc, char** argv) {
       options.tf32 = tf32;
       options.forward = forward == "fused" ? gan::ForwardPath::kFused : gan::ForwardPath::kCublas;
       options.fused_batch_norm = batch_norm == "fused";
+      options.branches = branches;
       trainer = gan::make_gpu_trainer(spec, dataset, options);
       for (int64_t s = 0; s < warmup; ++s) trainer->train_step(schedule.position(++step));
       trainer->last_stats();
@@ -202,12 +229,14 @@ int main(int argc, char** argv) {
       if (breakdown) {
         if (!graph) throw gan::InputError("--breakdown times graph replays too: drop --graph 0");
         result["breakdown"] = breakdown_json(*trainer, schedule, &step, steps);
+        if (plan) print_plan_beside_breakdown(result["plan"], result["breakdown"]);
       }
       const double peak = gan::fp32_peak_flops(gpus[static_cast<size_t>(gpu)]);
       result["gpu"] = gpus[static_cast<size_t>(gpu)].name;
       result["graph"] = graph;
       result["tf32"] = tf32;
       result["forward"] = forward;
+      result["branches"] = branches;
       if (model == "dcgan") result["batchnorm"] = batch_norm;
       result["block"] = block;
       if (peak > 0) {

@@ -158,6 +158,12 @@ else
         "$bench_step" --device cuda --data "$data" --batch "$batch" --steps "$s" --block "$block" --warmup 20 \
           --graph "$graph" --tf32 "$tf32" --json "$out/$name.json" >/dev/null
         measured "$out/$name.json"
+        # Side streams (--gpu-branches, issue 16): beside the one-stream graph it must beat.
+        if [[ $graph == 1 ]]; then
+          "$bench_step" --device cuda --data "$data" --batch "$batch" --steps "$s" --block "$block" --warmup 20 \
+            --graph 1 --tf32 "$tf32" --branches 1 --json "$out/$name-branches.json" >/dev/null
+          measured "$out/$name-branches.json"
+        fi
       done
     done
   done

@@ -68,13 +68,13 @@ echo "== 4. a SIGTERM in the middle"
 GAN_STUB_SECONDS=0.01 GAN_STUB_HANG_AFTER=2 RESULTS_DIR="$work/4" setsid bash "$root/tools/device_check.sh" \
   --rehearse --time-scale 0.2 --budget 200 >"$work/4.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do grep -q "^ours-cuda-b64-graph-tf32" "$work/4/bench.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q "^ours-cuda-b64-graph-fp32-branches" "$work/4/bench.log" 2>/dev/null && break; sleep 0.1; done
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
 check "exit 143 (rc $rc)" test "$rc" -eq 143
 check "summary written" summary_has "$work/4" "^training runs.* pass "
-check "summary has the rows measured" summary_has "$work/4" "^ours-cuda-b64-graph-tf32 "
+check "summary has the rows measured" summary_has "$work/4" "^ours-cuda-b64-graph-fp32-branches "
 check "archive written" archive_has "$work/4" "bench/ours-cuda-b64-graph-fp32.json"
 sleep 0.5
 check "no step left running" test -z "$(pgrep -f "gan-stub-hang" | head -n 1)"

@@ -309,15 +309,20 @@ bench_dcgan() {
     --gan "$build" --steps 300
 }
 
-# Where the step's time goes (issue 16's instrument, bench_step --breakdown): each phase of eager
-# steps between CUDA events, the graph's kernel count, and graph replays on the GPU beside the
-# host's launch time; the seed's MLP at batch 128 and 8192, the DCGAN at 128.
+# Where the step's time goes (issue 16's instrument, bench_step --breakdown --plan): the step's
+# plan (each kernel's work and predicted time, from rates measured on this card), each phase of
+# eager steps between CUDA events beside its prediction, the graph's kernel count, and graph
+# replays on the GPU beside the host's launch time; the seed's MLP at batch 128 and 8192, on one
+# stream and with branches (side streams) in the same call, then the DCGAN at 128.
 breakdown() {
-  local rc=0 out="$work/archive/breakdown"
+  local rc=0 out="$work/archive/breakdown" branches
   mkdir -p "$out"
-  "$build/bench_step" --device cuda --batch 128 --steps 200 --warmup 20 --breakdown 1 --json "$out/mlp-b128.json" || rc=1
-  "$build/bench_step" --device cuda --batch 8192 --steps 20 --warmup 3 --block 10 --breakdown 1 \
-    --json "$out/mlp-b8192.json" || rc=1
+  for branches in 0 1; do
+    "$build/bench_step" --device cuda --batch 128 --steps 200 --warmup 20 --breakdown 1 --plan 1 \
+      --branches "$branches" --json "$out/mlp-b128-branches$branches.json" || rc=1
+    "$build/bench_step" --device cuda --batch 8192 --steps 20 --warmup 3 --block 10 --breakdown 1 --plan 1 \
+      --branches "$branches" --json "$out/mlp-b8192-branches$branches.json" || rc=1
+  done
   "$build/bench_step" --device cuda --model dcgan --batch 128 --steps 50 --warmup 5 --breakdown 1 \
     --json "$out/dcgan-b128.json" || rc=1
   return "$rc"
@@ -327,6 +332,8 @@ sanitizers() {
   local rc=0 small=(--sample-every 0 --checkpoint-every 0 --log-every 1 --no-graph)
   compute-sanitizer --tool memcheck --error-exitcode 9 "$gan" train --device cuda --steps 3 --out "$work/mc-mlp" \
     "${small[@]}" || rc=1
+  compute-sanitizer --tool memcheck --error-exitcode 9 "$gan" train --device cuda --steps 3 --out "$work/mc-branches" \
+    "${small[@]}" --gpu-branches true || rc=1
   compute-sanitizer --tool memcheck --error-exitcode 9 "$gan" train --device cuda --steps 2 --out "$work/mc-dcgan" \
     --model dcgan --dcgan-channels 12,6 --batch 16 "${small[@]}" || rc=1
   compute-sanitizer --tool racecheck --error-exitcode 9 "$gan" train --device cuda --steps 2 --out "$work/rc-mlp" \
@@ -352,7 +359,7 @@ if ((built == 0)); then
   step parity "parity (PyTorch FP32/TF32, CPU)" 30 120 "$results/parity.log" bash tools/gpu_parity_check.sh "$gan"
   step train "training runs (MLP, Fashion, DCGAN)" 15 60 "$results/train.log" train_runs
   step bench "bench: MLP step, ours vs PyTorch" 60 120 "$results/bench.log" bench_mlp
-  step breakdown "bench: where the step's time goes" 10 40 "$results/bench.log" breakdown
+  step breakdown "bench: where the step's time goes" 15 60 "$results/bench.log" breakdown
   step fullrun "bench: 200 epochs Fashion-MNIST" 40 90 "$results/bench.log" \
     bash bench/full_run.sh --gan "$gan" --torch-epochs 1
   step dcgan "bench: DCGAN step, ours vs PyTorch" 40 90 "$results/bench.log" bench_dcgan

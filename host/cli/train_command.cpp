@@ -115,6 +115,7 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec
     options.graph = config.graph;
     options.forward = config.gpu_forward == GpuForward::kFused ? ForwardPath::kFused : ForwardPath::kCublas;
     options.fused_batch_norm = config.gpu_batchnorm == GpuBatchNorm::kFused;
+    options.branches = config.gpu_branches;
     options.profile_first = config.profile_first;
     options.profile_last = config.profile_last;
     return make_gpu_trainer(spec, dataset, options);

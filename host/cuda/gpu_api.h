@@ -1,6 +1,7 @@
 #pragma once
 // defines: ForwardPath, GpuTrainerOptions, make_gpu_trainer, gpu_dcgan_available, PhaseTime,
-// StepBreakdown, measure_step_breakdown — the GPU trainer as the rest of the program sees it
+// StepBreakdown, measure_step_breakdown, measure_peak_rates — the GPU trainer as the rest of the
+// program sees it
 //
 // Plain C++, no CUDA header, declared in every build. In a build without CUDA
 // (cuda/no_cuda.cpp) make_gpu_trainer refuses with a message that says so, and
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "model/step_plan.h"
 #include "model/trainer.h"
 #include "model/trainer_state.h"
 
@@ -27,6 +29,10 @@ struct GpuTrainerOptions : StepOptions {
   bool graph = true;        // capture and replay the step (false: the same kernels, eagerly)
   ForwardPath forward = ForwardPath::kCublas;
   bool fused_batch_norm = false;  // the DCGAN's training BatchNorm: our fused kernels instead of cuDNN
+  // Independent work on side streams (cuda/side_stream.h): the MLP's G-step generator forward
+  // beside the D step, each weight GEMM beside its input GEMM. The same kernels on the same
+  // inputs, so the same bits; the DCGAN ignores it.
+  bool branches = false;
   uint64_t profile_first = 0, profile_last = 0;  // cudaProfilerStart/Stop around these steps (0: none)
 };
 
@@ -58,5 +64,11 @@ struct StepBreakdown {
 // and on the host. `trainer` must come from make_gpu_trainer (InternalError otherwise).
 StepBreakdown measure_step_breakdown(Trainer& trainer, const std::vector<StepPosition>& eager,
                                      const std::vector<StepPosition>& replayed);
+
+// The rates a step plan's predictions use (model/step_plan.h), measured on GPU `gpu`: cuBLAS's
+// FP32 SGEMM on 4096x4096 matrices, a 256 MiB device-to-device copy, and the time per kernel of
+// a graph of 200 tiny kernels in a row; each the median of several timed runs. Takes about a
+// second. InputError in a build without CUDA.
+PeakRates measure_peak_rates(int gpu);
 
 }  // namespace gan

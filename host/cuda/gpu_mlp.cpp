@@ -26,8 +26,11 @@ void gpu_mlp_forward(const CublasHandle& blas, const GpuLayers& layers, const fl
 }
 
 void gpu_mlp_backward(const CublasHandle& blas, const GpuLayers& layers, const float* params, const GpuPass& pass,
-                      const float* d_output, float* grads, float* d_input, float* upstream, float* downstream) {
+                      const float* d_output, float* grads, float* d_input, float* upstream, float* downstream,
+                      const SideStream* weight_grads) {
   const int64_t rows = pass.rows;
+  const SideStream* side = grads ? weight_grads : nullptr;
+  bool side_busy = false;  // a weight GEMM on the side stream may still be reading
   const float* dy = d_output;
   for (size_t l = layers.network->layers.size(); l-- > 0;) {
     const LinearLayer& layer = layers.network->layers[l];
@@ -35,7 +38,19 @@ void gpu_mlp_backward(const CublasHandle& blas, const GpuLayers& layers, const f
     float* dz = upstream;  // dZ_l [rows, out]
     launch_activation_backward(layer.activation, layers.slope, pass.outputs[l], dy, dz,
                                grads ? grads + layer.bias_offset : nullptr, rows, layer.out, layers.stream);
-    if (grads) gemm_weight_grad(blas, dz, x, grads + layer.weight_offset, rows, layer.in, layer.out);
+    // The layer above's weight GEMM reads its dZ from `downstream`, which this layer's input GEMM
+    // overwrites: wait for it first. (Joining before the fork keeps this layer's weight GEMM
+    // beside its input GEMM.)
+    if (side_busy) side->join();
+    if (grads) {
+      if (side) {
+        side->fork();  // dZ_l is ready
+        gemm_weight_grad(side->blas(), dz, x, grads + layer.weight_offset, rows, layer.in, layer.out);
+        side_busy = true;
+      } else {
+        gemm_weight_grad(blas, dz, x, grads + layer.weight_offset, rows, layer.in, layer.out);
+      }
+    }
     if (l == 0) {
       if (d_input) gemm_input_grad(blas, dz, params + layer.weight_offset, d_input, rows, layer.in, layer.out);
     } else {
@@ -44,6 +59,7 @@ void gpu_mlp_backward(const CublasHandle& blas, const GpuLayers& layers, const f
       dy = upstream;
     }
   }
+  if (side_busy) side->join();  // every weight gradient is written before the caller goes on
 }
 
 }  // namespace gan

@@ -6,6 +6,7 @@
 
 #include "cuda/blas.h"
 #include "cuda/gpu_model.h"
+#include "cuda/side_stream.h"
 #include "model/model_spec.h"
 
 namespace gan {
@@ -32,7 +33,10 @@ void gpu_mlp_forward(const CublasHandle& blas, const GpuLayers& layers, const fl
 // (overwritten), or null for none (the G step's pass through D). d_input [rows, in]: the input
 // gradient, or null to skip the first layer's input GEMM. upstream, downstream: scratch of
 // [rows, widest layer] each; d_output may be upstream's memory only if it is not downstream.
+// weight_grads: a side stream for the weight GEMMs (each beside its layer's input GEMM and the
+// next layer's activation backward; joined back before it returns), or null for one stream.
 void gpu_mlp_backward(const CublasHandle& blas, const GpuLayers& layers, const float* params, const GpuPass& pass,
-                      const float* d_output, float* grads, float* d_input, float* upstream, float* downstream);
+                      const float* d_output, float* grads, float* d_input, float* upstream, float* downstream,
+                      const SideStream* weight_grads = nullptr);
 
 }  // namespace gan

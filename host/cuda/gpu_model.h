@@ -34,6 +34,7 @@ struct GpuModelOptions {
   bool tf32 = false;                           // TF32 tensor cores in GEMMs and convolutions
   ForwardPath forward = ForwardPath::kCublas;  // the MLP's linear layers
   bool fused_batch_norm = false;  // the DCGAN's training BatchNorm + activation: our kernels, not cuDNN
+  bool branches = false;  // independent work on side streams (GpuTrainerOptions::branches)
 };
 
 class GpuGanModel {
@@ -53,8 +54,18 @@ class GpuGanModel {
   // parameters into d.grads (overwritten), running statistics updated. z: [B, latent].
   virtual void enqueue_discriminator_step(int64_t batch, const float* z, const GpuNetwork& g, const GpuNetwork& d,
                                           BceDeviceStats* stats) = 0;
+  // Whether the G step's generator forward stands apart from the rest of the G step: it reads
+  // only G's parameters and z and writes only buffers of its own, so the trainer may run it on a
+  // side stream beside the whole D step. Not the DCGAN's: its BatchNorm updates running
+  // statistics that the D step's forward of G updates too, and in that order.
+  virtual bool separable_generator_forward() const { return false; }
+  // That forward, G(z) for z [B, latent], on `stream` through `blas` (bound to that stream);
+  // the trainer calls it before enqueue_generator_step when separable_generator_forward().
+  virtual void enqueue_generator_forward(int64_t batch, const float* z, const GpuNetwork& g, cudaStream_t stream,
+                                         const CublasHandle& blas) {}
   // The G step's passes: BCE(D(G(z)), 1) into stats (as its "real" half), G's gradients into
-  // g.grads (overwritten); D's parameters are read, not differentiated.
+  // g.grads (overwritten); D's parameters are read, not differentiated. With a separable
+  // generator forward, G(z) is enqueue_generator_forward's, already enqueued.
   virtual void enqueue_generator_step(int64_t batch, const float* z, const GpuNetwork& g, const GpuNetwork& d,
                                       BceDeviceStats* stats) = 0;
   // G(z) for z [count, latent] on the device, in evaluation mode, into host images

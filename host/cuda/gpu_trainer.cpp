@@ -50,7 +50,12 @@ GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuT
     }
     GAN_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     blas_ = std::make_unique<CublasHandle>(stream_, options_.tf32);
-    model_ = make_gpu_model(spec_, GpuModelOptions{options_.tf32, options_.forward, options_.fused_batch_norm}, stream_, *blas_);
+    model_ = make_gpu_model(
+        spec_, GpuModelOptions{options_.tf32, options_.forward, options_.fused_batch_norm, options_.branches}, stream_,
+        *blas_);
+    if (options_.branches && model_->separable_generator_forward()) {
+      generator_branch_ = std::make_unique<SideStream>(stream_, options_.tf32);
+    }
     GAN_CHECK(cudaMallocHost(reinterpret_cast<void**>(&readback_), sizeof(Readback)));
     plan_and_allocate(dataset);
 
@@ -71,6 +76,7 @@ void GpuTrainer::release() noexcept {
   profiling_ = false;
   for (auto& [batch, exec] : graphs_) cudaGraphExecDestroy(exec);
   graphs_.clear();
+  generator_branch_.reset();
   model_.reset();
   blas_.reset();
   if (readback_) cudaFreeHost(readback_);
@@ -117,6 +123,14 @@ void GpuTrainer::enqueue_step(int64_t B) {
   const int64_t pixels = spec_.image_size(), latent = spec_.latent_dim;
   const GpuNetwork g = g_.network(spec_.generator), d = d_.network(spec_.discriminator);
 
+  // With branches, the G step's noise and generator forward read only G's parameters (which the
+  // D step does not touch) and write buffers of their own: they run on a side stream beside the
+  // whole D step, and the G step joins them before it goes on.
+  if (generator_branch_) {
+    generator_branch_->fork();
+    enqueue_generator_forward(B, generator_branch_->get(), generator_branch_->blas());
+  }
+
   // ---- D step: BCE(D(x), 1) + BCE(D(G(z_d)), 0).
   {
     NvtxRange range("data");
@@ -133,10 +147,10 @@ void GpuTrainer::enqueue_step(int64_t B) {
   }
 
   // ---- G step: fresh z_g, BCE(D(G(z_g)), 1) through the updated D; no weight gradients for D.
-  {
-    NvtxRange range("G step: noise");
-    launch_normal_noise(z_g_, B * latent, options_.seed, RandomPurpose::kNoiseGenerator, &control_->noise_key,
-                        stream_);
+  if (generator_branch_) {
+    generator_branch_->join();  // G(z_g), enqueued on the side stream before the D step
+  } else {
+    enqueue_generator_forward(B, stream_, *blas_);
   }
   model_->enqueue_generator_step(B, z_g_, g, d, g_stats_);
   {
@@ -145,6 +159,17 @@ void GpuTrainer::enqueue_step(int64_t B) {
                 stream_);
   }
   launch_record_nonfinite(d_stats_, g_stats_, control_, stream_);
+}
+
+void GpuTrainer::enqueue_generator_forward(int64_t B, cudaStream_t stream, const CublasHandle& blas) {
+  {
+    NvtxRange range("G step: noise", stream);
+    launch_normal_noise(z_g_, B * spec_.latent_dim, options_.seed, RandomPurpose::kNoiseGenerator,
+                        &control_->noise_key, stream);
+  }
+  if (model_->separable_generator_forward()) {
+    model_->enqueue_generator_forward(B, z_g_, g_.network(spec_.generator), stream, blas);
+  }
 }
 
 cudaGraph_t GpuTrainer::capture_step(int64_t batch) {

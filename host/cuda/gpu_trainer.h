@@ -2,7 +2,8 @@
 // defines: GpuTrainer — the seed's GAN step resident on the GPU (options: cuda/gpu_api.h)
 //
 // The same step as CpuTrainer (docs/ARCHITECTURE.md), from the kernels, cuBLAS and (for
-// the DCGAN) cuDNN, on one stream, with no host synchronisation inside it: the data set lives on the device, the epoch's permutation is
+// the DCGAN) cuDNN, on one stream (with branches, independent work forks onto side streams and
+// joins back), with no host synchronisation inside it: the data set lives on the device, the epoch's permutation is
 // sorted there, the noise is drawn there, the losses stay there until the loop asks for them.
 // The step is captured into a CUDA graph once per batch size (the full batch and the epoch's
 // last, smaller one), after one eager step at that size, and replayed; the values that change per step (noise key, batch offset,
@@ -19,6 +20,7 @@
 #include "cuda/device_arena.h"
 #include "cuda/gpu_api.h"
 #include "cuda/gpu_model.h"
+#include "cuda/side_stream.h"
 #include "data/dataset.h"
 #include "model/trainer.h"
 #include "model/trainer_state.h"
@@ -62,7 +64,9 @@ class GpuTrainer : public Trainer {
   };
 
   void plan_and_allocate(const Dataset& dataset);
-  void enqueue_step(int64_t batch);  // the step's kernels, in order, on stream_
+  void enqueue_step(int64_t batch);  // the step's kernels, in order, on stream_ (and the side streams)
+  // The G step's noise z_g, and G(z_g) when the model's generator forward is separable.
+  void enqueue_generator_forward(int64_t batch, cudaStream_t stream, const CublasHandle& blas);
   cudaGraph_t capture_step(int64_t batch);  // the step's kernels at this batch size, as a graph
   cudaGraphExec_t graph_for(int64_t batch);
   void read_back();  // waits for the stream; refreshes readback_ and first_nonfinite_step_
@@ -76,6 +80,7 @@ class GpuTrainer : public Trainer {
   cudaStream_t stream_ = nullptr;
   std::unique_ptr<CublasHandle> blas_;
   std::unique_ptr<GpuGanModel> model_;
+  std::unique_ptr<SideStream> generator_branch_;  // with branches and a separable generator forward
   DeviceArena arena_;
 
   NetworkBuffers g_, d_;

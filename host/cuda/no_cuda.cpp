@@ -17,4 +17,6 @@ StepBreakdown measure_step_breakdown(Trainer&, const std::vector<StepPosition>&,
   throw InputError("--breakdown: this build of gan has no CUDA");
 }
 
+PeakRates measure_peak_rates(int) { throw InputError("measuring the GPU's rates: this build of gan has no CUDA"); }
+
 }  // namespace gan

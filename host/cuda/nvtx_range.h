@@ -11,9 +11,11 @@ namespace gan {
 
 class NvtxRange {
  public:
-  explicit NvtxRange(const char* name) : timer_(capturing_graph ? nullptr : active_phase_timer) {
+  explicit NvtxRange(const char* name) : NvtxRange(name, nullptr) {}
+  // A phase enqueued on `stream` rather than the timer's (a side stream): timed there.
+  NvtxRange(const char* name, cudaStream_t stream) : timer_(capturing_graph ? nullptr : active_phase_timer) {
     nvtxRangePushA(name);
-    if (timer_) timer_->open(name);
+    if (timer_) timer_->open(name, stream);
   }
   ~NvtxRange() {
     nvtxRangePop();

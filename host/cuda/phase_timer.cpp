@@ -19,12 +19,13 @@ cudaEvent_t PhaseTimer::event() {
   return pool_[used_++];
 }
 
-void PhaseTimer::open(const char* name) {
+void PhaseTimer::open(const char* name, cudaStream_t stream) {
   Range range;
   range.name = name;
   range.depth = static_cast<int>(open_.size());
+  range.stream = stream ? stream : stream_;
   range.start = event();
-  GAN_CHECK(cudaEventRecord(range.start, stream_));
+  GAN_CHECK(cudaEventRecord(range.start, range.stream));
   open_.push_back(ranges_.size());
   ranges_.push_back(std::move(range));
 }
@@ -42,7 +43,7 @@ void PhaseTimer::close() noexcept {
     close_error_ = e.what();
     return;
   }
-  const cudaError_t recorded = cudaEventRecord(range.end, stream_);
+  const cudaError_t recorded = cudaEventRecord(range.end, range.stream);
   if (recorded != cudaSuccess && close_error_.empty()) close_error_ = cudaGetErrorString(recorded);
 }
 
@@ -54,6 +55,7 @@ std::vector<PhaseTime> PhaseTimer::collect() {
   for (const Range& range : ranges_) {
     float ms = 0;
     if (range.end == nullptr) throw InternalError("phase " + range.name + " has no end event");
+    GAN_CHECK(cudaEventSynchronize(range.end));  // a range on a side stream may end after the timer's stream
     GAN_CHECK(cudaEventElapsedTime(&ms, range.start, range.end));
     times.push_back({range.name, range.depth, ms});
   }

@@ -3,8 +3,8 @@
 // CUDA events (bench_step --breakdown)
 //
 // While a PhaseTimer is active on this thread, every NvtxRange (cuda/nvtx_range.h) that opens
-// outside a graph capture also records a CUDA event on the timer's stream where it opens and
-// where it closes. collect() waits for the stream and returns each range's GPU time. The events
+// outside a graph capture also records a CUDA event where it opens and where it closes, on the
+// timer's stream or on the side stream the range names (GpuTrainerOptions::branches). collect() waits for the stream and returns each range's GPU time. The events
 // are the only cost, and only while timing: the training step itself is unchanged.
 #include <cuda_runtime.h>
 
@@ -22,12 +22,14 @@ class PhaseTimer {
   PhaseTimer(const PhaseTimer&) = delete;
   PhaseTimer& operator=(const PhaseTimer&) = delete;
 
-  void open(const char* name);  // a range opens: records its start event
+  // A range opens: records its start event on `stream`, or on the timer's stream when null
+  // (its end event goes on the same stream).
+  void open(const char* name, cudaStream_t stream = nullptr);
   // The innermost open range closes: records its end event. Never throws (it runs in
   // destructors, perhaps while an exception unwinds); a failure is reported by collect().
   void close() noexcept;
 
-  // Waits for the stream; the ranges recorded since the last call, in the order they opened.
+  // Waits for every range's end; the ranges recorded since the last call, in the order they opened.
   std::vector<PhaseTime> collect();
 
  private:
@@ -36,6 +38,7 @@ class PhaseTimer {
   struct Range {
     std::string name;
     int depth = 0;
+    cudaStream_t stream = nullptr;
     cudaEvent_t start = nullptr, end = nullptr;
   };
   cudaStream_t stream_;

@@ -136,6 +136,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"graph", ValueKind::kBool, true, "capture the GPU step in a CUDA graph and replay it (--no-graph: launch eagerly)", any_value},
       {"gpu_forward", ValueKind::kString, "cublas", "GPU forward path: cublas (GEMM + epilogue kernel) or fused (our tiled GEMM kernel)", forward_choice},
       {"gpu_batchnorm", ValueKind::kString, "cudnn", "the DCGAN's training BatchNorm + activation on the GPU: cudnn (cuDNN + an activation kernel) or fused (our kernels)", batch_norm_choice},
+      {"gpu_branches", ValueKind::kBool, false, "run the MLP step's independent GPU work on side streams (the G step's generator forward beside the D step, weight GEMMs beside input GEMMs); same bits", any_value},
       {"profile_steps", ValueKind::kString, "", "A:B: bracket GPU steps A..B with cudaProfilerStart/Stop, for nsys/ncu (tools/profile.sh)", profile_range},
       {"log_every", ValueKind::kInt, 50, "steps between metrics lines", positive_int},
       {"sample_every", ValueKind::kInt, 1000, "steps between sample grids (0: start and end only)", non_negative_int},
@@ -325,6 +326,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   // check_range above has refused anything but the choices each key lists.
   c.gpu_forward = resolved["gpu_forward"] == "fused" ? GpuForward::kFused : GpuForward::kCublas;
   c.gpu_batchnorm = resolved["gpu_batchnorm"] == "fused" ? GpuBatchNorm::kFused : GpuBatchNorm::kCudnn;
+  c.gpu_branches = resolved["gpu_branches"].get<bool>();
   parse_step_range(resolved["profile_steps"].get<std::string>(), &c.profile_first, &c.profile_last);
   c.log_every = resolved["log_every"].get<int64_t>();
   c.sample_every = resolved["sample_every"].get<int64_t>();
@@ -345,10 +347,10 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
 }
 
 bool key_may_change_on_resume(const std::string& key) {
-  // gpu, tf32, graph, gpu_forward, gpu_batchnorm: where and how the step runs; a run may move between CPU and
+  // gpu, tf32, graph, gpu_forward, gpu_batchnorm, gpu_branches: where and how the step runs; a run may move between CPU and
   // GPU (TF32 changes the rounding, as the device does, not the step).
   static const char* const kMutable[] = {"data", "out", "epochs", "steps", "device", "threads", "gpu", "tf32",
-                                         "graph", "gpu_forward", "gpu_batchnorm", "profile_steps", "log_every",
+                                         "graph", "gpu_forward", "gpu_batchnorm", "gpu_branches", "profile_steps", "log_every",
                                          "sample_every", "checkpoint_every", "keep_checkpoints", "on_nan",
                                          "max_rollbacks", "eval_every", "eval_n"};
   for (const char* k : kMutable) {

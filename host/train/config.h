@@ -57,6 +57,7 @@ struct TrainConfig {
   bool graph = true;
   GpuForward gpu_forward = GpuForward::kCublas;
   GpuBatchNorm gpu_batchnorm = GpuBatchNorm::kCudnn;
+  bool gpu_branches = false;
   uint64_t profile_first = 0, profile_last = 0;  // from "profile_steps" A:B; 0, 0 for none
   int64_t log_every = 0;
   int64_t sample_every = 0;  // 0: only at start and end

@@ -10,6 +10,7 @@
 #include "cpu/cpu_trainer.h"
 #include "cuda/gpu_trainer.h"
 #include "gpu/gpu_test.h"
+#include "model/step_plan.h"
 #include "test_util.h"
 #include "train/config.h"
 #include "train/schedule.h"
@@ -29,11 +30,12 @@ TrainConfig small_config() {
                           "test");
 }
 
-GpuTrainerOptions gpu_options(const TrainConfig& c, bool graph = true) {
+GpuTrainerOptions gpu_options(const TrainConfig& c, bool graph = true, bool branches = false) {
   GpuTrainerOptions o;
   static_cast<StepOptions&>(o) = step_options(c);
   o.max_batch = c.batch;
   o.graph = graph;
+  o.branches = branches;
   return o;
 }
 
@@ -204,6 +206,76 @@ TEST_F(GpuTrainerTest, BreakdownTimesEveryPhaseAndChangesNothing) {
   // Anything but a GPU trainer is refused.
   CpuTrainer cpu(spec, data, cpu_options(config));
   EXPECT_THROW(measure_step_breakdown(cpu, eager, {}), InternalError);
+}
+
+// Branches (side streams) move kernels, not arithmetic: the same bits as one stream, eagerly and
+// in the graph, with either forward path, across the epoch's smaller last batch and its graph.
+TEST_F(GpuTrainerTest, BranchesGiveTheSameBitsAsOneStream) {
+  GAN_REQUIRE_GPU();
+  for (ForwardPath forward : {ForwardPath::kCublas, ForwardPath::kFused}) {
+    GpuTrainerOptions one = gpu_options(config), graph = gpu_options(config, true, true);
+    GpuTrainerOptions eager = gpu_options(config, false, true);
+    one.forward = graph.forward = eager.forward = forward;
+    GpuTrainer serial(spec, data, one), branched(spec, data, graph), branched_eager(spec, data, eager);
+    for (uint64_t step = 1; step <= 10; ++step) {
+      for (Trainer* t : {static_cast<Trainer*>(&serial), static_cast<Trainer*>(&branched),
+                         static_cast<Trainer*>(&branched_eager)}) {
+        t->train_step(schedule.position(step));
+      }
+      // The losses the step reads back, and the gradients of the last step, every step.
+      const StepStats s = serial.last_stats(), b = branched.last_stats(), e = branched_eager.last_stats();
+      EXPECT_EQ(s.d_loss, b.d_loss) << step;
+      EXPECT_EQ(s.g_loss, b.g_loss) << step;
+      EXPECT_EQ(s.d_loss, e.d_loss) << step;
+      EXPECT_EQ(s.g_loss, e.g_loss) << step;
+      EXPECT_TRUE(std::isfinite(s.d_loss) && std::isfinite(s.g_loss));
+      const StepTrace ts = serial.last_step_trace(true), tb = branched.last_step_trace(true);
+      EXPECT_EQ(ts.z_g, tb.z_g) << step;
+      EXPECT_EQ(ts.d_grads, tb.d_grads) << step;
+      EXPECT_EQ(ts.g_grads, tb.g_grads) << step;
+    }
+    const TrainerState a = serial.state();
+    EXPECT_TRUE(bit_identical(a, branched.state()));
+    EXPECT_TRUE(bit_identical(a, branched_eager.state()));
+    EXPECT_NE(branched.description().find("branches"), std::string::npos) << branched.description();
+  }
+}
+
+// The plan (model/step_plan.h) names every kernel the step launches: the graph holds at least the
+// plan's kernels (all but the step control, launched before each replay) and no more than cuBLAS
+// can add (a split-K reduction per GEMM at most). With branches the phases on the side streams
+// are timed there, and the step still holds them all.
+TEST_F(GpuTrainerTest, ThePlanListsEveryKernelOfTheGraph) {
+  GAN_REQUIRE_GPU();
+  for (bool fused : {false, true}) {
+    for (bool branches : {false, true}) {
+      GpuTrainerOptions options = gpu_options(config, true, branches);
+      options.forward = fused ? ForwardPath::kFused : ForwardPath::kCublas;
+      GpuTrainer trainer(spec, data, options);
+      run_steps(trainer, schedule, 1, 1);
+      const StepBreakdown b =
+          measure_step_breakdown(trainer, {schedule.position(2)}, {schedule.position(3), schedule.position(5)});
+      const std::vector<PlannedKernel> plan = plan_mlp_gpu_step(spec, config.batch, {fused, branches});
+      int64_t gemms = 0;
+      for (const PlannedKernel& k : plan) gemms += k.name.rfind("GEMM", 0) == 0 ? 1 : 0;
+      const int64_t in_graph = static_cast<int64_t>(plan.size()) - 1;
+      EXPECT_GE(b.kernels_per_step, in_graph) << "fused " << fused << " branches " << branches;
+      EXPECT_LE(b.kernels_per_step, in_graph + gemms) << "fused " << fused << " branches " << branches;
+
+      // Each planned phase was timed in the eager step, and lies inside it.
+      ASSERT_EQ(b.eager_steps.size(), 1u);
+      const std::vector<PhaseTime>& phases = b.eager_steps.front();
+      ASSERT_FALSE(phases.empty());
+      std::set<std::string> timed;
+      for (const PhaseTime& p : phases) {
+        timed.insert(p.name);
+        EXPECT_TRUE(std::isfinite(p.ms) && p.ms >= 0 && p.ms <= phases.front().ms * 1.01 + 0.01) << p.name;
+      }
+      for (const PlannedKernel& k : plan) {
+        if (k.phase != "control" && k.phase != "step") EXPECT_EQ(timed.count(k.phase), 1u) << k.phase;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,30 @@
+#include "cuda/side_stream.h"
+
+namespace gan {
+
+SideStream::SideStream(cudaStream_t main, bool tf32) : main_(main) {
+  blas_ = std::make_unique<CublasHandle>(side_.get(), tf32);
+  GAN_CHECK(cudaEventCreateWithFlags(&forked_, cudaEventDisableTiming));
+  const cudaError_t created = cudaEventCreateWithFlags(&joined_, cudaEventDisableTiming);
+  if (created != cudaSuccess) cudaEventDestroy(forked_);
+  GAN_CHECK(created);
+}
+
+SideStream::~SideStream() {
+  // Nothing may be left running that uses the handle's workspace or the events.
+  cudaStreamSynchronize(side_.get());
+  cudaEventDestroy(forked_);
+  cudaEventDestroy(joined_);
+}
+
+void SideStream::fork() const {
+  GAN_CHECK(cudaEventRecord(forked_, main_));
+  GAN_CHECK(cudaStreamWaitEvent(side_.get(), forked_, 0));
+}
+
+void SideStream::join() const {
+  GAN_CHECK(cudaEventRecord(joined_, side_.get()));
+  GAN_CHECK(cudaStreamWaitEvent(main_, joined_, 0));
+}
+
+}  // namespace gan

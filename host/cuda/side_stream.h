@@ -1,0 +1,43 @@
+#pragma once
+// defines: SideStream — a second stream that the step forks work onto and joins back from, with
+// its own cuBLAS handle (GpuTrainerOptions::branches)
+//
+// Work that reads nothing the main stream is writing can run beside it (the G step's generator
+// forward beside the D step; a layer's weight GEMM beside its input GEMM). fork() and join() are
+// an event recorded on one stream and waited for by the other, so they order the work the same
+// way eagerly and inside a graph capture (where the side stream joins the capture at the first
+// fork, and must be joined back before the capture ends). The side stream has its own cuBLAS
+// handle with its own workspace: two GEMMs running at once must not share one. Both handles
+// are made alike (same math mode, same workspace size), so cuBLAS picks the same algorithms and
+// a GEMM gives the same bits on either stream.
+#include <cuda_runtime.h>
+
+#include <memory>
+
+#include "cuda/blas.h"
+#include "cuda/resources.h"
+
+namespace gan {
+
+class SideStream {
+ public:
+  SideStream(cudaStream_t main, bool tf32);
+  ~SideStream();
+  SideStream(const SideStream&) = delete;
+  SideStream& operator=(const SideStream&) = delete;
+
+  cudaStream_t get() const { return side_.get(); }
+  const CublasHandle& blas() const { return *blas_; }
+  // Work enqueued on the side stream from now on waits for everything enqueued on main so far.
+  void fork() const;
+  // Work enqueued on main from now on waits for everything enqueued on the side stream so far.
+  void join() const;
+
+ private:
+  cudaStream_t main_;
+  CudaStream side_;
+  std::unique_ptr<CublasHandle> blas_;
+  cudaEvent_t forked_ = nullptr, joined_ = nullptr;
+};
+
+}  // namespace gan
