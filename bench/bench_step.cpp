@@ -3,7 +3,7 @@
 // usage: bench_step [--device cpu|cuda] [--model mlp|dcgan] [--data DIR] [--batch 128] [--steps 200]
 //                   [--warmup 20] [--threads 0] [--graph 1] [--tf32 0] [--forward cublas|fused]
 //                   [--batchnorm cudnn|fused] [--gpu 0] [--json FILE] [--breakdown 0|1] [--branches 0|1]
-//                   [--plan 0|1]
+//                   [--plan 0|1] [--conv-algos heuristic|timed|timed-any]
 // CPU: each timed step on its own (a host clock). GPU: steps run in blocks of --block steps
 // (default 50), each block timed from one read-back to the next (the trainer's last_stats waits
 // for the device), so the time includes every launch and gap the host leaves; per-step times are
@@ -16,6 +16,7 @@
 // between CUDA events, reported as medians; the kernels and nodes of the step's graph; and a
 // block of graph replays timed on the GPU beside the host's time to launch them (when the host
 // takes longer, the host is the limit, not the kernels).
+// --conv-algos (GPU, DCGAN): how cuDNN's algorithms are chosen (GpuTrainerOptions::conv_algorithms).
 // --branches 1 (GPU, MLP): independent work on side streams (GpuTrainerOptions::branches).
 // --plan 1 (MLP): the step's plan (model/step_plan.h), each kernel with its FLOPs, bytes and
 // predicted time. On the GPU the rates are measured first (measure_peak_rates) and, with
@@ -118,8 +119,11 @@ nlohmann::json plan_json(const gan::ModelSpec& spec, int64_t batch, const gan::S
 
 // Each planned phase's predicted time beside its measured eager median (phases the plan does not
 // name, such as the whole step, are skipped).
-void print_plan_beside_breakdown(const nlohmann::json& plan, const nlohmann::json& breakdown) {
+void print_plan_beside_breakdown(const nlohmann::json& plan, const nlohmann::json& breakdown, bool branches) {
   std::printf("%-52s %12s %12s\n", "phase", "predicted ms", "eager ms");
+  // With branches, phases on side streams run beside others: their times overlap, and a phase's
+  // prediction sums its kernels on every lane.
+  if (branches) std::printf("(branches: phases overlap, so they add up to more than the step)\n");
   for (const nlohmann::json& phase : breakdown["phases"]) {
     const std::string name = phase["phase"];
     if (!plan["predicted_ms_by_phase"].contains(name)) continue;
@@ -137,7 +141,7 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 int main(int argc, char** argv) {
   const std::string blas_note = gan::choose_blas_core(argv);  // as gan does (cpu/blas_core.h)
   if (!blas_note.empty()) std::fprintf(stderr, "bench_step: %s\n", blas_note.c_str());
-  std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp", batch_norm = "cudnn";
+  std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp", batch_norm = "cudnn", conv_algos = "heuristic";
   int64_t batch = 128, steps = 200, warmup = 20, block = 50;
   int threads = 0, gpu = 0;
   bool graph = true, tf32 = false, breakdown = false, branches = false, plan = false;
@@ -160,6 +164,7 @@ int main(int argc, char** argv) {
     else if (flag == "--breakdown") breakdown = value == "1" || value == "true";
     else if (flag == "--branches") branches = value == "1" || value == "true";
     else if (flag == "--plan") plan = value == "1" || value == "true";
+    else if (flag == "--conv-algos") conv_algos = value;
     else {
       std::fprintf(stderr, "bench_step: unknown flag %s\n", flag.c_str());
       return 2;
@@ -167,7 +172,10 @@ int main(int argc, char** argv) {
   }
   if ((argc - 1) % 2 != 0 || (device != "cpu" && device != "cuda") || batch < 1 || steps < 1 || warmup < 0 ||
       block < 1 || (forward != "cublas" && forward != "fused") || (model != "mlp" && model != "dcgan") ||
-      (batch_norm != "cudnn" && batch_norm != "fused") || (plan && model != "mlp")) {
+      (batch_norm != "cudnn" && batch_norm != "fused") || (plan && model != "mlp") ||
+      (conv_algos != "heuristic" && conv_algos != "timed" && conv_algos != "timed-any") ||
+      // The plan predicts the FP32 MLP step; branches are the MLP's.
+      (plan && tf32) || (branches && model != "mlp")) {
     std::fprintf(stderr, "bench_step: bad arguments (see the usage at the top of bench/bench_step.cpp)\n");
     return 2;
   }
@@ -216,6 +224,9 @@ int main(int argc, char** argv) {
       options.forward = forward == "fused" ? gan::ForwardPath::kFused : gan::ForwardPath::kCublas;
       options.fused_batch_norm = batch_norm == "fused";
       options.branches = branches;
+      options.conv_algorithms = conv_algos == "timed"       ? gan::ConvAlgorithms::kTimedDeterministic
+                                : conv_algos == "timed-any" ? gan::ConvAlgorithms::kTimedAny
+                                                            : gan::ConvAlgorithms::kHeuristic;
       trainer = gan::make_gpu_trainer(spec, dataset, options);
       for (int64_t s = 0; s < warmup; ++s) trainer->train_step(schedule.position(++step));
       trainer->last_stats();
@@ -229,7 +240,7 @@ int main(int argc, char** argv) {
       if (breakdown) {
         if (!graph) throw gan::InputError("--breakdown times graph replays too: drop --graph 0");
         result["breakdown"] = breakdown_json(*trainer, schedule, &step, steps);
-        if (plan) print_plan_beside_breakdown(result["plan"], result["breakdown"]);
+        if (plan) print_plan_beside_breakdown(result["plan"], result["breakdown"], branches);
       }
       const double peak = gan::fp32_peak_flops(gpus[static_cast<size_t>(gpu)]);
       result["gpu"] = gpus[static_cast<size_t>(gpu)].name;
@@ -237,7 +248,10 @@ int main(int argc, char** argv) {
       result["tf32"] = tf32;
       result["forward"] = forward;
       result["branches"] = branches;
-      if (model == "dcgan") result["batchnorm"] = batch_norm;
+      if (model == "dcgan") {
+        result["batchnorm"] = batch_norm;
+        result["conv_algos"] = conv_algos;
+      }
       result["block"] = block;
       if (peak > 0) {
         result["fp32_peak_tflops"] = peak / 1e12;

@@ -111,6 +111,16 @@ if [[ "$model" == dcgan ]]; then
       "$bench_step" --model dcgan --device cuda --data "$data" --batch "$batch" --steps "$steps" --warmup 20 \
         --batchnorm fused --json "$out/ours-dcgan-cuda-b$batch-graph-fp32-fusedbn.json" >/dev/null
       measured "$out/ours-dcgan-cuda-b$batch-graph-fp32-fusedbn.json"
+      # cuDNN's algorithms timed on this card (--gpu-conv-algos): the fastest deterministic ones,
+      # and the fastest of all (maybe not deterministic), in FP32 and TF32.
+      for algos in timed timed-any; do
+        for tf32 in 0 1; do
+          name="ours-dcgan-cuda-b$batch-graph-$([[ $tf32 == 1 ]] && echo tf32 || echo fp32)-$algos"
+          "$bench_step" --model dcgan --device cuda --data "$data" --batch "$batch" --steps "$steps" --warmup 20 \
+            --tf32 "$tf32" --conv-algos "$algos" --json "$out/$name.json" >/dev/null
+          measured "$out/$name.json"
+        done
+      done
       if ((have_torch)); then
         for mode in eager benchmark graph; do
           "$python" bench/torch_dcgan.py --device cuda --data "$data" --mode "$mode" --batch "$batch" \

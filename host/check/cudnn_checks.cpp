@@ -39,10 +39,20 @@ ConvSizes conv_sizes(Kind kind, const ConvShape& s) {
   return {B * ci * small, ci * co * kk, B * co * big, co};
 }
 
+// " timed", " timed-any" or nothing (the default choice), in a check's name.
+std::string choice_label(ConvAlgorithms choice) {
+  switch (choice) {
+    case ConvAlgorithms::kTimedDeterministic: return " timed";
+    case ConvAlgorithms::kTimedAny: return " timed-any";
+    case ConvAlgorithms::kHeuristic: break;
+  }
+  return "";
+}
+
 }  // namespace
 
-KernelCheck check_cudnn_conv_forward(Kind kind, const ConvShape& s, bool tf32, uint64_t seed) {
-  KernelCheck check = start_check("cuDNN " + conv_name(kind) + (tf32 ? " tf32" : " fp32") + " forward",
+KernelCheck check_cudnn_conv_forward(Kind kind, const ConvShape& s, bool tf32, uint64_t seed, ConvAlgorithms choice) {
+  KernelCheck check = start_check("cuDNN " + conv_name(kind) + (tf32 ? " tf32" : " fp32") + choice_label(choice) + " forward",
                                   conv_shape_text(s), tf32 ? kTf32Bound : kFp32Bound, "rel");
   std::mt19937_64 rng(seed);
   const ConvSizes n = conv_sizes(kind, s);
@@ -56,7 +66,7 @@ KernelCheck check_cudnn_conv_forward(Kind kind, const ConvShape& s, bool tf32, u
   }
   CudaStream stream;
   CudnnHandle cudnn(stream.get());
-  const CudnnConvLayer layer(cudnn, kind, s, tf32);
+  const CudnnConvLayer layer(cudnn, kind, s, tf32, choice);
   DeviceBuffer<float> d_x(x), d_w(w), d_b(b), d_y(n.y);
   DeviceBuffer<char> workspace(layer.workspace_bytes());
   d_y.poison();
@@ -66,8 +76,8 @@ KernelCheck check_cudnn_conv_forward(Kind kind, const ConvShape& s, bool tf32, u
   return finish_check(check);
 }
 
-KernelCheck check_cudnn_conv_backward(Kind kind, const ConvShape& s, bool tf32, uint64_t seed) {
-  KernelCheck check = start_check("cuDNN " + conv_name(kind) + (tf32 ? " tf32" : " fp32") + " dx, dw, db",
+KernelCheck check_cudnn_conv_backward(Kind kind, const ConvShape& s, bool tf32, uint64_t seed, ConvAlgorithms choice) {
+  KernelCheck check = start_check("cuDNN " + conv_name(kind) + (tf32 ? " tf32" : " fp32") + choice_label(choice) + " dx, dw, db",
                                   conv_shape_text(s), tf32 ? kTf32Bound : kFp32Bound, "rel");
   std::mt19937_64 rng(seed);
   const ConvSizes n = conv_sizes(kind, s);
@@ -82,7 +92,7 @@ KernelCheck check_cudnn_conv_backward(Kind kind, const ConvShape& s, bool tf32, 
   }
   CudaStream stream;
   CudnnHandle cudnn(stream.get());
-  const CudnnConvLayer layer(cudnn, kind, s, tf32);
+  const CudnnConvLayer layer(cudnn, kind, s, tf32, choice);
   DeviceBuffer<float> d_x(x), d_w(w), d_dy(dy), d_dx(n.x), d_dw(n.w), d_db(n.bias);
   DeviceBuffer<char> workspace(layer.workspace_bytes());
   d_dx.poison();

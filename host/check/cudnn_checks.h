@@ -14,9 +14,11 @@
 namespace gan {
 
 // y = layer(x) + b.
-KernelCheck check_cudnn_conv_forward(CudnnConvLayer::Kind kind, const ConvShape& shape, bool tf32, uint64_t seed);
+KernelCheck check_cudnn_conv_forward(CudnnConvLayer::Kind kind, const ConvShape& shape, bool tf32, uint64_t seed,
+                                     ConvAlgorithms choice = ConvAlgorithms::kHeuristic);
 // dx, dw and db from one dy, each compared.
-KernelCheck check_cudnn_conv_backward(CudnnConvLayer::Kind kind, const ConvShape& shape, bool tf32, uint64_t seed);
+KernelCheck check_cudnn_conv_backward(CudnnConvLayer::Kind kind, const ConvShape& shape, bool tf32, uint64_t seed,
+                                      ConvAlgorithms choice = ConvAlgorithms::kHeuristic);
 // Training mode (y, running mean and variance after the update, saved mean and inverse std),
 // then evaluation mode on the updated running statistics.
 KernelCheck check_cudnn_batch_norm_forward(int64_t batch, int64_t channels, int64_t plane, uint64_t seed);

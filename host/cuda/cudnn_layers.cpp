@@ -1,6 +1,7 @@
 #include "cuda/cudnn_layers.h"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 namespace gan {
@@ -16,26 +17,43 @@ int to_int(int64_t value, const char* what) {
   return static_cast<int>(value);
 }
 
-// The first result, in cuDNN's heuristic order, that is deterministic, supported with this
-// descriptor's math type (its workspace query succeeds) and within the workspace limit; first
-// among the results ranked for the descriptor's own math type (their determinism is the one
-// that will run), then among any. `workspace(algo, &bytes)` returns the status of that query.
-template <class Perf, class Algo, class WorkspaceQuery>
-Algo first_deterministic(const std::vector<Perf>& ranked, int returned, cudnnMathType_t math, const char* pass,
-                         WorkspaceQuery workspace, size_t* bytes) {
+// The first result in cuDNN's order (its heuristic ranking, or the measured times of a timed
+// search) that is supported with this descriptor's math type (its workspace query succeeds),
+// within the workspace limit and, unless any_determinism, deterministic; first among the results
+// ranked for the descriptor's own math type (their determinism is the one that will run), then
+// among any. `workspace(algo, &bytes)` returns the status of that query.
+template <class Perf, class WorkspaceQuery>
+const Perf& first_fitting(const std::vector<Perf>& ranked, int returned, cudnnMathType_t math, bool any_determinism,
+                          const char* pass, WorkspaceQuery workspace, size_t* bytes) {
   for (bool same_math : {true, false}) {
     for (int i = 0; i < returned; ++i) {
       const Perf& perf = ranked[static_cast<size_t>(i)];
-      if (perf.status != CUDNN_STATUS_SUCCESS || perf.determinism != CUDNN_DETERMINISTIC) continue;
+      if (perf.status != CUDNN_STATUS_SUCCESS) continue;
+      if (!any_determinism && perf.determinism != CUDNN_DETERMINISTIC) continue;
       if (same_math && perf.mathType != math) continue;
       size_t needed = 0;
       if (workspace(perf.algo, &needed) != CUDNN_STATUS_SUCCESS || needed > kWorkspaceLimit) continue;
       *bytes = needed;
-      return perf.algo;
+      return perf;
     }
   }
-  throw CudaError(std::string("cuDNN offers no deterministic ") + pass + " algorithm for this convolution");
+  throw CudaError(std::string("cuDNN offers no ") + (any_determinism ? "" : "deterministic ") + pass +
+                  " algorithm for this convolution");
 }
+
+// What a timed search (cudnnFind...Ex) runs the convolution on: zeros, and the largest workspace
+// any algorithm may have. Allocated for the search only.
+struct SearchBuffers {
+  SearchBuffers(size_t in_count, size_t out_count, size_t filter_count)
+      : in(in_count), out(out_count), filter(filter_count), workspace(kWorkspaceLimit) {
+    GAN_CHECK(cudaMemset(in.get(), 0, in_count * sizeof(float)));
+    GAN_CHECK(cudaMemset(out.get(), 0, out_count * sizeof(float)));
+    GAN_CHECK(cudaMemset(filter.get(), 0, filter_count * sizeof(float)));
+    GAN_CHECK(cudaDeviceSynchronize());
+  }
+  DeviceBuffer<float> in, out, filter;
+  DeviceBuffer<char> workspace;
+};
 
 }  // namespace
 
@@ -75,7 +93,8 @@ int64_t conv_out_channels(CudnnConvLayer::Kind kind, const ConvShape& s) {
 
 }  // namespace
 
-CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvShape& s, bool tf32)
+CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvShape& s, bool tf32,
+                               ConvAlgorithms choice)
     : cudnn_(cudnn),
       kind_(kind),
       conv_in_(s.batch, conv_in_channels(kind, s), s.height, s.width),
@@ -107,41 +126,73 @@ CudnnConvLayer::CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvSh
     int count = 0, returned = 0;
     size_t forward_bytes = 0, data_bytes = 0, filter_bytes = 0;
 
+    const bool timed = choice != ConvAlgorithms::kHeuristic;
+    const bool any_determinism = choice == ConvAlgorithms::kTimedAny;
+    std::unique_ptr<SearchBuffers> search;
+    if (timed) {
+      search = std::make_unique<SearchBuffers>(static_cast<size_t>(s.batch * c * s.height * s.width),
+                                               static_cast<size_t>(s.batch * k * s.out_height() * s.out_width()),
+                                               static_cast<size_t>(k * c * s.kernel * s.kernel));
+    }
+
     GAN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &count));
     std::vector<cudnnConvolutionFwdAlgoPerf_t> forward(static_cast<size_t>(count));
-    GAN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(handle, conv_in_.get(), filter_, convolution_,
-                                                           conv_out_.get(), count, &returned, forward.data()));
-    forward_algo_ = first_deterministic<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(
-        forward, returned, math, "forward",
+    if (timed) {
+      GAN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
+          handle, conv_in_.get(), search->in.get(), filter_, search->filter.get(), convolution_, conv_out_.get(),
+          search->out.get(), count, &returned, forward.data(), search->workspace.get(), search->workspace.size()));
+    } else {
+      GAN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(handle, conv_in_.get(), filter_, convolution_, conv_out_.get(),
+                                                       count, &returned, forward.data()));
+    }
+    const cudnnConvolutionFwdAlgoPerf_t& forward_pick = first_fitting(
+        forward, returned, math, any_determinism, "forward",
         [&](cudnnConvolutionFwdAlgo_t algo, size_t* bytes) {
           return cudnnGetConvolutionForwardWorkspaceSize(handle, conv_in_.get(), filter_, convolution_, conv_out_.get(),
                                                          algo, bytes);
         },
         &forward_bytes);
+    forward_algo_ = forward_pick.algo;
 
     GAN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(handle, &count));
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> data(static_cast<size_t>(count));
-    GAN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, filter_, conv_out_.get(), convolution_,
-                                                                conv_in_.get(), count, &returned, data.data()));
-    backward_data_algo_ = first_deterministic<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(
-        data, returned, math, "backward-data",
+    if (timed) {
+      GAN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
+          handle, filter_, search->filter.get(), conv_out_.get(), search->out.get(), convolution_, conv_in_.get(),
+          search->in.get(), count, &returned, data.data(), search->workspace.get(), search->workspace.size()));
+    } else {
+      GAN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, filter_, conv_out_.get(), convolution_,
+                                                            conv_in_.get(), count, &returned, data.data()));
+    }
+    const cudnnConvolutionBwdDataAlgoPerf_t& data_pick = first_fitting(
+        data, returned, math, any_determinism, "backward-data",
         [&](cudnnConvolutionBwdDataAlgo_t algo, size_t* bytes) {
           return cudnnGetConvolutionBackwardDataWorkspaceSize(handle, filter_, conv_out_.get(), convolution_,
                                                               conv_in_.get(), algo, bytes);
         },
         &data_bytes);
+    backward_data_algo_ = data_pick.algo;
 
     GAN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(handle, &count));
     std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> filter(static_cast<size_t>(count));
-    GAN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, conv_in_.get(), conv_out_.get(), convolution_,
-                                                                  filter_, count, &returned, filter.data()));
-    backward_filter_algo_ = first_deterministic<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(
-        filter, returned, math, "backward-filter",
+    if (timed) {
+      GAN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
+          handle, conv_in_.get(), search->in.get(), conv_out_.get(), search->out.get(), convolution_, filter_,
+          search->filter.get(), count, &returned, filter.data(), search->workspace.get(), search->workspace.size()));
+    } else {
+      GAN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, conv_in_.get(), conv_out_.get(), convolution_,
+                                                              filter_, count, &returned, filter.data()));
+    }
+    const cudnnConvolutionBwdFilterAlgoPerf_t& filter_pick = first_fitting(
+        filter, returned, math, any_determinism, "backward-filter",
         [&](cudnnConvolutionBwdFilterAlgo_t algo, size_t* bytes) {
           return cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, conv_in_.get(), conv_out_.get(), convolution_,
                                                                 filter_, algo, bytes);
         },
         &filter_bytes);
+    backward_filter_algo_ = filter_pick.algo;
+    deterministic_ = forward_pick.determinism == CUDNN_DETERMINISTIC &&
+                     data_pick.determinism == CUDNN_DETERMINISTIC && filter_pick.determinism == CUDNN_DETERMINISTIC;
     workspace_bytes_ = std::max({forward_bytes, data_bytes, filter_bytes});
   } catch (...) {
     if (convolution_) cudnnDestroyConvolutionDescriptor(convolution_);
@@ -158,7 +209,7 @@ CudnnConvLayer::~CudnnConvLayer() {
 std::string CudnnConvLayer::algorithms() const {
   return "fwd " + std::to_string(static_cast<int>(forward_algo_)) + ", bwd-data " +
          std::to_string(static_cast<int>(backward_data_algo_)) + ", bwd-filter " +
-         std::to_string(static_cast<int>(backward_filter_algo_));
+         std::to_string(static_cast<int>(backward_filter_algo_)) + (deterministic_ ? "" : " (NOT deterministic)");
 }
 
 void CudnnConvLayer::forward(const float* x, const float* w, const float* bias, float* y, void* workspace) const {

@@ -6,8 +6,9 @@
 //
 // Everything a layer needs is decided when it is built, outside any graph capture: the
 // descriptors (they hold the batch size, so a layer serves one batch size), the algorithms
-// (the first DETERMINISTIC one in cuDNN's heuristic ranking: the same bits every run; no timed
-// search, whose pick may change from run to run) and their workspace size. The calls
+// (by default the first DETERMINISTIC one in cuDNN's heuristic ranking: the same pick and the
+// same bits on every run; a timed search, whose pick may change from run to run, only when asked:
+// ConvAlgorithms in cuda/gpu_api.h) and their workspace size. The calls
 // themselves only enqueue work on the handle's stream, so they can be captured.
 #include <cudnn.h>
 
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cuda/gpu_api.h"  // ConvAlgorithms
 #include "model/conv_shape.h"
 #include "cuda/resources.h"
 
@@ -63,16 +65,20 @@ class CudnnConvLayer {
   enum class Kind { kConv, kTransposed };
   // `shape` as for the CPU references: for kConv the Conv2d's input is (height, width); for
   // kTransposed (height, width) is the layer's OUTPUT size (image_ops.h). tf32 allows tensor
-  // cores (CUDNN_DEFAULT_MATH); otherwise FMA only, plain FP32 like the CPU.
-  CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvShape& shape, bool tf32);
+  // cores (CUDNN_DEFAULT_MATH); otherwise FMA only, plain FP32 like the CPU. A timed `choice`
+  // runs cuDNN's search here, on zeroed buffers it allocates for the purpose (outside any capture).
+  CudnnConvLayer(const CudnnHandle& cudnn, Kind kind, const ConvShape& shape, bool tf32,
+                 ConvAlgorithms choice = ConvAlgorithms::kHeuristic);
   ~CudnnConvLayer();
   CudnnConvLayer(const CudnnConvLayer&) = delete;
   CudnnConvLayer& operator=(const CudnnConvLayer&) = delete;
 
   // The largest workspace any of the three algorithms needs; every call gets one this large.
   size_t workspace_bytes() const { return workspace_bytes_; }
-  // "fwd 1, bwd-data 1, bwd-filter 1" (cuDNN's algorithm numbers), for logs and benchmarks.
+  // "fwd 1, bwd-data 1, bwd-filter 1" (cuDNN's algorithm numbers), for logs and benchmarks;
+  // " (NOT deterministic)" after them when one of the three is not.
   std::string algorithms() const;
+  bool deterministic() const { return deterministic_; }
 
   // y = layer(x) + bias, overwritten. x, y: the layer's input and output.
   void forward(const float* x, const float* w, const float* bias, float* y, void* workspace) const;
@@ -93,6 +99,7 @@ class CudnnConvLayer {
   cudnnConvolutionBwdDataAlgo_t backward_data_algo_{};
   cudnnConvolutionBwdFilterAlgo_t backward_filter_algo_{};
   size_t workspace_bytes_ = 0;
+  bool deterministic_ = true;
 };
 
 // BatchNorm2d over x [B, C, HW] (spatial: statistics per channel over the batch and the plane),

@@ -1,5 +1,5 @@
 #pragma once
-// defines: ForwardPath, GpuTrainerOptions, make_gpu_trainer, gpu_dcgan_available, PhaseTime,
+// defines: ConvAlgorithms, ForwardPath, GpuTrainerOptions, make_gpu_trainer, gpu_dcgan_available, PhaseTime,
 // StepBreakdown, measure_step_breakdown, measure_peak_rates — the GPU trainer as the rest of the
 // program sees it
 //
@@ -18,6 +18,16 @@
 
 namespace gan {
 
+// How the DCGAN's convolution algorithms are chosen (--gpu-conv-algos):
+//   kHeuristic           the first deterministic one in cuDNN's heuristic ranking: the default,
+//                        the same pick and the same bits on every run;
+//   kTimedDeterministic  the fastest deterministic one, timed by cuDNN's search on this card at
+//                        start-up (each run is deterministic, but two runs may pick differently
+//                        when two algorithms are close, and then differ in the last bits);
+//   kTimedAny            the fastest of all; some use atomics, so the bits may change from run to
+//                        run. The log says "NOT deterministic" beside such a pick.
+enum class ConvAlgorithms { kHeuristic, kTimedDeterministic, kTimedAny };
+
 // How the MLP's linear layers run forward: cuBLAS GEMM + bias/activation epilogue, or the
 // hand-written fused kernel. Both are checked against the CPU reference; benchmarks pick.
 enum class ForwardPath { kCublas, kFused };
@@ -33,6 +43,7 @@ struct GpuTrainerOptions : StepOptions {
   // beside the D step, each weight GEMM beside its input GEMM. The same kernels on the same
   // inputs, so the same bits; the DCGAN ignores it.
   bool branches = false;
+  ConvAlgorithms conv_algorithms = ConvAlgorithms::kHeuristic;  // the DCGAN's; the MLP has none
   uint64_t profile_first = 0, profile_last = 0;  // cudaProfilerStart/Stop around these steps (0: none)
 };
 

@@ -32,11 +32,13 @@ constexpr int64_t kImage = 784, kSmall = 49, kLarge = 196;  // 28x28, 7x7, 14x14
 // The cuDNN layers at one batch size (their descriptors hold it): G's, which sampling needs
 // alone, and D's.
 struct GeneratorLayers {
-  GeneratorLayers(const CudnnHandle& cudnn, const ModelSpec& spec, int64_t B, bool tf32)
+  GeneratorLayers(const CudnnHandle& cudnn, const ModelSpec& spec, int64_t B, bool tf32,
+                  ConvAlgorithms choice = ConvAlgorithms::kHeuristic)
       : bn0(cudnn, B, spec.dcgan.c0, kSmall, spec.dcgan.bn_eps),
-        deconv1(cudnn, CudnnConvLayer::Kind::kTransposed, halving_shape(B, spec.dcgan.c0, spec.dcgan.c1, 14), tf32),
+        deconv1(cudnn, CudnnConvLayer::Kind::kTransposed, halving_shape(B, spec.dcgan.c0, spec.dcgan.c1, 14), tf32,
+                choice),
         bn1(cudnn, B, spec.dcgan.c1, kLarge, spec.dcgan.bn_eps),
-        deconv2(cudnn, CudnnConvLayer::Kind::kTransposed, halving_shape(B, spec.dcgan.c1, 1, 28), tf32) {}
+        deconv2(cudnn, CudnnConvLayer::Kind::kTransposed, halving_shape(B, spec.dcgan.c1, 1, 28), tf32, choice) {}
   size_t workspace_bytes() const { return std::max(deconv1.workspace_bytes(), deconv2.workspace_bytes()); }
 
   CudnnBatchNorm bn0;
@@ -46,9 +48,9 @@ struct GeneratorLayers {
 };
 
 struct DiscriminatorLayers {
-  DiscriminatorLayers(const CudnnHandle& cudnn, const ModelSpec& spec, int64_t B, bool tf32)
-      : conv1(cudnn, CudnnConvLayer::Kind::kConv, halving_shape(B, 1, spec.dcgan.c1, 28), tf32),
-        conv2(cudnn, CudnnConvLayer::Kind::kConv, halving_shape(B, spec.dcgan.c1, spec.dcgan.c0, 14), tf32),
+  DiscriminatorLayers(const CudnnHandle& cudnn, const ModelSpec& spec, int64_t B, bool tf32, ConvAlgorithms choice)
+      : conv1(cudnn, CudnnConvLayer::Kind::kConv, halving_shape(B, 1, spec.dcgan.c1, 28), tf32, choice),
+        conv2(cudnn, CudnnConvLayer::Kind::kConv, halving_shape(B, spec.dcgan.c1, spec.dcgan.c0, 14), tf32, choice),
         bn2(cudnn, B, spec.dcgan.c0, kSmall, spec.dcgan.bn_eps) {}
   size_t workspace_bytes() const { return std::max(conv1.workspace_bytes(), conv2.workspace_bytes()); }
 
@@ -58,9 +60,9 @@ struct DiscriminatorLayers {
 
 // Both networks' layers at one training batch size, and the workspace they share.
 struct DcganLayers {
-  DcganLayers(const CudnnHandle& cudnn, const ModelSpec& spec, int64_t B, bool tf32)
-      : g(cudnn, spec, B, tf32),
-        d(cudnn, spec, B, tf32),
+  DcganLayers(const CudnnHandle& cudnn, const ModelSpec& spec, int64_t B, bool tf32, ConvAlgorithms choice)
+      : g(cudnn, spec, B, tf32, choice),
+        d(cudnn, spec, B, tf32, choice),
         workspace(std::max(g.workspace_bytes(), d.workspace_bytes())) {}
 
   std::string algorithms() const {
@@ -97,6 +99,7 @@ class DcganGpuModel : public GpuGanModel {
       : spec_(spec),
         tf32_(options.tf32),
         fused_batch_norm_(options.fused_batch_norm),
+        conv_algorithms_(options.conv_algorithms),
         blas_(blas),
         stream_(stream),
         cudnn_(stream),
@@ -111,8 +114,17 @@ class DcganGpuModel : public GpuGanModel {
 
   std::string description() const override {
     return std::string("cuDNN convolutions, BatchNorm ") + (fused_batch_norm_ ? "as fused kernels" : "through cuDNN") +
-           "; deterministic algorithms at batch " + std::to_string(max_batch_) + ": " +
+           "; " + algorithm_choice_name() + " algorithms at batch " + std::to_string(max_batch_) + ": " +
            layers_.at(max_batch_)->algorithms();
+  }
+
+  std::string algorithm_choice_name() const {
+    switch (conv_algorithms_) {
+      case ConvAlgorithms::kTimedDeterministic: return "timed deterministic";
+      case ConvAlgorithms::kTimedAny: return "timed (determinism not required)";
+      case ConvAlgorithms::kHeuristic: break;
+    }
+    return "deterministic";
   }
 
   void plan(DeviceArena& arena, int64_t B) override {
@@ -148,7 +160,7 @@ class DcganGpuModel : public GpuGanModel {
 
   void prepare_batch(int64_t B) override {
     check_dcgan_batch(B);
-    if (layers_.count(B) == 0) layers_[B] = std::make_unique<DcganLayers>(cudnn_, spec_, B, tf32_);
+    if (layers_.count(B) == 0) layers_[B] = std::make_unique<DcganLayers>(cudnn_, spec_, B, tf32_, conv_algorithms_);
   }
 
   void enqueue_discriminator_step(int64_t B, const float* z, const GpuNetwork& g, const GpuNetwork& d,
@@ -349,6 +361,7 @@ class DcganGpuModel : public GpuGanModel {
   const ModelSpec& spec_;
   bool tf32_;
   bool fused_batch_norm_;  // training-mode BatchNorm + activation as our fused kernels, not cuDNN
+  ConvAlgorithms conv_algorithms_;
   const CublasHandle& blas_;
   cudaStream_t stream_;
   CudnnHandle cudnn_;

@@ -97,6 +97,10 @@ class MlpGpuModel : public GpuGanModel {
                      weight_grads_.get());
   }
 
+  void rejoin_side_streams() noexcept override {
+    if (weight_grads_) weight_grads_->rejoin();
+  }
+
   void generate(const float* z, int64_t count, const GpuNetwork& g, float* images) override {
     std::vector<DeviceBuffer<float>> outputs;
     GpuPass pass{count, z, {}};

@@ -35,6 +35,7 @@ struct GpuModelOptions {
   ForwardPath forward = ForwardPath::kCublas;  // the MLP's linear layers
   bool fused_batch_norm = false;  // the DCGAN's training BatchNorm + activation: our kernels, not cuDNN
   bool branches = false;  // independent work on side streams (GpuTrainerOptions::branches)
+  ConvAlgorithms conv_algorithms = ConvAlgorithms::kHeuristic;  // the DCGAN's convolutions
 };
 
 class GpuGanModel {
@@ -68,6 +69,8 @@ class GpuGanModel {
   // generator forward, G(z) is enqueue_generator_forward's, already enqueued.
   virtual void enqueue_generator_step(int64_t batch, const float* z, const GpuNetwork& g, const GpuNetwork& d,
                                       BceDeviceStats* stats) = 0;
+  // After a capture failed partway: join every side stream the model forked and has not joined.
+  virtual void rejoin_side_streams() noexcept {}
   // G(z) for z [count, latent] on the device, in evaluation mode, into host images
   // [count, H*W]. Outside the step: allocates and waits.
   virtual void generate(const float* z, int64_t count, const GpuNetwork& g, float* images) = 0;

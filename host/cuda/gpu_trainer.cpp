@@ -51,8 +51,10 @@ GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuT
     GAN_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     blas_ = std::make_unique<CublasHandle>(stream_, options_.tf32);
     model_ = make_gpu_model(
-        spec_, GpuModelOptions{options_.tf32, options_.forward, options_.fused_batch_norm, options_.branches}, stream_,
-        *blas_);
+        spec_,
+        GpuModelOptions{options_.tf32, options_.forward, options_.fused_batch_norm, options_.branches,
+                        options_.conv_algorithms},
+        stream_, *blas_);
     if (options_.branches && model_->separable_generator_forward()) {
       generator_branch_ = std::make_unique<SideStream>(stream_, options_.tf32);
     }
@@ -180,6 +182,9 @@ cudaGraph_t GpuTrainer::capture_step(int64_t batch) {
     enqueue_step(batch);
   } catch (...) {
     capturing_graph = false;
+    // A side stream forked and left unjoined would keep the capture from ending.
+    if (generator_branch_) generator_branch_->rejoin();
+    model_->rejoin_side_streams();
     cudaStreamEndCapture(stream_, &graph);  // ends the broken capture; its error is the one thrown
     if (graph) cudaGraphDestroy(graph);
     throw;

@@ -44,6 +44,9 @@ PeakRates measure_peak_rates(int gpu) {
   {  // The fixed cost of a kernel: a graph of tiny dependent kernels (one float each), replayed.
     constexpr int kernels = 200;
     const DeviceBuffer<float> one(std::vector<float>{1.0f});
+    // Once eagerly first: a kernel's first launch may load it, which a capture does not allow.
+    launch_bias_activation(one.get(), nullptr, 1, 1, Activation::kIdentity, 0.0f, stream.get());
+    stream.synchronize();
     cudaGraph_t graph = nullptr;
     GAN_CHECK(cudaStreamBeginCapture(stream.get(), cudaStreamCaptureModeThreadLocal));
     capturing_graph = true;

@@ -20,11 +20,19 @@ SideStream::~SideStream() {
 void SideStream::fork() const {
   GAN_CHECK(cudaEventRecord(forked_, main_));
   GAN_CHECK(cudaStreamWaitEvent(side_.get(), forked_, 0));
+  open_ = true;
 }
 
 void SideStream::join() const {
   GAN_CHECK(cudaEventRecord(joined_, side_.get()));
   GAN_CHECK(cudaStreamWaitEvent(main_, joined_, 0));
+  open_ = false;
+}
+
+void SideStream::rejoin() const noexcept {
+  if (!open_) return;
+  if (cudaEventRecord(joined_, side_.get()) == cudaSuccess) cudaStreamWaitEvent(main_, joined_, 0);
+  open_ = false;
 }
 
 }  // namespace gan

@@ -32,12 +32,16 @@ class SideStream {
   void fork() const;
   // Work enqueued on main from now on waits for everything enqueued on the side stream so far.
   void join() const;
+  // Joins if a fork has not been joined yet, ignoring errors: for a capture that failed between
+  // the two (a capture cannot end while a stream it reached is left unjoined).
+  void rejoin() const noexcept;
 
  private:
   cudaStream_t main_;
   CudaStream side_;
   std::unique_ptr<CublasHandle> blas_;
   cudaEvent_t forked_ = nullptr, joined_ = nullptr;
+  mutable bool open_ = false;  // forked and not yet joined
 };
 
 }  // namespace gan

@@ -68,6 +68,10 @@ std::string batch_norm_choice(const json& v) {
   const auto s = v.get<std::string>();
   return (s == "cudnn" || s == "fused") ? "" : "one of cudnn, fused";
 }
+std::string conv_algos_choice(const json& v) {
+  const auto s = v.get<std::string>();
+  return (s == "heuristic" || s == "timed" || s == "timed-any") ? "" : "one of heuristic, timed, timed-any";
+}
 std::string gpu_index(const json& v) {
   const auto x = v.get<int64_t>();
   return x >= 0 && x <= 1023 ? "" : "an integer in 0..1023";
@@ -136,6 +140,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"graph", ValueKind::kBool, true, "capture the GPU step in a CUDA graph and replay it (--no-graph: launch eagerly)", any_value},
       {"gpu_forward", ValueKind::kString, "cublas", "GPU forward path: cublas (GEMM + epilogue kernel) or fused (our tiled GEMM kernel)", forward_choice},
       {"gpu_batchnorm", ValueKind::kString, "cudnn", "the DCGAN's training BatchNorm + activation on the GPU: cudnn (cuDNN + an activation kernel) or fused (our kernels)", batch_norm_choice},
+      {"gpu_conv_algos", ValueKind::kString, "heuristic", "the DCGAN's cuDNN algorithms: heuristic (cuDNN's first deterministic pick: the same bits every run), timed (the fastest deterministic one on this card; the pick may differ between runs), timed-any (the fastest, maybe not deterministic)", conv_algos_choice},
       {"gpu_branches", ValueKind::kBool, false, "run the MLP step's independent GPU work on side streams (the G step's generator forward beside the D step, weight GEMMs beside input GEMMs); same bits", any_value},
       {"profile_steps", ValueKind::kString, "", "A:B: bracket GPU steps A..B with cudaProfilerStart/Stop, for nsys/ncu (tools/profile.sh)", profile_range},
       {"log_every", ValueKind::kInt, 50, "steps between metrics lines", positive_int},
@@ -327,6 +332,10 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.gpu_forward = resolved["gpu_forward"] == "fused" ? GpuForward::kFused : GpuForward::kCublas;
   c.gpu_batchnorm = resolved["gpu_batchnorm"] == "fused" ? GpuBatchNorm::kFused : GpuBatchNorm::kCudnn;
   c.gpu_branches = resolved["gpu_branches"].get<bool>();
+  const std::string conv_algos = resolved["gpu_conv_algos"];
+  c.gpu_conv_algos = conv_algos == "timed"       ? GpuConvAlgos::kTimed
+                     : conv_algos == "timed-any" ? GpuConvAlgos::kTimedAny
+                                                 : GpuConvAlgos::kHeuristic;
   parse_step_range(resolved["profile_steps"].get<std::string>(), &c.profile_first, &c.profile_last);
   c.log_every = resolved["log_every"].get<int64_t>();
   c.sample_every = resolved["sample_every"].get<int64_t>();
@@ -347,10 +356,10 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
 }
 
 bool key_may_change_on_resume(const std::string& key) {
-  // gpu, tf32, graph, gpu_forward, gpu_batchnorm, gpu_branches: where and how the step runs; a run may move between CPU and
+  // gpu, tf32, graph, gpu_forward, gpu_batchnorm, gpu_branches, gpu_conv_algos: where and how the step runs; a run may move between CPU and
   // GPU (TF32 changes the rounding, as the device does, not the step).
   static const char* const kMutable[] = {"data", "out", "epochs", "steps", "device", "threads", "gpu", "tf32",
-                                         "graph", "gpu_forward", "gpu_batchnorm", "gpu_branches", "profile_steps", "log_every",
+                                         "graph", "gpu_forward", "gpu_batchnorm", "gpu_branches", "gpu_conv_algos", "profile_steps", "log_every",
                                          "sample_every", "checkpoint_every", "keep_checkpoints", "on_nan",
                                          "max_rollbacks", "eval_every", "eval_n"};
   for (const char* k : kMutable) {

@@ -1,5 +1,5 @@
 #pragma once
-// defines: DeviceChoice, OnNan, GpuForward, GpuBatchNorm, TrainConfig, ValueKind, ConfigKey,
+// defines: DeviceChoice, OnNan, GpuForward, GpuBatchNorm, GpuConvAlgos, TrainConfig, ValueKind, ConfigKey,
 // config_keys, resolve_config, key_may_change_on_resume, config_from_json, parse_step_range,
 // flag_name, describe_default, model_choice, make_model_spec (from a config), step_options
 //
@@ -24,6 +24,7 @@ enum class DeviceChoice { kAuto, kCpu, kCuda };
 enum class OnNan { kStop, kRollback };                // a non-finite loss: stop, or roll back
 enum class GpuForward { kCublas, kFused };            // the MLP's linear layers on the GPU
 enum class GpuBatchNorm { kCudnn, kFused };           // the DCGAN's training BatchNorm on the GPU
+enum class GpuConvAlgos { kHeuristic, kTimed, kTimedAny };  // the DCGAN's cuDNN algorithm choice
 
 enum class ValueKind { kInt, kFloat, kString, kIntList, kBool };
 
@@ -58,6 +59,7 @@ struct TrainConfig {
   GpuForward gpu_forward = GpuForward::kCublas;
   GpuBatchNorm gpu_batchnorm = GpuBatchNorm::kCudnn;
   bool gpu_branches = false;
+  GpuConvAlgos gpu_conv_algos = GpuConvAlgos::kHeuristic;
   uint64_t profile_first = 0, profile_last = 0;  // from "profile_steps" A:B; 0, 0 for none
   int64_t log_every = 0;
   int64_t sample_every = 0;  // 0: only at start and end

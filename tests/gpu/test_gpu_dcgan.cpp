@@ -38,8 +38,12 @@ TEST(GpuCudnn, ConvolutionsMatchTheCpuReferencesOnOddShapes) {
   };
   for (const ConvShape& s : shapes) {
     for (Kind kind : {Kind::kConv, Kind::kTransposed}) {
-      GAN_EXPECT_KERNEL_MATCHES(check_cudnn_conv_forward(kind, s, false, seed));
-      GAN_EXPECT_KERNEL_MATCHES(check_cudnn_conv_backward(kind, s, false, seed));
+      // Whichever way the algorithms are chosen (--gpu-conv-algos), each computes the layer.
+      for (ConvAlgorithms choice :
+           {ConvAlgorithms::kHeuristic, ConvAlgorithms::kTimedDeterministic, ConvAlgorithms::kTimedAny}) {
+        GAN_EXPECT_KERNEL_MATCHES(check_cudnn_conv_forward(kind, s, false, seed, choice));
+        GAN_EXPECT_KERNEL_MATCHES(check_cudnn_conv_backward(kind, s, false, seed, choice));
+      }
     }
   }
 }
@@ -88,6 +92,24 @@ TEST_F(GpuDcganTest, TracksTheCpuTrainer) {
     GpuTrainerOptions options = gpu_options();
     options.fused_batch_norm = fused;
     tracks_the_cpu_trainer(options);
+  }
+}
+
+// A timed choice of algorithms (--gpu-conv-algos timed, timed-any) trains the same model: held
+// to the same yardstick as the default choice.
+TEST_F(GpuDcganTest, TimedAlgorithmsTrackTheCpuTrainer) {
+  GAN_REQUIRE_GPU();
+  for (ConvAlgorithms choice : {ConvAlgorithms::kTimedDeterministic, ConvAlgorithms::kTimedAny}) {
+    SCOPED_TRACE(choice == ConvAlgorithms::kTimedAny ? "timed-any" : "timed");
+    GpuTrainerOptions options = gpu_options();
+    options.conv_algorithms = choice;
+    tracks_the_cpu_trainer(options);
+    if (choice == ConvAlgorithms::kTimedDeterministic) {
+      // The log says how the algorithms were chosen, and none of a deterministic pick is marked otherwise.
+      GpuTrainer trainer(spec, data, options);
+      EXPECT_EQ(trainer.description().find("NOT deterministic"), std::string::npos) << trainer.description();
+      EXPECT_NE(trainer.description().find("timed deterministic"), std::string::npos) << trainer.description();
+    }
   }
 }
 

@@ -241,6 +241,26 @@ TEST_F(GpuTrainerTest, BranchesGiveTheSameBitsAsOneStream) {
   }
 }
 
+// The same at the seed's widths and a large batch, where each kernel runs long enough that a
+// missing join (a kernel reading a buffer another stream is still writing) would show.
+TEST(GpuTrainerBranches, SameBitsAtTheSeedsWidthsAndALargeBatch) {
+  GAN_REQUIRE_GPU();
+  const TrainConfig seed_config = config_from_json({{"batch", 512}, {"beta1", 0.5}, {"seed", 77}}, "test");
+  const Dataset images = synthetic_dataset(2048, 28, 28, 11);
+  const ModelSpec seed_spec = make_mlp_spec(seed_config, 28, 28);
+  const Schedule seed_schedule{images.count, seed_config.batch, false, 3, 0};
+  GpuTrainer serial(seed_spec, images, gpu_options(seed_config)),
+      branched(seed_spec, images, gpu_options(seed_config, true, true));
+  for (uint64_t step = 1; step <= 8; ++step) {
+    serial.train_step(seed_schedule.position(step));
+    branched.train_step(seed_schedule.position(step));
+    const StepTrace s = serial.last_step_trace(true), b = branched.last_step_trace(true);
+    EXPECT_EQ(s.d_grads, b.d_grads) << step;
+    EXPECT_EQ(s.g_grads, b.g_grads) << step;
+  }
+  EXPECT_TRUE(bit_identical(serial.state(), branched.state()));
+}
+
 // The plan (model/step_plan.h) names every kernel the step launches: the graph holds at least the
 // plan's kernels (all but the step control, launched before each replay) and no more than cuBLAS
 // can add (a split-K reduction per GEMM at most). With branches the phases on the side streams
