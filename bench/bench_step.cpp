@@ -18,7 +18,7 @@
 // takes longer, the host is the limit, not the kernels).
 // --conv-algos (GPU, DCGAN): how cuDNN's algorithms are chosen (GpuTrainerOptions::conv_algorithms).
 // --branches 1 (GPU, MLP): independent work on side streams (GpuTrainerOptions::branches).
-// --plan 1 (MLP): the step's plan (model/step_plan.h), each kernel with its FLOPs, bytes and
+// --plan 1: the step's plan (model/step_plan.h; the DCGAN's call by call), each kernel with its FLOPs, bytes and
 // predicted time. On the GPU the rates are measured first (measure_peak_rates) and, with
 // --breakdown, each phase's prediction is printed beside its measured eager time. With
 // --device cpu it prints the plan at the H200's nominal rates (labelled so) and times nothing.
@@ -89,12 +89,16 @@ nlohmann::json breakdown_json(gan::Trainer& trainer, const gan::Schedule& schedu
 // --plan: the kernels of the step with their work and predicted time, then the totals.
 nlohmann::json plan_json(const gan::ModelSpec& spec, int64_t batch, const gan::StepPlanOptions& options,
                          const gan::PeakRates& rates) {
-  const std::vector<gan::PlannedKernel> plan = gan::plan_mlp_gpu_step(spec, batch, options);
+  const std::vector<gan::PlannedKernel> plan = gan::plan_gpu_step(spec, batch, options);
   const gan::StepPrediction total = gan::predict_step(plan, rates);
-  std::printf("plan: MLP step at batch %lld, %s forward%s; rates %s: SGEMM %.1f TFLOP/s, copy %.2f TB/s, "
+  const bool dcgan = spec.kind == gan::ModelKind::kDcgan;
+  const std::string how = dcgan ? std::string(options.fused_batch_norm ? "fused" : "cuDNN") + " BatchNorm"
+                                : std::string(options.fused_forward ? "fused" : "cuBLAS") + " forward" +
+                                      (options.branches ? ", branches" : "");
+  std::printf("plan: %s step at batch %lld, %s; rates %s: SGEMM %.1f TFLOP/s, copy %.2f TB/s, "
               "%.2f us per kernel, %d SMs\n",
-              static_cast<long long>(batch), options.fused_forward ? "fused" : "cuBLAS",
-              options.branches ? ", branches" : "", rates.measured ? "measured on this GPU" : "NOMINAL (H200 datasheet)",
+              gan::model_kind_name(spec.kind), static_cast<long long>(batch), how.c_str(),
+              rates.measured ? "measured on this GPU" : "NOMINAL (H200 datasheet)",
               rates.fp32_flops_per_s / 1e12, rates.bytes_per_s / 1e12, rates.kernel_us, rates.sms);
   std::printf("%4s %4s  %-50s %-46s %9s %9s %9s\n", "#", "lane", "phase", "kernel", "MFLOP", "KB", "pred us");
   nlohmann::json kernels = nlohmann::json::array();
@@ -172,9 +176,9 @@ int main(int argc, char** argv) {
   }
   if ((argc - 1) % 2 != 0 || (device != "cpu" && device != "cuda") || batch < 1 || steps < 1 || warmup < 0 ||
       block < 1 || (forward != "cublas" && forward != "fused") || (model != "mlp" && model != "dcgan") ||
-      (batch_norm != "cudnn" && batch_norm != "fused") || (plan && model != "mlp") ||
+      (batch_norm != "cudnn" && batch_norm != "fused") ||
       (conv_algos != "heuristic" && conv_algos != "timed" && conv_algos != "timed-any") ||
-      // The plan predicts the FP32 MLP step; branches are the MLP's.
+      // The plan predicts the FP32 step; branches are the MLP's.
       (plan && tf32) || (branches && model != "mlp")) {
     std::fprintf(stderr, "bench_step: bad arguments (see the usage at the top of bench/bench_step.cpp)\n");
     return 2;
@@ -189,7 +193,7 @@ int main(int argc, char** argv) {
     nlohmann::json result = {{"device", device}, {"model", model}, {"batch", batch}, {"steps", steps},
                              {"flops_per_step", flops}};
 
-    const gan::StepPlanOptions plan_options{forward == "fused", branches};
+    const gan::StepPlanOptions plan_options{forward == "fused", branches, batch_norm == "fused"};
     if (plan && device == "cpu") {  // the plan alone, at nominal rates
       result["plan"] = plan_json(spec, batch, plan_options, gan::nominal_h200_rates());
       if (!json_path.empty()) std::ofstream(json_path) << result.dump(2) << "\n";

@@ -8,9 +8,11 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/step_plan.h"
+#include "util/error.h"
 
 namespace gan {
 namespace {
@@ -153,11 +155,51 @@ TEST(StepPlan, PredictionsFollowTheRoofline) {
   EXPECT_NEAR(predict_kernel_ms(copy, rates), 1.0 + rates.kernel_us * 1e-3, 1e-9);
 }
 
-TEST(StepPlan, RefusesTheDcgan) {
+ModelSpec dcgan_spec(int64_t c0, int64_t c1) {
   ModelChoice choice;
   choice.kind = ModelKind::kDcgan;
-  choice.dcgan_channels = {128, 64};
-  EXPECT_THROW(plan_mlp_gpu_step(make_model_spec(choice, 28, 28), 128, {}), std::exception);
+  choice.dcgan_channels = {c0, c1};
+  return make_model_spec(choice, 28, 28);
+}
+
+TEST(StepPlan, EachModelHasItsOwnPlan) {
+  EXPECT_THROW(plan_mlp_gpu_step(dcgan_spec(128, 64), 128, {}), InternalError);
+  EXPECT_THROW(plan_dcgan_gpu_step(seed_spec(), 128, {}), InternalError);
+  EXPECT_EQ(plan_gpu_step(seed_spec(), 128, {}).size(), plan_mlp_gpu_step(seed_spec(), 128, {}).size());
+}
+
+// The DCGAN's plan, call by call: the step's arithmetic once (odd widths and batches too), and
+// the calls gpu_dcgan_model.cpp makes.
+TEST(StepPlan, TheDcganCallsDoTheStepsArithmeticOnce) {
+  for (auto [c0, c1] : {std::pair<int64_t, int64_t>{128, 64}, {13, 7}}) {
+    const ModelSpec spec = dcgan_spec(c0, c1);
+    for (int64_t batch : {2, 37, 128}) {
+      for (bool fused : {false, true}) {
+        StepPlanOptions options;
+        options.fused_batch_norm = fused;
+        const std::vector<PlannedKernel> plan = plan_dcgan_gpu_step(spec, batch, options);
+        const StepPrediction p = predict_step(plan, nominal_h200_rates());
+        EXPECT_NEAR(p.flops, step_flops(spec, batch), 1e-9 * step_flops(spec, batch)) << c0 << " " << batch;
+        // Calls (cuDNN BatchNorm: 2 a layer each way, with the activation; fused: 1):
+        //   G forward: projection GEMM + bias, BN0, deconv1 + bias, BN1, deconv2 + bias, Tanh = 11 / 9
+        //   D forward: conv1 + bias, LeakyReLU, conv2 + bias, BN2, linear GEMM + bias = 9 / 8
+        //   D backward with weights: linear dW, db, dX; BN2; conv2 dX, dW, db; LeakyReLU;
+        //     conv1 dW, db = 11 / 10; input only: linear dX, BN2, conv2 dX, LeakyReLU, conv1 dX = 6 / 5
+        //   G backward: Tanh; deconv2 dX, dW, db; BN1; deconv1 dX, dW, db; BN0; projection dW,
+        //     db = 13 / 11
+        // and control, gather, 2 noises, 2 losses, the gradient sum, 2 Adams, the record = 10.
+        const size_t g_fwd = fused ? 9 : 11, d_fwd = fused ? 8 : 9, d_bwd = fused ? 10 : 11;
+        const size_t d_in = fused ? 5 : 6, g_bwd = fused ? 11 : 13;
+        EXPECT_EQ(plan.size(), 10 + 2 * g_fwd + 3 * d_fwd + 2 * d_bwd + d_in + g_bwd) << fused;
+        for (const PlannedKernel& k : plan) {
+          EXPECT_EQ(k.lane, 0);
+          EXPECT_TRUE(k.name.find("BatchNorm") == std::string::npos ||
+                      (k.name.find("fused") != std::string::npos) == fused)
+              << k.name;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -323,7 +323,7 @@ breakdown() {
     "$build/bench_step" --device cuda --batch 8192 --steps 20 --warmup 3 --block 10 --breakdown 1 --plan 1 \
       --branches "$branches" --json "$out/mlp-b8192-branches$branches.json" || rc=1
   done
-  "$build/bench_step" --device cuda --model dcgan --batch 128 --steps 50 --warmup 5 --breakdown 1 \
+  "$build/bench_step" --device cuda --model dcgan --batch 128 --steps 50 --warmup 5 --breakdown 1 --plan 1 \
     --json "$out/dcgan-b128.json" || rc=1
   return "$rc"
 }

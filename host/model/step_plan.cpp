@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/conv_shape.h"
 #include "util/error.h"
 
 namespace gan {
@@ -168,6 +169,178 @@ std::vector<PlannedKernel> plan_mlp_gpu_step(const ModelSpec& spec, int64_t B, c
   plan.add("Adam G", "Adam " + std::to_string(G.parameter_count), 0, adam_bytes(G));
   plan.add("step", "record non-finite", 0, small);
   return plan.take();
+}
+
+namespace {
+
+// The DCGAN's step, call by call, as gpu_dcgan_model.cpp enqueues it (28x28 images: G projects to
+// C0 x 7 x 7, deconv1 to C1 x 14 x 14, deconv2 to 1 x 28 x 28; D mirrors it).
+class DcganPlanner {
+ public:
+  DcganPlanner(const ModelSpec& spec, int64_t B, const StepPlanOptions& options)
+      : spec_(spec), B_(B), b_(static_cast<double>(B)), fused_bn_(options.fused_batch_norm), plan_(options) {
+    const int64_t c0 = spec.dcgan.c0, c1 = spec.dcgan.c1;
+    deconv1_ = halving_shape(B, c0, c1, 14);
+    deconv2_ = halving_shape(B, c1, 1, 28);
+    conv1_ = halving_shape(B, 1, c1, 28);
+    conv2_ = halving_shape(B, c1, c0, 14);
+  }
+
+  std::vector<PlannedKernel> plan() {
+    const int64_t pixels = spec_.image_size(), latent = spec_.latent_dim;
+    plan_.add("control", "set step control", 0, kSmall);
+    plan_.add("data", "gather + normalise " + shape(B_, pixels), 0, b_ * pixels * (1 + kFloat) + kFloat * b_);
+    plan_.add("data", "normal noise " + shape(B_, latent), 0, kFloat * b_ * latent);
+    generator_forward("G forward");
+    discriminator_forward("D forward (real, fake)");
+    discriminator_forward("D forward (real, fake)");
+    plan_.add("loss", "BCE with logits " + std::to_string(2 * B_), 0, kFloat * 3 * 2 * b_);
+    discriminator_backward("D backward (real, fake)", true, false);
+    discriminator_backward("D backward (real, fake)", true, false);
+    const double d_params = static_cast<double>(spec_.discriminator.parameter_count);
+    plan_.add("D backward (real, fake)", "add the fake half's gradients", 0, kFloat * 3 * d_params);
+    plan_.add("Adam D", "Adam " + std::to_string(spec_.discriminator.parameter_count), 0, 7 * kFloat * d_params);
+    plan_.add("G step: noise", "normal noise " + shape(B_, latent), 0, kFloat * b_ * latent);
+    generator_forward("G step: G forward, D forward");
+    discriminator_forward("G step: G forward, D forward");
+    const std::string rest = "G step: loss, D backward (input only), G backward";
+    plan_.add(rest, "BCE with logits " + std::to_string(B_), 0, kFloat * 3 * b_);
+    discriminator_backward(rest, false, true);
+    generator_backward(rest);
+    const double g_params = static_cast<double>(spec_.generator.parameter_count);
+    plan_.add("Adam G", "Adam " + std::to_string(spec_.generator.parameter_count), 0, 7 * kFloat * g_params);
+    plan_.add("step", "record non-finite", 0, kSmall);
+    return plan_.take();
+  }
+
+ private:
+  static constexpr double kSmall = 64;
+
+  double image_elements(int64_t channels, int64_t size) const {
+    return b_ * static_cast<double>(channels * size * size);
+  }
+  // A convolution pass as a GEMM of rows x cols output with `macs` multiply-adds.
+  void conv_pass(const std::string& phase, const std::string& name, double macs, double in, double weights, double out,
+                 int64_t rows, int64_t cols) {
+    plan_.add(phase, name, 2 * macs, kFloat * (in + weights + out), tiles(rows, cols));
+  }
+  // One Conv2d (or ConvTranspose2d) of `s` forward, plus its bias add.
+  void conv_forward(const std::string& phase, const char* label, const ConvShape& s, bool transposed) {
+    const int64_t in_size = transposed ? s.out_height() : s.height, out_size = transposed ? s.height : s.out_height();
+    const double x = image_elements(s.in_channels, in_size), y = image_elements(s.out_channels, out_size);
+    const double w = static_cast<double>(s.in_channels * s.out_channels * s.kernel * s.kernel);
+    // Multiply-adds: Cout Cin K K per output pixel of a Conv2d, per input pixel of a transpose.
+    const double macs = (transposed ? x : y) * static_cast<double>(transposed ? s.out_channels : s.in_channels) *
+                        static_cast<double>(s.kernel * s.kernel);
+    conv_pass(phase, std::string("cuDNN ") + label + " forward", macs, x, w, y, B_ * out_size * out_size, s.out_channels);
+    plan_.add(phase, std::string("cuDNN ") + label + " bias add", 0, kFloat * (2 * y + static_cast<double>(s.out_channels)));
+  }
+  // Its backward: input gradient, weight gradient, bias gradient, each when asked.
+  void conv_backward(const std::string& phase, const char* label, const ConvShape& s, bool transposed, bool dx,
+                     bool weights) {
+    const int64_t in_size = transposed ? s.out_height() : s.height, out_size = transposed ? s.height : s.out_height();
+    const double x = image_elements(s.in_channels, in_size), y = image_elements(s.out_channels, out_size);
+    const double w = static_cast<double>(s.in_channels * s.out_channels * s.kernel * s.kernel);
+    const double macs = (transposed ? x : y) * static_cast<double>(transposed ? s.out_channels : s.in_channels) *
+                        static_cast<double>(s.kernel * s.kernel);
+    const std::string cudnn = std::string("cuDNN ") + label;
+    if (dx) conv_pass(phase, cudnn + " input grad", macs, y, w, x, B_ * in_size * in_size, s.in_channels);
+    if (weights) {
+      conv_pass(phase, cudnn + " weight grad", macs, x, y, w, s.out_channels, s.in_channels * s.kernel * s.kernel);
+      plan_.add(phase, cudnn + " bias grad", 0, kFloat * (y + static_cast<double>(s.out_channels)));
+    }
+  }
+  // BatchNorm (training) and its activation over [B, C, plane]: cuDNN + our activation, or fused.
+  void norm_forward(const std::string& phase, int64_t channels, int64_t plane) {
+    const double n = b_ * static_cast<double>(channels * plane), c = static_cast<double>(channels);
+    if (fused_bn_) {
+      plan_.add(phase, "fused BatchNorm+activation " + shape(channels, plane), 0, kFloat * (2 * n + 6 * c));
+    } else {
+      plan_.add(phase, "cuDNN BatchNorm forward " + shape(channels, plane), 0, kFloat * (2 * n + 6 * c));
+      plan_.add(phase, "activation " + shape(channels, plane), 0, kFloat * 2 * n);
+    }
+  }
+  void norm_backward(const std::string& phase, int64_t channels, int64_t plane) {
+    const double n = b_ * static_cast<double>(channels * plane), c = static_cast<double>(channels);
+    if (fused_bn_) {
+      plan_.add(phase, "fused BatchNorm+activation backward " + shape(channels, plane), 0, kFloat * (4 * n + 6 * c));
+    } else {
+      plan_.add(phase, "activation backward " + shape(channels, plane), 0, kFloat * 3 * n);
+      plan_.add(phase, "cuDNN BatchNorm backward " + shape(channels, plane), 0, kFloat * (3 * n + 6 * c));
+    }
+  }
+  void linear_forward(const std::string& phase, int64_t in, int64_t out) {
+    const double x = b_ * static_cast<double>(in), y = b_ * static_cast<double>(out), w = static_cast<double>(in * out);
+    plan_.add(phase, "GEMM forward " + shape(B_, in) + " -> " + std::to_string(out), 2 * x * static_cast<double>(out),
+              kFloat * (x + w + y), tiles(B_, out));
+    plan_.add(phase, "bias " + shape(B_, out), 0, kFloat * (2 * y + static_cast<double>(out)));
+  }
+
+  void generator_forward(const std::string& phase) {
+    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1;
+    linear_forward(phase, spec_.latent_dim, c0 * 49);
+    norm_forward(phase, c0, 49);
+    conv_forward(phase, "deconv1", deconv1_, true);
+    norm_forward(phase, c1, 196);
+    conv_forward(phase, "deconv2", deconv2_, true);
+    plan_.add(phase, "Tanh " + shape(B_, 784), 0, kFloat * 2 * b_ * 784);
+  }
+  void discriminator_forward(const std::string& phase) {
+    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1;
+    conv_forward(phase, "conv1", conv1_, false);
+    plan_.add(phase, "LeakyReLU " + shape(c1, 196), 0, kFloat * 2 * image_elements(c1, 14));
+    conv_forward(phase, "conv2", conv2_, false);
+    norm_forward(phase, c0, 49);
+    linear_forward(phase, c0 * 49, 1);
+  }
+  // weights: D's gradients (the D step); d_input: the gradient at D's input (the G step).
+  void discriminator_backward(const std::string& phase, bool weights, bool d_input) {
+    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * 49;
+    const double x = b_ * static_cast<double>(projected), w = static_cast<double>(projected);
+    if (weights) {
+      plan_.add(phase, "GEMM weight grad " + shape(1, projected) + " (K " + std::to_string(B_) + ")", 2 * x,
+                kFloat * (b_ + x + w), tiles(1, projected));
+      plan_.add(phase, "bias grad 1", 0, kFloat * 3 * b_);
+    }
+    plan_.add(phase, "GEMM input grad " + shape(B_, 1) + " -> " + std::to_string(projected), 2 * x,
+              kFloat * (b_ + w + x), tiles(B_, projected));
+    norm_backward(phase, c0, 49);
+    conv_backward(phase, "conv2", conv2_, false, true, weights);
+    plan_.add(phase, "LeakyReLU backward " + shape(c1, 196), 0, kFloat * 3 * image_elements(c1, 14));
+    if (weights || d_input) conv_backward(phase, "conv1", conv1_, false, d_input, weights);
+  }
+  void generator_backward(const std::string& phase) {
+    const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * 49, latent = spec_.latent_dim;
+    plan_.add(phase, "Tanh backward " + shape(B_, 784), 0, kFloat * 3 * b_ * 784);
+    conv_backward(phase, "deconv2", deconv2_, true, true, true);
+    norm_backward(phase, c1, 196);
+    conv_backward(phase, "deconv1", deconv1_, true, true, true);
+    norm_backward(phase, c0, 49);
+    const double dz = b_ * static_cast<double>(projected), z = b_ * static_cast<double>(latent);
+    const double w = static_cast<double>(projected * latent);
+    plan_.add(phase, "GEMM weight grad " + shape(projected, latent) + " (K " + std::to_string(B_) + ")", 2 * dz * latent,
+              kFloat * (dz + z + w), tiles(projected, latent));
+    plan_.add(phase, "bias grad " + std::to_string(projected), 0, kFloat * (3 * dz + static_cast<double>(projected)));
+  }
+
+  const ModelSpec& spec_;
+  int64_t B_;
+  double b_;
+  bool fused_bn_;
+  PlanBuilder plan_;
+  ConvShape deconv1_, deconv2_, conv1_, conv2_;
+};
+
+}  // namespace
+
+std::vector<PlannedKernel> plan_dcgan_gpu_step(const ModelSpec& spec, int64_t B, const StepPlanOptions& options) {
+  if (spec.kind != ModelKind::kDcgan) throw InternalError("plan_dcgan_gpu_step: the model is not the DCGAN");
+  if (B < 1) throw InternalError("plan_dcgan_gpu_step: batch " + std::to_string(B));
+  return DcganPlanner(spec, B, options).plan();
+}
+
+std::vector<PlannedKernel> plan_gpu_step(const ModelSpec& spec, int64_t B, const StepPlanOptions& options) {
+  return spec.kind == ModelKind::kDcgan ? plan_dcgan_gpu_step(spec, B, options) : plan_mlp_gpu_step(spec, B, options);
 }
 
 PeakRates nominal_h200_rates() {

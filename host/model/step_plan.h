@@ -1,7 +1,7 @@
 #pragma once
-// defines: layer_macs, step_flops, PlannedKernel, StepPlanOptions, plan_mlp_gpu_step, PeakRates,
-// nominal_h200_rates, predict_kernel_ms, StepPrediction, predict_step — the GPU step of the
-// seed's MLP as the list of kernels it launches, the work each must do, and a time predicted for
+// defines: layer_macs, step_flops, PlannedKernel, StepPlanOptions, plan_mlp_gpu_step,
+// plan_dcgan_gpu_step, plan_gpu_step, PeakRates, nominal_h200_rates, predict_kernel_ms,
+// StepPrediction, predict_step — the GPU step of either model as the list of kernels it launches, the work each must do, and a time predicted for
 // each from peak rates (issue 16: count first, predict, then measure)
 //
 // Plain C++ with no CUDA: the plan is built and tested in every build, and bench_step prints it
@@ -53,14 +53,24 @@ struct PlannedKernel {
 };
 
 struct StepPlanOptions {
-  bool fused_forward = false;  // ForwardPath::kFused: one kernel per linear layer, no epilogue
-  bool branches = false;       // GpuTrainerOptions::branches
+  bool fused_forward = false;     // the MLP's ForwardPath::kFused: one kernel per linear layer, no epilogue
+  bool branches = false;          // GpuTrainerOptions::branches (the MLP's)
+  bool fused_batch_norm = false;  // the DCGAN's GpuTrainerOptions::fused_batch_norm
 };
 
 // The kernels of one MLP step at `batch`, in the order they are enqueued, including the small
 // step-control kernel launched before each graph replay (phase "control"). spec.kind must be
 // kMlp (InternalError otherwise).
 std::vector<PlannedKernel> plan_mlp_gpu_step(const ModelSpec& spec, int64_t batch, const StepPlanOptions& options);
+
+// The DCGAN's step (host/cuda/gpu_dcgan_model.cpp) at the level of calls: each cuDNN call (a
+// convolution pass, a bias add, a BatchNorm pass) is one entry, though cuDNN may launch more than
+// one kernel for it; a convolution's tiles are those of its implicit GEMM. spec.kind must be
+// kDcgan.
+std::vector<PlannedKernel> plan_dcgan_gpu_step(const ModelSpec& spec, int64_t batch, const StepPlanOptions& options);
+
+// The plan of spec.kind's model.
+std::vector<PlannedKernel> plan_gpu_step(const ModelSpec& spec, int64_t batch, const StepPlanOptions& options);
 
 struct PeakRates {
   double fp32_flops_per_s = 0;  // what cuBLAS's SGEMM reaches on a large square product
