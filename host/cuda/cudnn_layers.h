@@ -78,7 +78,6 @@ class CudnnConvLayer {
   // "fwd 1, bwd-data 1, bwd-filter 1" (cuDNN's algorithm numbers), for logs and benchmarks;
   // " (NOT deterministic)" after them when one of the three is not.
   std::string algorithms() const;
-  bool deterministic() const { return deterministic_; }
 
   // y = layer(x) + bias, overwritten. x, y: the layer's input and output.
   void forward(const float* x, const float* w, const float* bias, float* y, void* workspace) const;

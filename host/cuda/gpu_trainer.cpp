@@ -10,6 +10,7 @@
 #include "activation_backward.cuh"
 #include "adam.cuh"
 #include "batch.cuh"
+#include "cuda/graph_capture.h"
 #include "cuda/nvtx_range.h"
 #include "cuda/phase_timer.h"
 #include "model/random_streams.h"
@@ -175,33 +176,18 @@ void GpuTrainer::enqueue_generator_forward(int64_t B, cudaStream_t stream, const
 }
 
 cudaGraph_t GpuTrainer::capture_step(int64_t batch) {
-  cudaGraph_t graph = nullptr;
-  GAN_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
-  capturing_graph = true;
-  try {
-    enqueue_step(batch);
-  } catch (...) {
-    capturing_graph = false;
-    // A side stream forked and left unjoined would keep the capture from ending.
-    if (generator_branch_) generator_branch_->rejoin();
-    model_->rejoin_side_streams();
-    cudaStreamEndCapture(stream_, &graph);  // ends the broken capture; its error is the one thrown
-    if (graph) cudaGraphDestroy(graph);
-    throw;
-  }
-  capturing_graph = false;
-  GAN_CHECK(cudaStreamEndCapture(stream_, &graph));
-  return graph;
+  return capture_graph(stream_, [&] { enqueue_step(batch); },
+                       [&] {
+                         // A side stream forked and left unjoined would keep the capture from ending.
+                         if (generator_branch_) generator_branch_->rejoin();
+                         model_->rejoin_side_streams();
+                       });
 }
 
 cudaGraphExec_t GpuTrainer::graph_for(int64_t batch) {
   auto found = graphs_.find(batch);
   if (found != graphs_.end()) return found->second;
-  cudaGraph_t graph = capture_step(batch);
-  cudaGraphExec_t exec = nullptr;
-  const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
-  cudaGraphDestroy(graph);
-  GAN_CHECK(instantiated);
+  cudaGraphExec_t exec = instantiate_graph(capture_step(batch));
   graphs_[batch] = exec;
   return exec;
 }

@@ -5,6 +5,7 @@
 #include "cuda/blas.h"
 #include "cuda/event_timer.h"
 #include "cuda/gpu_api.h"
+#include "cuda/graph_capture.h"
 #include "cuda/resources.h"
 #include "linear_forward.cuh"
 #include "util/error.h"
@@ -47,25 +48,11 @@ PeakRates measure_peak_rates(int gpu) {
     // Once eagerly first: a kernel's first launch may load it, which a capture does not allow.
     launch_bias_activation(one.get(), nullptr, 1, 1, Activation::kIdentity, 0.0f, stream.get());
     stream.synchronize();
-    cudaGraph_t graph = nullptr;
-    GAN_CHECK(cudaStreamBeginCapture(stream.get(), cudaStreamCaptureModeThreadLocal));
-    capturing_graph = true;
-    try {
+    cudaGraphExec_t exec = instantiate_graph(capture_graph(stream.get(), [&] {
       for (int i = 0; i < kernels; ++i) {
         launch_bias_activation(one.get(), nullptr, 1, 1, Activation::kIdentity, 0.0f, stream.get());
       }
-    } catch (...) {
-      capturing_graph = false;
-      cudaStreamEndCapture(stream.get(), &graph);
-      if (graph) cudaGraphDestroy(graph);
-      throw;
-    }
-    capturing_graph = false;
-    GAN_CHECK(cudaStreamEndCapture(stream.get(), &graph));
-    cudaGraphExec_t exec = nullptr;
-    const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
-    cudaGraphDestroy(graph);
-    GAN_CHECK(instantiated);
+    }));
     try {
       const double ms = timer.median_ms([&] { GAN_CHECK(cudaGraphLaunch(exec, stream.get())); });
       rates.kernel_us = ms * 1e3 / kernels;

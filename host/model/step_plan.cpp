@@ -224,30 +224,41 @@ class DcganPlanner {
                  int64_t rows, int64_t cols) {
     plan_.add(phase, name, 2 * macs, kFloat * (in + weights + out), tiles(rows, cols));
   }
+  // What one pass of a Conv2d (or ConvTranspose2d) of `s` touches and costs, in elements.
+  struct ConvWork {
+    int64_t in_size = 0, out_size = 0;  // the layer's input and output edge in pixels
+    double x = 0, y = 0, w = 0;         // the layer's input, output and weights
+    double macs = 0;                    // multiply-adds of one pass (forward, dX or dW alike)
+  };
+  ConvWork conv_work(const ConvShape& s, bool transposed) const {
+    ConvWork work;
+    work.in_size = transposed ? s.out_height() : s.height;
+    work.out_size = transposed ? s.height : s.out_height();
+    work.x = image_elements(s.in_channels, work.in_size);
+    work.y = image_elements(s.out_channels, work.out_size);
+    work.w = static_cast<double>(s.in_channels * s.out_channels * s.kernel * s.kernel);
+    // Cout Cin K K per output pixel of a Conv2d, per input pixel of a transpose.
+    work.macs = (transposed ? work.x : work.y) * static_cast<double>(transposed ? s.out_channels : s.in_channels) *
+                static_cast<double>(s.kernel * s.kernel);
+    return work;
+  }
   // One Conv2d (or ConvTranspose2d) of `s` forward, plus its bias add.
   void conv_forward(const std::string& phase, const char* label, const ConvShape& s, bool transposed) {
-    const int64_t in_size = transposed ? s.out_height() : s.height, out_size = transposed ? s.height : s.out_height();
-    const double x = image_elements(s.in_channels, in_size), y = image_elements(s.out_channels, out_size);
-    const double w = static_cast<double>(s.in_channels * s.out_channels * s.kernel * s.kernel);
-    // Multiply-adds: Cout Cin K K per output pixel of a Conv2d, per input pixel of a transpose.
-    const double macs = (transposed ? x : y) * static_cast<double>(transposed ? s.out_channels : s.in_channels) *
-                        static_cast<double>(s.kernel * s.kernel);
-    conv_pass(phase, std::string("cuDNN ") + label + " forward", macs, x, w, y, B_ * out_size * out_size, s.out_channels);
-    plan_.add(phase, std::string("cuDNN ") + label + " bias add", 0, kFloat * (2 * y + static_cast<double>(s.out_channels)));
+    const ConvWork c = conv_work(s, transposed);
+    conv_pass(phase, std::string("cuDNN ") + label + " forward", c.macs, c.x, c.w, c.y, B_ * c.out_size * c.out_size,
+              s.out_channels);
+    plan_.add(phase, std::string("cuDNN ") + label + " bias add", 0,
+              kFloat * (2 * c.y + static_cast<double>(s.out_channels)));
   }
   // Its backward: input gradient, weight gradient, bias gradient, each when asked.
   void conv_backward(const std::string& phase, const char* label, const ConvShape& s, bool transposed, bool dx,
                      bool weights) {
-    const int64_t in_size = transposed ? s.out_height() : s.height, out_size = transposed ? s.height : s.out_height();
-    const double x = image_elements(s.in_channels, in_size), y = image_elements(s.out_channels, out_size);
-    const double w = static_cast<double>(s.in_channels * s.out_channels * s.kernel * s.kernel);
-    const double macs = (transposed ? x : y) * static_cast<double>(transposed ? s.out_channels : s.in_channels) *
-                        static_cast<double>(s.kernel * s.kernel);
+    const ConvWork c = conv_work(s, transposed);
     const std::string cudnn = std::string("cuDNN ") + label;
-    if (dx) conv_pass(phase, cudnn + " input grad", macs, y, w, x, B_ * in_size * in_size, s.in_channels);
+    if (dx) conv_pass(phase, cudnn + " input grad", c.macs, c.y, c.w, c.x, B_ * c.in_size * c.in_size, s.in_channels);
     if (weights) {
-      conv_pass(phase, cudnn + " weight grad", macs, x, y, w, s.out_channels, s.in_channels * s.kernel * s.kernel);
-      plan_.add(phase, cudnn + " bias grad", 0, kFloat * (y + static_cast<double>(s.out_channels)));
+      conv_pass(phase, cudnn + " weight grad", c.macs, c.x, c.y, c.w, s.out_channels, s.in_channels * s.kernel * s.kernel);
+      plan_.add(phase, cudnn + " bias grad", 0, kFloat * (c.y + static_cast<double>(s.out_channels)));
     }
   }
   // BatchNorm (training) and its activation over [B, C, plane]: cuDNN + our activation, or fused.
