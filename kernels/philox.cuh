@@ -1,5 +1,5 @@
 #pragma once
-// defines: philox4x32_10, random_block, random_normal, random_uniform01, random_bits
+// defines: philox4x32_10, random_block, random_normal, random_uniform01, random_bits, random_class
 //
 // Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11), the one
 // piece of code the CPU and the GPU share: both include this header, so both draw the same
@@ -35,6 +35,8 @@ enum class RandomPurpose : uint32_t {
   kFixedSamples = 5,  // step = 0: the fixed noise batch of a run's sample grids
   kSample = 6,        // step = 0: `gan sample`
   kEvaluation = 7,    // the evaluation classifier: init, shuffle, augmentation; real-set picks
+  kLabelDiscriminator = 8,  // step = training step: the fake labels of the D step (conditional)
+  kLabelGenerator = 9,      // step = training step: the fake labels of the G step (conditional)
 };
 
 GAN_HOST_DEVICE uint32_t philox_mulhilo(uint32_t a, uint32_t b, uint32_t* hi) {
@@ -86,6 +88,12 @@ GAN_HOST_DEVICE uint32_t random_bits(uint64_t seed, RandomPurpose purpose, uint6
                                      uint64_t element) {
   const Philox4 block = random_block(seed, purpose, step, static_cast<uint32_t>(element / 4));
   return block.v[element % 4];
+}
+
+// A class in 0 .. classes-1 from 32 random bits, uniform up to 2^-32 (the multiply-shift
+// needs no division and has no modulo's bias toward low classes).
+GAN_HOST_DEVICE int32_t random_class(uint32_t bits, uint32_t classes) {
+  return static_cast<int32_t>((static_cast<uint64_t>(bits) * classes) >> 32);
 }
 
 // A uniform double in the open interval (0, 1): never 0, so log() is safe.

@@ -24,7 +24,9 @@ class ForwardingTrainer : public Trainer {
   void train_step(const StepPosition& position) override { inner_.train_step(position); }
   StepStats last_stats() override { return inner_.last_stats(); }
   uint64_t first_nonfinite_step() override { return inner_.first_nonfinite_step(); }
-  void generate(const float* z, int64_t count, float* images) override { inner_.generate(z, count, images); }
+  void generate(const float* z, const int32_t* labels, int64_t count, float* images) override {
+    inner_.generate(z, labels, count, images);
+  }
   StepTrace last_step_trace(bool with_gradients) override { return inner_.last_step_trace(with_gradients); }
   TrainerState state() override { return inner_.state(); }
   void load_state(const TrainerState& state) override { inner_.load_state(state); }

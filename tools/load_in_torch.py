@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Loads one of our checkpoints into the seed's PyTorch Generator with load_state_dict and draws
-an 8x8 grid with it: proof that a user can take the weights over.
+an 8x8 grid with it: proof that a user can take the weights over. A conditional checkpoint
+(--conditional) loads into tools/seed_model.py's ConditionalGenerator and draws the run's grid of
+one row per class.
 
 By default the noise is the run's own fixed noise (RUN/samples/fixed_noise.safetensors, beside
 the checkpoint), so the grid should match the run's last samples/step_N.png pixel for pixel
@@ -19,7 +21,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gan_safetensors  # noqa: E402
-from seed_model import Generator  # noqa: E402
+from seed_model import ConditionalGenerator, Generator  # noqa: E402
 
 
 def grid_image(images, height, width, columns=8, padding=2, mean=0.5, std=0.5):
@@ -47,7 +49,13 @@ def main():
     config = json.loads(metadata["config"])
     height, width = int(metadata["image_height"]), int(metadata["image_width"])
 
-    generator = Generator(config["latent_dim"], config["g_hidden"], height * width, config["slope"])
+    conditional = "generator.label_emb.weight" in tensors
+    if conditional:  # --conditional: the seed's Generator with cgan.py's label table
+        classes, label_dim = tensors["generator.label_emb.weight"].shape
+        generator = ConditionalGenerator(classes, label_dim, config["latent_dim"], config["g_hidden"], height * width,
+                                         config["slope"])
+    else:
+        generator = Generator(config["latent_dim"], config["g_hidden"], height * width, config["slope"])
     state = {k[len("generator."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("generator.")}
     generator.load_state_dict(state, strict=True)  # fails loudly on any missing or misshapen tensor
     generator.eval()
@@ -60,7 +68,13 @@ def main():
         print(f"load_in_torch: {noise_path} not found; drawing torch.randn noise", file=sys.stderr)
         z = torch.randn(64, config["latent_dim"], generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        images = generator(z).numpy()
+        if conditional:
+            # The run's grids: a row per class (the first 32), the first 8 noises in every row.
+            rows = min(classes, 32)
+            labels = torch.arange(rows).repeat_interleave(8)
+            images = generator(z[:8].repeat(rows, 1), labels).numpy()
+        else:
+            images = generator(z).numpy()
     canvas = grid_image(images, height, width, mean=config["norm_mean"], std=config["norm_std"])
     Image.fromarray(canvas).save(args.out)
     print(f"load_in_torch: loaded {len(state)} generator tensors from {args.checkpoint} (step {metadata['step']}) "

@@ -4,7 +4,10 @@
 # (tools/torch_parity.py), and loads the resulting checkpoint into the seed's Generator
 # (tools/load_in_torch.py), checking its grid against ours pixel for pixel.
 #
-# usage: tools/parity_check.sh [GAN_EXECUTABLE] [--steps K] [--device cpu|cuda] [--keep DIR]
+# With --conditional the run is the conditional MLP (gan train --conditional), replayed and loaded
+# by the PyTorch twins of tools/seed_model.py (ConditionalGenerator, ConditionalDiscriminator).
+#
+# usage: tools/parity_check.sh [GAN_EXECUTABLE] [--steps K] [--device cpu|cuda] [--keep DIR] [--conditional]
 # Needs Debian's python3-torch and python3-pil (tools/setup.sh --tests installs them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,11 +15,13 @@ gan="$root/build/gan"
 steps=20
 device=cpu
 keep=""
+extra=()
 while (($#)); do
   case "$1" in
     --steps) steps=$2; shift 2 ;;
     --device) device=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
+    --conditional) extra+=(--conditional); shift ;;
     *) gan=$1; shift ;;
   esac
 done
@@ -27,7 +32,8 @@ work=${keep:-$(mktemp -d)}
 mkdir -p "$work"
 rm -rf "$work/run"
 cd "$root"
-"$gan" train --device "$device" --out "$work/run" --steps "$steps" --trace "$work/trace.safetensors" --log-every 10
+"$gan" train --device "$device" --out "$work/run" --steps "$steps" --trace "$work/trace.safetensors" --log-every 10 \
+  "${extra[@]}"
 "$python" tools/torch_parity.py "$work/trace.safetensors"
 "$python" tools/load_in_torch.py "$work/run" --out "$work/torch_grid.png" \
   --compare "$work/run/samples/$(printf 'step_%08d.png' "$steps")"

@@ -1,19 +1,25 @@
 """The seed's Generator and Discriminator (its section 5.2 and 5.3), with the widths as
-arguments so that checkpoints of other configurations load too. State-dict names match ours:
-model.0.weight, model.0.bias, model.2.*, ...
+arguments so that checkpoints of other configurations load too, and their conditional versions
+(`gan train --conditional`). State-dict names match ours: model.0.weight, model.0.bias,
+model.2.*, ..., and label_emb.weight / label_embedding.weight first for the conditional ones.
 """
+import torch
 import torch.nn as nn
+
+
+def seed_layers(width, hidden, out, slope, last):
+    """Linear + LeakyReLU for each hidden width, then Linear to `out` and the `last` module."""
+    layers = []
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.LeakyReLU(slope, inplace=True)]
+        width = h
+    return nn.Sequential(*layers, nn.Linear(width, out), last)
 
 
 class Generator(nn.Module):
     def __init__(self, latent_dim=100, hidden=(256, 512, 1024), image_size=784, slope=0.2):
         super().__init__()
-        layers, width = [], latent_dim
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.LeakyReLU(slope, inplace=True)]
-            width = h
-        layers += [nn.Linear(width, image_size), nn.Tanh()]
-        self.model = nn.Sequential(*layers)
+        self.model = seed_layers(latent_dim, hidden, image_size, slope, nn.Tanh())
 
     def forward(self, z):
         return self.model(z)
@@ -22,12 +28,35 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     def __init__(self, image_size=784, hidden=(512, 256), slope=0.2):
         super().__init__()
-        layers, width = [], image_size
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.LeakyReLU(slope, inplace=True)]
-            width = h
-        layers += [nn.Linear(width, 1), nn.Sigmoid()]
-        self.model = nn.Sequential(*layers)
+        self.model = seed_layers(image_size, hidden, 1, slope, nn.Sigmoid())
 
     def forward(self, img):
         return self.model(img.view(img.size(0), -1))
+
+
+class ConditionalGenerator(nn.Module):
+    """The seed's Generator conditioned as PyTorch-GAN's cgan.py conditions its own: the label's
+    row of a [classes, label_dim] embedding concatenated before z. label_emb is defined first, so
+    the state_dict starts with label_emb.weight, as ours does."""
+
+    def __init__(self, classes, label_dim=None, latent_dim=100, hidden=(256, 512, 1024), image_size=784, slope=0.2):
+        super().__init__()
+        label_dim = label_dim or classes
+        self.label_emb = nn.Embedding(classes, label_dim)
+        self.model = seed_layers(label_dim + latent_dim, hidden, image_size, slope, nn.Tanh())
+
+    def forward(self, z, labels):
+        return self.model(torch.cat((self.label_emb(labels), z), -1))
+
+
+class ConditionalDiscriminator(nn.Module):
+    """The seed's Discriminator seeing cat(flattened image, label embedding), as cgan.py's."""
+
+    def __init__(self, classes, label_dim=None, image_size=784, hidden=(512, 256), slope=0.2):
+        super().__init__()
+        label_dim = label_dim or classes
+        self.label_embedding = nn.Embedding(classes, label_dim)
+        self.model = seed_layers(image_size + label_dim, hidden, 1, slope, nn.Sigmoid())
+
+    def forward(self, img, labels):
+        return self.model(torch.cat((img.view(img.size(0), -1), self.label_embedding(labels)), -1))

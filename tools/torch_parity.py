@@ -2,6 +2,9 @@
 """Replays a parity trace of `gan train --trace FILE` with the seed's own PyTorch loop and says
 whether our training step is the seed's step, as exactly as PyTorch itself.
 
+For a conditional run (`--conditional`: the trace has init.generator.label_emb.weight and
+step<i>.labels_*) the models are tools/seed_model.py's conditional twins, fed the trace's labels.
+
 The seed's Generator and Discriminator are built and loaded with the trace's init.* tensors;
 then its loop (BCELoss on Sigmoid outputs, two Adam optimisers at lr 2e-4, D step then G step
 with fresh noise through the updated D) is replayed on exactly the trace's batches and noises,
@@ -34,7 +37,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gan_safetensors  # noqa: E402
 from dcgan_model import DcganDiscriminator, DcganGenerator  # noqa: E402
-from seed_model import Discriminator, Generator  # noqa: E402
+from seed_model import ConditionalDiscriminator, ConditionalGenerator, Discriminator, Generator  # noqa: E402
 
 
 def hidden_widths(tensors, net, first_in):
@@ -56,6 +59,14 @@ def models(tensors, dtype, slope, device):
         generator = DcganGenerator(latent, (c0, c1)).to(dtype)
         discriminator = DcganDiscriminator((c0, c1), slope).to(dtype)
         criterion = nn.BCEWithLogitsLoss()
+    elif "init.generator.label_emb.weight" in tensors:  # --conditional: cgan.py's tables
+        classes, label_dim = tensors["init.generator.label_emb.weight"].shape
+        image = tensors["step1.real"].shape[1]
+        g_hidden, g_out = hidden_widths(tensors, "generator", label_dim + latent)
+        d_hidden, _ = hidden_widths(tensors, "discriminator", image + label_dim)
+        generator = ConditionalGenerator(classes, label_dim, latent, g_hidden, g_out, slope).to(dtype)
+        discriminator = ConditionalDiscriminator(classes, label_dim, image, d_hidden, slope).to(dtype)
+        criterion = nn.BCELoss()
     else:
         image = tensors["step1.real"].shape[1]
         g_hidden, g_out = hidden_widths(tensors, "generator", latent)
@@ -79,6 +90,14 @@ def replay(tensors, steps, dtype, lr, betas, slope, device="cpu"):
     def given(name):
         return torch.tensor(tensors[name], dtype=dtype, device=device)
 
+    conditional = "step1.labels_real" in tensors
+
+    def with_labels(module, name, x):
+        """module(x), or module(x, labels) with the trace's labels of a conditional step."""
+        if not conditional:
+            return module(x)
+        return module(x, torch.tensor(tensors[name], device=device).long())
+
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
     out = {}
@@ -86,11 +105,11 @@ def replay(tensors, steps, dtype, lr, betas, slope, device="cpu"):
         real_imgs = given(f"step{i}.real")
         # ---- the seed's loop body (its section 5.6), with the trace's noise ----
         discriminator.zero_grad()
-        real_validity = discriminator(real_imgs)
+        real_validity = with_labels(discriminator, f"step{i}.labels_real", real_imgs)
         real_loss = criterion(real_validity, torch.ones_like(real_validity))
         z = given(f"step{i}.z_d")
-        fake_imgs = generator(z)
-        fake_validity = discriminator(fake_imgs)
+        fake_imgs = with_labels(generator, f"step{i}.labels_d", z)
+        fake_validity = with_labels(discriminator, f"step{i}.labels_d", fake_imgs)
         fake_loss = criterion(fake_validity, torch.zeros_like(fake_validity))
         d_loss = real_loss + fake_loss
         d_loss.backward()
@@ -100,8 +119,8 @@ def replay(tensors, steps, dtype, lr, betas, slope, device="cpu"):
         d_optimizer.step()
         generator.zero_grad()
         z = given(f"step{i}.z_g")
-        fake_imgs = generator(z)
-        fake_validity = discriminator(fake_imgs)
+        fake_imgs = with_labels(generator, f"step{i}.labels_g", z)
+        fake_validity = with_labels(discriminator, f"step{i}.labels_g", fake_imgs)
         g_loss = criterion(fake_validity, torch.ones_like(fake_validity))
         g_loss.backward()
         if i == 1:

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gan {
 
@@ -31,6 +32,9 @@ struct SampleCommand {
   int columns = 0;
   bool interpolate = false;  // rows of linear walks between two noise vectors
   int walk_steps = 10;
+  std::vector<int> classes;     // --class: what a conditional generator draws (cycled); empty: every class
+  bool grid_by_class = false;   // one row per class, the same noise down each column
+  const CLI::Option* count_option = nullptr;  // to tell an explicit --n from the default
 };
 
 void add_sample_command(CLI::App& app, SampleCommand* command);

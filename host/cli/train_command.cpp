@@ -85,6 +85,14 @@ Device choose_device(const TrainConfig& config, std::string* note) {
     *note = "--model dcgan trains on the CPU (this build has no cuDNN)";
     return Device::kCpu;
   }
+  if (config.conditional) {
+    if (config.device == DeviceChoice::kCuda) {
+      throw InputError("--device cuda: --conditional runs on the CPU only for now (its GPU kernels are not written "
+                       "yet); use --device cpu");
+    }
+    *note = "--conditional trains on the CPU (its GPU kernels are not written yet)";
+    return Device::kCpu;
+  }
   std::string why;
   const std::vector<GpuInfo> gpus = visible_gpus(&why);
   if (gpus.empty()) {
@@ -212,6 +220,7 @@ int run_train_command(const TrainCommand& command) {
   const Device device = choose_device(config, &note);
   const Dataset dataset = load_dataset(config.data);
   check_data_against_config(config, dataset);
+  resolve_classes(&config, dataset);
   if (!command.resume.empty() && (dataset.count != checkpoint.data_count || dataset.height != checkpoint.image_height ||
                                   dataset.width != checkpoint.image_width)) {
     throw InputError("--resume " + checkpoint_path + ": the run was trained on " + std::to_string(checkpoint.data_count) +

@@ -1,5 +1,5 @@
 #pragma once
-// defines: CpuGanModel, DiscriminatorLosses, StepLosses, gan_step — the GAN step on the CPU,
+// defines: CpuGanModel, DiscriminatorLosses, StepLabels, StepLosses, gan_step — the GAN step on the CPU,
 // written once, over a model strategy
 //
 // gan_step is the seed's step for every model: the D step's passes, Adam on D, the G step's
@@ -20,6 +20,14 @@ struct DiscriminatorLosses {
   BceStats real_half, fake_half;  // BCE(D(x), 1) and BCE(D(G(z)), 0); one BCE call may fill both
 };
 
+// The labels of a conditional step, [B] each, in 0 .. classes-1 (ModelSpec::classes); all null
+// for an unconditional model.
+struct StepLabels {
+  const int32_t* real = nullptr;    // the real batch's classes, from the data
+  const int32_t* fake_d = nullptr;  // the classes G(z_d) is asked for, drawn
+  const int32_t* fake_g = nullptr;  // the classes G(z_g) is asked for, drawn
+};
+
 struct StepLosses {
   BceStats d_real_half, d_fake_half, g_step;  // the D step's two halves, the G step's BCE
 };
@@ -32,31 +40,37 @@ class CpuGanModel {
   virtual std::string description() const = 0;
   // Throws InputError when a training batch of this size cannot go through the model.
   virtual void check_batch(int64_t batch) const {}
-  // The D step's passes on real [B, H*W] and z [B, latent]: every gradient of D's parameters into
-  // d_grads [D.parameter_count] (overwritten); running statistics updated; no update.
-  virtual DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, NetworkValues<T>& g,
-                                                 NetworkValues<T>& d, T* d_grads) = 0;
-  // The G step's passes: BCE(D(G(z)), 1) (as its real half), G's gradients into g_grads
-  // [G.parameter_count] (overwritten); D's parameters are read, not differentiated.
-  virtual BceStats generator_step(int64_t B, const T* z, NetworkValues<T>& g, NetworkValues<T>& d, T* g_grads) = 0;
-  // images [count, H*W] = G(z [count, latent]) in evaluation mode, in [-1, 1].
-  virtual void generate(const NetworkValues<T>& g, const T* z, int64_t count, T* images) = 0;
+  // The D step's passes on real [B, H*W] and z [B, latent] (with labels.real and labels.fake_d
+  // when conditional): every gradient of D's parameters into d_grads [D.parameter_count]
+  // (overwritten); running statistics updated; no update.
+  virtual DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, const StepLabels& labels,
+                                                 NetworkValues<T>& g, NetworkValues<T>& d, T* d_grads) = 0;
+  // The G step's passes: BCE(D(G(z, labels), labels), 1) (as its real half), G's gradients into
+  // g_grads [G.parameter_count] (overwritten); D's parameters are read, not differentiated.
+  // labels [B], or null when unconditional.
+  virtual BceStats generator_step(int64_t B, const T* z, const int32_t* labels, NetworkValues<T>& g,
+                                  NetworkValues<T>& d, T* g_grads) = 0;
+  // images [count, H*W] = G(z [count, latent], labels [count] or null) in evaluation mode, in
+  // [-1, 1].
+  virtual void generate(const NetworkValues<T>& g, const T* z, const int32_t* labels, int64_t count, T* images) = 0;
 };
 
-// One step on the batch real [B, H*W] and the noises z_d, z_g [B, latent]: updates both networks
-// in place (parameters, Adam moments and step, running statistics) and leaves the gradients of
-// the D and G updates (before Adam) in d_grads and g_grads.
+// One step on the batch real [B, H*W] and the noises z_d, z_g [B, latent] (and, conditional, the
+// labels): updates both networks in place (parameters, Adam moments and step, running
+// statistics) and leaves the gradients of the D and G updates (before Adam) in d_grads and
+// g_grads.
 template <class T>
 StepLosses gan_step(CpuGanModel<T>& model, const AdamSettings& adam, NetworkValues<T>& g, NetworkValues<T>& d,
-                    const T* real, const T* z_d, const T* z_g, int64_t B, T* d_grads, T* g_grads) {
+                    const T* real, const T* z_d, const T* z_g, int64_t B, T* d_grads, T* g_grads,
+                    const StepLabels& labels = {}) {
   StepLosses losses;
   // ---- D step: BCE(D(x), 1) + BCE(D(G(z_d)), 0), then Adam on D.
-  const DiscriminatorLosses d_losses = model.discriminator_step(B, real, z_d, g, d, d_grads);
+  const DiscriminatorLosses d_losses = model.discriminator_step(B, real, z_d, labels, g, d, d_grads);
   losses.d_real_half = d_losses.real_half;
   losses.d_fake_half = d_losses.fake_half;
   adam_update(d.params.data(), d_grads, d.exp_avg.data(), d.exp_avg_sq.data(), d.params.size(), adam, ++d.adam_step);
   // ---- G step: BCE(D(G(z_g)), 1) through the updated D, then Adam on G.
-  losses.g_step = model.generator_step(B, z_g, g, d, g_grads);
+  losses.g_step = model.generator_step(B, z_g, labels.fake_g, g, d, g_grads);
   adam_update(g.params.data(), g_grads, g.exp_avg.data(), g.exp_avg_sq.data(), g.params.size(), adam, ++g.adam_step);
   return losses;
 }

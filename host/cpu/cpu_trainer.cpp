@@ -29,6 +29,7 @@ CpuTrainer::CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuT
                      dataset_.images_path + " holds " + std::to_string(dataset_.height) + "x" +
                      std::to_string(dataset_.width));
   }
+  if (spec_.conditional()) check_dataset_labels(dataset_, spec_.classes);
   if (options_.threads > 0) openblas_set_num_threads(options_.threads);
   set_worker_threads(options_.threads);
   state_ = fresh_trainer_state(spec_, options_.seed);
@@ -64,8 +65,19 @@ void CpuTrainer::train_step(const StepPosition& at) {
   z_g_.resize(static_cast<size_t>(B * latent));
   fill_normal(options_.seed, RandomPurpose::kNoiseGenerator, at.noise_key(), z_g_.data(), B * latent);
 
+  StepLabels labels;
+  if (spec_.conditional()) {
+    real_labels_.resize(static_cast<size_t>(B));
+    for (int64_t i = 0; i < B; ++i) real_labels_[i] = dataset_.labels[order[at.offset + i]];
+    fake_labels_d_.resize(static_cast<size_t>(B));
+    fill_classes(options_.seed, RandomPurpose::kLabelDiscriminator, at.noise_key(), spec_.classes, fake_labels_d_.data(), B);
+    fake_labels_g_.resize(static_cast<size_t>(B));
+    fill_classes(options_.seed, RandomPurpose::kLabelGenerator, at.noise_key(), spec_.classes, fake_labels_g_.data(), B);
+    labels = {real_labels_.data(), fake_labels_d_.data(), fake_labels_g_.data()};
+  }
+
   const StepLosses losses = gan_step(*model_, options_.adam, state_.generator, state_.discriminator, real_.data(),
-                                     z_d_.data(), z_g_.data(), B, d_grads_.data(), g_grads_.data());
+                                     z_d_.data(), z_g_.data(), B, d_grads_.data(), g_grads_.data(), labels);
   record_stats(at.step, losses);
 }
 
@@ -80,12 +92,13 @@ void CpuTrainer::record_stats(uint64_t step, const StepLosses& losses) {
   if (!finite && first_nonfinite_step_ == 0) first_nonfinite_step_ = step;
 }
 
-void CpuTrainer::generate(const float* z, int64_t count, float* images) {
-  model_->generate(state_.generator, z, count, images);
+void CpuTrainer::generate(const float* z, const int32_t* labels, int64_t count, float* images) {
+  check_generate_labels(spec_, labels, count);
+  model_->generate(state_.generator, z, labels, count, images);
 }
 
 StepTrace CpuTrainer::last_step_trace(bool with_gradients) {
-  StepTrace trace{real_, z_d_, z_g_, {}, {}};
+  StepTrace trace{real_, z_d_, z_g_, real_labels_, fake_labels_d_, fake_labels_g_, {}, {}};
   if (with_gradients) {
     trace.d_grads = d_grads_;
     trace.g_grads = g_grads_;

@@ -33,7 +33,7 @@ class CpuTrainer : public Trainer {
   void train_step(const StepPosition& position) override;
   StepStats last_stats() override { return stats_; }
   uint64_t first_nonfinite_step() override { return first_nonfinite_step_; }
-  void generate(const float* z, int64_t count, float* images) override;
+  void generate(const float* z, const int32_t* labels, int64_t count, float* images) override;
   TrainerState state() override { return state_; }
   StepTrace last_step_trace(bool with_gradients) override;
   void load_state(const TrainerState& state) override;
@@ -41,10 +41,14 @@ class CpuTrainer : public Trainer {
   // For tests: the gradients of the last step's D and G updates (before Adam).
   const std::vector<float>& discriminator_grads() const { return d_grads_; }
   const std::vector<float>& generator_grads() const { return g_grads_; }
-  // The real batch and the two noises of the last step: [batch, H*W], [batch, latent] x 2.
+  // The real batch and the two noises of the last step: [batch, H*W], [batch, latent] x 2; its
+  // labels [batch] each (empty unless conditional).
   const std::vector<float>& last_real() const { return real_; }
   const std::vector<float>& last_noise_d() const { return z_d_; }
   const std::vector<float>& last_noise_g() const { return z_g_; }
+  const std::vector<int32_t>& last_real_labels() const { return real_labels_; }
+  const std::vector<int32_t>& last_fake_labels_d() const { return fake_labels_d_; }
+  const std::vector<int32_t>& last_fake_labels_g() const { return fake_labels_g_; }
 
  private:
   const std::vector<uint32_t>& order_of_epoch(uint64_t epoch);
@@ -62,6 +66,7 @@ class CpuTrainer : public Trainer {
   uint64_t order_epoch_ = UINT64_MAX;
   std::vector<uint32_t> order_;
   std::vector<float> real_, z_d_, z_g_;  // the last step's inputs
+  std::vector<int32_t> real_labels_, fake_labels_d_, fake_labels_g_;
 };
 
 }  // namespace gan

@@ -26,8 +26,9 @@ class DcganCpuModel : public CpuGanModel<T> {
 
   void check_batch(int64_t batch) const override { check_dcgan_batch(batch); }
 
-  DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, NetworkValues<T>& g,
-                                         NetworkValues<T>& d, T* d_grads) override {
+  // Unconditional (make_model_spec refuses a conditional DCGAN): the labels are not read.
+  DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, const StepLabels& /*labels*/,
+                                         NetworkValues<T>& g, NetworkValues<T>& d, T* d_grads) override {
     dcgan_generator_forward(spec_, g.params.data(), g.buffers.data(), z, B, &g_pass_, /*training=*/true, code_);
     dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), real, B, &real_pass_, code_);
     dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), g_pass_.image.data(), B, &fake_pass_, code_);
@@ -44,7 +45,8 @@ class DcganCpuModel : public CpuGanModel<T> {
     return losses;
   }
 
-  BceStats generator_step(int64_t B, const T* z, NetworkValues<T>& g, NetworkValues<T>& d, T* g_grads) override {
+  BceStats generator_step(int64_t B, const T* z, const int32_t* /*labels*/, NetworkValues<T>& g,
+                          NetworkValues<T>& d, T* g_grads) override {
     dcgan_generator_forward(spec_, g.params.data(), g.buffers.data(), z, B, &g_pass_, /*training=*/true, code_);
     dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), g_pass_.image.data(), B, &real_pass_, code_);
     logit_grad_.resize(static_cast<size_t>(B));
@@ -56,7 +58,8 @@ class DcganCpuModel : public CpuGanModel<T> {
     return bce;
   }
 
-  void generate(const NetworkValues<T>& g, const T* z, int64_t count, T* images) override {
+  void generate(const NetworkValues<T>& g, const T* z, const int32_t* /*labels*/, int64_t count,
+                T* images) override {
     // Evaluation mode: BatchNorm on the running statistics (read only; the pass takes a
     // writable pointer for training mode's sake).
     std::vector<T> buffers = g.buffers;

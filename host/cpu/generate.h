@@ -9,7 +9,8 @@ namespace gan {
 
 // images[count, H*W] = G(z[count, latent]) in [-1, 1]: the MLP's forward, or the DCGAN's in
 // evaluation mode (BatchNorm on its running statistics, as PyTorch's model.eval() samples).
-void generate_images(const ModelSpec& spec, const NetworkState& generator, const float* z, int64_t count,
-                     float* images);
+// labels [count]: the classes a conditional generator draws; null for an unconditional one.
+void generate_images(const ModelSpec& spec, const NetworkState& generator, const float* z, const int32_t* labels,
+                     int64_t count, float* images);
 
 }  // namespace gan

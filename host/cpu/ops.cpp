@@ -108,6 +108,32 @@ void linear_backward_input(const T* dZ, const T* W, T* dX, int64_t B, int64_t in
 }
 
 template <class T>
+void concat_label_embedding(const T* x, int64_t width, const T* table, int64_t dim, const int32_t* labels,
+                            int64_t column, int64_t B, T* out) {
+  const int64_t out_width = width + dim;
+  for (int64_t r = 0; r < B; ++r) {
+    const T* row = x + r * width;
+    T* to = out + r * out_width;
+    std::copy(row, row + column, to);
+    std::copy(table + int64_t{labels[r]} * dim, table + int64_t{labels[r]} * dim + dim, to + column);
+    std::copy(row + column, row + width, to + column + dim);
+  }
+}
+
+template <class T>
+void label_embedding_backward(const T* dZ, const T* W, int64_t in, int64_t out, int64_t column, int64_t dim,
+                              const int32_t* labels, int64_t B, int64_t classes, T* class_sums, T* d_table) {
+  std::fill(class_sums, class_sums + classes * out, T(0));
+  for (int64_t r = 0; r < B; ++r) {
+    T* sum = class_sums + int64_t{labels[r]} * out;
+    const T* row = dZ + r * out;
+    for (int64_t o = 0; o < out; ++o) sum[o] += row[o];
+  }
+  // d_table [classes, dim] = class_sums [classes, out] times W's columns [out, dim] (stride in).
+  blas_gemm(false, false, classes, dim, out, T(1), class_sums, out, W + column, in, T(0), d_table, dim);
+}
+
+template <class T>
 void gemm_naive(bool a_transposed, bool b_transposed, int64_t M, int64_t N, int64_t K, const T* A, const T* B,
                 T* C) {
   for (int64_t i = 0; i < M; ++i) {
@@ -245,6 +271,10 @@ double softmax_cross_entropy(const T* logits, const uint8_t* labels, int64_t B, 
   template void activation_backward<T>(Activation, T, const T*, const T*, T*, T*, int64_t, int64_t);    \
   template void linear_backward_weight<T>(const T*, const T*, T*, int64_t, int64_t, int64_t);           \
   template void linear_backward_input<T>(const T*, const T*, T*, int64_t, int64_t, int64_t);            \
+  template void concat_label_embedding<T>(const T*, int64_t, const T*, int64_t, const int32_t*, int64_t, \
+                                          int64_t, T*);                                                 \
+  template void label_embedding_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, int64_t,     \
+                                            const int32_t*, int64_t, int64_t, T*, T*);                  \
   template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, const T*, const T*, T*);           \
   template BceStats bce_with_logits<T>(const T*, int64_t, int64_t, T*);                                 \
   template double softmax_cross_entropy<T>(const T*, const uint8_t*, int64_t, int64_t, T*, int64_t*);    \

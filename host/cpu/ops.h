@@ -1,6 +1,6 @@
 #pragma once
 // defines: linear_forward, activation_forward, activation_backward, linear_backward_weight,
-// linear_backward_input, BceStats, bce_with_logits, adam_update, gemm_naive — the CPU reference
+// linear_backward_input, concat_label_embedding, label_embedding_backward, BceStats, bce_with_logits, adam_update, gemm_naive — the CPU reference
 // ops of the training step, and the plain loop the BLAS path is tested against
 //
 // Every op is a template over float (the trainer) and double (the finite-difference tests).
@@ -38,6 +38,25 @@ void linear_backward_weight(const T* dZ, const T* X, T* dW, int64_t B, int64_t i
 // dX[B, in] = dZ[B, out] W[out, in]     (overwrites dX)
 template <class T>
 void linear_backward_input(const T* dZ, const T* W, T* dX, int64_t B, int64_t in, int64_t out);
+
+// The conditional networks' first-layer input (model_spec.h, LabelEmbedding): the label's row
+// of the table inserted at column `column` of each row of x:
+//   out[r, :] = x[r, 0:column) | table[labels[r], 0:dim) | x[r, column:width)
+// x [B, width], table [classes, dim], labels [B] (each in 0..classes-1), out [B, width + dim]
+template <class T>
+void concat_label_embedding(const T* x, int64_t width, const T* table, int64_t dim, const int32_t* labels,
+                            int64_t column, int64_t B, T* out);
+
+// The label table's gradient, from the first layer's dZ [B, out] and W [out, in]: the gradient
+// at input columns [column, column + dim), summed into the row of each example's label,
+//   d_table[c, j] = sum over rows r with labels[r] == c of sum_o dZ[r, o] W[o, column + j],
+// computed as class_sums[c, o] = the sum of dZ's rows of class c (in row order), then
+// d_table = class_sums W[:, column : column + dim]: B*out + classes*out*dim multiply-adds
+// instead of the B*out*in of a whole input gradient. Overwrites class_sums [classes, out] and
+// d_table [classes, dim]; a class no row has gets zeros.
+template <class T>
+void label_embedding_backward(const T* dZ, const T* W, int64_t in, int64_t out, int64_t column, int64_t dim,
+                              const int32_t* labels, int64_t B, int64_t classes, T* class_sums, T* d_table);
 
 // C[M, N] = A[M, K] B[K, N] with explicit transposes (a_transposed: A is stored [K, M];
 // b_transposed: B is stored [N, K]). The naive triple loop, accumulating in double.

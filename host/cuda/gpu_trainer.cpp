@@ -36,6 +36,9 @@ std::vector<float> copy_to_host(const float* device, size_t count) {
 
 GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuTrainerOptions& options)
     : spec_(spec), options_(options), images_(dataset.count) {
+  if (spec_.conditional()) {
+    throw InputError("GPU trainer: the conditional model runs on the CPU only for now (--device cpu)");
+  }
   if (options_.max_batch < 1 || options_.max_batch > dataset.count) {
     throw InputError("GPU trainer: batch " + std::to_string(options_.max_batch) + " outside 1.." +
                 std::to_string(dataset.count));
@@ -253,7 +256,8 @@ StepStats GpuTrainer::last_stats() {
   return stats;
 }
 
-void GpuTrainer::generate(const float* z, int64_t count, float* images) {
+void GpuTrainer::generate(const float* z, const int32_t* labels, int64_t count, float* images) {
+  check_generate_labels(spec_, labels, count);
   if (count <= 0) return;
   GAN_CHECK(cudaStreamSynchronize(stream_));
   // Outside the step: buffers of this size are allocated for the call.

@@ -42,7 +42,7 @@ class GpuTrainer : public Trainer {
   void train_step(const StepPosition& position) override;
   StepStats last_stats() override;
   uint64_t first_nonfinite_step() override { return first_nonfinite_step_; }
-  void generate(const float* z, int64_t count, float* images) override;
+  void generate(const float* z, const int32_t* labels, int64_t count, float* images) override;
   StepTrace last_step_trace(bool with_gradients) override;
   TrainerState state() override;
   void load_state(const TrainerState& state) override;

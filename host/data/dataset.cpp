@@ -1,5 +1,6 @@
 #include "data/dataset.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "data/idx.h"
@@ -96,6 +97,24 @@ Dataset load_dataset(const std::string& data, const std::string& split) {
   dataset.name = named.filename().string();
   if (dataset.name.empty() || dataset.name == "." || dataset.name == "..") dataset.name = "data";
   return dataset;
+}
+
+void check_dataset_labels(const Dataset& dataset, int64_t classes) {
+  if (dataset.labels.empty()) {
+    throw InputError(dataset.images_path + ": a conditional model needs labels, and no labels file was found beside it");
+  }
+  for (size_t i = 0; i < dataset.labels.size(); ++i) {
+    if (dataset.labels[i] >= classes) {
+      throw InputError(dataset.labels_path + ": label " + std::to_string(dataset.labels[i]) + " of image " +
+                       std::to_string(i) + " is outside the model's classes 0.." + std::to_string(classes - 1));
+    }
+  }
+}
+
+int64_t dataset_classes(const Dataset& dataset) {
+  int64_t largest = -1;
+  for (uint8_t label : dataset.labels) largest = std::max<int64_t>(largest, label);
+  return largest + 1;
 }
 
 void gather_normalize(const Dataset& dataset, const uint32_t* indices, int64_t count, float mean, float std,

@@ -1,5 +1,5 @@
 #pragma once
-// defines: Dataset, load_dataset, find_idx_files, gather_normalize
+// defines: Dataset, load_dataset, find_idx_files, check_dataset_labels, dataset_classes, gather_normalize
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,6 +35,13 @@ IdxPaths find_idx_files(const std::string& data, const std::string& split = "tra
 
 // Loads and checks images (and labels, if found): equal counts, at least one image.
 Dataset load_dataset(const std::string& data, const std::string& split = "train");
+
+// Throws InputError naming the data unless every image has a label in 0 .. classes-1 (what a
+// conditional model needs).
+void check_dataset_labels(const Dataset& dataset, int64_t classes);
+
+// The number of classes the labels name: the largest label + 1 (0 without labels).
+int64_t dataset_classes(const Dataset& dataset);
 
 // out[i, :] = (pixels[indices[i], :] / 255 - mean) / std, as float32, in the same order of
 // operations as torchvision's ToTensor + Normalize.

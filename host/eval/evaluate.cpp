@@ -8,6 +8,7 @@
 #include "eval/metrics.h"
 #include "io/png.h"
 #include "model/random_streams.h"
+#include "util/error.h"
 
 namespace gan {
 
@@ -17,8 +18,9 @@ namespace {
 
 // The generator's images as bytes, then normalised back: exactly what a user would get by
 // saving the samples and loading them as data.
+// labels [n]: the classes a conditional generator draws; null for an unconditional one.
 std::vector<float> generated_images(const ModelSpec& spec, const NetworkState& generator, float mean, float std,
-                                    int64_t n, uint64_t seed) {
+                                    int64_t n, uint64_t seed, const int32_t* labels) {
   const int64_t pixels = spec.image_size(), chunk = 1024;
   std::vector<uint8_t> bytes(static_cast<size_t>(n * pixels));
   std::vector<float> z;
@@ -30,7 +32,7 @@ std::vector<float> generated_images(const ModelSpec& spec, const NetworkState& g
       z[e] = random_normal(seed, RandomPurpose::kEvaluation, 1, static_cast<uint64_t>(first * spec.latent_dim + e));
     }
     images.resize(static_cast<size_t>(count * pixels));
-    generate_images(spec, generator, z.data(), count, images.data());
+    generate_images(spec, generator, z.data(), labels ? labels + first : nullptr, count, images.data());
     for (int64_t i = 0; i < count * pixels; ++i) bytes[first * pixels + i] = to_pixel(images[i], mean, std);
   }
   return normalize_images(bytes.data(), n * pixels);
@@ -68,7 +70,17 @@ json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, fl
   }
   const auto real_a = normalize_images(real_bytes_a.data(), n * pixels);
   const auto real_b = normalize_images(real_bytes_b.data(), n * pixels);
-  const auto fake = generated_images(spec, generator, norm_mean, norm_std, n, options.seed);
+  // A conditional generator draws every class equally often: image i asks for class i mod classes.
+  std::vector<int32_t> asked;
+  if (spec.conditional()) {
+    if (spec.classes != classifier.classes) {
+      throw InputError("the generator draws " + std::to_string(spec.classes) + " classes, the evaluation data has " +
+                       std::to_string(classifier.classes) + ": evaluate on the data it was trained on");
+    }
+    for (int64_t i = 0; i < n; ++i) asked.push_back(static_cast<int32_t>(i % spec.classes));
+  }
+  const auto fake = generated_images(spec, generator, norm_mean, norm_std, n, options.seed,
+                                     asked.empty() ? nullptr : asked.data());
 
   std::vector<float> f_real_a, p_real_a, f_real_b, p_real_b, f_fake, p_fake;
   classifier.run(real_a.data(), n, &f_real_a, &p_real_a);
@@ -91,7 +103,7 @@ json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, fl
   const auto fake_to_train = nearest_distances(fake.data(), copies, train_images.data(), data.train.count, pixels);
   const auto held_to_train = nearest_distances(held_images.data(), copies, train_images.data(), data.train.count, pixels);
 
-  return {{"n", n},
+  json report = {{"n", n},
           {"fd", fd},
           {"fd_real_floor", floor},
           {"classifier_score", classifier_score(p_fake.data(), n, c)},
@@ -114,6 +126,12 @@ json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, fl
           {"classifier_accuracy", classifier.held_out_accuracy},
           {"classifier_key", classifier.key},
           {"data", data.description}};
+  if (spec.conditional()) {
+    const ConditionalAccuracy accuracy = conditional_accuracy(p_fake.data(), asked.data(), n, c);
+    report["conditional_accuracy"] = accuracy.overall;
+    report["conditional_accuracy_per_class"] = accuracy.per_class;
+  }
+  return report;
 }
 
 void print_eval_table(const json& r, std::FILE* out) {
@@ -126,6 +144,10 @@ void print_eval_table(const json& r, std::FILE* out) {
   std::fprintf(out, "%-34s %12lld   %zu\n", "classes above 1%", r["classes_above_1pct"].get<long long>(),
                r["histogram_real"].size());
   std::fprintf(out, "%-34s %12.4f   0  (real)\n", "KL(class histogram || real)", r["class_kl"].get<double>());
+  if (r.contains("conditional_accuracy")) {
+    std::fprintf(out, "%-34s %12.3f   %.3f  (the classifier on held-out real images)\n",
+                 "conditional accuracy", r["conditional_accuracy"].get<double>(), r["classifier_accuracy"].get<double>());
+  }
   std::fprintf(out, "%-34s %12.3f\n", "precision (k = 5)", r["precision"].get<double>());
   std::fprintf(out, "%-34s %12.3f\n", "recall (k = 5)", r["recall"].get<double>());
   std::fprintf(out, "%-34s %12.3f   %.3f  (held-out real to train)\n", "nearest training image, median",
@@ -136,6 +158,11 @@ void print_eval_table(const json& r, std::FILE* out) {
                100 * r["classifier_accuracy"].get<double>());
   for (const auto& h : r["histogram"]) std::fprintf(out, " %.3f", h.get<double>());
   std::fprintf(out, "\n");
+  if (r.contains("conditional_accuracy_per_class")) {
+    std::fprintf(out, "conditional accuracy per class:");
+    for (const auto& a : r["conditional_accuracy_per_class"]) std::fprintf(out, " %.3f", a.get<double>());
+    std::fprintf(out, "\n");
+  }
 }
 
 }  // namespace gan

@@ -28,6 +28,9 @@ struct EvalOptions {
 //   copy_check               distances (pixel space, normalised images) from generated images
 //                            to their nearest training image, beside the same for held-out
 //                            real images: a generator that copies sits far below the real ones
+//   conditional_accuracy(_per_class)   a conditional generator only: image i is drawn for class
+//                            i mod classes, and this is the share the classifier assigns to the
+//                            class asked for, overall and per class
 // n is capped at half the real images (train + held out), so the two real sets are disjoint.
 nlohmann::json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, float norm_mean,
                                   float norm_std, const EvalData& data, const Classifier& classifier,

@@ -63,6 +63,26 @@ std::vector<double> class_histogram(const float* p, int64_t n, int64_t classes) 
   return histogram;
 }
 
+ConditionalAccuracy conditional_accuracy(const float* p, const int32_t* asked, int64_t n, int64_t classes) {
+  ConditionalAccuracy result;
+  result.per_class.assign(static_cast<size_t>(classes), 0.0);
+  result.drawn.assign(static_cast<size_t>(classes), 0);
+  std::vector<int64_t> right(static_cast<size_t>(classes), 0);
+  int64_t all_right = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = p + i * classes;
+    const bool hit = std::max_element(row, row + classes) - row == asked[i];
+    result.drawn[asked[i]] += 1;
+    right[asked[i]] += hit ? 1 : 0;
+    all_right += hit ? 1 : 0;
+  }
+  for (int64_t c = 0; c < classes; ++c) {
+    if (result.drawn[c] > 0) result.per_class[c] = static_cast<double>(right[c]) / static_cast<double>(result.drawn[c]);
+  }
+  result.overall = n > 0 ? static_cast<double>(all_right) / static_cast<double>(n) : 0.0;
+  return result;
+}
+
 double histogram_kl(const std::vector<double>& p, const std::vector<double>& q) {
   double kl = 0;
   for (size_t c = 0; c < p.size(); ++c) {

@@ -1,6 +1,6 @@
 #pragma once
 // defines: Moments, feature_moments, frechet_distance, classifier_score, class_histogram,
-// histogram_kl, precision_recall, nearest_distances — the numbers of `gan eval`
+// histogram_kl, ConditionalAccuracy, conditional_accuracy, precision_recall, nearest_distances — the numbers of `gan eval`
 #include <Eigen/Dense>
 
 #include <cstdint>
@@ -27,6 +27,16 @@ double classifier_score(const float* probabilities, int64_t n, int64_t classes);
 
 // Fraction of images whose most likely class is each class. probabilities: [n, c].
 std::vector<double> class_histogram(const float* probabilities, int64_t n, int64_t classes);
+
+struct ConditionalAccuracy {
+  double overall = 0;              // share of all images classified as the class they were drawn for
+  std::vector<double> per_class;   // [classes]: the same among the images drawn for each class (0 if none)
+  std::vector<int64_t> drawn;      // [classes]: how many images were drawn for each class
+};
+
+// How often a conditional generator's image for class asked[i] is classified as that class
+// (the most likely class of probabilities [n, classes]). asked: [n], each in 0..classes-1.
+ConditionalAccuracy conditional_accuracy(const float* probabilities, const int32_t* asked, int64_t n, int64_t classes);
 
 // KL(p || q) in nats, with q floored at 1e-6 so an empty reference class stays finite.
 double histogram_kl(const std::vector<double>& p, const std::vector<double>& q);

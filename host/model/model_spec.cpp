@@ -54,10 +54,19 @@ int64_t NetworkSpec::real_parameter_count() const {
 
 size_t aligned(size_t offset) { return (offset + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment; }
 
-NetworkSpec make_mlp_network(const std::string& name, const std::vector<int64_t>& widths, Activation last) {
+NetworkSpec make_mlp_network(const std::string& name, const std::vector<int64_t>& widths, Activation last,
+                             const LabelEmbedding& label, const std::string& label_name) {
   NetworkSpec network;
   network.name = name;
   size_t offset = 0;
+  if (label.classes > 0) {
+    // First in the state_dict, as the module that cgan.py defines first.
+    network.label = label;
+    network.label.offset = offset;
+    const size_t size = static_cast<size_t>(label.classes * label.dim);
+    network.tensors.push_back({label_name, {label.classes, label.dim}, offset, size, label.classes, 1.0f});
+    offset = aligned(offset + size);
+  }
   for (size_t i = 0; i + 1 < widths.size(); ++i) {
     LinearLayer layer;
     layer.in = widths[i];
@@ -84,19 +93,28 @@ ModelSpec make_mlp_spec(const ModelChoice& choice, int64_t image_height, int64_t
   spec.image_height = image_height;
   spec.image_width = image_width;
   spec.slope = static_cast<float>(choice.slope);
-  std::vector<int64_t> g_widths = {choice.latent_dim};
+  spec.classes = choice.classes;
+  const int64_t pixels = image_height * image_width;
+  // cgan.py's tables are [classes, classes]: the label's width is the number of classes.
+  const int64_t label_width = choice.label_dim > 0 ? choice.label_dim : choice.classes;
+  std::vector<int64_t> g_widths = {label_width + choice.latent_dim};
   g_widths.insert(g_widths.end(), choice.g_hidden.begin(), choice.g_hidden.end());
-  g_widths.push_back(image_height * image_width);
-  std::vector<int64_t> d_widths = {image_height * image_width};
+  g_widths.push_back(pixels);
+  std::vector<int64_t> d_widths = {pixels + label_width};
   d_widths.insert(d_widths.end(), choice.d_hidden.begin(), choice.d_hidden.end());
   d_widths.push_back(1);
-  spec.generator = make_mlp_network("generator", g_widths, Activation::kTanh);
-  spec.discriminator = make_mlp_network("discriminator", d_widths, Activation::kIdentity);
+  spec.generator = make_mlp_network("generator", g_widths, Activation::kTanh, {choice.classes, label_width, 0},
+                                    "label_emb.weight");
+  spec.discriminator = make_mlp_network("discriminator", d_widths, Activation::kIdentity,
+                                        {choice.classes, label_width, pixels}, "label_embedding.weight");
   return spec;
 }
 
 ModelSpec make_model_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width) {
   if (choice.kind != ModelKind::kDcgan) return make_mlp_spec(choice, image_height, image_width);
+  if (choice.classes > 0) {
+    throw InputError("key 'conditional': the conditional DCGAN is not built yet; use --model mlp --conditional");
+  }
   if (image_height != 28 || image_width != 28) {
     throw InputError("key 'model': dcgan generates 28x28 images, but the data's are " + std::to_string(image_height) + "x" +
                 std::to_string(image_width));
@@ -106,29 +124,24 @@ ModelSpec make_model_spec(const ModelChoice& choice, int64_t image_height, int64
 }
 
 double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
-  auto parameters = [](const std::vector<int64_t>& widths) {
-    double total = 0;
-    for (size_t i = 0; i + 1 < widths.size(); ++i) total += double(widths[i]) * double(widths[i + 1]) + double(widths[i + 1]);
-    return total;
-  };
   auto activations = [](const std::vector<int64_t>& widths) {
     double total = 0;
     for (int64_t w : widths) total += double(w);
     return total;
   };
   const double per_parameter = 4.0 * sizeof(float);  // value, gradient, two moments
+  const double trainable = double(spec.generator.real_parameter_count() + spec.discriminator.real_parameter_count());
   if (spec.kind == ModelKind::kDcgan) {
     // Per image: G keeps 3 maps at each resolution (pre-norm, normed, activated) and the image
     // twice; D keeps 2 or 3 per layer, and sees the real and the fake batch.
     const double c0 = double(spec.dcgan.c0), c1 = double(spec.dcgan.c1);
     const double g_maps = 3 * c0 * 49 + 3 * c1 * 196 + 2 * 784, d_maps = 2 * c1 * 196 + 3 * c0 * 49 + 1;
-    const double trainable = double(spec.generator.real_parameter_count() + spec.discriminator.real_parameter_count());
     return per_parameter * trainable + sizeof(float) * double(batch) * (2 * g_maps + 3 * d_maps);
   }
-  std::vector<int64_t> g = {spec.latent_dim}, d = {spec.image_size()};
+  std::vector<int64_t> g = {spec.generator.layers.front().in}, d = {spec.discriminator.layers.front().in};
   for (const auto& l : spec.generator.layers) g.push_back(l.out);
   for (const auto& l : spec.discriminator.layers) d.push_back(l.out);
-  return per_parameter * (parameters(g) + parameters(d)) +
+  return per_parameter * trainable +
          sizeof(float) * double(batch) * (2 * activations(g) + 4 * activations(d));
 }
 
@@ -143,6 +156,12 @@ void init_tensors(const std::vector<TensorSlot>& tensors, size_t count, uint32_t
     const TensorSlot& tensor = tensors[t];
     const double bound = 1.0 / std::sqrt(static_cast<double>(tensor.fan_in));
     const uint64_t stream = (uint64_t{network_index} << 32) | t;
+    if (tensor.init_std > 0) {
+      for (size_t e = 0; e < tensor.size; ++e) {
+        params[tensor.offset + e] = tensor.init_std * random_normal(seed, RandomPurpose::kInit, stream, e);
+      }
+      continue;
+    }
     for (size_t e = 0; e < tensor.size; ++e) {
       const float u = random_uniform01(random_bits(seed, RandomPurpose::kInit, stream, e));
       params[tensor.offset + e] = static_cast<float>(-bound + 2.0 * bound * static_cast<double>(u));

@@ -1,5 +1,5 @@
 #pragma once
-// defines: ModelKind, model_kind_name, parse_model_kind, LinearLayer, TensorSlot, NetworkSpec,
+// defines: ModelKind, model_kind_name, parse_model_kind, LinearLayer, TensorSlot, LabelEmbedding, NetworkSpec,
 // DcganShape, ModelChoice, ModelSpec, make_mlp_spec, make_model_spec, make_mlp_network,
 // init_parameters, init_tensors, training_memory_bytes
 //
@@ -37,6 +37,16 @@ struct TensorSlot {
   size_t offset = 0;           // in floats, a multiple of kTensorAlignment
   size_t size = 0;             // product of shape
   int64_t fan_in = 0;          // of the layer it belongs to (for PyTorch's init bounds)
+  float init_std = 0;          // > 0: N(0, init_std^2), as nn.Embedding's N(0, 1); 0: U(+-1/sqrt(fan_in))
+};
+
+// How a conditional network sees the label: a table of one learned row per class
+// (nn.Embedding), whose row for each example's label is concatenated to the first layer's
+// input, its `dim` columns starting at `column`. classes == 0: the network takes no label.
+struct LabelEmbedding {
+  int64_t classes = 0, dim = 0;
+  int64_t column = 0;  // G: 0 (cat(embedding, z)); D: H*W (cat(image, embedding)), as cgan.py
+  size_t offset = 0;   // the table [classes, dim] at params + offset
 };
 
 // Every tensor starts at a multiple of 16 floats (64 bytes), so float4 loads are aligned on a
@@ -49,6 +59,7 @@ size_t aligned(size_t offset);
 struct NetworkSpec {
   std::string name;  // "generator" or "discriminator": the checkpoint prefix
   std::vector<LinearLayer> layers;  // the MLP's layers (empty for the DCGAN)
+  LabelEmbedding label;             // the conditional MLP's label input; none otherwise
   std::vector<TensorSlot> tensors;  // trainable tensors, in state_dict order
   size_t parameter_count = 0;       // padded length of the flat parameter buffer
   std::vector<TensorSlot> buffers;  // non-trainable state (BatchNorm's running statistics)
@@ -76,6 +87,8 @@ struct ModelChoice {
   std::vector<int64_t> g_hidden, d_hidden;  // the MLP's hidden widths
   std::vector<int64_t> dcgan_channels;      // the DCGAN's [C0, C1]
   float slope = 0.2f;                       // LeakyReLU's negative slope
+  int64_t classes = 0;                      // > 0: conditional on a label in 0 .. classes-1
+  int64_t label_dim = 0;                    // the label tables' width (0: classes, as cgan.py)
 };
 
 struct ModelSpec {
@@ -83,22 +96,30 @@ struct ModelSpec {
   int64_t latent_dim = 0;
   int64_t image_height = 0, image_width = 0;
   float slope = 0.2f;
+  int64_t classes = 0;  // > 0: a conditional GAN; both networks see a label in 0 .. classes-1
   DcganShape dcgan;  // kind == ModelKind::kDcgan only
   NetworkSpec generator;      // latent -> g_hidden... -> H*W (Tanh)
   NetworkSpec discriminator;  // H*W -> d_hidden... -> 1 (a logit; the Sigmoid is in the loss)
 
   int64_t image_size() const { return image_height * image_width; }
+  bool conditional() const { return classes > 0; }
 };
 
+// The seed's MLP; with choice.classes > 0 the conditional MLP of PyTorch-GAN's cgan.py on the
+// seed's layers: G sees cat(label_emb(y), z), D sees cat(image, label_embedding(y)), each
+// table [classes, classes].
 ModelSpec make_mlp_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width);
 
-// The model the choice names: the MLP, or the DCGAN (which takes 28 x 28 images only; any
-// other size is an InputError naming the key "model").
+// The model the choice names: the MLP, or the DCGAN (which takes 28 x 28 images only, and no
+// label; either is an InputError naming the key).
 ModelSpec make_model_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width);
 
 // Linear layers widths[0] -> widths[1] -> ...; LeakyReLU after every layer but the last, which
-// has `last`. Tensor names follow nn.Sequential ("model.0.weight", ...).
-NetworkSpec make_mlp_network(const std::string& name, const std::vector<int64_t>& widths, Activation last);
+// has `last`. Tensor names follow nn.Sequential ("model.0.weight", ...). With label.classes > 0
+// the network first holds the label table, named `label_name` (N(0, 1) init, as nn.Embedding),
+// and widths[0] counts its columns.
+NetworkSpec make_mlp_network(const std::string& name, const std::vector<int64_t>& widths, Activation last,
+                             const LabelEmbedding& label = {}, const std::string& label_name = "");
 
 // PyTorch's nn.Linear default init, from our Philox stream: W and b ~ U(-1/sqrt(fan_in),
 // 1/sqrt(fan_in)). params: [network.parameter_count], padding set to 0. network_index keeps

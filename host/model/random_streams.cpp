@@ -19,6 +19,12 @@ void fill_normal(uint64_t seed, RandomPurpose purpose, uint64_t step, float* out
   });
 }
 
+void fill_classes(uint64_t seed, RandomPurpose purpose, uint64_t step, int64_t classes, int32_t* out, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    out[i] = random_class(random_bits(seed, purpose, step, static_cast<uint64_t>(i)), static_cast<uint32_t>(classes));
+  }
+}
+
 std::vector<uint32_t> epoch_permutation(uint64_t seed, uint64_t epoch, uint32_t count) {
   // (key << 32 | index): sorting these 64-bit values sorts by key, then by index.
   std::vector<uint64_t> keyed(count);

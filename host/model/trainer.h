@@ -48,10 +48,11 @@ struct TrainerState {
 };
 
 // What one step consumed and produced, for parity traces: the normalised real batch
-// [B, H*W], the two noises [B, latent], and (when asked) the gradients of the D update and the
+// [B, H*W], the two noises [B, latent], a conditional step's three label vectors, and (when asked) the gradients of the D update and the
 // G update before Adam, in the networks' flat layouts.
 struct StepTrace {
   std::vector<float> real, z_d, z_g;
+  std::vector<int32_t> labels_real, labels_d, labels_g;  // [B] each when conditional, else empty
   std::vector<float> d_grads, g_grads;
 };
 
@@ -74,8 +75,10 @@ class Trainer {
   // next read-back; the loop checks again before every checkpoint.)
   virtual uint64_t first_nonfinite_step() = 0;
 
-  // images[count, H*W] = G(z[count, latent]) with the current parameters, in [-1, 1].
-  virtual void generate(const float* z, int64_t count, float* images) = 0;
+  // images[count, H*W] = G(z[count, latent]) with the current parameters, in [-1, 1]. labels
+  // [count], each in 0 .. classes-1: the classes a conditional model draws (spec().classes);
+  // null for an unconditional one.
+  virtual void generate(const float* z, const int32_t* labels, int64_t count, float* images) = 0;
 
   // The inputs (and optionally the gradients) of the most recent step.
   virtual StepTrace last_step_trace(bool with_gradients) = 0;

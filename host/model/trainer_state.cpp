@@ -54,6 +54,22 @@ void check_step_position(const StepPosition& at, int64_t images, int64_t max_bat
   }
 }
 
+void check_generate_labels(const ModelSpec& spec, const int32_t* labels, int64_t count) {
+  if (spec.conditional() && labels == nullptr && count > 0) {
+    throw InputError("the generator is conditional on " + std::to_string(spec.classes) +
+                     " classes: it needs a label for every image");
+  }
+  if (!spec.conditional() && labels != nullptr) {
+    throw InputError("the generator is not conditional: it takes no labels (train with --conditional)");
+  }
+  for (int64_t i = 0; labels != nullptr && i < count; ++i) {
+    if (labels[i] < 0 || labels[i] >= spec.classes) {
+      throw InputError("class " + std::to_string(labels[i]) + " is outside the generator's classes 0.." +
+                       std::to_string(spec.classes - 1));
+    }
+  }
+}
+
 void check_trainer_state(const ModelSpec& spec, const TrainerState& state) {
   check_network_state(spec.generator, state.generator);
   check_network_state(spec.discriminator, state.discriminator);

@@ -1,5 +1,5 @@
 #pragma once
-// defines: StepOptions, fresh_trainer_state, check_trainer_state, check_step_position — what both
+// defines: StepOptions, fresh_trainer_state, check_trainer_state, check_generate_labels, check_step_position — what both
 // trainers share
 #include "adam_settings.h"
 #include "model/trainer.h"
@@ -18,6 +18,10 @@ TrainerState fresh_trainer_state(const ModelSpec& spec, uint64_t seed);
 
 // Throws InputError naming the network when a state's buffers do not fit the model.
 void check_trainer_state(const ModelSpec& spec, const TrainerState& state);
+
+// Throws InputError when labels do not fit the model: null for a conditional model, given for an
+// unconditional one, or a label outside 0 .. classes-1.
+void check_generate_labels(const ModelSpec& spec, const int32_t* labels, int64_t count);
 
 // Throws InternalError unless the step's batch [offset, offset + batch) lies inside a data set of
 // `images` and holds 1..max_batch images: the schedule's promise to every trainer.

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "data/dataset.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -100,6 +101,14 @@ std::string width_list(const json& v) {
   }
   return "";
 }
+std::string classes_value(const json& v) {
+  const auto x = v.get<int64_t>();
+  return x == 0 || (x >= 2 && x <= 10000) ? "" : "0 (the data's) or an integer in 2..10000";
+}
+std::string label_dim_value(const json& v) {
+  const auto x = v.get<int64_t>();
+  return x >= 0 && x <= 65536 ? "" : "an integer in 0..65536 (0: the number of classes)";
+}
 std::string seed_value(const json& v) { return v.get<int64_t>() >= 0 ? "" : "an integer >= 0"; }
 std::string latent_value(const json& v) {
   const auto x = v.get<int64_t>();
@@ -151,6 +160,9 @@ const std::vector<ConfigKey>& config_keys() {
       {"eval_n", ValueKind::kInt, 2000, "generated images per evaluation during training", eval_n_value},
       {"on_nan", ValueKind::kString, "stop", "on a non-finite loss or parameter: stop, or rollback to the last checkpoint with fresh noise", on_nan_choice},
       {"max_rollbacks", ValueKind::kInt, 3, "rollbacks allowed before the run stops", non_negative_int},
+      {"conditional", ValueKind::kBool, false, "condition G and D on the data's class labels (a conditional GAN: gan sample --class K draws class K); mlp only for now", any_value},
+      {"classes", ValueKind::kInt, 0, "with --conditional: how many classes (0: the data's largest label + 1)", classes_value},
+      {"label_dim", ValueKind::kInt, 0, "with --conditional: the width of each network's label embedding (0: the number of classes, as PyTorch-GAN's cgan.py)", label_dim_value},
       {"latent_dim", ValueKind::kInt, 100, "size of the noise vector z", latent_value},
       {"g_hidden", ValueKind::kIntList, json::array({256, 512, 1024}), "generator hidden widths", width_list},
       {"d_hidden", ValueKind::kIntList, json::array({512, 256}), "discriminator hidden widths", width_list},
@@ -345,6 +357,9 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.eval_n = resolved["eval_n"].get<int64_t>();
   c.on_nan = resolved["on_nan"] == "rollback" ? OnNan::kRollback : OnNan::kStop;
   c.max_rollbacks = resolved["max_rollbacks"].get<int64_t>();
+  c.conditional = resolved["conditional"].get<bool>();
+  c.classes = resolved["classes"].get<int64_t>();
+  c.label_dim = resolved["label_dim"].get<int64_t>();
   c.latent_dim = resolved["latent_dim"].get<int64_t>();
   c.g_hidden = resolved["g_hidden"].get<std::vector<int64_t>>();
   c.d_hidden = resolved["d_hidden"].get<std::vector<int64_t>>();
@@ -403,6 +418,8 @@ ModelChoice model_choice(const TrainConfig& config) {
   choice.d_hidden = config.d_hidden;
   choice.dcgan_channels = config.dcgan_channels;
   choice.slope = static_cast<float>(config.slope);
+  choice.classes = config.conditional ? config.classes : 0;
+  choice.label_dim = config.label_dim;
   return choice;
 }
 
@@ -412,6 +429,16 @@ ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64
 
 ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
   return make_mlp_spec(model_choice(config), image_height, image_width);
+}
+
+void resolve_classes(TrainConfig* config, const Dataset& dataset) {
+  if (!config->conditional) return;
+  if (config->classes == 0) {
+    if (dataset.labels.empty()) check_dataset_labels(dataset, 0);  // says that there are none
+    config->classes = std::max<int64_t>(dataset_classes(dataset), 2);
+    config->resolved["classes"] = config->classes;
+  }
+  check_dataset_labels(dataset, config->classes);
 }
 
 StepOptions step_options(const TrainConfig& config) {

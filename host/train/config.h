@@ -1,7 +1,7 @@
 #pragma once
 // defines: DeviceChoice, OnNan, GpuForward, GpuBatchNorm, GpuConvAlgos, TrainConfig, ValueKind, ConfigKey,
 // config_keys, resolve_config, key_may_change_on_resume, config_from_json, parse_step_range,
-// flag_name, describe_default, model_choice, make_model_spec (from a config), step_options
+// flag_name, describe_default, model_choice, resolve_classes, make_model_spec (from a config), step_options
 //
 // One table (config_keys) drives everything about configuration: the JSON file's keys, the
 // command-line flags (--key-with-dashes), --help with defaults, type checks and range checks.
@@ -17,6 +17,8 @@
 #include "model/trainer_state.h"
 
 namespace gan {
+
+struct Dataset;
 
 // The typed choices of a config: parsed once from their strings (config_from_json), compared as
 // enums everywhere else. The strings stay in TrainConfig::resolved and config.json.
@@ -69,6 +71,9 @@ struct TrainConfig {
   int64_t eval_n = 0;            // generated images per evaluation during training
   OnNan on_nan = OnNan::kStop;
   int64_t max_rollbacks = 0;     // rollbacks allowed in one invocation before giving up
+  bool conditional = false;
+  int64_t classes = 0;  // with conditional: 0 until resolve_classes reads the data
+  int64_t label_dim = 0;  // with conditional: the label tables' width (0: classes)
   int64_t latent_dim = 0;
   std::vector<int64_t> g_hidden;
   std::vector<int64_t> d_hidden;
@@ -101,6 +106,11 @@ std::string describe_default(const ConfigKey& key);
 ModelChoice model_choice(const TrainConfig& config);
 ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
 ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
+
+// With --conditional: the number of classes from the data when the key is 0 (written back into
+// config->resolved, so the run's config.json and checkpoints hold it), and the data's labels
+// checked against it. An InputError names the data when it has no labels or one too large.
+void resolve_classes(TrainConfig* config, const Dataset& dataset);
 
 // The settings that define the step (seed, Adam, normalisation), as both trainers take them.
 StepOptions step_options(const TrainConfig& config);

@@ -27,6 +27,12 @@ void TraceRecorder::record_step(uint64_t step, const StepTrace& trace, const Ste
   entries_.push_back({prefix + "real", {batch, spec_.image_size()}, trace.real});
   entries_.push_back({prefix + "z_d", {batch, spec_.latent_dim}, trace.z_d});
   entries_.push_back({prefix + "z_g", {batch, spec_.latent_dim}, trace.z_g});
+  // A conditional step's labels, as float32 like every other entry (exact below 2^24).
+  const std::pair<const char*, const std::vector<int32_t>*> labels[] = {
+      {"labels_real", &trace.labels_real}, {"labels_d", &trace.labels_d}, {"labels_g", &trace.labels_g}};
+  for (const auto& [name, values] : labels) {
+    if (!values->empty()) entries_.push_back({prefix + name, {batch}, std::vector<float>(values->begin(), values->end())});
+  }
   entries_.push_back({prefix + "d_loss", {1}, {static_cast<float>(stats.d_loss)}});
   entries_.push_back({prefix + "g_loss", {1}, {static_cast<float>(stats.g_loss)}});
   if (!trace.d_grads.empty()) add_network(prefix + "grad.", spec_.discriminator, trace.d_grads, spec_.discriminator.tensors);

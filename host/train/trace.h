@@ -6,6 +6,8 @@
 //                             the DCGAN) before step 1
 //   step<i>.real [B, H*W]     the normalised real batch of step i
 //   step<i>.z_d, step<i>.z_g  [B, latent]: the noise of the D step and of the G step
+//   step<i>.labels_real, .labels_d, .labels_g   [B]: a conditional step's classes (real batch,
+//                             G(z_d), G(z_g)), as float32
 //   step<i>.d_loss, .g_loss   [1]
 //   step1.grad.<net>.<param>  the gradients of step 1's D step and G step, before Adam
 //   final.<net>.<param>       every parameter (and running statistic) after the last step

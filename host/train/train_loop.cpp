@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "io/png.h"
+#include "model/class_grid.h"
 #include "io/safetensors.h"
 #include "model/random_streams.h"
 #include "train/checkpoint.h"
@@ -58,12 +59,26 @@ class MetricsWriter {
   std::ofstream stream_;
 };
 
+// A conditional model's grid has one row per class (the first kMaxGridClasses), each row with
+// the same kGridColumns noises: the first rows of the fixed noise.
+constexpr int64_t kMaxGridClasses = 32;
+
 void write_sample_grid(Trainer& trainer, const RunFolder& run, const std::vector<float>& fixed_noise, uint64_t step,
                        const TrainConfig& config) {
   const ModelSpec& spec = trainer.spec();
-  std::vector<float> images(static_cast<size_t>(kGridImages * spec.image_size()));
-  trainer.generate(fixed_noise.data(), kGridImages, images.data());
-  const Grid grid = image_grid(images.data(), kGridImages, static_cast<int>(spec.image_height),
+  int64_t count = kGridImages;
+  const float* z = fixed_noise.data();
+  ClassGrid by_class;
+  if (spec.conditional()) {
+    std::vector<int32_t> classes(static_cast<size_t>(std::min(spec.classes, kMaxGridClasses)));
+    for (size_t c = 0; c < classes.size(); ++c) classes[c] = static_cast<int32_t>(c);
+    by_class = class_grid(classes, fixed_noise.data(), kGridColumns, spec.latent_dim);
+    count = static_cast<int64_t>(by_class.labels.size());
+    z = by_class.z.data();
+  }
+  std::vector<float> images(static_cast<size_t>(count * spec.image_size()));
+  trainer.generate(z, spec.conditional() ? by_class.labels.data() : nullptr, count, images.data());
+  const Grid grid = image_grid(images.data(), count, static_cast<int>(spec.image_height),
                                static_cast<int>(spec.image_width), kGridColumns, 2, static_cast<float>(config.norm_mean),
                                static_cast<float>(config.norm_std));
   write_png_gray((fs::path(run.samples) / step_name("step_", step, ".png")).string(), grid.pixels.data(), grid.width,

@@ -224,8 +224,8 @@ TEST_F(GpuDcganTest, SamplesInEvaluationModeAsTheCpuDoes) {
   for (int64_t count : {1, 37}) {  // one image works in evaluation mode
     const std::vector<float> z = testing::random_vector<float>(static_cast<size_t>(count * spec.latent_dim), 3);
     std::vector<float> a(static_cast<size_t>(count * spec.image_size())), b(a.size(), NAN);
-    generate_images(spec, state.generator, z.data(), count, a.data());
-    gpu.generate(z.data(), count, b.data());
+    generate_images(spec, state.generator, z.data(), nullptr, count, a.data());
+    gpu.generate(z.data(), nullptr, count, b.data());
     EXPECT_LT(max_relative_error(b, a), 1e-4) << count << " images";
   }
 }

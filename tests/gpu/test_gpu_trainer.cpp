@@ -159,8 +159,8 @@ TEST_F(GpuTrainerTest, GeneratesWhatTheCpuGenerates) {
   GpuTrainer gpu(spec, data, gpu_options(config));
   const std::vector<float> z = testing::random_vector<float>(static_cast<size_t>(37 * config.latent_dim), 3);
   std::vector<float> a(static_cast<size_t>(37 * spec.image_size())), b(a.size(), NAN);
-  cpu.generate(z.data(), 37, a.data());
-  gpu.generate(z.data(), 37, b.data());
+  cpu.generate(z.data(), nullptr, 37, a.data());
+  gpu.generate(z.data(), nullptr, 37, b.data());
   EXPECT_LT(max_relative_error(b, a), 1e-5);
 }
 
