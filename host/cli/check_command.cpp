@@ -10,6 +10,7 @@
 #include "util/error.h"
 #if defined(GAN_HAVE_CUDA)
 #include "check/kernel_checks.h"
+#include "check/label_checks.h"
 #include "cuda_check.cuh"
 #endif
 #if defined(GAN_HAVE_CUDNN)
@@ -63,6 +64,8 @@ int run_check_command(const CheckCommand& command) {
   const TrainConfig config = resolve_config("", {{"batch", std::to_string(command.batch)}});
   const ModelSpec spec = make_mlp_spec(config, 28, 28);
   std::vector<KernelCheck> checks = seed_shape_checks(spec, command.batch, command.tf32, seed);
+  // The conditional MLP's label path (--conditional) at the seed's widths with MNIST's 10 classes.
+  for (KernelCheck& check : label_path_checks(spec, command.batch, 10, seed + 500)) checks.push_back(std::move(check));
 #if defined(GAN_HAVE_CUDNN)
   // The DCGAN's layers at the default channels (--model dcgan), the batch as above.
   for (KernelCheck& check : dcgan_shape_checks(make_dcgan_spec(config.latent_dim, 128, 64, static_cast<float>(config.slope)),

@@ -85,14 +85,6 @@ Device choose_device(const TrainConfig& config, std::string* note) {
     *note = "--model dcgan trains on the CPU (this build has no cuDNN)";
     return Device::kCpu;
   }
-  if (config.conditional) {
-    if (config.device == DeviceChoice::kCuda) {
-      throw InputError("--device cuda: --conditional runs on the CPU only for now (its GPU kernels are not written "
-                       "yet); use --device cpu");
-    }
-    *note = "--conditional trains on the CPU (its GPU kernels are not written yet)";
-    return Device::kCpu;
-  }
   std::string why;
   const std::vector<GpuInfo> gpus = visible_gpus(&why);
   if (gpus.empty()) {

@@ -59,11 +59,21 @@ void gemm_weight_grad(const CublasHandle& blas, const float* dZ, const float* X,
 }
 
 void gemm_input_grad(const CublasHandle& blas, const float* dZ, const float* W, float* dX, int64_t B, int64_t in,
-                     int64_t out) {
-  // dX'[in, B] = W'[in, out] dZ'[out, B].
-  GAN_CHECK(cublasSgemm(blas.get(), CUBLAS_OP_N, CUBLAS_OP_N, as_int(in, "in"), as_int(B, "B"),
+                     int64_t out, int64_t columns) {
+  if (columns < 0) columns = in;
+  // dX'[columns, B] = W'[0:columns, out] dZ'[out, B]: W' = [in, out] (lead in), its first rows.
+  GAN_CHECK(cublasSgemm(blas.get(), CUBLAS_OP_N, CUBLAS_OP_N, as_int(columns, "columns"), as_int(B, "B"),
                                as_int(out, "out"), &kOne, W, as_int(in, "in"), dZ, as_int(out, "out"), &kZero, dX,
-                               as_int(in, "in")));
+                               as_int(columns, "columns")));
+}
+
+void gemm_label_table_grad(const CublasHandle& blas, const float* class_sums, const float* W, float* d_table,
+                           int64_t classes, int64_t in, int64_t out, int64_t column, int64_t dim) {
+  // d_table'[dim, classes] = W'[column : column + dim, out] class_sums'[out, classes]: the rows of
+  // W' = [in, out] (lead in) from `column`.
+  GAN_CHECK(cublasSgemm(blas.get(), CUBLAS_OP_N, CUBLAS_OP_N, as_int(dim, "dim"), as_int(classes, "classes"),
+                               as_int(out, "out"), &kOne, W + column, as_int(in, "in"), class_sums,
+                               as_int(out, "out"), &kZero, d_table, as_int(dim, "dim")));
 }
 
 }  // namespace gan

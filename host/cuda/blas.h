@@ -1,5 +1,6 @@
 #pragma once
-// defines: check_status (for cublasStatus_t), CublasHandle, gemm_forward, gemm_weight_grad, gemm_input_grad
+// defines: check_status (for cublasStatus_t), CublasHandle, gemm_forward, gemm_weight_grad, gemm_input_grad,
+// gemm_label_table_grad
 //
 // The three GEMMs of the step, on row-major tensors with PyTorch's layouts, through
 // column-major cuBLAS. The mapping, written once here: a row-major [rows, cols] matrix is, to
@@ -43,8 +44,14 @@ void gemm_forward(const CublasHandle& blas, const float* X, const float* W, floa
 // dW[out, in] = dZ[B, out]^T X[B, in]   (overwrites dW)
 void gemm_weight_grad(const CublasHandle& blas, const float* dZ, const float* X, float* dW, int64_t B, int64_t in,
                       int64_t out);
-// dX[B, in] = dZ[B, out] W[out, in]     (overwrites dX)
+// dX[B, columns] = dZ[B, out] W[out, 0:columns]  (overwrites dX): the input gradient, or with
+// columns < in only its first columns (the conditional D's image, without the label's columns).
 void gemm_input_grad(const CublasHandle& blas, const float* dZ, const float* W, float* dX, int64_t B, int64_t in,
-                     int64_t out);
+                     int64_t out, int64_t columns = -1);
+// d_table[classes, dim] = class_sums[classes, out] W[out, column : column + dim]  (overwrites
+// d_table): the label table's gradient from the first layer's dZ summed per class (the CPU's
+// label_embedding_backward).
+void gemm_label_table_grad(const CublasHandle& blas, const float* class_sums, const float* W, float* d_table,
+                           int64_t classes, int64_t in, int64_t out, int64_t column, int64_t dim);
 
 }  // namespace gan

@@ -202,7 +202,7 @@ class DcganGpuModel : public GpuGanModel {
     generator_backward(layers.g, layers.workspace.get(), B, z, g, d_image_);
   }
 
-  void generate(const float* z, int64_t count, const GpuNetwork& g, float* images) override {
+  void generate(const float* z, const int32_t* /*labels*/, int64_t count, const GpuNetwork& g, float* images) override {
     // Evaluation mode: BatchNorm on the running statistics, so any count works, 1 included.
     const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1;
     const GeneratorLayers layers(cudnn_, spec_, count, tf32_);  // G's alone

@@ -25,17 +25,19 @@ void gpu_mlp_forward(const CublasHandle& blas, const GpuLayers& layers, const fl
   }
 }
 
-void gpu_mlp_backward(const CublasHandle& blas, const GpuLayers& layers, const float* params, const GpuPass& pass,
+const float* gpu_mlp_backward(const CublasHandle& blas, const GpuLayers& layers, const float* params, const GpuPass& pass,
                       const float* d_output, float* grads, float* d_input, float* upstream, float* downstream,
                       const SideStream* weight_grads) {
   const int64_t rows = pass.rows;
   const SideStream* side = grads ? weight_grads : nullptr;
   bool side_busy = false;  // a weight GEMM on the side stream may still be reading
   const float* dy = d_output;
+  const float* first_dz = nullptr;
   for (size_t l = layers.network->layers.size(); l-- > 0;) {
     const LinearLayer& layer = layers.network->layers[l];
     const float* x = l == 0 ? pass.input : pass.outputs[l - 1];
     float* dz = upstream;  // dZ_l [rows, out]
+    first_dz = dz;
     launch_activation_backward(layer.activation, layers.slope, pass.outputs[l], dy, dz,
                                grads ? grads + layer.bias_offset : nullptr, rows, layer.out, layers.stream);
     // The layer above's weight GEMM reads its dZ from `downstream`, which this layer's input GEMM
@@ -60,6 +62,7 @@ void gpu_mlp_backward(const CublasHandle& blas, const GpuLayers& layers, const f
     }
   }
   if (side_busy) side->join();  // every weight gradient is written before the caller goes on
+  return first_dz;
 }
 
 }  // namespace gan

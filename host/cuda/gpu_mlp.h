@@ -35,7 +35,9 @@ void gpu_mlp_forward(const CublasHandle& blas, const GpuLayers& layers, const fl
 // [rows, widest layer] each; d_output may be upstream's memory only if it is not downstream.
 // weight_grads: a side stream for the weight GEMMs (each beside its layer's input GEMM and the
 // next layer's activation backward; joined back before it returns), or null for one stream.
-void gpu_mlp_backward(const CublasHandle& blas, const GpuLayers& layers, const float* params, const GpuPass& pass,
+// Returns where the first layer's dZ [rows, layers[0].out] was left (upstream or downstream's
+// memory): the conditional model's label gradient reads it.
+const float* gpu_mlp_backward(const CublasHandle& blas, const GpuLayers& layers, const float* params, const GpuPass& pass,
                       const float* d_output, float* grads, float* d_input, float* upstream, float* downstream,
                       const SideStream* weight_grads = nullptr);
 

@@ -1,4 +1,6 @@
-// defines: MlpGpuModel (through make_mlp_gpu_model) — the seed's MLP GAN inside the GPU step
+// defines: MlpGpuModel (through make_mlp_gpu_model) — the seed's MLP GAN inside the GPU step,
+// and the conditional MLP's (the label tables' rows concatenated to G's z and D's image: the
+// twin of host/cpu/mlp_model.h)
 
 #include <algorithm>
 #include <memory>
@@ -6,6 +8,7 @@
 #include <vector>
 
 #include "bce.cuh"
+#include "labels.cuh"
 #include "cuda/gpu_mlp.h"
 #include "cuda/gpu_model.h"
 #include "cuda/nvtx_range.h"
@@ -15,7 +18,8 @@ namespace gan {
 namespace {
 
 // Real and fake go through D as one batch of 2B rows: exact for the MLP (no layer mixes rows),
-// and one GEMM per layer instead of two. D's first layer computes no input gradient.
+// and one GEMM per layer instead of two. D's first layer computes no input gradient; the
+// conditional model's tables get theirs from the first layers' dZ summed per class.
 class MlpGpuModel : public GpuGanModel {
  public:
   MlpGpuModel(const ModelSpec& spec, const GpuModelOptions& options, cudaStream_t stream, const CublasHandle& blas)
@@ -38,8 +42,19 @@ class MlpGpuModel : public GpuGanModel {
     g_outputs_.assign(G.layers.size(), nullptr);
     g_step_outputs_.assign(G.layers.size(), nullptr);
     d_outputs_.assign(D.layers.size(), nullptr);
-    arena.place(&d_input_, static_cast<size_t>(2 * B * pixels));
-    for (size_t l = 0; l + 1 < G.layers.size(); ++l) arena.place(&g_outputs_[l], static_cast<size_t>(B * G.layers[l].out));
+    arena.place(&d_input_, static_cast<size_t>(2 * B * D.layers.front().in));
+    // Conditional: G's image cannot go straight into D's wider rows, so it has its own buffer,
+    // and so does the real batch; the labels, G's concatenated inputs and the class sums too.
+    const size_t g_owned = spec_.conditional() ? G.layers.size() : G.layers.size() - 1;
+    for (size_t l = 0; l < g_owned; ++l) arena.place(&g_outputs_[l], static_cast<size_t>(B * G.layers[l].out));
+    if (spec_.conditional()) {
+      arena.place(&real_, static_cast<size_t>(B * pixels));
+      arena.place(&g_input_, static_cast<size_t>(B * G.layers.front().in));
+      arena.place(&g_step_input_, static_cast<size_t>(B * G.layers.front().in));
+      arena.place(&labels_d_, static_cast<size_t>(2 * B));
+      arena.place(&labels_g_, static_cast<size_t>(B));
+      arena.place(&class_sums_, static_cast<size_t>(spec_.classes * std::max(G.layers.front().out, D.layers.front().out)));
+    }
     for (size_t l = 0; l < G.layers.size(); ++l) arena.place(&g_step_outputs_[l], static_cast<size_t>(B * G.layers[l].out));
     for (size_t l = 0; l < D.layers.size(); ++l) arena.place(&d_outputs_[l], static_cast<size_t>(2 * B * D.layers[l].out));
     arena.place(&dlogit_, static_cast<size_t>(2 * B));
@@ -49,14 +64,25 @@ class MlpGpuModel : public GpuGanModel {
     arena.place(&downstream_, scratch);
   }
 
-  float* real_batch() const override { return d_input_; }
+  float* real_batch() const override { return spec_.conditional() ? real_ : d_input_; }
+  int32_t* discriminator_labels() const override { return labels_d_; }
+  int32_t* generator_labels() const override { return labels_g_; }
 
   void enqueue_discriminator_step(int64_t B, const float* z, const GpuNetwork& g, const GpuNetwork& d,
                                   BceDeviceStats* stats) override {
-    const GpuPass g_pass = generator_pass(B, z);
+    const GpuPass g_pass = generator_pass(B, z, g.params);
     {
       NvtxRange range("G forward");
       gpu_mlp_forward(blas_, g_layers_, g.params, g_pass);
+    }
+    if (spec_.conditional()) {
+      NvtxRange range("labels: D's input");
+      const LabelEmbedding& label = spec_.discriminator.label;
+      const int64_t pixels = spec_.image_size(), d_in = spec_.discriminator.layers.front().in;
+      launch_concat_label_embedding(real_, pixels, d.params + label.offset, label.dim, labels_d_, label.column, B,
+                                    d_input_, stream_);
+      launch_concat_label_embedding(g_pass.outputs.back(), pixels, d.params + label.offset, label.dim, labels_d_ + B,
+                                    label.column, B, d_input_ + B * d_in, stream_);
     }
     const GpuPass d_pass{2 * B, d_input_, d_outputs_};
     {
@@ -68,8 +94,9 @@ class MlpGpuModel : public GpuGanModel {
       launch_bce_with_logits(d_outputs_.back(), B, B, dlogit_, stats, stream_);
     }
     NvtxRange range("D backward");  // no input gradient at D's first layer
-    gpu_mlp_backward(blas_, d_layers_, d.params, d_pass, dlogit_, d.grads, nullptr, upstream_, downstream_,
-                     weight_grads_.get());
+    const float* first_dz = gpu_mlp_backward(blas_, d_layers_, d.params, d_pass, dlogit_, d.grads, nullptr, upstream_,
+                                             downstream_, weight_grads_.get());
+    if (spec_.conditional()) label_table_grad(spec_.discriminator, d, first_dz, labels_d_, 2 * B);
   }
 
   bool separable_generator_forward() const override { return true; }
@@ -79,31 +106,52 @@ class MlpGpuModel : public GpuGanModel {
     NvtxRange range("G step: G forward", stream);
     GpuLayers layers = g_layers_;
     layers.stream = stream;
-    gpu_mlp_forward(blas, layers, g.params, GpuPass{B, z, g_step_outputs_});
+    gpu_mlp_forward(blas, layers, g.params, GpuPass{B, generator_input(B, z, g.params, labels_g_, g_step_input_, stream),
+                                                    g_step_outputs_});
   }
 
   void enqueue_generator_step(int64_t B, const float* z, const GpuNetwork& g, const GpuNetwork& d,
                               BceDeviceStats* stats) override {
-    const GpuPass g_pass{B, z, g_step_outputs_};  // enqueue_generator_forward's
-    const GpuPass d_fake_pass{B, g_pass.outputs.back(), d_outputs_};
+    // enqueue_generator_forward's pass (its input concatenated there when conditional).
+    const GpuPass g_pass{B, spec_.conditional() ? g_step_input_ : z, g_step_outputs_};
+    const float* d_input = g_pass.outputs.back();
+    if (spec_.conditional()) {
+      NvtxRange range("G step: labels, D's input");
+      const LabelEmbedding& label = spec_.discriminator.label;
+      launch_concat_label_embedding(g_pass.outputs.back(), spec_.image_size(), d.params + label.offset, label.dim,
+                                    labels_g_, label.column, B, d_input_, stream_);
+      d_input = d_input_;
+    }
+    const GpuPass d_fake_pass{B, d_input, d_outputs_};
     {
       NvtxRange range("G step: D forward");
       gpu_mlp_forward(blas_, d_layers_, d.params, d_fake_pass);
     }
     NvtxRange range("G step: loss, D backward (input only), G backward");
     launch_bce_with_logits(d_outputs_.back(), B, 0, dlogit_, stats, stream_);
-    gpu_mlp_backward(blas_, d_layers_, d.params, d_fake_pass, dlogit_, nullptr, d_image_, upstream_, downstream_);
-    gpu_mlp_backward(blas_, g_layers_, g.params, g_pass, d_image_, g.grads, nullptr, upstream_, downstream_,
-                     weight_grads_.get());
+    if (spec_.conditional()) {
+      // Only the image's columns of D's input gradient: the label's go nowhere (D is not updated).
+      const LinearLayer& first = spec_.discriminator.layers.front();
+      const float* first_dz =
+          gpu_mlp_backward(blas_, d_layers_, d.params, d_fake_pass, dlogit_, nullptr, nullptr, upstream_, downstream_);
+      gemm_input_grad(blas_, first_dz, d.params + first.weight_offset, d_image_, B, first.in, first.out,
+                      spec_.image_size());
+    } else {
+      gpu_mlp_backward(blas_, d_layers_, d.params, d_fake_pass, dlogit_, nullptr, d_image_, upstream_, downstream_);
+    }
+    const float* first_dz = gpu_mlp_backward(blas_, g_layers_, g.params, g_pass, d_image_, g.grads, nullptr, upstream_,
+                                             downstream_, weight_grads_.get());
+    if (spec_.conditional()) label_table_grad(spec_.generator, g, first_dz, labels_g_, B);
   }
 
   void rejoin_side_streams() noexcept override {
     if (weight_grads_) weight_grads_->rejoin();
   }
 
-  void generate(const float* z, int64_t count, const GpuNetwork& g, float* images) override {
+  void generate(const float* z, const int32_t* labels, int64_t count, const GpuNetwork& g, float* images) override {
     std::vector<DeviceBuffer<float>> outputs;
-    GpuPass pass{count, z, {}};
+    DeviceBuffer<float> input(spec_.conditional() ? static_cast<size_t>(count * spec_.generator.layers.front().in) : 0);
+    GpuPass pass{count, generator_input(count, z, g.params, labels, input.get(), stream_), {}};
     for (const LinearLayer& layer : spec_.generator.layers) {
       outputs.emplace_back(static_cast<size_t>(count * layer.out));
       pass.outputs.push_back(outputs.back().get());
@@ -114,18 +162,51 @@ class MlpGpuModel : public GpuGanModel {
   }
 
  private:
-  // G's pass from z, its image written straight into the fake half of D's input.
-  GpuPass generator_pass(int64_t B, const float* z) const {
+  // The D step's pass of G: from z, its image written straight into the fake half of D's input;
+  // conditional, from cat(label_emb(y), z) into its own image buffer.
+  GpuPass generator_pass(int64_t B, const float* z, const float* g_params) const {
+    if (spec_.conditional()) {
+      return GpuPass{B, generator_input(B, z, g_params, labels_d_ + B, g_input_, stream_), g_outputs_};
+    }
     GpuPass pass{B, z, g_outputs_};
     pass.outputs.back() = d_input_ + B * spec_.image_size();
     return pass;
+  }
+
+  // G's input: z itself, or (conditional) cat(label_emb(labels), z) written into `concatenated`
+  // [B, dim + latent] on `stream`.
+  const float* generator_input(int64_t B, const float* z, const float* g_params, const int32_t* labels,
+                               float* concatenated, cudaStream_t stream) const {
+    if (!spec_.conditional()) return z;
+    const LabelEmbedding& label = spec_.generator.label;
+    launch_concat_label_embedding(z, spec_.latent_dim, g_params + label.offset, label.dim, labels, label.column, B,
+                                  concatenated, stream);
+    return concatenated;
+  }
+
+  // The label table's gradient into network.grads, from the first layer's dZ [rows, out] and
+  // the rows' labels: summed per class, then one GEMM with the table's columns of W.
+  void label_table_grad(const NetworkSpec& spec, const GpuNetwork& network, const float* first_dz,
+                        const int32_t* labels, int64_t rows) {
+    const LinearLayer& first = spec.layers.front();
+    const LabelEmbedding& label = spec.label;
+    launch_label_class_sums(first_dz, labels, rows, first.out, label.classes, class_sums_, stream_);
+    gemm_label_table_grad(blas_, class_sums_, network.params + first.weight_offset, network.grads + label.offset,
+                          label.classes, first.in, first.out, label.column, label.dim);
   }
 
   const ModelSpec& spec_;
   const CublasHandle& blas_;
   cudaStream_t stream_;
   GpuLayers g_layers_, d_layers_;
-  float* d_input_ = nullptr;  // [2B, H*W]: the real batch, then G(z)
+  float* d_input_ = nullptr;  // [2B, in]: the real batch, then G(z) (each with its label's columns)
+  // Conditional only: the real batch [B, H*W]; G's inputs cat(label_emb(y), z) [B, dim + latent]
+  // of the D step and the G step; the labels [2B] (real, then G(z_d)'s) and [B] (G(z_g)'s); the
+  // class sums [classes, widest first layer].
+  float* real_ = nullptr;
+  float *g_input_ = nullptr, *g_step_input_ = nullptr;
+  int32_t *labels_d_ = nullptr, *labels_g_ = nullptr;
+  float* class_sums_ = nullptr;
   std::vector<float*> g_outputs_, d_outputs_;  // G: [B, out_l] (the last set per batch); D: [2B, out_l]
   // The G step's G(z_g): [B, out_l], the image last. Its own buffers, so that it may be computed
   // while the D step still reads G(z_d) in d_input_ (GpuTrainer::enqueue_step with branches).

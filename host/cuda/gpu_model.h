@@ -48,6 +48,11 @@ class GpuGanModel {
   virtual void plan(DeviceArena& arena, int64_t max_batch) = 0;
   // Where the step's data stage writes the normalised real batch [B, H*W].
   virtual float* real_batch() const = 0;
+  // A conditional model's labels, which the trainer writes before the passes read them: [2B] for
+  // the D step (the real batch's, then G(z_d)'s) and [B] for the G step (drawn before
+  // enqueue_generator_forward). Null for an unconditional model.
+  virtual int32_t* discriminator_labels() const { return nullptr; }
+  virtual int32_t* generator_labels() const { return nullptr; }
   // Called before a step of this batch size is first enqueued or captured, outside any capture:
   // per-batch-size set-up (descriptors, workspaces) and checks of the size.
   virtual void prepare_batch(int64_t batch) {}
@@ -71,9 +76,10 @@ class GpuGanModel {
                                       BceDeviceStats* stats) = 0;
   // After a capture failed partway: join every side stream the model forked and has not joined.
   virtual void rejoin_side_streams() noexcept {}
-  // G(z) for z [count, latent] on the device, in evaluation mode, into host images
-  // [count, H*W]. Outside the step: allocates and waits.
-  virtual void generate(const float* z, int64_t count, const GpuNetwork& g, float* images) = 0;
+  // G(z) for z [count, latent] on the device (with labels [count] on the device when
+  // conditional, else null), in evaluation mode, into host images [count, H*W]. Outside the
+  // step: allocates and waits.
+  virtual void generate(const float* z, const int32_t* labels, int64_t count, const GpuNetwork& g, float* images) = 0;
 };
 
 // The model `spec.kind` names ("mlp" or "dcgan"), on `stream` (which `blas` is bound to).

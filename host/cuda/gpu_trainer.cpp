@@ -10,6 +10,7 @@
 #include "activation_backward.cuh"
 #include "adam.cuh"
 #include "batch.cuh"
+#include "labels.cuh"
 #include "cuda/graph_capture.h"
 #include "cuda/nvtx_range.h"
 #include "cuda/phase_timer.h"
@@ -26,9 +27,10 @@ void copy_to_device(float* device, const std::vector<float>& host) {
   GAN_CHECK(cudaMemcpy(device, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
 }
 
-std::vector<float> copy_to_host(const float* device, size_t count) {
-  std::vector<float> host(count);
-  if (count > 0) GAN_CHECK(cudaMemcpy(host.data(), device, count * sizeof(float), cudaMemcpyDeviceToHost));
+template <class T>
+std::vector<T> copy_to_host(const T* device, size_t count) {
+  std::vector<T> host(count);
+  if (count > 0) GAN_CHECK(cudaMemcpy(host.data(), device, count * sizeof(T), cudaMemcpyDeviceToHost));
   return host;
 }
 
@@ -37,7 +39,8 @@ std::vector<float> copy_to_host(const float* device, size_t count) {
 GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuTrainerOptions& options)
     : spec_(spec), options_(options), images_(dataset.count) {
   if (spec_.conditional()) {
-    throw InputError("GPU trainer: the conditional model runs on the CPU only for now (--device cpu)");
+    if (spec_.kind != ModelKind::kMlp) throw InputError("GPU trainer: only the MLP is conditional");
+    check_dataset_labels(dataset, spec_.classes);
   }
   if (options_.max_batch < 1 || options_.max_batch > dataset.count) {
     throw InputError("GPU trainer: batch " + std::to_string(options_.max_batch) + " outside 1.." +
@@ -66,6 +69,9 @@ GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuT
     plan_and_allocate(dataset);
 
     GAN_CHECK(cudaMemcpy(images_device_, dataset.pixels.data(), dataset.pixels.size(), cudaMemcpyHostToDevice));
+    if (spec_.conditional()) {
+      GAN_CHECK(cudaMemcpy(labels_device_, dataset.labels.data(), dataset.labels.size(), cudaMemcpyHostToDevice));
+    }
     upload_state(fresh_trainer_state(spec_, options_.seed));  // the CPU trainer's init, bit for bit
   } catch (...) {
     release();
@@ -105,6 +111,7 @@ void GpuTrainer::plan_and_allocate(const Dataset& dataset) {
     arena_.place(&buffers->buffers, buffers->buffer_count);  // null when the network has none
   }
   arena_.place(&images_device_, dataset.pixels.size());
+  if (spec_.conditional()) arena_.place(&labels_device_, dataset.labels.size());
   arena_.place(&order_, static_cast<size_t>(dataset.count));
   sort_workspace_bytes_ = epoch_permutation_workspace_bytes(static_cast<uint32_t>(dataset.count));
   arena_.place(&sort_workspace_, sort_workspace_bytes_);
@@ -144,6 +151,12 @@ void GpuTrainer::enqueue_step(int64_t B) {
                             options_.norm_std, model_->real_batch(), stream_);
     launch_normal_noise(z_d_, B * latent, options_.seed, RandomPurpose::kNoiseDiscriminator, &control_->noise_key,
                         stream_);
+    if (spec_.conditional()) {  // the real batch's labels, then G(z_d)'s
+      int32_t* labels = model_->discriminator_labels();
+      launch_gather_labels(labels_device_, order_, &control_->offset, B, labels, stream_);
+      launch_draw_classes(labels + B, B, options_.seed, RandomPurpose::kLabelDiscriminator, &control_->noise_key,
+                          static_cast<int32_t>(spec_.classes), stream_);
+    }
   }
   model_->enqueue_discriminator_step(B, z_d_, g, d, d_stats_);
   {
@@ -172,6 +185,10 @@ void GpuTrainer::enqueue_generator_forward(int64_t B, cudaStream_t stream, const
     NvtxRange range("G step: noise", stream);
     launch_normal_noise(z_g_, B * spec_.latent_dim, options_.seed, RandomPurpose::kNoiseGenerator,
                         &control_->noise_key, stream);
+    if (spec_.conditional()) {
+      launch_draw_classes(model_->generator_labels(), B, options_.seed, RandomPurpose::kLabelGenerator,
+                          &control_->noise_key, static_cast<int32_t>(spec_.classes), stream);
+    }
   }
   if (model_->separable_generator_forward()) {
     model_->enqueue_generator_forward(B, z_g_, g_.network(spec_.generator), stream, blas);
@@ -262,7 +279,8 @@ void GpuTrainer::generate(const float* z, const int32_t* labels, int64_t count, 
   GAN_CHECK(cudaStreamSynchronize(stream_));
   // Outside the step: buffers of this size are allocated for the call.
   const DeviceBuffer<float> input(std::vector<float>(z, z + count * spec_.latent_dim));
-  model_->generate(input.get(), count, g_.network(spec_.generator), images);
+  const DeviceBuffer<int32_t> device_labels(labels ? std::vector<int32_t>(labels, labels + count) : std::vector<int32_t>());
+  model_->generate(input.get(), labels ? device_labels.get() : nullptr, count, g_.network(spec_.generator), images);
 }
 
 StepTrace GpuTrainer::last_step_trace(bool with_gradients) {
@@ -272,6 +290,12 @@ StepTrace GpuTrainer::last_step_trace(bool with_gradients) {
   trace.real = copy_to_host(model_->real_batch(), static_cast<size_t>(B * spec_.image_size()));
   trace.z_d = copy_to_host(z_d_, static_cast<size_t>(B * spec_.latent_dim));
   trace.z_g = copy_to_host(z_g_, static_cast<size_t>(B * spec_.latent_dim));
+  if (spec_.conditional()) {
+    const std::vector<int32_t> d_labels = copy_to_host(model_->discriminator_labels(), static_cast<size_t>(2 * B));
+    trace.labels_real.assign(d_labels.begin(), d_labels.begin() + B);
+    trace.labels_d.assign(d_labels.begin() + B, d_labels.end());
+    trace.labels_g = copy_to_host(model_->generator_labels(), static_cast<size_t>(B));
+  }
   if (with_gradients) {
     trace.d_grads = copy_to_host(d_.grads, d_.count);
     trace.g_grads = copy_to_host(g_.grads, g_.count);

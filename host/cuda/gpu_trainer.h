@@ -85,6 +85,7 @@ class GpuTrainer : public Trainer {
 
   NetworkBuffers g_, d_;
   uint8_t* images_device_ = nullptr;   // [N, H*W]
+  uint8_t* labels_device_ = nullptr;   // [N]: the data's classes (conditional only)
   uint32_t* order_ = nullptr;          // [N]: this epoch's permutation
   char* sort_workspace_ = nullptr;
   size_t sort_workspace_bytes_ = 0;

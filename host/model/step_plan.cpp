@@ -129,6 +129,8 @@ class PlanBuilder {
 std::vector<PlannedKernel> plan_mlp_gpu_step(const ModelSpec& spec, int64_t B, const StepPlanOptions& options) {
   if (spec.kind != ModelKind::kMlp) throw InternalError("plan_mlp_gpu_step: the model is not the MLP");
   if (B < 1) throw InternalError("plan_mlp_gpu_step: batch " + std::to_string(B));
+  // The label path's kernels are not in the plan yet (no device run has timed them).
+  if (spec.conditional()) throw InputError("the step's plan covers the unconditional models only (not --conditional)");
   const NetworkSpec& G = spec.generator;
   const NetworkSpec& D = spec.discriminator;
   const double pixels = static_cast<double>(spec.image_size()), latent = static_cast<double>(spec.latent_dim);

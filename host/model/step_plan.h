@@ -61,6 +61,7 @@ struct StepPlanOptions {
 // The kernels of one MLP step at `batch`, in the order they are enqueued, including the small
 // step-control kernel launched before each graph replay (phase "control"). spec.kind must be
 // kMlp (InternalError otherwise).
+// A conditional spec is an InputError: the label path is not planned yet.
 std::vector<PlannedKernel> plan_mlp_gpu_step(const ModelSpec& spec, int64_t batch, const StepPlanOptions& options);
 
 // The DCGAN's step (host/cuda/gpu_dcgan_model.cpp) at the level of calls: each cuDNN call (a

@@ -11,7 +11,9 @@
 #include "cuda/device.h"
 #include "check/kernel_checks.h"
 #include "train/schedule.h"
+#include "cuda/gpu_api.h"
 #include "model/trainer.h"
+#include "train/config.h"
 
 #define GAN_REQUIRE_GPU()                                                             \
   do {                                                                                \
@@ -43,6 +45,16 @@ inline ::testing::AssertionResult passes(const KernelCheck& check) {
     SCOPED_TRACE("seed " + std::to_string(seed));                       \
     EXPECT_TRUE(::gan::testing::passes(call_with_seed));               \
   } while (0)
+
+// A GPU trainer's options for a test's config, at its batch.
+inline GpuTrainerOptions gpu_options(const TrainConfig& c, bool graph = true, bool branches = false) {
+  GpuTrainerOptions o;
+  static_cast<StepOptions&>(o) = step_options(c);
+  o.max_batch = c.batch;
+  o.graph = graph;
+  o.branches = branches;
+  return o;
+}
 
 // Steps first..last of the schedule.
 inline void run_steps(Trainer& trainer, const Schedule& schedule, uint64_t first, uint64_t last) {

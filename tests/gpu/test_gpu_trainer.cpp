@@ -19,6 +19,7 @@ namespace gan {
 namespace {
 
 using testing::bit_identical;
+using testing::gpu_options;
 using testing::max_relative_error;
 using testing::run_steps;
 using testing::synthetic_dataset;
@@ -28,15 +29,6 @@ TrainConfig small_config() {
   return config_from_json({{"latent_dim", 10}, {"g_hidden", {33, 65}}, {"d_hidden", {47, 17}}, {"batch", 32},
                            {"lr", 1e-3}, {"beta1", 0.5}, {"seed", 1234}},
                           "test");
-}
-
-GpuTrainerOptions gpu_options(const TrainConfig& c, bool graph = true, bool branches = false) {
-  GpuTrainerOptions o;
-  static_cast<StepOptions&>(o) = step_options(c);
-  o.max_batch = c.batch;
-  o.graph = graph;
-  o.branches = branches;
-  return o;
 }
 
 CpuTrainerOptions cpu_options(const TrainConfig& c) {
