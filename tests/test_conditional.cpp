@@ -60,6 +60,14 @@ TEST(Conditional, SpecPutsCgansLabelTablesFirst) {
   EXPECT_EQ(spec.discriminator.layers.front().in, 12 + 3);
   EXPECT_EQ(spec.discriminator.label.column, 12);
   EXPECT_EQ(spec.generator.tensors[1].name, "model.0.weight");
+  // --label-dim widens both tables, and the first layers with them.
+  TrainConfig wide = config_from_json({{"latent_dim", 5}, {"g_hidden", {7}}, {"d_hidden", {8}}, {"conditional", true},
+                                       {"classes", 3}, {"label_dim", 4}},
+                                      "test");
+  const ModelSpec wider = make_model_spec(wide, 3, 4);
+  EXPECT_EQ(wider.generator.tensors.front().shape, (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(wider.generator.layers.front().in, 4 + 5);
+  EXPECT_EQ(wider.discriminator.layers.front().in, 12 + 4);
   // The unconditional spec is unchanged: no table, the seed's widths.
   TrainConfig plain = config_from_json({{"latent_dim", 5}, {"g_hidden", {7, 6}}, {"d_hidden", {8, 3}}}, "test");
   const ModelSpec seed = make_model_spec(plain, 3, 4);

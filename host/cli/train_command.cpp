@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -158,6 +159,19 @@ void check_memory(const ModelSpec& spec, const TrainConfig& config, const Datase
                 " parameters, batch " + std::to_string(config.batch) + "), but only " + format_bytes(available) +
                 where + " is available");
   }
+}
+
+// With --conditional: the number of classes from the data when the key is 0 (written back into
+// config->resolved, so the run's config.json and checkpoints hold it), and the data's labels
+// checked against it. An InputError names the data when it has no labels or one too large.
+void resolve_classes(TrainConfig* config, const Dataset& dataset) {
+  if (!config->conditional) return;
+  if (config->classes == 0) {
+    if (dataset.labels.empty()) check_dataset_labels(dataset, 0);  // says that there are none
+    config->classes = std::max<int64_t>(dataset_classes(dataset), 2);
+    config->resolved["classes"] = config->classes;
+  }
+  check_dataset_labels(dataset, config->classes);
 }
 
 // The run folder of a checkpoint file: RUN for RUN/last.safetensors and for

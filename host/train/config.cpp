@@ -6,7 +6,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "data/dataset.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -429,16 +428,6 @@ ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64
 
 ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
   return make_mlp_spec(model_choice(config), image_height, image_width);
-}
-
-void resolve_classes(TrainConfig* config, const Dataset& dataset) {
-  if (!config->conditional) return;
-  if (config->classes == 0) {
-    if (dataset.labels.empty()) check_dataset_labels(dataset, 0);  // says that there are none
-    config->classes = std::max<int64_t>(dataset_classes(dataset), 2);
-    config->resolved["classes"] = config->classes;
-  }
-  check_dataset_labels(dataset, config->classes);
 }
 
 StepOptions step_options(const TrainConfig& config) {

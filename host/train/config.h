@@ -1,7 +1,7 @@
 #pragma once
 // defines: DeviceChoice, OnNan, GpuForward, GpuBatchNorm, GpuConvAlgos, TrainConfig, ValueKind, ConfigKey,
 // config_keys, resolve_config, key_may_change_on_resume, config_from_json, parse_step_range,
-// flag_name, describe_default, model_choice, resolve_classes, make_model_spec (from a config), step_options
+// flag_name, describe_default, model_choice, make_model_spec (from a config), step_options
 //
 // One table (config_keys) drives everything about configuration: the JSON file's keys, the
 // command-line flags (--key-with-dashes), --help with defaults, type checks and range checks.
@@ -17,8 +17,6 @@
 #include "model/trainer_state.h"
 
 namespace gan {
-
-struct Dataset;
 
 // The typed choices of a config: parsed once from their strings (config_from_json), compared as
 // enums everywhere else. The strings stay in TrainConfig::resolved and config.json.
@@ -106,11 +104,6 @@ std::string describe_default(const ConfigKey& key);
 ModelChoice model_choice(const TrainConfig& config);
 ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
 ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
-
-// With --conditional: the number of classes from the data when the key is 0 (written back into
-// config->resolved, so the run's config.json and checkpoints hold it), and the data's labels
-// checked against it. An InputError names the data when it has no labels or one too large.
-void resolve_classes(TrainConfig* config, const Dataset& dataset);
 
 // The settings that define the step (seed, Adam, normalisation), as both trainers take them.
 StepOptions step_options(const TrainConfig& config);
