@@ -1,5 +1,6 @@
 #include "check/label_checks.h"
 
+#include <algorithm>
 #include <random>
 
 #include "check/check_inputs.h"
@@ -9,6 +10,7 @@
 #include "cuda/resources.h"
 #include "labels.cuh"
 #include "model/random_streams.h"
+#include "util/error.h"
 
 namespace gan {
 
@@ -28,6 +30,7 @@ void count_mismatches(KernelCheck& check, const std::vector<int32_t>& got, const
 }  // namespace
 
 KernelCheck check_label_draws(int64_t images, int64_t batch, int64_t classes, uint64_t seed) {
+  if (batch > images) throw InputError("check_label_draws: batch " + std::to_string(batch) + " > images " + std::to_string(images));
   KernelCheck check = start_check("labels: gather + Philox draws",
                                   shape_text({{"N", images}, {"B", batch}, {"classes", classes}}), 0, "mismatches");
   std::mt19937_64 rng(seed);
@@ -131,7 +134,7 @@ std::vector<KernelCheck> label_path_checks(const ModelSpec& spec, int64_t batch,
   const int64_t pixels = spec.image_size(), latent = spec.latent_dim;
   const int64_t g_out = spec.generator.layers.front().out, d_out = spec.discriminator.layers.front().out;
   return {
-      check_label_draws(10000, batch, classes, seed + 1),
+      check_label_draws(std::max<int64_t>(10000, batch), batch, classes, seed + 1),
       check_concat_label_embedding(batch, latent, classes, classes, 0, seed + 2),           // G: cat(emb, z)
       check_concat_label_embedding(batch, pixels, classes, classes, pixels, seed + 3),      // D: cat(image, emb)
       check_label_table_grad(batch, classes + latent, g_out, 0, classes, classes, seed + 4),  // G's table

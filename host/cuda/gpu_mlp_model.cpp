@@ -27,6 +27,11 @@ class MlpGpuModel : public GpuGanModel {
     g_layers_ = {&spec_.generator, spec_.slope, options.forward, options.tf32, stream};
     d_layers_ = {&spec_.discriminator, spec_.slope, options.forward, options.tf32, stream};
     if (options.branches) weight_grads_ = std::make_unique<SideStream>(stream, options.tf32);
+    // The G step's image gradient takes the first H*W columns of D's input gradient: D's label
+    // columns must come last (cgan.py's cat(image, embedding)).
+    if (spec_.conditional() && spec_.discriminator.label.column != spec_.image_size()) {
+      throw InternalError("conditional MLP on the GPU: D's label columns must follow the image's");
+    }
   }
 
   std::string description() const override {
@@ -70,9 +75,10 @@ class MlpGpuModel : public GpuGanModel {
 
   void enqueue_discriminator_step(int64_t B, const float* z, const GpuNetwork& g, const GpuNetwork& d,
                                   BceDeviceStats* stats) override {
-    const GpuPass g_pass = generator_pass(B, z, g.params);
+    GpuPass g_pass;
     {
-      NvtxRange range("G forward");
+      NvtxRange range("G forward");  // conditional: the concatenation of G's input too
+      g_pass = generator_pass(B, z, g.params);
       gpu_mlp_forward(blas_, g_layers_, g.params, g_pass);
     }
     if (spec_.conditional()) {

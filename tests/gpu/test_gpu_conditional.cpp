@@ -1,7 +1,7 @@
 // The conditional MLP on the GPU (--conditional): its label kernels against the CPU references at
-// odd sizes, and the GPU trainer against the CPU trainer: the same labels bit for bit, gradients
-// (the label tables' included) and parameters that track the CPU's, graph = eager with branches,
-// and generation with labels.
+// odd sizes, and the GPU trainer against the CPU trainer on one stream and with branches: the same
+// labels bit for bit, gradients (each label table's on its own too) and parameters that track
+// the CPU's, graph = eager = branches, and generation with labels.
 #include <string>
 #include <vector>
 
@@ -55,42 +55,58 @@ class GpuConditional : public ::testing::Test {
   const Schedule schedule{data.count, config.batch, false, 5, 0};
 };
 
+// The slice of a flat gradient that holds `tensor`.
+std::vector<float> slice(const std::vector<float>& flat, const TensorSlot& tensor) {
+  return {flat.begin() + tensor.offset, flat.begin() + tensor.offset + tensor.size};
+}
+
 TEST_F(GpuConditional, TracksTheCpuTrainerLabelsAndAll) {
   GAN_REQUIRE_GPU();
-  CpuTrainerOptions cpu_options;
-  static_cast<StepOptions&>(cpu_options) = step_options(config);
-  CpuTrainer cpu(spec, data, cpu_options);
-  GpuTrainer gpu(spec, data, gpu_options(config, true, false));
-  for (uint64_t step : {1, 4, 5}) {  // 4: the smaller last batch; 5: a new epoch's order
-    SCOPED_TRACE("step " + std::to_string(step));
-    cpu.train_step(schedule.position(step));
-    gpu.train_step(schedule.position(step));
-    const StepTrace a = cpu.last_step_trace(true), b = gpu.last_step_trace(true);
-    EXPECT_EQ(a.labels_real, b.labels_real);
-    EXPECT_EQ(a.labels_d, b.labels_d);
-    EXPECT_EQ(a.labels_g, b.labels_g);
-    // Every gradient, the tables' first in each network.
-    EXPECT_LT(max_relative_error(b.d_grads, a.d_grads), 1e-4);
-    EXPECT_LT(max_relative_error(b.g_grads, a.g_grads), 1e-4);
-    const TensorSlot& table = spec.generator.tensors.front();
-    const std::vector<float> cpu_table(a.g_grads.begin() + table.offset, a.g_grads.begin() + table.offset + table.size);
-    const std::vector<float> gpu_table(b.g_grads.begin() + table.offset, b.g_grads.begin() + table.offset + table.size);
-    EXPECT_LT(max_relative_error(gpu_table, cpu_table), 1e-4);
-  }
-  run_steps(cpu, schedule, 6, 20);
-  run_steps(gpu, schedule, 6, 20);
-  EXPECT_LT(max_relative_error(gpu.state().generator.params, cpu.state().generator.params), 1e-3);
-  EXPECT_LT(max_relative_error(gpu.state().discriminator.params, cpu.state().discriminator.params), 1e-3);
+  for (bool branches : {false, true}) {
+    SCOPED_TRACE(branches ? "branches" : "one stream");
+    CpuTrainerOptions cpu_options;
+    static_cast<StepOptions&>(cpu_options) = step_options(config);
+    CpuTrainer cpu(spec, data, cpu_options);
+    GpuTrainer gpu(spec, data, gpu_options(config, true, branches));
+    for (uint64_t step : {1, 4, 5}) {  // 4: the smaller last batch; 5: a new epoch's order
+      SCOPED_TRACE("step " + std::to_string(step));
+      // From the CPU's state, so that the gradients compared are of the same parameters (Adam
+      // would otherwise turn rounding differences in tiny gradients into parameter differences).
+      gpu.load_state(cpu.state());
+      cpu.train_step(schedule.position(step));
+      gpu.train_step(schedule.position(step));
+      const StepTrace a = cpu.last_step_trace(true), b = gpu.last_step_trace(true);
+      EXPECT_EQ(a.labels_real, b.labels_real);
+      EXPECT_EQ(a.labels_d, b.labels_d);
+      EXPECT_EQ(a.labels_g, b.labels_g);
+      // Every gradient, and each network's label table on its own (a small table beside large
+      // weights could hide in the whole buffer's norm).
+      EXPECT_LT(max_relative_error(b.d_grads, a.d_grads), 1e-4);
+      EXPECT_LT(max_relative_error(b.g_grads, a.g_grads), 1e-4);
+      for (const NetworkSpec* network : {&spec.generator, &spec.discriminator}) {
+        const bool generator = network == &spec.generator;
+        const TensorSlot& table = network->tensors.front();
+        EXPECT_LT(max_relative_error(slice(generator ? b.g_grads : b.d_grads, table),
+                                     slice(generator ? a.g_grads : a.d_grads, table)),
+                  1e-4)
+            << network->name;
+      }
+    }
+    run_steps(cpu, schedule, 6, 20);
+    run_steps(gpu, schedule, 6, 20);
+    EXPECT_LT(max_relative_error(gpu.state().generator.params, cpu.state().generator.params), 1e-3);
+    EXPECT_LT(max_relative_error(gpu.state().discriminator.params, cpu.state().discriminator.params), 1e-3);
 
-  // Generation with labels: the CPU's images from the GPU's parameters.
-  const int64_t count = 23;
-  const std::vector<float> z = testing::random_vector<float>(static_cast<size_t>(count * spec.latent_dim), 3);
-  std::vector<int32_t> labels;
-  for (int64_t i = 0; i < count; ++i) labels.push_back(static_cast<int32_t>((i * 2) % 5));
-  std::vector<float> want(static_cast<size_t>(count * spec.image_size())), got(want.size(), NAN);
-  generate_images(spec, gpu.state().generator, z.data(), labels.data(), count, want.data());
-  gpu.generate(z.data(), labels.data(), count, got.data());
-  EXPECT_LT(max_relative_error(got, want), 1e-4);
+    // Generation with labels: the CPU's images from the GPU's parameters.
+    const int64_t count = 23;
+    const std::vector<float> z = testing::random_vector<float>(static_cast<size_t>(count * spec.latent_dim), 3);
+    std::vector<int32_t> labels;
+    for (int64_t i = 0; i < count; ++i) labels.push_back(static_cast<int32_t>((i * 2) % 5));
+    std::vector<float> want(static_cast<size_t>(count * spec.image_size())), got(want.size(), NAN);
+    generate_images(spec, gpu.state().generator, z.data(), labels.data(), count, want.data());
+    gpu.generate(z.data(), labels.data(), count, got.data());
+    EXPECT_LT(max_relative_error(got, want), 1e-4);
+  }
 }
 
 TEST_F(GpuConditional, GraphEqualsEagerWithAndWithoutBranches) {
