@@ -161,17 +161,13 @@ void check_memory(const ModelSpec& spec, const TrainConfig& config, const Datase
   }
 }
 
-// With --conditional: the number of classes from the data when the key is 0 (written back into
-// config->resolved, so the run's config.json and checkpoints hold it), and the data's labels
-// checked against it. An InputError names the data when it has no labels or one too large.
+// With --conditional and the key at 0: the number of classes from the data, written back into
+// config->resolved so that the run's config.json and checkpoints hold it. The trainers check the
+// labels against it (check_dataset_labels: none found, or one too large, names the data).
 void resolve_classes(TrainConfig* config, const Dataset& dataset) {
-  if (!config->conditional) return;
-  if (config->classes == 0) {
-    if (dataset.labels.empty()) check_dataset_labels(dataset, 0);  // says that there are none
-    config->classes = std::max<int64_t>(dataset_classes(dataset), 2);
-    config->resolved["classes"] = config->classes;
-  }
-  check_dataset_labels(dataset, config->classes);
+  if (!config->conditional || config->classes != 0) return;
+  config->classes = std::max<int64_t>(dataset_classes(dataset), 2);
+  config->resolved["classes"] = config->classes;
 }
 
 // The run folder of a checkpoint file: RUN for RUN/last.safetensors and for
