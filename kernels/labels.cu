@@ -1,5 +1,7 @@
 // defines: gather_labels_kernel, draw_classes_kernel, concat_label_embedding_kernel,
-// label_class_sums_kernel (one thread per output element each)
+// label_class_sums_kernel, label_projection_features_grad_kernel,
+// label_projection_table_grad_kernel (one thread per output element each),
+// label_projection_forward_kernel (one block per row)
 #include "cuda_check.cuh"
 #include "labels.cuh"
 
@@ -95,6 +97,76 @@ void launch_label_class_sums(const float* dZ, const int32_t* labels, int64_t row
   if (count <= 0) return;
   label_class_sums_kernel<<<blocks_for(count), kThreads, 0, stream>>>(dZ, labels, rows, out, classes, class_sums);
   GAN_CHECK_LAUNCH("label_class_sums_kernel");
+}
+
+// One block of kThreads per row r: each thread sums a strided share of the row's products, then
+// a fixed tree halves the partial sums (kThreads is a power of two).
+__global__ void label_projection_forward_kernel(const float* __restrict__ features, const float* __restrict__ table,
+                                                const int32_t* __restrict__ labels, int64_t width,
+                                                float* __restrict__ logits) {
+  __shared__ float partial[kThreads];
+  const int64_t r = blockIdx.x;
+  const float* row = features + r * width;
+  const float* embedding = table + static_cast<int64_t>(labels[r]) * width;
+  float sum = 0.0f;
+  for (int64_t j = threadIdx.x; j < width; j += kThreads) sum += row[j] * embedding[j];
+  partial[threadIdx.x] = sum;
+  __syncthreads();
+  for (int half = kThreads / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half) partial[threadIdx.x] += partial[threadIdx.x + half];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) logits[r] += partial[0];
+}
+
+void launch_label_projection_forward(const float* features, const float* table, const int32_t* labels, int64_t rows,
+                                     int64_t width, float* logits, cudaStream_t stream) {
+  if (rows <= 0 || width <= 0) return;
+  label_projection_forward_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(features, table, labels, width,
+                                                                                        logits);
+  GAN_CHECK_LAUNCH("label_projection_forward_kernel");
+}
+
+// One thread per element of d_features [rows, width].
+__global__ void label_projection_features_grad_kernel(const float* __restrict__ table,
+                                                      const int32_t* __restrict__ labels,
+                                                      const float* __restrict__ d_logits, int64_t rows, int64_t width,
+                                                      float* __restrict__ d_features) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= rows * width) return;
+  const int64_t r = i / width, j = i % width;
+  d_features[i] += d_logits[r] * table[static_cast<int64_t>(labels[r]) * width + j];
+}
+
+// One thread per element of d_table [classes, width]; a warp reads neighbouring columns of each
+// features row, so its loads coalesce.
+__global__ void label_projection_table_grad_kernel(const float* __restrict__ features,
+                                                   const int32_t* __restrict__ labels,
+                                                   const float* __restrict__ d_logits, int64_t rows, int64_t width,
+                                                   int64_t classes, float* __restrict__ d_table) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= classes * width) return;
+  const int64_t c = i / width, j = i % width;
+  float sum = 0.0f;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (labels[r] == c) sum += d_logits[r] * features[r * width + j];
+  }
+  d_table[i] = sum;
+}
+
+void launch_label_projection_backward(const float* features, const float* table, const int32_t* labels,
+                                      const float* d_logits, int64_t rows, int64_t width, int64_t classes,
+                                      float* d_features, float* d_table, cudaStream_t stream) {
+  if (d_features && rows * width > 0) {
+    label_projection_features_grad_kernel<<<blocks_for(rows * width), kThreads, 0, stream>>>(table, labels, d_logits,
+                                                                                             rows, width, d_features);
+    GAN_CHECK_LAUNCH("label_projection_features_grad_kernel");
+  }
+  if (d_table && classes * width > 0) {
+    label_projection_table_grad_kernel<<<blocks_for(classes * width), kThreads, 0, stream>>>(
+        features, labels, d_logits, rows, width, classes, d_table);
+    GAN_CHECK_LAUNCH("label_projection_table_grad_kernel");
+  }
 }
 
 }  // namespace gan

@@ -1,10 +1,11 @@
 #pragma once
 // defines: launch_gather_labels, launch_draw_classes, launch_concat_label_embedding,
-// launch_label_class_sums
+// launch_label_class_sums, launch_label_projection_forward, launch_label_projection_backward
 //
 // The conditional GAN's label path on the device (model_spec.h: LabelEmbedding), each the twin of
 // a CPU reference: the real batch's labels, the fake labels' draws, the label's row of a table
-// concatenated to a layer's input, and the first half of the table's gradient.
+// concatenated to a layer's input, and the first half of the table's gradient; and the
+// conditional DCGAN's projection term (model_spec.h: LabelProjection) with its gradients.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -34,5 +35,19 @@ void launch_concat_label_embedding(const float* x, int64_t width, const float* t
 // label_embedding_backward adds them. dZ: [rows, out]; class_sums: [classes, out].
 void launch_label_class_sums(const float* dZ, const int32_t* labels, int64_t rows, int64_t out, int64_t classes,
                              float* class_sums, cudaStream_t stream);
+
+// logits[r] += <table[labels[r], :], features[r, :]>: the projection discriminator's label term
+// (the CPU's label_projection_forward). One block per row sums its products in a fixed tree
+// (the same bits on every run). features: [rows, width]; table: [classes, width]; logits: [rows].
+void launch_label_projection_forward(const float* features, const float* table, const int32_t* labels, int64_t rows,
+                                     int64_t width, float* logits, cudaStream_t stream);
+
+// Its backward (the CPU's label_projection_backward), each part skipped when its output is null:
+// d_features[r, j] += d_logits[r] * table[labels[r], j] (one thread per element), and
+// d_table[c, j] = the sum in row order over the rows of class c of d_logits[r] * features[r, j]
+// (overwritten; one thread per (c, j), no atomics). d_table must not alias table.
+void launch_label_projection_backward(const float* features, const float* table, const int32_t* labels,
+                                      const float* d_logits, int64_t rows, int64_t width, int64_t classes,
+                                      float* d_features, float* d_table, cudaStream_t stream);
 
 }  // namespace gan

@@ -334,10 +334,6 @@ TEST(ConditionalCli, WrongUsesAreClearErrors) {
   const auto few = run_gan("train " + flags + " --classes 3 --steps 2 --out " + dir.path("f"));
   EXPECT_NE(few.exit_code, 0);
   EXPECT_NE(few.output.find("outside the model's classes 0..2"), std::string::npos) << few.output;
-  // The DCGAN is not conditional yet.
-  const auto dcgan = run_gan("train " + flags + " --model dcgan --steps 2 --out " + dir.path("d"));
-  EXPECT_NE(dcgan.exit_code, 0);
-  EXPECT_NE(dcgan.output.find("conditional"), std::string::npos) << dcgan.output;
   // --class on an unconditional checkpoint.
   ASSERT_EQ(run_gan("train --device cpu --data " + dir.path("data") +
                     " --batch 16 --latent-dim 7 --g-hidden 12 --d-hidden 10 --sample-every 0 --steps 2 --out " +

@@ -18,6 +18,9 @@ ConvTranspose2d weight [Cin, Cout, K, K] is Cout * K * K; BatchNorm: weight 1, b
 mean 0, running var 1). D sees the real and the fake batch in two separate passes, as the seed's
 D(real), D(fake) do, so its BatchNorm statistics never mix them.
 
+The conditional twins (`--model dcgan --conditional`): ConditionalDcganGenerator puts a label
+embedding in front of z; ConditionalDcganDiscriminator adds a projection term to the logit.
+
 usage: dcgan_model.py --check     builds both, runs a batch through them, prints the state_dict
 """
 import argparse
@@ -55,6 +58,42 @@ class DcganDiscriminator(nn.Module):
         return self.net(images.view(images.size(0), 1, 28, 28))
 
 
+class ConditionalDcganGenerator(nn.Module):
+    """`--model dcgan --conditional`'s G: the label's row of a [classes, label_dim] embedding
+    concatenated in front of z, then DcganGenerator's layers (project sees label_dim + latent
+    inputs). label_emb is defined first, so the state_dict starts with it, as ours does."""
+
+    def __init__(self, classes, label_dim=None, latent_dim=100, channels=(128, 64)):
+        super().__init__()
+        label_dim = label_dim or classes
+        self.label_emb = nn.Embedding(classes, label_dim)
+        body = DcganGenerator(label_dim + latent_dim, channels)
+        self.c0, self.project, self.net = body.c0, body.project, body.net
+
+    def forward(self, z, labels):
+        x = torch.cat((self.label_emb(labels), z), -1)
+        return self.net(self.project(x).view(z.size(0), self.c0, 7, 7))
+
+
+class ConditionalDcganDiscriminator(nn.Module):
+    """`--model dcgan --conditional`'s D: a projection discriminator (Miyato and Koyama, 2018).
+    DcganDiscriminator's layers, plus the inner product of the label's row of a
+    [classes, C0 x 7 x 7] embedding with the features entering the last Linear, added to the
+    logit. The embedding starts as that Linear's weight does, U(-1/sqrt(F), 1/sqrt(F))."""
+
+    def __init__(self, classes, channels=(128, 64), slope=0.2):
+        super().__init__()
+        self.net = DcganDiscriminator(channels, slope).net
+        features = channels[0] * 7 * 7
+        self.label_projection = nn.Embedding(classes, features)
+        bound = features ** -0.5
+        nn.init.uniform_(self.label_projection.weight, -bound, bound)
+
+    def forward(self, images, labels):
+        features = self.net[:-1](images.view(images.size(0), 1, 28, 28))  # through Flatten
+        return self.net[-1](features) + (self.label_projection(labels) * features).sum(1, keepdim=True)
+
+
 def check():
     torch.manual_seed(0)
     g, d = DcganGenerator(), DcganDiscriminator()
@@ -68,6 +107,11 @@ def check():
         for key, tensor in module.state_dict().items():
             print(f"{name}.{key:28} {tuple(tensor.shape)}")
     print(f"parameters: G {sum(p.numel() for p in g.parameters())}, D {sum(p.numel() for p in d.parameters())}")
+    cg, cd = ConditionalDcganGenerator(10), ConditionalDcganDiscriminator(10)
+    labels = torch.arange(5)
+    assert cd(cg(z, labels), labels).shape == (5, 1)
+    print("conditional:", ", ".join(f"{k} {tuple(t.shape)}" for k, t in
+                                     list(cg.state_dict().items())[:2] + list(cd.state_dict().items())[-1:]))
     return 0
 
 

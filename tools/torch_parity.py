@@ -3,7 +3,8 @@
 whether our training step is the seed's step, as exactly as PyTorch itself.
 
 For a conditional run (`--conditional`: the trace has init.generator.label_emb.weight and
-step<i>.labels_*) the models are tools/seed_model.py's conditional twins, fed the trace's labels.
+step<i>.labels_*) the models are the conditional twins (tools/seed_model.py's for the MLP,
+tools/dcgan_model.py's for the DCGAN), fed the trace's labels.
 
 The seed's Generator and Discriminator are built and loaded with the trace's init.* tensors;
 then its loop (BCELoss on Sigmoid outputs, two Adam optimisers at lr 2e-4, D step then G step
@@ -36,7 +37,8 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gan_safetensors  # noqa: E402
-from dcgan_model import DcganDiscriminator, DcganGenerator  # noqa: E402
+from dcgan_model import (ConditionalDcganDiscriminator, ConditionalDcganGenerator, DcganDiscriminator,  # noqa: E402
+                         DcganGenerator)
 from seed_model import ConditionalDiscriminator, ConditionalGenerator, Discriminator, Generator  # noqa: E402
 
 
@@ -56,8 +58,13 @@ def models(tensors, dtype, slope, device):
     if "init.generator.project.weight" in tensors:
         c0 = tensors["init.generator.project.weight"].shape[0] // 49
         c1 = tensors["init.generator.net.2.weight"].shape[1]
-        generator = DcganGenerator(latent, (c0, c1)).to(dtype)
-        discriminator = DcganDiscriminator((c0, c1), slope).to(dtype)
+        if "init.generator.label_emb.weight" in tensors:  # --conditional: a label table, a projection D
+            classes, label_dim = tensors["init.generator.label_emb.weight"].shape
+            generator = ConditionalDcganGenerator(classes, label_dim, latent, (c0, c1)).to(dtype)
+            discriminator = ConditionalDcganDiscriminator(classes, (c0, c1), slope).to(dtype)
+        else:
+            generator = DcganGenerator(latent, (c0, c1)).to(dtype)
+            discriminator = DcganDiscriminator((c0, c1), slope).to(dtype)
         criterion = nn.BCEWithLogitsLoss()
     elif "init.generator.label_emb.weight" in tensors:  # --conditional: cgan.py's tables
         classes, label_dim = tensors["init.generator.label_emb.weight"].shape

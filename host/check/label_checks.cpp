@@ -130,6 +130,49 @@ KernelCheck check_gemm_input_grad_columns(int64_t B, int64_t in, int64_t out, in
   return finish_check(check);
 }
 
+KernelCheck check_label_projection(int64_t rows, int64_t width, int64_t classes, uint64_t seed) {
+  KernelCheck check = start_check("labels: projection term, forward + backward",
+                                  shape_text({{"rows", rows}, {"width", width}, {"classes", classes}}), kFp32Bound,
+                                  "rel");
+  std::mt19937_64 rng(seed);
+  const std::vector<float> features = uniform_values(static_cast<size_t>(rows * width), -1, 1, rng);
+  const std::vector<float> table = uniform_values(static_cast<size_t>(classes * width), -0.1f, 0.1f, rng);
+  const std::vector<float> logits = uniform_values(static_cast<size_t>(rows), -2, 2, rng);
+  const std::vector<float> d_logits = uniform_values(static_cast<size_t>(rows), -1, 1, rng);
+  const std::vector<float> d_features = uniform_values(static_cast<size_t>(rows * width), -1, 1, rng);
+  const std::vector<int32_t> labels = random_labels(rows, classes, rng);
+  const std::vector<double> features64 = widen(features), table64 = widen(table), d_logits64 = widen(d_logits);
+  std::vector<double> want_logits = widen(logits), want_features = widen(d_features);
+  std::vector<double> want_table(static_cast<size_t>(classes * width));
+  label_projection_forward<double>(features64.data(), table64.data(), labels.data(), rows, width, want_logits.data());
+  label_projection_backward<double>(features64.data(), table64.data(), labels.data(), d_logits64.data(), rows, width,
+                                    classes, want_features.data(), want_table.data());
+
+  CudaStream stream;
+  DeviceBuffer<float> d_features_in(features), d_table_in(table), d_logits_io(logits), d_dlogits(d_logits);
+  DeviceBuffer<float> d_dfeatures(d_features), d_dtable(want_table.size());
+  DeviceBuffer<int32_t> d_labels(labels);
+  d_dtable.poison();
+  launch_label_projection_forward(d_features_in.get(), d_table_in.get(), d_labels.get(), rows, width, d_logits_io.get(),
+                                  stream.get());
+  launch_label_projection_backward(d_features_in.get(), d_table_in.get(), d_labels.get(), d_dlogits.get(), rows, width,
+                                   classes, d_dfeatures.get(), d_dtable.get(), stream.get());
+  stream.synchronize();
+  compare_relative(check, d_logits_io.download(), want_logits);
+  compare_relative(check, d_dfeatures.download(), want_features);
+  compare_relative(check, d_dtable.download(), want_table);
+  return finish_check(check);
+}
+
+std::vector<KernelCheck> dcgan_label_checks(const ModelSpec& spec, int64_t batch, int64_t classes, uint64_t seed) {
+  const int64_t latent = spec.latent_dim, projected = spec.dcgan.c0 * 49;
+  return {
+      check_concat_label_embedding(batch, latent, classes, classes, 0, seed + 1),                // G: cat(emb, z)
+      check_label_table_grad(batch, classes + latent, projected, 0, classes, classes, seed + 2),  // G's table
+      check_label_projection(batch, projected, classes, seed + 3),                               // D's projection
+  };
+}
+
 std::vector<KernelCheck> label_path_checks(const ModelSpec& spec, int64_t batch, int64_t classes, uint64_t seed) {
   const int64_t pixels = spec.image_size(), latent = spec.latent_dim;
   const int64_t g_out = spec.generator.layers.front().out, d_out = spec.discriminator.layers.front().out;

@@ -1,6 +1,7 @@
 #pragma once
 // defines: check_label_draws, check_concat_label_embedding, check_label_table_grad,
-// check_gemm_input_grad_columns, label_path_checks — the conditional GAN's label kernels against
+// check_gemm_input_grad_columns, check_label_projection, label_path_checks,
+// dcgan_label_checks — the conditional GAN's label kernels against
 // their CPU references (kernels/labels.cuh; model_spec.h: LabelEmbedding)
 //
 // As every check of check/kernel_checks.h: fresh random inputs, outputs poisoned first, NaN never
@@ -31,8 +32,17 @@ KernelCheck check_label_table_grad(int64_t rows, int64_t in, int64_t out, int64_
 // whole input gradient's first columns in double.
 KernelCheck check_gemm_input_grad_columns(int64_t B, int64_t in, int64_t out, int64_t columns, uint64_t seed);
 
+// The conditional DCGAN's projection term: its forward into logits [rows] (which hold values
+// already) and both halves of its backward, against label_projection_forward / _backward in
+// double.
+KernelCheck check_label_projection(int64_t rows, int64_t width, int64_t classes, uint64_t seed);
+
 // Every label check at the shapes of `spec` (its widths with `classes` classes of cgan.py's
 // width, conditional or not): what `gan check` runs.
 std::vector<KernelCheck> label_path_checks(const ModelSpec& spec, int64_t batch, int64_t classes, uint64_t seed);
+
+// The conditional DCGAN's label checks at the shapes of the DCGAN `spec` with `classes` classes:
+// G's concatenation and table gradient at its projection layer, D's projection term.
+std::vector<KernelCheck> dcgan_label_checks(const ModelSpec& spec, int64_t batch, int64_t classes, uint64_t seed);
 
 }  // namespace gan

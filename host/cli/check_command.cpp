@@ -68,10 +68,12 @@ int run_check_command(const CheckCommand& command) {
   for (KernelCheck& check : label_path_checks(spec, command.batch, 10, seed + 500)) checks.push_back(std::move(check));
 #if defined(GAN_HAVE_CUDNN)
   // The DCGAN's layers at the default channels (--model dcgan), the batch as above.
-  for (KernelCheck& check : dcgan_shape_checks(make_dcgan_spec(config.latent_dim, 128, 64, static_cast<float>(config.slope)),
-                                               command.batch, command.tf32, seed + 1000)) {
+  const ModelSpec dcgan = make_dcgan_spec(config.latent_dim, 128, 64, static_cast<float>(config.slope));
+  for (KernelCheck& check : dcgan_shape_checks(dcgan, command.batch, command.tf32, seed + 1000)) {
     checks.push_back(std::move(check));
   }
+  // The conditional DCGAN's label path (--model dcgan --conditional), 10 classes.
+  for (KernelCheck& check : dcgan_label_checks(dcgan, command.batch, 10, seed + 1500)) checks.push_back(std::move(check));
 #else
   std::printf("(this build has no cuDNN: the DCGAN's layers are not checked)\n");
 #endif

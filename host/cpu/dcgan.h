@@ -34,6 +34,7 @@ struct DcganDiscriminatorPass {
   std::vector<T> conv2, normed2, act2;  // [B, C0, 7, 7]
   std::vector<T> logits;            // [B, 1]
   BatchNormSaved<T> bn2;
+  const int32_t* labels = nullptr;  // [B] when conditional (the projection term), not owned
 };
 
 // Which convolution code a float pass runs: the im2col + GEMM versions (the trainer's, for
@@ -84,7 +85,9 @@ void dcgan_generator_forward(const ModelSpec& spec, const T* params, T* buffers,
   if (!training && !buffers) throw InternalError("the DCGAN generator in evaluation mode needs its running statistics");
   pass->batch = B;
   pass->projected.resize(static_cast<size_t>(B * c0 * 49));
-  linear_forward(z, p("project.weight"), p("project.bias"), pass->projected.data(), B, spec.latent_dim, c0 * 49);
+  // z: [B, latent], or cat(label_emb(y), z) [B, label_dim + latent] when conditional.
+  const int64_t z_width = g.tensor("project.weight").shape[1];
+  linear_forward(z, p("project.weight"), p("project.bias"), pass->projected.data(), B, z_width, c0 * 49);
   pass->normed0.resize(pass->projected.size());
   auto normalise = [&](const std::vector<T>& x, int64_t channels, int64_t plane, const char* prefix,
                        std::vector<T>* y, BatchNormSaved<T>* saved) {
@@ -119,10 +122,12 @@ void dcgan_generator_forward(const ModelSpec& spec, const T* params, T* buffers,
 }
 
 // D(x) in training mode: logits [B, 1]. buffers: D's running statistics, updated (null: left
-// alone). x must outlive the pass (its backward reads it).
+// alone). When conditional, labels [B] are x's classes and the projection term joins the logit.
+// x and labels must outlive the pass (its backward reads them).
 template <class T>
 void dcgan_discriminator_forward(const ModelSpec& spec, const T* params, T* buffers, const T* x, int64_t B,
-                                 DcganDiscriminatorPass<T>* pass, ConvCode code = ConvCode::kGemm) {
+                                 DcganDiscriminatorPass<T>* pass, ConvCode code = ConvCode::kGemm,
+                                 const int32_t* labels = nullptr) {
   const NetworkSpec& d = spec.discriminator;
   auto p = [&](const char* name) { return params + d.tensor(name).offset; };
   auto buffer = [&](const char* name) { return buffers ? buffers + d.buffer(name).offset : static_cast<T*>(nullptr); };
@@ -147,6 +152,12 @@ void dcgan_discriminator_forward(const ModelSpec& spec, const T* params, T* buff
 
   pass->logits.resize(static_cast<size_t>(B));
   linear_forward(pass->act2.data(), p("net.6.weight"), p("net.6.bias"), pass->logits.data(), B, c0 * 49, int64_t{1});
+  pass->labels = labels;
+  if (spec.conditional()) {
+    if (!labels) throw InternalError("the conditional DCGAN discriminator needs the labels");
+    label_projection_forward(pass->act2.data(), params + d.projection.offset, labels, B, c0 * 49,
+                             pass->logits.data());
+  }
 }
 
 // dY -> dZ through ReLU, from its output: dZ = Y > 0 ? dY : 0.
@@ -158,10 +169,13 @@ std::vector<T> relu_backward(const std::vector<T>& y, const std::vector<T>& dy) 
 }
 
 // Back-propagates d_image [B, 784] (d loss / d G(z)) through the pass: every gradient of G's
-// parameters into grads [parameter_count] (overwritten).
+// parameters into grads [parameter_count] (overwritten). z is the pass's input; when
+// conditional, cat(label_emb(y), z) with y in labels [B], whose table's gradient comes from the
+// projection's dZ (label_embedding_backward).
 template <class T>
 void dcgan_generator_backward(const ModelSpec& spec, const T* params, const T* z, const DcganGeneratorPass<T>& pass,
-                              const T* d_image, T* grads, ConvCode code = ConvCode::kGemm) {
+                              const T* d_image, T* grads, ConvCode code = ConvCode::kGemm,
+                              const int32_t* labels = nullptr) {
   const NetworkSpec& g = spec.generator;
   auto p = [&](const char* name) { return params + g.tensor(name).offset; };
   auto grad = [&](const char* name) { return grads + g.tensor(name).offset; };
@@ -185,7 +199,15 @@ void dcgan_generator_backward(const ModelSpec& spec, const T* params, const T* z
   batch_norm_backward(pass.projected.data(), d_normed0.data(), B, c0, 49, p("net.0.weight"), pass.bn0,
                       d_projected.data(), grad("net.0.weight"), grad("net.0.bias"));
   const int64_t projected = c0 * 49;
-  linear_backward_weight(d_projected.data(), z, grad("project.weight"), B, spec.latent_dim, projected);
+  const int64_t z_width = g.tensor("project.weight").shape[1];
+  linear_backward_weight(d_projected.data(), z, grad("project.weight"), B, z_width, projected);
+  if (spec.conditional()) {
+    if (!labels) throw InternalError("the conditional DCGAN generator's backward needs the labels");
+    const LabelEmbedding& label = g.label;
+    std::vector<T> class_sums(static_cast<size_t>(label.classes * projected));
+    label_embedding_backward(d_projected.data(), p("project.weight"), z_width, projected, label.column, label.dim,
+                             labels, B, label.classes, class_sums.data(), grads + label.offset);
+  }
   // The projection's bias gradient: the column sums activation_backward computes for any linear
   // layer (identity: d_projected is already dZ).
   activation_backward(Activation::kIdentity, T(0), d_projected.data(), d_projected.data(), d_projected.data(),
@@ -210,6 +232,11 @@ void dcgan_discriminator_backward(const ModelSpec& spec, const T* params, const 
   }
   std::vector<T> d_act2(pass.act2.size());
   linear_backward_input(d_logits, p("net.6.weight"), d_act2.data(), B, projected, int64_t{1});
+  if (spec.conditional()) {
+    const LabelProjection& projection = d.projection;
+    label_projection_backward(pass.act2.data(), params + projection.offset, pass.labels, d_logits, B, projected,
+                              projection.classes, d_act2.data(), grads ? grads + projection.offset : nullptr);
+  }
   std::vector<T> d_normed2(d_act2.size());
   activation_backward(Activation::kLeakyRelu, slope, pass.act2.data(), d_act2.data(), d_normed2.data(),
                       static_cast<T*>(nullptr), B, projected);

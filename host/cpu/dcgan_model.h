@@ -1,6 +1,7 @@
 #pragma once
 // defines: DcganCpuModel, dcgan_step — the convolutional GAN's passes on the CPU (cpu/dcgan.h),
 // for gan_step; dcgan_step runs one whole step with them (the tests' entry point)
+// (conditional: G's label table concatenated in front of z, D's projection term)
 //
 // D(real) and D(G(z_d)) run as two passes (one 2B pass would mix their BatchNorm statistics)
 // whose gradients add. BatchNorm runs in training mode throughout and moves its running
@@ -26,12 +27,12 @@ class DcganCpuModel : public CpuGanModel<T> {
 
   void check_batch(int64_t batch) const override { check_dcgan_batch(batch); }
 
-  // Unconditional (make_model_spec refuses a conditional DCGAN): the labels are not read.
-  DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, const StepLabels& /*labels*/,
+  DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, const StepLabels& labels,
                                          NetworkValues<T>& g, NetworkValues<T>& d, T* d_grads) override {
-    dcgan_generator_forward(spec_, g.params.data(), g.buffers.data(), z, B, &g_pass_, /*training=*/true, code_);
-    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), real, B, &real_pass_, code_);
-    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), g_pass_.image.data(), B, &fake_pass_, code_);
+    generator_forward(g.params.data(), g.buffers.data(), z, labels.fake_d, B, &g_pass_, /*training=*/true);
+    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), real, B, &real_pass_, code_, labels.real);
+    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), g_pass_.image.data(), B, &fake_pass_, code_,
+                                labels.fake_d);
     logit_grad_.resize(static_cast<size_t>(B));
     fake_grads_.resize(d.params.size());
     DiscriminatorLosses losses;
@@ -45,30 +46,46 @@ class DcganCpuModel : public CpuGanModel<T> {
     return losses;
   }
 
-  BceStats generator_step(int64_t B, const T* z, const int32_t* /*labels*/, NetworkValues<T>& g,
-                          NetworkValues<T>& d, T* g_grads) override {
-    dcgan_generator_forward(spec_, g.params.data(), g.buffers.data(), z, B, &g_pass_, /*training=*/true, code_);
-    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), g_pass_.image.data(), B, &real_pass_, code_);
+  BceStats generator_step(int64_t B, const T* z, const int32_t* labels, NetworkValues<T>& g, NetworkValues<T>& d,
+                          T* g_grads) override {
+    const T* g_input = generator_forward(g.params.data(), g.buffers.data(), z, labels, B, &g_pass_, /*training=*/true);
+    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), g_pass_.image.data(), B, &real_pass_, code_,
+                                labels);
     logit_grad_.resize(static_cast<size_t>(B));
     const BceStats bce = bce_with_logits(real_pass_.logits.data(), B, 0, logit_grad_.data());
     image_grad_.resize(static_cast<size_t>(B * spec_.image_size()));
     dcgan_discriminator_backward(spec_, d.params.data(), real_pass_, logit_grad_.data(), static_cast<T*>(nullptr),
                                  image_grad_.data(), code_);
-    dcgan_generator_backward(spec_, g.params.data(), z, g_pass_, image_grad_.data(), g_grads, code_);
+    dcgan_generator_backward(spec_, g.params.data(), g_input, g_pass_, image_grad_.data(), g_grads, code_, labels);
     return bce;
   }
 
-  void generate(const NetworkValues<T>& g, const T* z, const int32_t* /*labels*/, int64_t count,
-                T* images) override {
+  void generate(const NetworkValues<T>& g, const T* z, const int32_t* labels, int64_t count, T* images) override {
     // Evaluation mode: BatchNorm on the running statistics (read only; the pass takes a
     // writable pointer for training mode's sake).
     std::vector<T> buffers = g.buffers;
     DcganGeneratorPass<T> pass;
-    dcgan_generator_forward(spec_, g.params.data(), buffers.data(), z, count, &pass, /*training=*/false, code_);
+    generator_forward(g.params.data(), buffers.data(), z, labels, count, &pass, /*training=*/false);
     std::copy(pass.image.begin(), pass.image.end(), images);
   }
 
  private:
+  // G(z), or G(cat(label_emb(labels), z)) when conditional; returns the pass's input (z, or the
+  // concatenation held in g_input_ until the next call).
+  const T* generator_forward(const T* params, T* buffers, const T* z, const int32_t* labels, int64_t B,
+                             DcganGeneratorPass<T>* pass, bool training) {
+    const T* input = z;
+    if (spec_.conditional()) {
+      const LabelEmbedding& label = spec_.generator.label;
+      g_input_.resize(static_cast<size_t>(B * (label.dim + spec_.latent_dim)));
+      concat_label_embedding(z, spec_.latent_dim, params + label.offset, label.dim, labels, label.column, B,
+                             g_input_.data());
+      input = g_input_.data();
+    }
+    dcgan_generator_forward(spec_, params, buffers, input, B, pass, training, code_);
+    return input;
+  }
+
   const ModelSpec& spec_;
   ConvCode code_;
   // Reused across steps.
@@ -77,6 +94,7 @@ class DcganCpuModel : public CpuGanModel<T> {
   std::vector<T> logit_grad_;                        // [B]
   std::vector<T> fake_grads_;                        // [D.parameter_count]: the fake half's gradients
   std::vector<T> image_grad_;                        // [B, H*W]
+  std::vector<T> g_input_;                           // [B, label_dim + latent]: conditional only
 };
 
 // One whole DCGAN step (gan_step with DcganCpuModel): what the tests run in double as the exact
@@ -84,11 +102,11 @@ class DcganCpuModel : public CpuGanModel<T> {
 template <class T>
 StepLosses dcgan_step(const ModelSpec& spec, const AdamSettings& adam, NetworkValues<T>& g, NetworkValues<T>& d,
                       const T* real, const T* z_d, const T* z_g, int64_t B, std::vector<T>* d_grads,
-                      std::vector<T>* g_grads, ConvCode code = ConvCode::kGemm) {
+                      std::vector<T>* g_grads, ConvCode code = ConvCode::kGemm, const StepLabels& labels = {}) {
   DcganCpuModel<T> model(spec, code);
   d_grads->resize(d.params.size());
   g_grads->resize(g.params.size());
-  return gan_step<T>(model, adam, g, d, real, z_d, z_g, B, d_grads->data(), g_grads->data());
+  return gan_step<T>(model, adam, g, d, real, z_d, z_g, B, d_grads->data(), g_grads->data(), labels);
 }
 
 }  // namespace gan

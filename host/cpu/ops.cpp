@@ -121,6 +121,37 @@ void concat_label_embedding(const T* x, int64_t width, const T* table, int64_t d
 }
 
 template <class T>
+void label_projection_forward(const T* features, const T* table, const int32_t* labels, int64_t rows, int64_t width,
+                              T* logits) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* row = features + r * width;
+    const T* embedding = table + int64_t{labels[r]} * width;
+    T sum = 0;
+    for (int64_t j = 0; j < width; ++j) sum += embedding[j] * row[j];
+    logits[r] += sum;
+  }
+}
+
+template <class T>
+void label_projection_backward(const T* features, const T* table, const int32_t* labels, const T* d_logits,
+                               int64_t rows, int64_t width, int64_t classes, T* d_features, T* d_table) {
+  if (d_table) std::fill(d_table, d_table + classes * width, T(0));
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t c = labels[r];
+    if (d_features) {
+      const T* embedding = table + c * width;
+      T* to = d_features + r * width;
+      for (int64_t j = 0; j < width; ++j) to[j] += d_logits[r] * embedding[j];
+    }
+    if (d_table) {
+      const T* row = features + r * width;
+      T* to = d_table + c * width;
+      for (int64_t j = 0; j < width; ++j) to[j] += d_logits[r] * row[j];
+    }
+  }
+}
+
+template <class T>
 void label_embedding_backward(const T* dZ, const T* W, int64_t in, int64_t out, int64_t column, int64_t dim,
                               const int32_t* labels, int64_t B, int64_t classes, T* class_sums, T* d_table) {
   std::fill(class_sums, class_sums + classes * out, T(0));
@@ -275,6 +306,9 @@ double softmax_cross_entropy(const T* logits, const uint8_t* labels, int64_t B, 
                                           int64_t, T*);                                                 \
   template void label_embedding_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, int64_t,     \
                                             const int32_t*, int64_t, int64_t, T*, T*);                  \
+  template void label_projection_forward<T>(const T*, const T*, const int32_t*, int64_t, int64_t, T*);   \
+  template void label_projection_backward<T>(const T*, const T*, const int32_t*, const T*, int64_t,      \
+                                             int64_t, int64_t, T*, T*);                                   \
   template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, const T*, const T*, T*);           \
   template BceStats bce_with_logits<T>(const T*, int64_t, int64_t, T*);                                 \
   template double softmax_cross_entropy<T>(const T*, const uint8_t*, int64_t, int64_t, T*, int64_t*);    \

@@ -1,6 +1,7 @@
 #pragma once
 // defines: linear_forward, activation_forward, activation_backward, linear_backward_weight,
-// linear_backward_input, concat_label_embedding, label_embedding_backward, BceStats, bce_with_logits, adam_update, gemm_naive — the CPU reference
+// linear_backward_input, concat_label_embedding, label_embedding_backward,
+// label_projection_forward, label_projection_backward, BceStats, bce_with_logits, adam_update, gemm_naive — the CPU reference
 // ops of the training step, and the plain loop the BLAS path is tested against
 //
 // Every op is a template over float (the trainer) and double (the finite-difference tests).
@@ -57,6 +58,20 @@ void concat_label_embedding(const T* x, int64_t width, const T* table, int64_t d
 template <class T>
 void label_embedding_backward(const T* dZ, const T* W, int64_t in, int64_t out, int64_t column, int64_t dim,
                               const int32_t* labels, int64_t B, int64_t classes, T* class_sums, T* d_table);
+
+// The projection discriminator's label term (Miyato and Koyama, 2018): the inner product of
+// each example's features [rows, width] (the input of D's last linear layer) with its label's
+// row of table [classes, width], added to its logit: logits[r] += <table[labels[r]], features[r]>.
+template <class T>
+void label_projection_forward(const T* features, const T* table, const int32_t* labels, int64_t rows, int64_t width,
+                              T* logits);
+
+// Its backward for d_logits [rows]: d_features[r] += d_logits[r] * table[labels[r]] (null: skipped),
+// and d_table [classes, width] (overwritten; null: skipped) = for each class, the sum in row
+// order of d_logits[r] * features[r] over the rows of that class.
+template <class T>
+void label_projection_backward(const T* features, const T* table, const int32_t* labels, const T* d_logits,
+                               int64_t rows, int64_t width, int64_t classes, T* d_features, T* d_table);
 
 // C[M, N] = A[M, K] B[K, N] with explicit transposes (a_transposed: A is stored [K, M];
 // b_transposed: B is stored [N, K]). The naive triple loop, accumulating in double.

@@ -3,7 +3,9 @@
 // cuBLAS, activations, BCE, gradient sums through our kernels. The same passes as the CPU
 // trainer (host/cpu/dcgan_model.h), in the same order, so that BatchNorm's running
 // statistics move identically: D(real), D(G(z_d)) as two passes whose gradients add; the G step's
-// D(G(z_g)) through the updated D, with its running statistics updated too.
+// D(G(z_g)) through the updated D, with its running statistics updated too. Conditional
+// (--conditional): G's label row concatenated in front of z, D's projection term on the logit,
+// through kernels/labels.cuh.
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -17,6 +19,7 @@
 #include "cuda/cudnn_layers.h"
 #include "cuda/gpu_model.h"
 #include "cuda/nvtx_range.h"
+#include "labels.cuh"
 #include "linear_forward.cuh"
 #include "model/conv_shape.h"
 #include "model/dcgan_spec.h"
@@ -104,7 +107,8 @@ class DcganGpuModel : public GpuGanModel {
         stream_(stream),
         cudnn_(stream),
         gs_(dcgan_generator_slots(spec.generator)),
-        ds_(dcgan_discriminator_slots(spec.discriminator)) {
+        ds_(dcgan_discriminator_slots(spec.discriminator)),
+        g_in_(spec.generator.tensor("project.weight").shape[1]) {
     if (spec_.kind != ModelKind::kDcgan) throw InternalError("DcganGpuModel needs the dcgan model");
     if (spec_.image_height != 28 || spec_.image_width != 28) {
       throw InputError("--model dcgan: needs 28x28 images, the model is " + std::to_string(spec_.image_height) + "x" +
@@ -154,9 +158,17 @@ class DcganGpuModel : public GpuGanModel {
     place(&parameter_scratch_, 2 * std::max(c0, c1));
     // Added whole into D's gradients: its padding must hold zeros, which the arena's zeroing gives.
     place(&fake_grads_, static_cast<int64_t>(spec_.discriminator.parameter_count));
+    if (spec_.conditional()) {
+      arena.place(&labels_d_, static_cast<size_t>(2 * B));
+      arena.place(&labels_g_, static_cast<size_t>(B));
+      place(&g_input_, B * g_in_);
+      place(&class_sums_, spec_.classes * c0 * kSmall);
+    }
   }
 
   float* real_batch() const override { return real_; }
+  int32_t* discriminator_labels() const override { return labels_d_; }
+  int32_t* generator_labels() const override { return labels_g_; }
 
   void prepare_batch(int64_t B) override {
     check_dcgan_batch(B);
@@ -166,43 +178,49 @@ class DcganGpuModel : public GpuGanModel {
   void enqueue_discriminator_step(int64_t B, const float* z, const GpuNetwork& g, const GpuNetwork& d,
                                   BceDeviceStats* stats) override {
     const DcganLayers& layers = *layers_.at(B);
+    // Conditional: labels_d_ holds the real batch's labels, then G(z_d)'s (the trainer's).
+    const int32_t* real_labels = labels_d_;
+    const int32_t* fake_labels = labels_d_ ? labels_d_ + B : nullptr;
     {
       NvtxRange range("G forward");
-      generator_forward(layers.g, layers.workspace.get(), B, z, g, /*training=*/true, g_);
+      generator_forward(layers.g, layers.workspace.get(), B, z, fake_labels, g_input_, g, /*training=*/true, g_);
     }
     const DiscriminatorActivations& real = d_[0];
     const DiscriminatorActivations& fake = d_[1];
     {
       NvtxRange range("D forward (real, fake)");
       // The BCE kernel reads [real logits; fake logits] back to back.
-      discriminator_forward(layers.d, layers.workspace.get(), B, real_, d, real, logits_);
-      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, d, fake, logits_ + B);
+      discriminator_forward(layers.d, layers.workspace.get(), B, real_, real_labels, d, real, logits_);
+      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, fake_labels, d, fake, logits_ + B);
     }
     {
       NvtxRange range("loss");
       launch_bce_with_logits(logits_, B, B, dlogit_, stats, stream_);
     }
     NvtxRange range("D backward (real, fake)");
-    discriminator_backward(layers.d, layers.workspace.get(), B, real_, d, real, dlogit_, d.grads, nullptr);
-    discriminator_backward(layers.d, layers.workspace.get(), B, g_.image, d, fake, dlogit_ + B, fake_grads_, nullptr);
+    discriminator_backward(layers.d, layers.workspace.get(), B, real_, real_labels, d, real, dlogit_, d.grads, nullptr);
+    discriminator_backward(layers.d, layers.workspace.get(), B, g_.image, fake_labels, d, fake, dlogit_ + B, fake_grads_,
+                           nullptr);
     launch_add_into(d.grads, fake_grads_, spec_.discriminator.parameter_count, stream_);
   }
 
   void enqueue_generator_step(int64_t B, const float* z, const GpuNetwork& g, const GpuNetwork& d,
                               BceDeviceStats* stats) override {
     const DcganLayers& layers = *layers_.at(B);
+    const float* input = nullptr;  // G's input: z, or cat(label_emb(labels_g_), z)
     {
       NvtxRange range("G step: G forward, D forward");
-      generator_forward(layers.g, layers.workspace.get(), B, z, g, /*training=*/true, g_);
-      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, d, d_[0], logits_);
+      input = generator_forward(layers.g, layers.workspace.get(), B, z, labels_g_, g_input_, g, /*training=*/true, g_);
+      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, labels_g_, d, d_[0], logits_);
     }
     NvtxRange range("G step: loss, D backward (input only), G backward");
     launch_bce_with_logits(logits_, B, 0, dlogit_, stats, stream_);
-    discriminator_backward(layers.d, layers.workspace.get(), B, g_.image, d, d_[0], dlogit_, nullptr, d_image_);
-    generator_backward(layers.g, layers.workspace.get(), B, z, g, d_image_);
+    discriminator_backward(layers.d, layers.workspace.get(), B, g_.image, labels_g_, d, d_[0], dlogit_, nullptr,
+                           d_image_);
+    generator_backward(layers.g, layers.workspace.get(), B, input, labels_g_, g, d_image_);
   }
 
-  void generate(const float* z, const int32_t* /*labels*/, int64_t count, const GpuNetwork& g, float* images) override {
+  void generate(const float* z, const int32_t* labels, int64_t count, const GpuNetwork& g, float* images) override {
     // Evaluation mode: BatchNorm on the running statistics, so any count works, 1 included.
     const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1;
     const GeneratorLayers layers(cudnn_, spec_, count, tf32_);  // G's alone
@@ -210,8 +228,9 @@ class DcganGpuModel : public GpuGanModel {
     DeviceBuffer<float> projected(static_cast<size_t>(count * c0 * kSmall)), act0(projected.size());
     DeviceBuffer<float> deconv1(static_cast<size_t>(count * c1 * kLarge)), act1(deconv1.size());
     DeviceBuffer<float> image(static_cast<size_t>(count * kImage));
+    DeviceBuffer<float> input(spec_.conditional() ? static_cast<size_t>(count * g_in_) : 0);
     const GeneratorActivations pass{projected.get(), act0.get(), deconv1.get(), act1.get(), image.get(), nullptr};
-    generator_forward(layers, workspace.get(), count, z, g, /*training=*/false, pass);
+    generator_forward(layers, workspace.get(), count, z, labels, input.get(), g, /*training=*/false, pass);
     const std::vector<float> result = image.download();  // waits for the stream's work
     std::copy(result.begin(), result.end(), images);
   }
@@ -284,22 +303,34 @@ class DcganGpuModel : public GpuGanModel {
     launch_bias_activation(x, nullptr, 1, count, activation, slope, stream_);
   }
 
-  // ws: a workspace of layers.workspace_bytes() at least, for every cuDNN call.
-  void generator_forward(const GeneratorLayers& layers, void* ws, int64_t B, const float* z, const GpuNetwork& g,
-                         bool training, const GeneratorActivations& a) const {
+  // ws: a workspace of layers.workspace_bytes() at least, for every cuDNN call. Conditional:
+  // labels [B] on the device, and G's input cat(label_emb(labels), z) [B, g_in_] is written into
+  // `concatenated`. Returns G's input (z, or `concatenated`), which the backward reads.
+  const float* generator_forward(const GeneratorLayers& layers, void* ws, int64_t B, const float* z,
+                                 const int32_t* labels, float* concatenated, const GpuNetwork& g, bool training,
+                                 const GeneratorActivations& a) const {
     const int64_t c0 = spec_.dcgan.c0, projected = c0 * kSmall;
-    gemm_forward(blas_, z, tensor(g, gs_.project.weight), a.projected, B, spec_.latent_dim, projected);
+    const float* input = z;
+    if (spec_.conditional()) {
+      const LabelEmbedding& label = spec_.generator.label;
+      launch_concat_label_embedding(z, spec_.latent_dim, tensor(g, label.offset), label.dim, labels, label.column, B,
+                                    concatenated, stream_);
+      input = concatenated;
+    }
+    gemm_forward(blas_, input, tensor(g, gs_.project.weight), a.projected, B, g_in_, projected);
     launch_bias_activation(a.projected, tensor(g, gs_.project.bias), B, projected, Activation::kIdentity, 0.0f, stream_);
     norm_forward(g_norm0(layers), g, B, training, a.projected, a.act0, a.saved);
     layers.deconv1.forward(a.act0, tensor(g, gs_.deconv1.weight), tensor(g, gs_.deconv1.bias), a.deconv1, ws);
     norm_forward(g_norm1(layers), g, B, training, a.deconv1, a.act1, a.saved ? a.saved + 2 * c0 : nullptr);
     layers.deconv2.forward(a.act1, tensor(g, gs_.deconv2.weight), tensor(g, gs_.deconv2.bias), a.image, ws);
     activate(a.image, B * kImage, Activation::kTanh, 0.0f);
+    return input;
   }
 
-  // d_image [B, 784] -> every gradient of G's parameters into g.grads (overwritten).
-  void generator_backward(const GeneratorLayers& layers, void* ws, int64_t B, const float* z, const GpuNetwork& g,
-                          const float* d_image) const {
+  // d_image [B, 784] -> every gradient of G's parameters into g.grads (overwritten). input: G's
+  // input (generator_forward's return); labels: its rows' classes when conditional.
+  void generator_backward(const GeneratorLayers& layers, void* ws, int64_t B, const float* input,
+                          const int32_t* labels, const GpuNetwork& g, const float* d_image) const {
     const int64_t c0 = spec_.dcgan.c0, projected = c0 * kSmall;
     float* grads = g.grads;
     auto grad = [&](size_t offset) { return gradient(grads, offset); };
@@ -312,15 +343,22 @@ class DcganGpuModel : public GpuGanModel {
                             grad(gs_.deconv1.bias), ws);
     norm_backward(g_norm0(layers), g, B, g_.projected, g_.act0, scratch_b_, g_.saved, scratch_a_, grad(gs_.bn0.weight),
                   grad(gs_.bn0.bias));
-    gemm_weight_grad(blas_, scratch_a_, z, grad(gs_.project.weight), B, spec_.latent_dim, projected);
+    gemm_weight_grad(blas_, scratch_a_, input, grad(gs_.project.weight), B, g_in_, projected);
+    if (spec_.conditional()) {  // the table's gradient: dZ summed per class, then W's label columns
+      const LabelEmbedding& label = spec_.generator.label;
+      launch_label_class_sums(scratch_a_, labels, B, projected, label.classes, class_sums_, stream_);
+      gemm_label_table_grad(blas_, class_sums_, tensor(g, gs_.project.weight), grads + label.offset, label.classes,
+                            g_in_, projected, label.column, label.dim);
+    }
     // The projection's bias gradient: column sums of dZ (identity: dZ is already the gradient).
     launch_activation_backward(Activation::kIdentity, 0.0f, scratch_a_, scratch_a_, scratch_a_, grad(gs_.project.bias), B,
                                projected, stream_);
   }
 
-  // D(x): logits [B].
+  // D(x): logits [B]; conditional: with the projection term of x's labels [B].
   void discriminator_forward(const DiscriminatorLayers& layers, void* ws, int64_t B, const float* x,
-                             const GpuNetwork& d, const DiscriminatorActivations& a, float* logits) const {
+                             const int32_t* labels, const GpuNetwork& d, const DiscriminatorActivations& a,
+                             float* logits) const {
     const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
     layers.conv1.forward(x, tensor(d, ds_.conv1.weight), tensor(d, ds_.conv1.bias), a.act1, ws);
     activate(a.act1, B * c1 * kLarge, Activation::kLeakyRelu, spec_.slope);
@@ -328,13 +366,17 @@ class DcganGpuModel : public GpuGanModel {
     norm_forward(d_norm2(layers), d, B, /*training=*/true, a.conv2, a.act2, a.saved);
     gemm_forward(blas_, a.act2, tensor(d, ds_.linear.weight), logits, B, projected, 1);
     launch_bias_activation(logits, tensor(d, ds_.linear.bias), B, 1, Activation::kIdentity, 0.0f, stream_);
+    if (spec_.conditional()) {
+      launch_label_projection_forward(a.act2, tensor(d, spec_.discriminator.projection.offset), labels, B, projected,
+                                      logits, stream_);
+    }
   }
 
   // dlogit [B] -> D's parameter gradients into grads (overwritten; null: none) and the input
   // gradient into d_input [B, 784] (null: none).
   void discriminator_backward(const DiscriminatorLayers& layers, void* ws, int64_t B, const float* x,
-                              const GpuNetwork& d, const DiscriminatorActivations& a, float* dlogit, float* grads,
-                              float* d_input) const {
+                              const int32_t* labels, const GpuNetwork& d, const DiscriminatorActivations& a,
+                              float* dlogit, float* grads, float* d_input) const {
     const int64_t c0 = spec_.dcgan.c0, c1 = spec_.dcgan.c1, projected = c0 * kSmall;
     auto grad = [&](size_t offset) { return gradient(grads, offset); };
     if (grads) {
@@ -344,6 +386,11 @@ class DcganGpuModel : public GpuGanModel {
                                  stream_);
     }
     gemm_input_grad(blas_, dlogit, tensor(d, ds_.linear.weight), scratch_a_, B, projected, 1);
+    if (spec_.conditional()) {  // the projection term: into d_act2, and its table's gradient
+      const LabelProjection& projection = spec_.discriminator.projection;
+      launch_label_projection_backward(a.act2, tensor(d, projection.offset), labels, dlogit, B, projected,
+                                       projection.classes, scratch_a_, grad(projection.offset), stream_);
+    }
     // BatchNorm's parameter gradients go to scratch when D's are not wanted (both paths write them).
     float* dgamma = grads ? grad(ds_.bn2.weight) : parameter_scratch_;
     float* dbeta = grads ? grad(ds_.bn2.bias) : parameter_scratch_ + c0;
@@ -369,6 +416,7 @@ class DcganGpuModel : public GpuGanModel {
   std::map<int64_t, std::unique_ptr<DcganLayers>> layers_;  // by batch size
   DcganGeneratorSlots gs_;                                  // where G's tensors live
   DcganDiscriminatorSlots ds_;                              // where D's tensors live
+  int64_t g_in_;                                            // G's input width: latent (+ label_dim)
   float* real_ = nullptr;                                   // [B, 784]
   GeneratorActivations g_;
   DiscriminatorActivations d_[2];                      // the real pass, the fake pass
@@ -378,6 +426,12 @@ class DcganGpuModel : public GpuGanModel {
   float *scratch_a_ = nullptr, *scratch_b_ = nullptr;  // [B, widest activation]
   float* parameter_scratch_ = nullptr;                 // [2 max(C0, C1)]
   float* fake_grads_ = nullptr;                        // [D's parameter_count]
+  // Conditional only: the labels [2B] (real, then G(z_d)'s) and [B] (G(z_g)'s), G's input
+  // cat(label_emb(y), z) [B, g_in_] (one buffer: the DCGAN's two G passes never overlap), the
+  // class sums [classes, C0*7*7] of G's table gradient.
+  int32_t *labels_d_ = nullptr, *labels_g_ = nullptr;
+  float* g_input_ = nullptr;
+  float* class_sums_ = nullptr;
 };
 
 }  // namespace

@@ -33,7 +33,8 @@ void append_batch_norm(NetworkSpec* n, const std::string& prefix, int64_t channe
 
 }  // namespace
 
-ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slope) {
+ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slope, int64_t classes,
+                          int64_t label_dim) {
   ModelSpec spec;
   spec.kind = ModelKind::kDcgan;
   spec.latent_dim = latent_dim;
@@ -42,12 +43,20 @@ ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slop
   spec.dcgan.c0 = c0;
   spec.dcgan.c1 = c1;
   spec.slope = slope;
+  spec.classes = classes;
   const int64_t projected = c0 * 7 * 7;
+  const int64_t label_width = classes > 0 ? (label_dim > 0 ? label_dim : classes) : 0;
+  const int64_t g_in = label_width + latent_dim;
 
   NetworkSpec& g = spec.generator;
   g.name = "generator";
-  append(&g.tensors, &g.parameter_count, "project.weight", {projected, latent_dim}, latent_dim);
-  append(&g.tensors, &g.parameter_count, "project.bias", {projected}, latent_dim);
+  if (classes > 0) {
+    g.label = {classes, label_width, 0, g.parameter_count};
+    append(&g.tensors, &g.parameter_count, "label_emb.weight", {classes, label_width}, classes);
+    g.tensors.back().init_std = 1.0f;
+  }
+  append(&g.tensors, &g.parameter_count, "project.weight", {projected, g_in}, g_in);
+  append(&g.tensors, &g.parameter_count, "project.bias", {projected}, g_in);
   append_batch_norm(&g, "net.0.", c0);
   // ConvTranspose2d weight [Cin, Cout, K, K]: PyTorch's fan_in is Cout * K * K.
   append(&g.tensors, &g.parameter_count, "net.2.weight", {c0, c1, 4, 4}, c1 * 16);
@@ -65,6 +74,10 @@ ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slop
   append_batch_norm(&d, "net.3.", c0);
   append(&d.tensors, &d.parameter_count, "net.6.weight", {1, projected}, projected);
   append(&d.tensors, &d.parameter_count, "net.6.bias", {1}, projected);
+  if (classes > 0) {
+    d.projection = {classes, projected, d.parameter_count};
+    append(&d.tensors, &d.parameter_count, "label_projection.weight", {classes, projected}, projected);
+  }
   return spec;
 }
 

@@ -10,6 +10,8 @@
 //        -> net.5 ConvTranspose2d(C1, 1, 4, 2, 1) -> Tanh            (28 x 28)
 //   D: net.0 Conv2d(1, C1, 4, 2, 1) -> LeakyReLU -> net.2 Conv2d(C1, C0, 4, 2, 1)
 //        -> net.3 BatchNorm2d(C0) -> LeakyReLU -> flatten -> net.6 Linear(C0*7*7, 1): a logit
+// Conditional: G sees cat(label_emb(y), z); D's logit gains <label_projection(y), features>,
+// the features being net.6's input (docs/ARCHITECTURE.md says why a projection).
 // Trainable tensors (Adam updates them) and buffers (BatchNorm's running statistics) live in
 // two flat buffers per network (NetworkSpec::tensors, ::buffers). 28 x 28 images only: the
 // architecture fixes the size.
@@ -19,7 +21,13 @@
 
 namespace gan {
 
-ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slope);
+// classes > 0: the conditional DCGAN. G's table "label_emb.weight" [classes, label_dim]
+// (label_dim 0: classes; N(0, 1) as nn.Embedding) comes first and its row is concatenated in
+// front of z, so "project.weight" is [C0*7*7, label_dim + latent]; D ends with the projection
+// term's table "label_projection.weight" [classes, C0*7*7], drawn as net.6.weight is
+// (U(+-1/sqrt(C0*7*7))).
+ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slope, int64_t classes = 0,
+                          int64_t label_dim = 0);
 
 // A convolution's or linear layer's weight and bias: offsets in its network's parameters.
 struct LayerSlots {

@@ -112,15 +112,12 @@ ModelSpec make_mlp_spec(const ModelChoice& choice, int64_t image_height, int64_t
 
 ModelSpec make_model_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width) {
   if (choice.kind != ModelKind::kDcgan) return make_mlp_spec(choice, image_height, image_width);
-  if (choice.classes > 0) {
-    throw InputError("key 'conditional': the conditional DCGAN is not built yet; use --model mlp --conditional");
-  }
   if (image_height != 28 || image_width != 28) {
     throw InputError("key 'model': dcgan generates 28x28 images, but the data's are " + std::to_string(image_height) + "x" +
                 std::to_string(image_width));
   }
   return make_dcgan_spec(choice.latent_dim, choice.dcgan_channels.at(0), choice.dcgan_channels.at(1),
-                         static_cast<float>(choice.slope));
+                         static_cast<float>(choice.slope), choice.classes, choice.label_dim);
 }
 
 double training_memory_bytes(const ModelSpec& spec, int64_t batch) {

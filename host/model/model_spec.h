@@ -1,5 +1,5 @@
 #pragma once
-// defines: ModelKind, model_kind_name, parse_model_kind, LinearLayer, TensorSlot, LabelEmbedding, NetworkSpec,
+// defines: ModelKind, model_kind_name, parse_model_kind, LinearLayer, TensorSlot, LabelEmbedding, LabelProjection, NetworkSpec,
 // DcganShape, ModelChoice, ModelSpec, make_mlp_spec, make_model_spec, make_mlp_network,
 // init_parameters, init_tensors, training_memory_bytes
 //
@@ -49,6 +49,14 @@ struct LabelEmbedding {
   size_t offset = 0;   // the table [classes, dim] at params + offset
 };
 
+// The projection discriminator's label term (Miyato and Koyama, 2018), the conditional DCGAN's
+// D: a table of one learned row per class, [classes, features], whose inner product with the
+// features entering D's last linear layer is added to the logit. classes == 0: none.
+struct LabelProjection {
+  int64_t classes = 0, features = 0;
+  size_t offset = 0;  // the table [classes, features] at params + offset
+};
+
 // Every tensor starts at a multiple of 16 floats (64 bytes), so float4 loads are aligned on a
 // GPU and the padding after D's 1-element last bias keeps the next tensor aligned.
 constexpr size_t kTensorAlignment = 16;
@@ -59,7 +67,8 @@ size_t aligned(size_t offset);
 struct NetworkSpec {
   std::string name;  // "generator" or "discriminator": the checkpoint prefix
   std::vector<LinearLayer> layers;  // the MLP's layers (empty for the DCGAN)
-  LabelEmbedding label;             // the conditional MLP's label input; none otherwise
+  LabelEmbedding label;             // a conditional network's label input (MLP G and D, DCGAN G)
+  LabelProjection projection;       // the conditional DCGAN's D: its label term
   std::vector<TensorSlot> tensors;  // trainable tensors, in state_dict order
   size_t parameter_count = 0;       // padded length of the flat parameter buffer
   std::vector<TensorSlot> buffers;  // non-trainable state (BatchNorm's running statistics)
@@ -110,8 +119,8 @@ struct ModelSpec {
 // table [classes, classes].
 ModelSpec make_mlp_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width);
 
-// The model the choice names: the MLP, or the DCGAN (which takes 28 x 28 images only, and no
-// label; either is an InputError naming the key).
+// The model the choice names: the MLP, or the DCGAN (which takes 28 x 28 images only: other
+// sizes are an InputError naming the key).
 ModelSpec make_model_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width);
 
 // Linear layers widths[0] -> widths[1] -> ...; LeakyReLU after every layer but the last, which

@@ -4,12 +4,16 @@
 // run and compare trainers (both GPU trainer test files).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cuda/device.h"
 #include "check/kernel_checks.h"
+#include "cpu/generate.h"
+#include "test_util.h"
 #include "train/schedule.h"
 #include "cuda/gpu_api.h"
 #include "model/trainer.h"
@@ -74,5 +78,22 @@ inline bool bit_identical(const TrainerState& a, const TrainerState& b) {
 
 // Sizes that are multiples of no tile: 1, 7, 129, 1000 (docs/gpu-notes.md).
 inline const int64_t kOddSizes[] = {1, 7, 129, 1000};
+
+// The slice of a flat buffer that holds `tensor`.
+inline std::vector<float> slice(const std::vector<float>& flat, const TensorSlot& tensor) {
+  return {flat.begin() + tensor.offset, flat.begin() + tensor.offset + tensor.size};
+}
+
+// A conditional generator's images on the GPU against the CPU's from the GPU's own parameters:
+// `count` images, image i of class (2 i) mod classes; the largest relative difference.
+inline double labelled_generation_error(const ModelSpec& spec, Trainer& gpu, int64_t count) {
+  const std::vector<float> z = random_vector<float>(static_cast<size_t>(count * spec.latent_dim), 3);
+  std::vector<int32_t> labels;
+  for (int64_t i = 0; i < count; ++i) labels.push_back(static_cast<int32_t>((i * 2) % spec.classes));
+  std::vector<float> want(static_cast<size_t>(count * spec.image_size())), got(want.size(), NAN);
+  generate_images(spec, gpu.state().generator, z.data(), labels.data(), count, want.data());
+  gpu.generate(z.data(), labels.data(), count, got.data());
+  return max_relative_error(got, want);
+}
 
 }  // namespace gan::testing

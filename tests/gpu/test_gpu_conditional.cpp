@@ -21,6 +21,7 @@ using testing::bit_identical;
 using testing::gpu_options;
 using testing::max_relative_error;
 using testing::run_steps;
+using testing::slice;
 
 TEST(GpuLabels, KernelsMatchTheCpuAtOddSizes) {
   GAN_REQUIRE_GPU();
@@ -31,6 +32,9 @@ TEST(GpuLabels, KernelsMatchTheCpuAtOddSizes) {
   GAN_EXPECT_KERNEL_MATCHES(check_label_table_grad(257, 29, 65, 0, 9, 13, seed));
   GAN_EXPECT_KERNEL_MATCHES(check_label_table_grad(3, 40, 33, 31, 9, 13, seed));  // classes no row has
   GAN_EXPECT_KERNEL_MATCHES(check_gemm_input_grad_columns(77, 800, 129, 784, seed));
+  GAN_EXPECT_KERNEL_MATCHES(check_label_projection(37, 6272, 10, seed));
+  GAN_EXPECT_KERNEL_MATCHES(check_label_projection(5, 257, 7, seed));  // a partial block; classes no row has
+  GAN_EXPECT_KERNEL_MATCHES(check_label_projection(130, 3, 2, seed));  // rows narrower than a block
 }
 
 TrainConfig conditional_config() {
@@ -54,11 +58,6 @@ class GpuConditional : public ::testing::Test {
   const ModelSpec spec = make_model_spec(config, data.height, data.width);
   const Schedule schedule{data.count, config.batch, false, 5, 0};
 };
-
-// The slice of a flat gradient that holds `tensor`.
-std::vector<float> slice(const std::vector<float>& flat, const TensorSlot& tensor) {
-  return {flat.begin() + tensor.offset, flat.begin() + tensor.offset + tensor.size};
-}
 
 TEST_F(GpuConditional, TracksTheCpuTrainerLabelsAndAll) {
   GAN_REQUIRE_GPU();
@@ -98,14 +97,7 @@ TEST_F(GpuConditional, TracksTheCpuTrainerLabelsAndAll) {
     EXPECT_LT(max_relative_error(gpu.state().discriminator.params, cpu.state().discriminator.params), 1e-3);
 
     // Generation with labels: the CPU's images from the GPU's parameters.
-    const int64_t count = 23;
-    const std::vector<float> z = testing::random_vector<float>(static_cast<size_t>(count * spec.latent_dim), 3);
-    std::vector<int32_t> labels;
-    for (int64_t i = 0; i < count; ++i) labels.push_back(static_cast<int32_t>((i * 2) % 5));
-    std::vector<float> want(static_cast<size_t>(count * spec.image_size())), got(want.size(), NAN);
-    generate_images(spec, gpu.state().generator, z.data(), labels.data(), count, want.data());
-    gpu.generate(z.data(), labels.data(), count, got.data());
-    EXPECT_LT(max_relative_error(got, want), 1e-4);
+    EXPECT_LT(testing::labelled_generation_error(spec, gpu, 23), 1e-4);
   }
 }
 

@@ -230,6 +230,60 @@ TEST_F(GpuDcganTest, SamplesInEvaluationModeAsTheCpuDoes) {
   }
 }
 
+// The conditional DCGAN (--conditional: G's label table, D's projection term) against the CPU
+// trainer: the same labels bit for bit, gradients (each label table's on its own too) from the
+// CPU's state at each compared step, parameters after 12 steps, graph = eager bit for bit, and
+// generation with labels. Parameters after 12 steps within 1e-2 of the largest: the drifting
+// biases of dcgan_yardstick.h move up to 2 lr a step, 5e-3 here against label_emb's ~3.
+TEST(GpuConditionalDcgan, TracksTheCpuTrainer) {
+  GAN_REQUIRE_GPU();
+  const ModelSpec spec = make_dcgan_spec(9, 12, 6, 0.2f, 5, 0);
+  Dataset data = testing::synthetic_dataset(45, 28, 28, 8);
+  for (int64_t i = 0; i < data.count; ++i) data.labels.push_back(static_cast<uint8_t>((i * 3) % 5));
+  const Schedule schedule{data.count, 16, false, 5, 0};  // 16, 16, 13 images an epoch
+  StepOptions step;
+  step.seed = 31;
+  step.adam.lr = 2e-4;  // the conv biases before a BatchNorm drift by up to 2 lr a step (dcgan_yardstick.h)
+  step.adam.beta1 = 0.5;
+  CpuTrainerOptions cpu_options;
+  static_cast<StepOptions&>(cpu_options) = step;
+  GpuTrainerOptions options;
+  static_cast<StepOptions&>(options) = step;
+  options.max_batch = 16;
+  CpuTrainer cpu(spec, data, cpu_options);
+  GpuTrainer gpu(spec, data, options);
+  for (uint64_t step_index : {1, 3, 4}) {  // 3: the smaller last batch; 4: a new epoch's order
+    SCOPED_TRACE("step " + std::to_string(step_index));
+    gpu.load_state(cpu.state());
+    cpu.train_step(schedule.position(step_index));
+    gpu.train_step(schedule.position(step_index));
+    const StepTrace a = cpu.last_step_trace(true), b = gpu.last_step_trace(true);
+    EXPECT_EQ(a.labels_real, b.labels_real);
+    EXPECT_EQ(a.labels_d, b.labels_d);
+    EXPECT_EQ(a.labels_g, b.labels_g);
+    EXPECT_LT(max_relative_error(b.d_grads, a.d_grads), 1e-3);
+    EXPECT_LT(max_relative_error(b.g_grads, a.g_grads), 1e-3);
+    const TensorSlot& projection = spec.discriminator.tensor("label_projection.weight");
+    const TensorSlot& embedding = spec.generator.tensor("label_emb.weight");
+    EXPECT_LT(max_relative_error(testing::slice(b.d_grads, projection), testing::slice(a.d_grads, projection)), 1e-3);
+    EXPECT_LT(max_relative_error(testing::slice(b.g_grads, embedding), testing::slice(a.g_grads, embedding)), 1e-3);
+  }
+  run_steps(cpu, schedule, 5, 12);
+  run_steps(gpu, schedule, 5, 12);
+  EXPECT_LT(max_relative_error(gpu.state().generator.params, cpu.state().generator.params), 1e-2);
+  EXPECT_LT(max_relative_error(gpu.state().discriminator.params, cpu.state().discriminator.params), 1e-2);
+
+  EXPECT_LT(testing::labelled_generation_error(spec, gpu, 19), 1e-4);
+
+  options.graph = false;
+  GpuTrainer eager(spec, data, options);
+  options.graph = true;
+  GpuTrainer captured(spec, data, options);
+  run_steps(eager, schedule, 1, 5);
+  run_steps(captured, schedule, 1, 5);
+  EXPECT_TRUE(bit_identical(captured.state(), eager.state()));
+}
+
 TEST_F(GpuDcganTest, RefusesABatchOfOneImage) {
   GAN_REQUIRE_GPU();
   GpuTrainer gpu(spec, data, gpu_options());
