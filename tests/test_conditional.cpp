@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "cpu/cpu_trainer.h"
 #include "cpu/generate.h"
@@ -60,6 +61,19 @@ TEST(Conditional, SpecPutsCgansLabelTablesFirst) {
   EXPECT_EQ(spec.discriminator.layers.front().in, 12 + 3);
   EXPECT_EQ(spec.discriminator.label.column, 12);
   EXPECT_EQ(spec.generator.tensors[1].name, "model.0.weight");
+  // D's projection term (the default): its table last, over the last layer's input (width 3).
+  const TensorSlot& projection = spec.discriminator.tensors.back();
+  EXPECT_EQ(projection.name, "label_projection.weight");
+  EXPECT_EQ(projection.shape, (std::vector<int64_t>{3, 3}));
+  EXPECT_EQ(spec.discriminator.projection.offset, projection.offset);
+  EXPECT_EQ(spec.discriminator.projection.features, 3);
+  // --projection false: cgan.py's D exactly, no projection table.
+  TrainConfig cgan = config_from_json({{"latent_dim", 5}, {"g_hidden", {7}}, {"d_hidden", {8}}, {"conditional", true},
+                                       {"classes", 3}, {"projection", false}},
+                                      "test");
+  const ModelSpec exact = make_model_spec(cgan, 3, 4);
+  EXPECT_EQ(exact.discriminator.projection.classes, 0);
+  EXPECT_EQ(exact.discriminator.tensors.back().name, "model.2.bias");
   // --label-dim widens both tables, and the first layers with them.
   TrainConfig wide = config_from_json({{"latent_dim", 5}, {"g_hidden", {7}}, {"d_hidden", {8}}, {"conditional", true},
                                        {"classes", 3}, {"label_dim", 4}},
@@ -133,10 +147,16 @@ TEST(Conditional, DiscriminatorStepGradientsIncludeTheLabelTable) {
     const std::vector<double> analytic(grads.begin(), grads.end());
     EXPECT_LT(testing::finite_difference_error(d.params, analytic, indices, loss), 1e-6) << t.name;
   }
-  // The table's gradient is not zero: the label reaches the loss.
+  // The tables' gradients are not zero: the label reaches the loss both ways.
   const LabelEmbedding& table = spec.discriminator.label;
   double largest = 0;
   for (int64_t i = 0; i < table.classes * table.dim; ++i) largest = std::max(largest, std::fabs(grads[table.offset + i]));
+  EXPECT_GT(largest, 1e-6);
+  const LabelProjection& projection = spec.discriminator.projection;
+  ASSERT_GT(projection.classes, 0);
+  largest = 0;
+  for (int64_t i = 0; i < projection.classes * projection.features; ++i)
+    largest = std::max(largest, std::fabs(grads[projection.offset + i]));
   EXPECT_GT(largest, 1e-6);
 }
 
@@ -318,6 +338,31 @@ TEST(ConditionalCli, SampleDrawsTheClassAskedForAndGridsByClass) {
   const auto with_n = run_gan("sample --checkpoint " + dir.path("run") + " --grid-by-class --n 9 --out " + dir.path("x.png"));
   EXPECT_NE(with_n.exit_code, 0);
   EXPECT_NE(with_n.output.find("--n"), std::string::npos) << with_n.output;
+}
+
+// A conditional checkpoint written before the key 'projection' existed trained without the
+// projection term: it loads, resumes and samples as --projection false.
+TEST(ConditionalCli, CheckpointsFromBeforeTheProjectionLoadWithout) {
+  ScratchDir dir;
+  const std::string flags = conditional_run_flags(dir) + " --projection false";
+  ASSERT_EQ(run_gan("train " + flags + " --out " + dir.path("old") + " --steps 4").exit_code, 0);
+  // Remove the key from the checkpoint's config, as the earlier version wrote it.
+  const std::string path = dir.path("old/last.safetensors");
+  SafetensorsFile file = read_safetensors(path);
+  nlohmann::json config = nlohmann::json::parse(file.metadata.at("config"));
+  ASSERT_EQ(config.at("projection"), false);
+  config.erase("projection");
+  file.metadata["config"] = config.dump();
+  std::vector<TensorView> views;
+  for (const auto& [name, tensor] : file.tensors) views.push_back({name, tensor.shape, tensor.data.data()});
+  write_safetensors(path, views, file.metadata);
+  ModelSpec spec;
+  load_checkpoint(path, &spec);
+  EXPECT_EQ(spec.discriminator.projection.classes, 0);
+  const auto resumed = run_gan("train --resume " + dir.path("old") + " --steps 6");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  const auto sampled = run_gan("sample --checkpoint " + dir.path("old") + " --class 1 --n 4 --out " + dir.path("s.idx"));
+  EXPECT_EQ(sampled.exit_code, 0) << sampled.output;
 }
 
 TEST(ConditionalCli, WrongUsesAreClearErrors) {

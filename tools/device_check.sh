@@ -356,7 +356,7 @@ if ((built == 0)); then
   step check "gan check (FP32, TF32)" 5 40 "$results/tests.log" gan_check
   step tests "GPU tests (vs CPU, yardstick)" 15 120 "$results/tests.log" gpu_tests
   step failures "GPU failures (too large a batch)" 3 30 "$results/tests.log" gpu_failures
-  step parity "parity (PyTorch FP32/TF32, CPU)" 30 120 "$results/parity.log" bash tools/gpu_parity_check.sh "$gan"
+  step parity "parity (PyTorch FP32/TF32, CPU)" 40 150 "$results/parity.log" bash tools/gpu_parity_check.sh "$gan"
   step train "training runs (MLP, Fashion, DCGAN)" 15 60 "$results/train.log" train_runs
   step bench "bench: MLP step, ours vs PyTorch" 60 120 "$results/bench.log" bench_mlp
   step breakdown "bench: where the step's time goes" 15 60 "$results/bench.log" breakdown

@@ -10,7 +10,9 @@
 #      trace, a float32 peer, which no TF32 run can meet: 47 tensors beyond it, final parameters
 #      1.0e-3 from float64.) The DCGAN's TF32 trace is printed the same way, for the record;
 #   4. the DCGAN on the GPU (cuDNN): its trace replayed by tools/dcgan_model.py in PyTorch, and
-#      against the CPU trainer's trace, on the same criterion (skipped in a build without cuDNN).
+#      against the CPU trainer's trace, on the same criterion (skipped in a build without cuDNN);
+#   6. the conditional models (--conditional): the MLP's GPU trace against the seed's loop with
+#      cgan.py's tables (step 3b), the DCGAN's against its PyTorch twins and the CPU's trace.
 # usage: tools/gpu_parity_check.sh [GAN_EXECUTABLE] [--steps K]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +53,9 @@ echo "== 3. TF32: the GPU's --tf32 trace against PyTorch replaying it with TF32 
   --log-every "$steps" --sample-every 0 >/dev/null
 "$python" tools/torch_parity.py "$work/tf32.safetensors" --device cuda --tf32
 
+echo "== 3b. The conditional MLP: the GPU trace against the seed's loop with cgan.py's label tables"
+bash tools/parity_check.sh "$gan" --device cuda --steps "$steps" --conditional
+
 echo "== 4. DCGAN: the GPU trace against PyTorch, and against the CPU trainer's trace"
 dcgan=(--model dcgan --dcgan-channels 12,6 --batch 16 --beta1 0.5 --steps 5 --log-every 5 --sample-every 0)
 if ! "$gan" train --device cuda "${dcgan[@]}" --out "$work/dcgan-cuda" --trace "$work/dcgan-cuda.safetensors" \
@@ -68,3 +73,8 @@ fi
 echo "== 5. DCGAN with --tf32 against PyTorch with TF32 on the GPU (for the record, not asserted)"
 "$gan" train --device cuda --tf32 "${dcgan[@]}" --out "$work/dcgan-tf32" --trace "$work/dcgan-tf32.safetensors" >/dev/null
 "$python" tools/torch_parity.py "$work/dcgan-tf32.safetensors" --device cuda --tf32 --betas 0.5 0.999 || true
+echo "== 6. The conditional DCGAN: the GPU trace against PyTorch's twins, and against the CPU trainer's trace"
+"$gan" train --device cuda "${dcgan[@]}" --conditional --out "$work/cdcgan-cuda" --trace "$work/cdcgan-cuda.safetensors" >/dev/null
+"$python" tools/torch_parity.py "$work/cdcgan-cuda.safetensors" --betas 0.5 0.999
+"$gan" train --device cpu "${dcgan[@]}" --conditional --out "$work/cdcgan-cpu" --trace "$work/cdcgan-cpu.safetensors" >/dev/null
+"$python" tools/torch_parity.py "$work/cdcgan-cuda.safetensors" --peer "$work/cdcgan-cpu.safetensors" --betas 0.5 0.999

@@ -1,7 +1,8 @@
 """The seed's Generator and Discriminator (its section 5.2 and 5.3), with the widths as
 arguments so that checkpoints of other configurations load too, and their conditional versions
 (`gan train --conditional`). State-dict names match ours: model.0.weight, model.0.bias,
-model.2.*, ..., and label_emb.weight / label_embedding.weight first for the conditional ones.
+model.2.*, ..., and label_emb.weight / label_embedding.weight first for the conditional ones
+(label_projection.weight last in D when it has the projection term).
 """
 import torch
 import torch.nn as nn
@@ -50,13 +51,27 @@ class ConditionalGenerator(nn.Module):
 
 
 class ConditionalDiscriminator(nn.Module):
-    """The seed's Discriminator seeing cat(flattened image, label embedding), as cgan.py's."""
+    """The seed's Discriminator seeing cat(flattened image, label embedding), as cgan.py's. With
+    projection (`gan train --conditional`'s default, --projection false to leave it out) the
+    logit also gains the projection term of Miyato and Koyama: the inner product of the label's
+    row of label_projection [classes, last hidden width] with the features entering the last
+    Linear, the row starting U(-1/sqrt(width), 1/sqrt(width)) as that Linear's weight does."""
 
-    def __init__(self, classes, label_dim=None, image_size=784, hidden=(512, 256), slope=0.2):
+    def __init__(self, classes, label_dim=None, image_size=784, hidden=(512, 256), slope=0.2, projection=False):
         super().__init__()
         label_dim = label_dim or classes
         self.label_embedding = nn.Embedding(classes, label_dim)
         self.model = seed_layers(image_size + label_dim, hidden, 1, slope, nn.Sigmoid())
+        self.label_projection = None
+        if projection:
+            features = self.model[-2].in_features
+            self.label_projection = nn.Embedding(classes, features)
+            nn.init.uniform_(self.label_projection.weight, -features ** -0.5, features ** -0.5)
 
     def forward(self, img, labels):
-        return self.model(torch.cat((img.view(img.size(0), -1), self.label_embedding(labels)), -1))
+        x = torch.cat((img.view(img.size(0), -1), self.label_embedding(labels)), -1)
+        if self.label_projection is None:
+            return self.model(x)
+        features = self.model[:-2](x)  # through the last hidden layer's LeakyReLU
+        logits = self.model[-2](features) + (self.label_projection(labels) * features).sum(1, keepdim=True)
+        return self.model[-1](logits)

@@ -72,7 +72,8 @@ def models(tensors, dtype, slope, device):
         g_hidden, g_out = hidden_widths(tensors, "generator", label_dim + latent)
         d_hidden, _ = hidden_widths(tensors, "discriminator", image + label_dim)
         generator = ConditionalGenerator(classes, label_dim, latent, g_hidden, g_out, slope).to(dtype)
-        discriminator = ConditionalDiscriminator(classes, label_dim, image, d_hidden, slope).to(dtype)
+        projection = "init.discriminator.label_projection.weight" in tensors
+        discriminator = ConditionalDiscriminator(classes, label_dim, image, d_hidden, slope, projection).to(dtype)
         criterion = nn.BCELoss()
     else:
         image = tensors["step1.real"].shape[1]

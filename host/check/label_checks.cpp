@@ -183,6 +183,7 @@ std::vector<KernelCheck> label_path_checks(const ModelSpec& spec, int64_t batch,
       check_label_table_grad(batch, classes + latent, g_out, 0, classes, classes, seed + 4),  // G's table
       check_label_table_grad(2 * batch, pixels + classes, d_out, pixels, classes, classes, seed + 5),  // D's
       check_gemm_input_grad_columns(batch, pixels + classes, d_out, pixels, seed + 6),  // the G step through D
+      check_label_projection(2 * batch, spec.discriminator.layers.back().in, classes, seed + 7),  // D's projection
   };
 }
 

@@ -37,8 +37,9 @@ KernelCheck check_gemm_input_grad_columns(int64_t B, int64_t in, int64_t out, in
 // double.
 KernelCheck check_label_projection(int64_t rows, int64_t width, int64_t classes, uint64_t seed);
 
-// Every label check at the shapes of `spec` (its widths with `classes` classes of cgan.py's
-// width, conditional or not): what `gan check` runs.
+// Every label check at the shapes of the MLP `spec` (its widths with `classes` classes of
+// cgan.py's width, conditional or not; D's projection term over its last layer's input): what
+// `gan check` runs.
 std::vector<KernelCheck> label_path_checks(const ModelSpec& spec, int64_t batch, int64_t classes, uint64_t seed);
 
 // The conditional DCGAN's label checks at the shapes of the DCGAN `spec` with `classes` classes:

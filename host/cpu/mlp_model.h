@@ -35,21 +35,20 @@ class MlpCpuModel : public CpuGanModel<T> {
       concat_label_embedding(real, pixels, table, label.dim, labels.real, label.column, B, d_input_.data());
       concat_label_embedding(g_pass_.output(), pixels, table, label.dim, labels.fake_d, label.column, B,
                              d_input_.data() + B * d_in);
+      d_labels_.assign(labels.real, labels.real + B);
+      d_labels_.insert(d_labels_.end(), labels.fake_d, labels.fake_d + B);
     } else {
       std::copy(real, real + B * pixels, d_input_.begin());
       std::copy(g_pass_.outputs.back().begin(), g_pass_.outputs.back().end(), d_input_.begin() + B * pixels);
     }
-    mlp_forward(spec_.discriminator, slope, d.params.data(), d_input_.data(), 2 * B, &d_pass_);  // logits [2B, 1]
+    mlp_forward(spec_.discriminator, slope, d.params.data(), d_input_.data(), 2 * B, &d_pass_,
+                spec_.conditional() ? d_labels_.data() : nullptr);  // logits [2B, 1]
     logit_grad_.resize(static_cast<size_t>(2 * B));
     const BceStats bce = bce_with_logits(d_pass_.output(), B, B, logit_grad_.data());
     // Weight gradients for every D layer; no input gradient at D's first layer.
     mlp_backward(spec_.discriminator, slope, d.params.data(), d_pass_, logit_grad_.data(), d_grads,
                  static_cast<T*>(nullptr), &scratch_);
-    if (spec_.conditional()) {
-      d_labels_.assign(labels.real, labels.real + B);
-      d_labels_.insert(d_labels_.end(), labels.fake_d, labels.fake_d + B);
-      label_grad(spec_.discriminator, d.params.data(), d_labels_.data(), 2 * B, d_grads);
-    }
+    if (spec_.conditional()) label_grad(spec_.discriminator, d.params.data(), d_labels_.data(), 2 * B, d_grads);
     return {bce, bce};
   }
 
@@ -66,7 +65,7 @@ class MlpCpuModel : public CpuGanModel<T> {
                              label.column, B, d_input_.data());
       d_input = d_input_.data();
     }
-    mlp_forward(spec_.discriminator, slope, d.params.data(), d_input, B, &d_pass_);
+    mlp_forward(spec_.discriminator, slope, d.params.data(), d_input, B, &d_pass_, labels);
     logit_grad_.resize(static_cast<size_t>(B));
     const BceStats bce = bce_with_logits(d_pass_.output(), B, 0, logit_grad_.data());
     // Through D for the input gradient only (D's weights are not updated by the G step). When

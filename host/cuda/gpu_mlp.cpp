@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "activation_backward.cuh"
+#include "labels.cuh"
 #include "linear_forward.cuh"
+#include "util/error.h"
 
 namespace gan {
 
@@ -20,6 +22,13 @@ void gpu_mlp_forward(const CublasHandle& blas, const GpuLayers& layers, const fl
     } else {
       gemm_forward(blas, x, W, y, pass.rows, layer.in, layer.out);
       launch_bias_activation(y, b, pass.rows, layer.out, layer.activation, layers.slope, layers.stream);
+    }
+    if (l + 1 == layers.network->layers.size() && layers.network->projection.classes > 0) {
+      if (layer.activation != Activation::kIdentity || layer.out != 1 || !pass.labels) {
+        throw InternalError("an MLP's projection term needs labels, one output and no activation after it");
+      }
+      launch_label_projection_forward(x, params + layers.network->projection.offset, pass.labels, pass.rows, layer.in,
+                                      y, layers.stream);
     }
     x = y;
   }
@@ -53,10 +62,17 @@ const float* gpu_mlp_backward(const CublasHandle& blas, const GpuLayers& layers,
         gemm_weight_grad(blas, dz, x, grads + layer.weight_offset, rows, layer.in, layer.out);
       }
     }
-    if (l == 0) {
-      if (d_input) gemm_input_grad(blas, dz, params + layer.weight_offset, d_input, rows, layer.in, layer.out);
-    } else {
-      gemm_input_grad(blas, dz, params + layer.weight_offset, downstream, rows, layer.in, layer.out);  // dY_{l-1}
+    float* dx = l == 0 ? d_input : downstream;  // dY_{l-1} (null: not wanted)
+    if (dx) gemm_input_grad(blas, dz, params + layer.weight_offset, dx, rows, layer.in, layer.out);
+    if (l + 1 == layers.network->layers.size() && layers.network->projection.classes > 0) {
+      // The projection term: into dx, and its table's gradient (beside the side stream's weight
+      // GEMM, which reads dz and x as this does and writes another tensor).
+      const LabelProjection& projection = layers.network->projection;
+      launch_label_projection_backward(x, params + projection.offset, pass.labels, dz, rows, layer.in,
+                                       projection.classes, dx, grads ? grads + projection.offset : nullptr,
+                                       layers.stream);
+    }
+    if (l > 0) {
       std::swap(upstream, downstream);
       dy = upstream;
     }

@@ -25,8 +25,11 @@ struct GpuPass {
   int64_t rows = 0;
   const float* input = nullptr;  // [rows, in]
   std::vector<float*> outputs;
+  const int32_t* labels = nullptr;  // [rows]: the projection term's classes (NetworkSpec::projection)
 };
 
+// With a projection term (network.projection; its last layer's activation is the identity),
+// the last output gains <table[label], the last layer's input> for each row's label.
 void gpu_mlp_forward(const CublasHandle& blas, const GpuLayers& layers, const float* params, const GpuPass& pass);
 
 // Back-propagates d_output [rows, out] through the pass. grads: every weight and bias gradient

@@ -90,7 +90,7 @@ class MlpGpuModel : public GpuGanModel {
       launch_concat_label_embedding(g_pass.outputs.back(), pixels, d.params + label.offset, label.dim, labels_d_ + B,
                                     label.column, B, d_input_ + B * d_in, stream_);
     }
-    const GpuPass d_pass{2 * B, d_input_, d_outputs_};
+    const GpuPass d_pass{2 * B, d_input_, d_outputs_, labels_d_};
     {
       NvtxRange range("D forward");
       gpu_mlp_forward(blas_, d_layers_, d.params, d_pass);
@@ -128,7 +128,7 @@ class MlpGpuModel : public GpuGanModel {
                                     labels_g_, label.column, B, d_input_, stream_);
       d_input = d_input_;
     }
-    const GpuPass d_fake_pass{B, d_input, d_outputs_};
+    const GpuPass d_fake_pass{B, d_input, d_outputs_, labels_g_};
     {
       NvtxRange range("G step: D forward");
       gpu_mlp_forward(blas_, d_layers_, d.params, d_fake_pass);

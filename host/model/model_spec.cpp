@@ -107,6 +107,16 @@ ModelSpec make_mlp_spec(const ModelChoice& choice, int64_t image_height, int64_t
                                     "label_emb.weight");
   spec.discriminator = make_mlp_network("discriminator", d_widths, Activation::kIdentity,
                                         {choice.classes, label_width, pixels}, "label_embedding.weight");
+  if (choice.classes > 0 && choice.projection) {
+    // Last in the state_dict: the projection's table over the last layer's input, drawn as that
+    // layer's weight is.
+    NetworkSpec& d = spec.discriminator;
+    const int64_t features = d.layers.back().in;
+    d.projection = {choice.classes, features, d.parameter_count};
+    const size_t size = static_cast<size_t>(choice.classes * features);
+    d.tensors.push_back({"label_projection.weight", {choice.classes, features}, d.parameter_count, size, features});
+    d.parameter_count = aligned(d.parameter_count + size);
+  }
   return spec;
 }
 

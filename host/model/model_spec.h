@@ -98,6 +98,7 @@ struct ModelChoice {
   float slope = 0.2f;                       // LeakyReLU's negative slope
   int64_t classes = 0;                      // > 0: conditional on a label in 0 .. classes-1
   int64_t label_dim = 0;                    // the label tables' width (0: classes, as cgan.py)
+  bool projection = false;                  // the conditional MLP: D's logit gains a projection term
 };
 
 struct ModelSpec {
@@ -116,7 +117,8 @@ struct ModelSpec {
 
 // The seed's MLP; with choice.classes > 0 the conditional MLP of PyTorch-GAN's cgan.py on the
 // seed's layers: G sees cat(label_emb(y), z), D sees cat(image, label_embedding(y)), each
-// table [classes, classes].
+// table [classes, classes]; with choice.projection D's logit also gains the projection term
+// (LabelProjection) over its last layer's input, "label_projection.weight" last in D.
 ModelSpec make_mlp_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width);
 
 // The model the choice names: the MLP, or the DCGAN (which takes 28 x 28 images only: other

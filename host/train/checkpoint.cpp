@@ -99,6 +99,8 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   } catch (const std::exception& e) {
     throw InputError(path + ": __metadata__ 'config' is missing or not valid JSON");
   }
+  // Written before the key existed, the run trained without a projection term.
+  if (c.config.is_object() && !c.config.contains("projection")) c.config["projection"] = false;
   const TrainConfig config = config_from_json(c.config, path + " (its config)");
   c.data_count = static_cast<int64_t>(metadata_number(file, "data_count"));
   c.image_height = static_cast<int64_t>(metadata_number(file, "image_height"));

@@ -159,8 +159,9 @@ const std::vector<ConfigKey>& config_keys() {
       {"eval_n", ValueKind::kInt, 2000, "generated images per evaluation during training", eval_n_value},
       {"on_nan", ValueKind::kString, "stop", "on a non-finite loss or parameter: stop, or rollback to the last checkpoint with fresh noise", on_nan_choice},
       {"max_rollbacks", ValueKind::kInt, 3, "rollbacks allowed before the run stops", non_negative_int},
-      {"conditional", ValueKind::kBool, false, "condition G and D on the data's class labels (a conditional GAN: gan sample --class K draws class K); mlp only for now", any_value},
+      {"conditional", ValueKind::kBool, false, "condition G and D on the data's class labels (a conditional GAN: gan sample --class K draws class K)", any_value},
       {"classes", ValueKind::kInt, 0, "with --conditional: how many classes (0: the data's largest label + 1)", classes_value},
+      {"projection", ValueKind::kBool, true, "with --conditional, the MLP: D's logit also gains a projection term (Miyato and Koyama; the DCGAN's D always has one); false: PyTorch-GAN's cgan.py exactly", any_value},
       {"label_dim", ValueKind::kInt, 0, "with --conditional: the width of each network's label embedding (0: the number of classes, as PyTorch-GAN's cgan.py)", label_dim_value},
       {"latent_dim", ValueKind::kInt, 100, "size of the noise vector z", latent_value},
       {"g_hidden", ValueKind::kIntList, json::array({256, 512, 1024}), "generator hidden widths", width_list},
@@ -359,6 +360,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.conditional = resolved["conditional"].get<bool>();
   c.classes = resolved["classes"].get<int64_t>();
   c.label_dim = resolved["label_dim"].get<int64_t>();
+  c.projection = resolved["projection"].get<bool>();
   c.latent_dim = resolved["latent_dim"].get<int64_t>();
   c.g_hidden = resolved["g_hidden"].get<std::vector<int64_t>>();
   c.d_hidden = resolved["d_hidden"].get<std::vector<int64_t>>();
@@ -419,6 +421,7 @@ ModelChoice model_choice(const TrainConfig& config) {
   choice.slope = static_cast<float>(config.slope);
   choice.classes = config.conditional ? config.classes : 0;
   choice.label_dim = config.label_dim;
+  choice.projection = config.projection;
   return choice;
 }
 

@@ -72,6 +72,7 @@ struct TrainConfig {
   bool conditional = false;
   int64_t classes = 0;  // with conditional: 0 until resolve_classes reads the data
   int64_t label_dim = 0;  // with conditional: the label tables' width (0: classes)
+  bool projection = true;  // with conditional, the MLP: D's projection term beside cgan.py's tables
   int64_t latent_dim = 0;
   std::vector<int64_t> g_hidden;
   std::vector<int64_t> d_hidden;

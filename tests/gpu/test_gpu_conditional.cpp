@@ -1,5 +1,5 @@
-// The conditional MLP on the GPU (--conditional): its label kernels against the CPU references at
-// odd sizes, and the GPU trainer against the CPU trainer on one stream and with branches: the same
+// The conditional MLP on the GPU (--conditional, D's projection term included): its label
+// kernels against the CPU references at odd sizes, and the GPU trainer against the CPU trainer on one stream and with branches: the same
 // labels bit for bit, gradients (each label table's on its own too) and parameters that track
 // the CPU's, graph = eager = branches, and generation with labels.
 #include <string>
@@ -90,6 +90,9 @@ TEST_F(GpuConditional, TracksTheCpuTrainerLabelsAndAll) {
                   1e-4)
             << network->name;
       }
+      // And D's projection term's table (on by default), last in D's buffer.
+      const TensorSlot& projection = spec.discriminator.tensor("label_projection.weight");
+      EXPECT_LT(max_relative_error(slice(b.d_grads, projection), slice(a.d_grads, projection)), 1e-4);
     }
     run_steps(cpu, schedule, 6, 20);
     run_steps(gpu, schedule, 6, 20);
