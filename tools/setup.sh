@@ -24,7 +24,7 @@ cd "$root"
 
 packages=(
   cmake g++ make pkg-config
-  nlohmann-json3-dev libgtest-dev zlib1g-dev libpng-dev
+  nlohmann-json3-dev libgtest-dev zlib1g-dev libpng-dev libjpeg-dev
   libopenblas-openmp-dev libeigen3-dev libcli11-dev
   dataset-fashion-mnist
 )

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "data/idx.h"
+#include "data/image_folder.h"
 #include "util/error.h"
 #include "util/parallel.h"
 
@@ -69,8 +70,14 @@ IdxPaths find_idx_files(const std::string& data, const std::string& split) {
   return paths;
 }
 
-Dataset load_dataset(const std::string& data, const std::string& split) {
-  const IdxPaths paths = find_idx_files(data, split);
+Dataset load_dataset(const std::string& data, const std::string& split, const ImageOptions& image_options) {
+  IdxPaths paths;
+  try {
+    paths = find_idx_files(data, split);
+  } catch (const InputError&) {
+    if (split == "train" && holds_images(data)) return load_image_folder(data, image_options);
+    throw;
+  }
   IdxArray images = read_idx_file(paths.images, 3);
   Dataset dataset;
   dataset.images_path = paths.images;

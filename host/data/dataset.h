@@ -1,12 +1,13 @@
 #pragma once
-// defines: Dataset, load_dataset, find_idx_files, check_dataset_labels, dataset_classes, gather_normalize
+// defines: Dataset, ImageOptions, load_dataset, find_idx_files, check_dataset_labels, dataset_classes, gather_normalize
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace gan {
 
-// A set of grayscale images held as the bytes of the IDX file: count x height x width.
+// A set of grayscale images held as bytes: count x height x width (an IDX file's bytes, or an
+// image folder's decoded images).
 struct Dataset {
   std::string name;         // e.g. "mnist": the folder's name, for run names
   std::string images_path;  // where the images came from
@@ -15,6 +16,7 @@ struct Dataset {
   int height = 0, width = 0;
   std::vector<uint8_t> pixels;  // count * height * width
   std::vector<uint8_t> labels;  // count, or empty
+  std::vector<std::string> classes;  // an image folder's class names (its subfolders), index = label
 
   int64_t pixels_per_image() const { return int64_t{height} * width; }
 };
@@ -33,8 +35,17 @@ struct IdxPaths {
 // `split` is "train" or "t10k". Throws gan::Error listing what was looked for.
 IdxPaths find_idx_files(const std::string& data, const std::string& split = "train");
 
-// Loads and checks images (and labels, if found): equal counts, at least one image.
-Dataset load_dataset(const std::string& data, const std::string& split = "train");
+// How images from a folder become training images (IDX data is used as it is).
+struct ImageOptions {
+  int image_size = 28;   // each image's shorter side resized to this, then centre-cropped square
+  int channels = 1;      // 1 (grey) or 3 (RGB)
+  bool progress = true;  // a progress line on stderr during the first decode
+};
+
+// Loads and checks images (and labels, if found): equal counts, at least one image. A folder
+// with no IDX images file but PNG or JPEG files below it is an image folder
+// (data/image_folder.h: load_image_folder with `images`).
+Dataset load_dataset(const std::string& data, const std::string& split = "train", const ImageOptions& images = {});
 
 // Throws InputError naming the data unless every image has a label in 0 .. classes-1 (what a
 // conditional model needs).

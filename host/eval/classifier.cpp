@@ -52,6 +52,25 @@ Dataset take_rows(const Dataset& from, int64_t first, int64_t count, const std::
   return d;
 }
 
+// Every fifth image (index 4, 9, ...) when `held_out`, the others when not: an image folder's
+// images come grouped by class, so its last 20% would hold the last classes only.
+Dataset take_every_fifth(const Dataset& from, bool held_out, const std::string& name) {
+  Dataset d;
+  d.name = from.name;
+  d.images_path = name;
+  d.labels_path = from.labels_path;
+  d.height = from.height;
+  d.width = from.width;
+  const int64_t pixels = from.pixels_per_image();
+  for (int64_t i = 0; i < from.count; ++i) {
+    if ((i % 5 == 4) != held_out) continue;
+    d.pixels.insert(d.pixels.end(), from.pixels.begin() + i * pixels, from.pixels.begin() + (i + 1) * pixels);
+    d.labels.push_back(from.labels[static_cast<size_t>(i)]);
+    ++d.count;
+  }
+  return d;
+}
+
 int64_t class_count(const Dataset& d) {
   int64_t most = 0;
   for (uint8_t l : d.labels) most = std::max<int64_t>(most, l);
@@ -90,9 +109,9 @@ std::vector<float> normalize_images(const uint8_t* pixels, int64_t count) {
   return out;
 }
 
-EvalData load_eval_data(const std::string& data) {
+EvalData load_eval_data(const std::string& data, const ImageOptions& images) {
   EvalData eval;
-  Dataset train = load_dataset(data, "train");
+  Dataset train = load_dataset(data, "train", images);
   if (train.labels.empty()) {
     throw InputError(train.images_path + ": no labels file beside it; the evaluation classifier learns from labels");
   }
@@ -113,6 +132,13 @@ EvalData load_eval_data(const std::string& data) {
   } else {
     const int64_t held = std::max<int64_t>(1, train.count / 5);
     if (train.count - held < 10) throw InputError(train.images_path + ": too few images to train an evaluation classifier");
+    if (!train.classes.empty()) {  // an image folder, grouped by class
+      eval.held_out = take_every_fifth(train, true, train.images_path + " (every fifth image)");
+      eval.train = take_every_fifth(train, false, train.images_path + " (the other images)");
+      eval.description = "every fifth image of " + train.images_path + " held out (" + std::to_string(eval.held_out.count) +
+                         "), the other " + std::to_string(eval.train.count) + " to train";
+      return eval;
+    }
     eval.held_out = take_rows(train, train.count - held, held, train.images_path + " (last 20%)");
     eval.train = take_rows(train, 0, train.count - held, train.images_path + " (first 80%)");
     eval.description = "the first " + std::to_string(eval.train.count) + " images of " + train.images_path +

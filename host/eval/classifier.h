@@ -24,7 +24,8 @@ struct EvalData {
 
 // The train split and a held-out split of `data`: its t10k files when present (MNIST and
 // Fashion-MNIST's test set), else the last 20% of its training file. Labels are required.
-EvalData load_eval_data(const std::string& data);
+// images: how an image folder's files become images (the run's --image-size, --channels).
+EvalData load_eval_data(const std::string& data, const ImageOptions& images = {});
 
 struct Classifier {
   CnnLayout layout;

@@ -108,6 +108,14 @@ std::string label_dim_value(const json& v) {
   const auto x = v.get<int64_t>();
   return x >= 0 && x <= 65536 ? "" : "an integer in 0..65536 (0: the number of classes)";
 }
+std::string image_size_value(const json& v) {
+  const auto x = v.get<int64_t>();
+  return x >= 4 && x <= 1024 ? "" : "an integer in 4..1024";
+}
+std::string channels_value(const json& v) {
+  const auto x = v.get<int64_t>();
+  return x == 1 || x == 3 ? "" : "1 (grey) or 3 (colour)";
+}
 std::string seed_value(const json& v) { return v.get<int64_t>() >= 0 ? "" : "an integer >= 0"; }
 std::string latent_value(const json& v) {
   const auto x = v.get<int64_t>();
@@ -130,7 +138,9 @@ const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
       {"model", ValueKind::kString, "mlp", "model: mlp (the seed's fully connected GAN) or dcgan (its convolutional GAN, 28x28; cuDNN on the GPU)", model_choice},
       {"dcgan_channels", ValueKind::kIntList, json::array({128, 64}), "DCGAN channels: G's projection and D's second conv, then the middle layer", two_channels},
-      {"data", ValueKind::kString, "data/mnist", "folder of IDX files (MNIST names), or an images file", non_empty_string},
+      {"data", ValueKind::kString, "data/mnist", "folder of IDX files (MNIST names), an images file, or a folder of PNG/JPEG images (subfolders: classes)", non_empty_string},
+      {"image_size", ValueKind::kInt, 28, "image folders: each image's shorter side resized to this, then centre-cropped square (IDX data keeps its own size)", image_size_value},
+      {"channels", ValueKind::kInt, 1, "image folders: 1 (grey; colour images are converted); 3 (colour) is not trained yet", channels_value},
       {"out", ValueKind::kString, "", "run folder (default: runs/<data name>-<date>-<time>)", any_value},
       {"epochs", ValueKind::kInt, 200, "epochs (passes over the data)", positive_int},
       {"steps", ValueKind::kInt, 0, "stop when the run's step counter reaches N (0: no cap)", non_negative_int},
@@ -324,6 +334,8 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.model = parse_model_kind(resolved["model"].get<std::string>(), source + ": key 'model'");
   c.dcgan_channels = resolved["dcgan_channels"].get<std::vector<int64_t>>();
   c.data = resolved["data"].get<std::string>();
+  c.image_size = static_cast<int>(resolved["image_size"].get<int64_t>());
+  c.channels = static_cast<int>(resolved["channels"].get<int64_t>());
   c.out = resolved["out"].get<std::string>();
   c.epochs = resolved["epochs"].get<int64_t>();
   c.steps = resolved["steps"].get<int64_t>();

@@ -44,6 +44,8 @@ struct TrainConfig {
   ModelKind model = ModelKind::kMlp;
   std::vector<int64_t> dcgan_channels;  // [C0, C1]
   std::string data;
+  int image_size = 28;  // image folders: the square size images are resized and cropped to
+  int channels = 1;     // image folders: 1 (grey) or 3 (colour; refused until the models take it)
   std::string out;
   int64_t epochs = 0;
   int64_t steps = 0;  // 0: no cap; else stop when the run's step counter reaches this

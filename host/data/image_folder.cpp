@@ -1,0 +1,385 @@
+#include "data/image_folder.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "data/image_decode.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/memory.h"
+#include "util/parallel.h"
+
+namespace gan {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kCacheMagic[8] = {'G', 'A', 'N', 'I', 'M', 'G', 'S', '1'};
+
+bool is_image_name(const fs::path& path) {
+  std::string extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+  return extension == ".png" || extension == ".jpg" || extension == ".jpeg";
+}
+
+bool hidden(const fs::path& path) {
+  const std::string name = path.filename().string();
+  return !name.empty() && name[0] == '.';
+}
+
+// Every image file at any depth below `dir` (following links to folders, as torchvision does),
+// hidden names skipped, sorted by (folder path, file name) as sorted(os.walk(...)) orders them.
+std::vector<fs::path> images_below(const fs::path& dir) {
+  std::vector<fs::path> found;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec), end;
+  if (ec) throw InputError(dir.string() + ": cannot read this folder (" + ec.message() + ")");
+  for (; it != end; it.increment(ec)) {
+    if (ec) throw InputError(dir.string() + ": cannot read below this folder (" + ec.message() + ")");
+    if (hidden(it->path())) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file(ec) && is_image_name(it->path())) found.push_back(it->path());
+  }
+  std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
+    const std::string pa = a.parent_path().string(), pb = b.parent_path().string();
+    return pa != pb ? pa < pb : a.filename().string() < b.filename().string();
+  });
+  return found;
+}
+
+// FNV-1a, 64 bits: the cache's key and its checksum.
+struct Fnv {
+  uint64_t hash = 1469598103934665603ull;
+  void add(const void* data, size_t size) {
+    const auto* bytes = static_cast<const uint8_t*>(data);
+    for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  }
+  template <class T>
+  void add_value(T value) {
+    add(&value, sizeof value);
+  }
+  void add_text(const std::string& text) {
+    add_value<uint64_t>(text.size());
+    add(text.data(), text.size());
+  }
+};
+
+uint64_t cache_key(const fs::path& dir, const ImageFolderScan& scan, const ImageOptions& options) {
+  Fnv fnv;
+  fnv.add_text("gan image cache 1");
+  fnv.add_value<int32_t>(options.image_size);
+  fnv.add_value<int32_t>(options.channels);
+  for (size_t i = 0; i < scan.files.size(); ++i) {
+    fnv.add_text(fs::path(scan.files[i]).lexically_relative(dir).string());
+    fnv.add_value<uint64_t>(scan.sizes[i]);
+    fnv.add_value<int64_t>(scan.times[i]);
+  }
+  return fnv.hash;
+}
+
+std::string hex(uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+// The cache file: magic, key, count, size, channels, skipped, has_labels, the class names,
+// pixels, labels, then an FNV checksum of all before it.
+class Writer {
+ public:
+  template <class T>
+  void value(T v) {
+    bytes(&v, sizeof v);
+  }
+  void bytes(const void* data, size_t size) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    out.insert(out.end(), p, p + size);
+  }
+  std::vector<uint8_t> out;
+};
+
+class Reader {
+ public:
+  explicit Reader(const std::vector<uint8_t>& in) : in_(in) {}
+  template <class T>
+  bool value(T* v) {
+    return bytes(v, sizeof *v);
+  }
+  bool bytes(void* data, size_t size) {
+    if (in_.size() - at_ < size) return false;
+    std::memcpy(data, in_.data() + at_, size);
+    at_ += size;
+    return true;
+  }
+  size_t at() const { return at_; }
+
+ private:
+  const std::vector<uint8_t>& in_;
+  size_t at_ = 0;
+};
+
+std::vector<uint8_t> encode_cache(uint64_t key, const Dataset& d, int channels, int64_t skipped,
+                                  const std::vector<std::string>& classes) {
+  Writer w;
+  w.bytes(kCacheMagic, sizeof kCacheMagic);
+  w.value<uint64_t>(key);
+  w.value<int64_t>(d.count);
+  w.value<int32_t>(d.height);
+  w.value<int32_t>(channels);
+  w.value<int64_t>(skipped);
+  w.value<uint8_t>(d.labels.empty() ? 0 : 1);
+  w.value<uint32_t>(static_cast<uint32_t>(classes.size()));
+  for (const std::string& name : classes) {
+    w.value<uint32_t>(static_cast<uint32_t>(name.size()));
+    w.bytes(name.data(), name.size());
+  }
+  w.bytes(d.pixels.data(), d.pixels.size());
+  w.bytes(d.labels.data(), d.labels.size());
+  Fnv fnv;
+  fnv.add(w.out.data(), w.out.size());
+  w.value<uint64_t>(fnv.hash);
+  return w.out;
+}
+
+// The cached data set, or false when the file is absent, another key's, or damaged.
+bool decode_cache(const std::vector<uint8_t>& bytes, uint64_t key, int size, int channels, Dataset* d,
+                  int64_t* skipped) {
+  d->classes.clear();
+  if (bytes.size() < sizeof kCacheMagic + 8 || std::memcmp(bytes.data(), kCacheMagic, sizeof kCacheMagic) != 0) return false;
+  Fnv fnv;
+  fnv.add(bytes.data(), bytes.size() - 8);
+  uint64_t stored = 0;
+  std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
+  if (stored != fnv.hash) return false;
+  Reader r(bytes);
+  char magic[8];
+  uint64_t file_key = 0;
+  int64_t count = 0;
+  int32_t file_size = 0, file_channels = 0;
+  uint8_t has_labels = 0;
+  uint32_t class_count = 0;
+  if (!r.bytes(magic, 8) || !r.value(&file_key) || file_key != key || !r.value(&count) || !r.value(&file_size) ||
+      !r.value(&file_channels) || !r.value(skipped) || !r.value(&has_labels) || !r.value(&class_count)) {
+    return false;
+  }
+  if (file_size != size || file_channels != channels || count < 1) return false;
+  for (uint32_t c = 0; c < class_count; ++c) {
+    uint32_t length = 0;
+    std::string name;
+    if (!r.value(&length) || length > 4096) return false;
+    name.resize(length);
+    if (!r.bytes(name.data(), length)) return false;
+    d->classes.push_back(name);
+  }
+  const size_t pixels = static_cast<size_t>(count) * size * size * channels;
+  if (bytes.size() - 8 - r.at() != pixels + (has_labels ? static_cast<size_t>(count) : 0)) return false;
+  d->count = count;
+  d->height = d->width = size;
+  d->pixels.resize(pixels);
+  r.bytes(d->pixels.data(), pixels);
+  if (has_labels) {
+    d->labels.resize(static_cast<size_t>(count));
+    r.bytes(d->labels.data(), d->labels.size());
+  }
+  return true;
+}
+
+// One line of progress on stderr: rewritten in place on a terminal, every tenth otherwise.
+class DecodeProgress {
+ public:
+  DecodeProgress(bool enabled, size_t total, const std::string& dir)
+      : enabled_(enabled), total_(total), dir_(dir), terminal_(isatty(fileno(stderr)) != 0) {}
+  void update(size_t done) {
+    if (!enabled_) return;
+    const size_t tenth = done * 10 / std::max<size_t>(total_, 1);
+    if (terminal_) {
+      const int width = 30;
+      const int filled = static_cast<int>(width * done / std::max<size_t>(total_, 1));
+      std::fprintf(stderr, "\rdecoding %s: [%s%s] %zu/%zu", dir_.c_str(), std::string(filled, '#').c_str(),
+                   std::string(width - filled, '.').c_str(), done, total_);
+      if (done == total_) std::fprintf(stderr, "\n");
+    } else if (tenth != last_tenth_ || done == total_) {
+      std::fprintf(stderr, "decoding %s: %zu/%zu images\n", dir_.c_str(), done, total_);
+    }
+    last_tenth_ = tenth;
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  size_t total_;
+  std::string dir_;
+  bool terminal_;
+  size_t last_tenth_ = 0;
+};
+
+}  // namespace
+
+bool holds_images(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return false;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec) && is_image_name(it->path()) && !hidden(it->path())) return true;
+  }
+  return false;
+}
+
+ImageFolderScan scan_image_folder(const std::string& dir) {
+  const fs::path root(dir);
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) throw InputError(dir + ": not a folder");
+  ImageFolderScan scan;
+  std::vector<fs::path> class_dirs, loose;
+  fs::directory_iterator it(root, ec), end;
+  if (ec) throw InputError(dir + ": cannot read this folder (" + ec.message() + ")");
+  for (; it != end; it.increment(ec)) {
+    if (ec) throw InputError(dir + ": cannot read this folder (" + ec.message() + ")");
+    if (hidden(it->path())) continue;
+    if (it->is_directory(ec)) {
+      class_dirs.push_back(it->path());
+    } else if (it->is_regular_file(ec) && is_image_name(it->path())) {
+      loose.push_back(it->path());
+    }
+  }
+  std::sort(class_dirs.begin(), class_dirs.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename().string() < b.filename().string(); });
+  std::vector<fs::path> files;
+  if (class_dirs.empty()) {
+    std::sort(loose.begin(), loose.end());
+    files = loose;
+  } else {
+    if (class_dirs.size() > 256) {
+      throw InputError(dir + ": " + std::to_string(class_dirs.size()) +
+                       " subfolders (classes); at most 256 are supported (labels are bytes)");
+    }
+    scan.loose = static_cast<int64_t>(loose.size());
+    for (size_t c = 0; c < class_dirs.size(); ++c) {
+      scan.classes.push_back(class_dirs[c].filename().string());
+      for (const fs::path& file : images_below(class_dirs[c])) {
+        files.push_back(file);
+        scan.labels.push_back(static_cast<uint8_t>(c));
+      }
+    }
+  }
+  for (const fs::path& file : files) {
+    scan.files.push_back(file.string());
+    scan.sizes.push_back(static_cast<uint64_t>(fs::file_size(file, ec)));
+    if (ec) throw InputError(file.string() + ": cannot read its size (" + ec.message() + ")");
+    const auto time = fs::last_write_time(file, ec);
+    if (ec) throw InputError(file.string() + ": cannot read its time (" + ec.message() + ")");
+    scan.times.push_back(static_cast<int64_t>(time.time_since_epoch().count()));
+  }
+  return scan;
+}
+
+Dataset load_image_folder(const std::string& dir, const ImageOptions& options) {
+  if (options.channels != 1) {
+    throw InputError("--channels " + std::to_string(options.channels) +
+                     ": the models train on grey images only for now (--channels 1)");
+  }
+  if (options.image_size < 4 || options.image_size > 1024) {
+    throw InputError("--image-size " + std::to_string(options.image_size) + ": an integer in 4..1024");
+  }
+  const ImageFolderScan scan = scan_image_folder(dir);
+  if (scan.files.empty()) throw InputError(dir + ": no PNG or JPEG files in this folder or its subfolders");
+  if (scan.loose > 0) {
+    std::fprintf(stderr, "gan: %s: %lld image(s) directly in the folder are not used: with subfolders, each subfolder is a class\n",
+                 dir.c_str(), static_cast<long long>(scan.loose));
+  }
+  const int size = options.image_size, channels = options.channels;
+  const size_t per_image = static_cast<size_t>(size) * size * channels;
+  const double needed = static_cast<double>(scan.files.size()) * per_image;
+  const double available = available_memory_bytes();
+  if (available > 0 && needed > available) {
+    throw InputError(dir + ": " + std::to_string(scan.files.size()) + " images of " + std::to_string(size) + "x" +
+                     std::to_string(size) + " need " + format_bytes(needed) + " in memory, and " +
+                     format_bytes(available) + " is available (use a smaller --image-size, or fewer images)");
+  }
+
+  Dataset d;
+  d.images_path = dir;
+  d.labels_path = scan.labels.empty() ? "" : dir;
+  d.classes = scan.classes;
+  d.name = fs::path(dir).lexically_normal().filename().string();
+  if (d.name.empty()) d.name = fs::path(dir).lexically_normal().parent_path().filename().string();
+  if (d.name.empty() || d.name == "." || d.name == "..") d.name = "data";
+  const uint64_t key = cache_key(fs::path(dir), scan, options);
+  const std::string cache_path = (fs::path(dir) / (".gan-cache-" + hex(key) + ".bin")).string();
+  std::error_code ec;
+  if (fs::exists(cache_path, ec)) {
+    int64_t skipped = 0;
+    if (decode_cache(read_whole_file(cache_path), key, size, channels, &d, &skipped)) {
+      if (skipped > 0) {
+        std::fprintf(stderr, "gan: %s: %lld file(s) were skipped when this cache was made (not decodable)\n",
+                     dir.c_str(), static_cast<long long>(skipped));
+      }
+      return d;
+    }
+    std::fprintf(stderr, "gan: %s: the cache is damaged; decoding the images again\n", cache_path.c_str());
+  }
+
+  // Decode every file in chunks (a progress report after each), each chunk in parallel.
+  const size_t total = scan.files.size();
+  std::vector<uint8_t> pixels(total * per_image);
+  std::vector<std::string> failures(total);
+  DecodeProgress progress(options.progress, total, dir);
+  const size_t chunk = 2048;
+  for (size_t begin = 0; begin < total; begin += chunk) {
+    const size_t end = std::min(total, begin + chunk);
+    parallel_for(end - begin, 16, [&](size_t first, size_t last) {
+      for (size_t i = begin + first; i < begin + last; ++i) {
+        try {
+          const DecodedImage image = decode_image(read_whole_file(scan.files[i]), channels, scan.files[i]);
+          const std::vector<uint8_t> square = resize_and_crop(image, size);
+          std::copy(square.begin(), square.end(), pixels.begin() + static_cast<std::ptrdiff_t>(i * per_image));
+        } catch (const std::exception& e) {  // nothing may leave an OpenMP region
+          failures[i] = e.what();
+          if (failures[i].empty()) failures[i] = scan.files[i] + ": unreadable";
+        }
+      }
+    });
+    progress.update(end);
+  }
+  int64_t skipped = 0;
+  for (size_t i = 0; i < total; ++i) {
+    if (failures[i].empty()) {
+      if (static_cast<size_t>(d.count) != i) {
+        std::copy_n(pixels.begin() + static_cast<std::ptrdiff_t>(i * per_image), per_image,
+                    pixels.begin() + static_cast<std::ptrdiff_t>(d.count * per_image));
+      }
+      if (!scan.labels.empty()) d.labels.push_back(scan.labels[i]);
+      ++d.count;
+    } else {
+      ++skipped;
+      std::fprintf(stderr, "gan: skipped %s\n", failures[i].c_str());
+    }
+  }
+  if (skipped > 0) {
+    std::fprintf(stderr, "gan: %s: %lld of %zu file(s) skipped (not decodable)\n", dir.c_str(),
+                 static_cast<long long>(skipped), total);
+  }
+  if (d.count == 0) throw InputError(dir + ": none of its " + std::to_string(total) + " image file(s) could be decoded");
+  pixels.resize(static_cast<size_t>(d.count) * per_image);
+  d.pixels = std::move(pixels);
+  d.height = d.width = size;
+  try {
+    const std::vector<uint8_t> bytes = encode_cache(key, d, channels, skipped, scan.classes);
+    write_file_atomically(cache_path, bytes.data(), bytes.size());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gan: warning: the decoded images are not cached (%s); the next run decodes them again\n",
+                 e.what());
+  }
+  return d;
+}
+
+}  // namespace gan
