@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Makes a small procedural colour data set with no download: coloured shapes on coloured
+backgrounds, one subfolder per class (the layout `gan train --data FOLDER` reads as an image
+folder with labels), PNG files of SIZE x SIZE RGB.
+
+Classes: circle, square, triangle, cross, ring. Each image draws one shape of its class at a
+random position, size and colour on a background of another random colour, with a little
+pixel noise; --seed makes the set reproducible (the same seed writes the same bytes).
+
+usage: make_shapes.py OUT [--per-class 200] [--size 64] [--seed 1]
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+CLASSES = ("circle", "square", "triangle", "cross", "ring")
+
+
+def draw(kind, size, rng):
+    background = tuple(int(v) for v in rng.integers(0, 256, 3))
+    colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+    # Keep the shape visible: push its colour away from the background's.
+    if sum(abs(a - b) for a, b in zip(colour, background)) < 200:
+        colour = tuple(255 - v for v in background)
+    image = Image.new("RGB", (size, size), background)
+    pen = ImageDraw.Draw(image)
+    radius = rng.uniform(0.18, 0.38) * size
+    cx, cy = rng.uniform(radius, size - radius, 2)
+    box = (cx - radius, cy - radius, cx + radius, cy + radius)
+    if kind == "circle":
+        pen.ellipse(box, fill=colour)
+    elif kind == "square":
+        pen.rectangle(box, fill=colour)
+    elif kind == "triangle":
+        pen.polygon([(cx, cy - radius), (cx - radius, cy + radius), (cx + radius, cy + radius)], fill=colour)
+    elif kind == "cross":
+        bar = radius / 3
+        pen.rectangle((cx - radius, cy - bar, cx + radius, cy + bar), fill=colour)
+        pen.rectangle((cx - bar, cy - radius, cx + bar, cy + radius), fill=colour)
+    else:  # ring
+        pen.ellipse(box, outline=colour, width=max(2, int(radius / 3)))
+    pixels = np.asarray(image, dtype=np.int16) + rng.integers(-8, 9, (size, size, 3))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out")
+    parser.add_argument("--per-class", type=int, default=200)
+    parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if args.per_class < 1 or not 8 <= args.size <= 1024:
+        print("make_shapes: --per-class >= 1 and --size in 8..1024", file=sys.stderr)
+        return 2
+    rng = np.random.default_rng(args.seed)
+    digits = len(str(args.per_class - 1))
+    for kind in CLASSES:
+        folder = os.path.join(args.out, kind)
+        os.makedirs(folder, exist_ok=True)
+        for i in range(args.per_class):
+            draw(kind, args.size, rng).save(os.path.join(folder, f"{i:0{digits}d}.png"))
+    print(f"make_shapes: wrote {len(CLASSES)} classes x {args.per_class} PNG files of {args.size}x{args.size} RGB "
+          f"to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
