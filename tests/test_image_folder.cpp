@@ -125,6 +125,13 @@ TEST(ImageDecode, ResizeKeepsTheSizeItHasAndAveragesWhenShrinking) {
   const std::vector<uint8_t> small = resize_and_crop(wide, 2);
   // Output columns cover source columns 2-3 and 4-5; rows 0-1 and 2-3.
   EXPECT_EQ(small, (std::vector<uint8_t>{0, 200, 40, 240}));
+  // The crop's offset rounds as torchvision's does (Python's round, halves to even): 7 columns
+  // to 4 leave 3 over, round(1.5) = 2, so columns 2..5 are kept.
+  DecodedImage seven{7, 4, 1, std::vector<uint8_t>(28)};
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 7; ++x) seven.pixels[y * 7 + x] = static_cast<uint8_t>(10 * x);
+  const std::vector<uint8_t> cropped = resize_and_crop(seven, 4);
+  EXPECT_EQ(std::vector<uint8_t>(cropped.begin(), cropped.begin() + 4), (std::vector<uint8_t>{20, 30, 40, 50}));
   // Enlarging a constant image keeps the constant.
   DecodedImage flat{3, 5, 1, std::vector<uint8_t>(15, 77)};
   const std::vector<uint8_t> big = resize_and_crop(flat, 9);
@@ -202,7 +209,14 @@ TEST(ImageFolder, SkipsBadFilesCachesAndReadsTheCache) {
     if (entry.path().filename().string().rfind(".gan-cache-", 0) == 0) testing::write_bytes(entry.path().string(), {1, 2});
   }
   options.image_size = 16;
-  EXPECT_EQ(load_image_folder(dir.path(), options).count, 5);
+  const Dataset again = load_image_folder(dir.path(), options);
+  EXPECT_EQ(again.count, 5);
+  EXPECT_EQ(again.classes, first.classes);  // the scan's classes, though the cache was not read
+  // A new subfolder without images is a class too, and moves the labels: another key.
+  fs::create_directories(dir.path("0empty"));
+  const Dataset shifted = load_image_folder(dir.path(), options);
+  EXPECT_EQ(shifted.classes, (std::vector<std::string>{"0empty", "a", "b"}));
+  EXPECT_EQ(shifted.labels.front(), 1);
 }
 
 TEST(ImageFolder, FoldersWithoutUsableImagesAndColourAreClearErrors) {

@@ -32,6 +32,11 @@ class MlpGpuModel : public GpuGanModel {
     if (spec_.conditional() && spec_.discriminator.label.column != spec_.image_size()) {
       throw InternalError("conditional MLP on the GPU: D's label columns must follow the image's");
     }
+    // The G step takes the image gradient from D's first layer's dZ: with one layer, the
+    // projection's gradient at D's input would be left out.
+    if (spec_.discriminator.projection.classes > 0 && spec_.discriminator.layers.size() < 2) {
+      throw InternalError("conditional MLP on the GPU: a projection term needs a hidden layer in D");
+    }
   }
 
   std::string description() const override {

@@ -102,7 +102,12 @@ std::string decode_jpeg_into(const std::vector<uint8_t>& bytes, int channels, De
     return "an image of " + std::to_string(out->width) + " x " + std::to_string(out->height) +
            " pixels; 1..16384 per side are supported";
   }
-  out->pixels.resize(static_cast<size_t>(out->width) * out->height * channels);
+  try {
+    out->pixels.resize(static_cast<size_t>(out->width) * out->height * channels);
+  } catch (...) {
+    jpeg_destroy_decompress(&info);
+    throw;
+  }
   while (info.output_scanline < info.output_height) {
     JSAMPROW row = out->pixels.data() + static_cast<size_t>(info.output_scanline) * out->width * channels;
     jpeg_read_scanlines(&info, &row, 1);
@@ -134,7 +139,10 @@ std::vector<uint8_t> resize_and_crop(const DecodedImage& image, int size) {
   const bool wide = w >= h;
   const int scaled_w = wide ? static_cast<int>(int64_t{size} * w / h) : size;
   const int scaled_h = wide ? size : static_cast<int>(int64_t{size} * h / w);
-  const int left = (scaled_w - size) / 2, top = (scaled_h - size) / 2;
+  // The crop's offsets as torchvision's CenterCrop rounds them: Python's round(d / 2), halves
+  // to even.
+  auto centre = [](int d) { return d / 2 + ((d % 2 == 1 && (d / 2) % 2 == 1) ? 1 : 0); };
+  const int left = centre(scaled_w - size), top = centre(scaled_h - size);
   const double sx = static_cast<double>(w) / scaled_w, sy = static_cast<double>(h) / scaled_h;
   std::vector<uint8_t> out(static_cast<size_t>(size) * size * c);
   auto at = [&](int x, int y, int k) { return static_cast<double>(image.pixels[(static_cast<size_t>(y) * w + x) * c + k]); };

@@ -21,7 +21,8 @@ struct DecodedImage {
 DecodedImage decode_image(const std::vector<uint8_t>& bytes, int channels, const std::string& name);
 
 // The shorter side scaled to `size` (the longer in proportion, rounded down as torchvision
-// does), then the centre size x size: an image already size x size is returned unchanged, bit
+// does), then the centre size x size (offsets rounded as torchvision's CenterCrop rounds them;
+// the resampling filter is ours): an image already size x size is returned unchanged, bit
 // for bit. Shrinking averages the source area each output pixel covers (a box filter, so thin
 // strokes are not lost); enlarging interpolates bilinearly. Returns [size, size, channels].
 std::vector<uint8_t> resize_and_crop(const DecodedImage& image, int size);

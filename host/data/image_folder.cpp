@@ -78,6 +78,9 @@ uint64_t cache_key(const fs::path& dir, const ImageFolderScan& scan, const Image
   fnv.add_text("gan image cache 1");
   fnv.add_value<int32_t>(options.image_size);
   fnv.add_value<int32_t>(options.channels);
+  // The classes too: a new subfolder without images moves every later label.
+  fnv.add_value<uint64_t>(scan.classes.size());
+  for (const std::string& name : scan.classes) fnv.add_text(name);
   for (size_t i = 0; i < scan.files.size(); ++i) {
     fnv.add_text(fs::path(scan.files[i]).lexically_relative(dir).string());
     fnv.add_value<uint64_t>(scan.sizes[i]);
@@ -107,23 +110,25 @@ class Writer {
   std::vector<uint8_t> out;
 };
 
+// Reads the first `size` bytes of `in` (the cache without its checksum).
 class Reader {
  public:
-  explicit Reader(const std::vector<uint8_t>& in) : in_(in) {}
+  Reader(const std::vector<uint8_t>& in, size_t size) : in_(in), size_(size) {}
   template <class T>
   bool value(T* v) {
     return bytes(v, sizeof *v);
   }
   bool bytes(void* data, size_t size) {
-    if (in_.size() - at_ < size) return false;
+    if (size_ - at_ < size) return false;
     std::memcpy(data, in_.data() + at_, size);
     at_ += size;
     return true;
   }
-  size_t at() const { return at_; }
+  size_t left() const { return size_ - at_; }
 
  private:
   const std::vector<uint8_t>& in_;
+  size_t size_;
   size_t at_ = 0;
 };
 
@@ -150,17 +155,18 @@ std::vector<uint8_t> encode_cache(uint64_t key, const Dataset& d, int channels, 
   return w.out;
 }
 
-// The cached data set, or false when the file is absent, another key's, or damaged.
+// The cached data set into *d (its pixels, labels, classes and sizes; nothing changed unless it
+// succeeds), or false when the file is another key's, or damaged.
 bool decode_cache(const std::vector<uint8_t>& bytes, uint64_t key, int size, int channels, Dataset* d,
                   int64_t* skipped) {
-  d->classes.clear();
   if (bytes.size() < sizeof kCacheMagic + 8 || std::memcmp(bytes.data(), kCacheMagic, sizeof kCacheMagic) != 0) return false;
   Fnv fnv;
   fnv.add(bytes.data(), bytes.size() - 8);
   uint64_t stored = 0;
   std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
   if (stored != fnv.hash) return false;
-  Reader r(bytes);
+  Reader r(bytes, bytes.size() - 8);
+  Dataset cached;
   char magic[8];
   uint64_t file_key = 0;
   int64_t count = 0;
@@ -178,18 +184,28 @@ bool decode_cache(const std::vector<uint8_t>& bytes, uint64_t key, int size, int
     if (!r.value(&length) || length > 4096) return false;
     name.resize(length);
     if (!r.bytes(name.data(), length)) return false;
-    d->classes.push_back(name);
+    cached.classes.push_back(name);
   }
-  const size_t pixels = static_cast<size_t>(count) * size * size * channels;
-  if (bytes.size() - 8 - r.at() != pixels + (has_labels ? static_cast<size_t>(count) : 0)) return false;
-  d->count = count;
-  d->height = d->width = size;
-  d->pixels.resize(pixels);
-  r.bytes(d->pixels.data(), pixels);
+  // What is left must be exactly the pixels (and labels): checked by division first, so that a
+  // forged count cannot overflow the product.
+  const size_t per_image = static_cast<size_t>(size) * size * channels + (has_labels ? 1 : 0);
+  if (static_cast<uint64_t>(count) > r.left() / per_image || static_cast<size_t>(count) * per_image != r.left()) {
+    return false;
+  }
+  cached.count = count;
+  cached.height = cached.width = size;
+  cached.pixels.resize(static_cast<size_t>(count) * size * size * channels);
+  r.bytes(cached.pixels.data(), cached.pixels.size());
   if (has_labels) {
-    d->labels.resize(static_cast<size_t>(count));
-    r.bytes(d->labels.data(), d->labels.size());
+    cached.labels.resize(static_cast<size_t>(count));
+    r.bytes(cached.labels.data(), cached.labels.size());
   }
+  d->count = cached.count;
+  d->height = cached.height;
+  d->width = cached.width;
+  d->pixels = std::move(cached.pixels);
+  d->labels = std::move(cached.labels);
+  d->classes = std::move(cached.classes);
   return true;
 }
 
@@ -229,7 +245,11 @@ bool holds_images(const std::string& dir) {
   if (!fs::is_directory(dir, ec)) return false;
   fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && is_image_name(it->path()) && !hidden(it->path())) return true;
+    if (hidden(it->path())) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file(ec) && is_image_name(it->path())) return true;
   }
   return false;
 }
@@ -332,6 +352,9 @@ Dataset load_image_folder(const std::string& dir, const ImageOptions& options) {
   const size_t total = scan.files.size();
   std::vector<uint8_t> pixels(total * per_image);
   std::vector<std::string> failures(total);
+  // A failure other than an undecodable file (a read error, memory): the result is not cached,
+  // so that the next run tries that file again.
+  std::atomic<bool> transient{false};
   DecodeProgress progress(options.progress, total, dir);
   const size_t chunk = 2048;
   for (size_t begin = 0; begin < total; begin += chunk) {
@@ -342,7 +365,11 @@ Dataset load_image_folder(const std::string& dir, const ImageOptions& options) {
           const DecodedImage image = decode_image(read_whole_file(scan.files[i]), channels, scan.files[i]);
           const std::vector<uint8_t> square = resize_and_crop(image, size);
           std::copy(square.begin(), square.end(), pixels.begin() + static_cast<std::ptrdiff_t>(i * per_image));
-        } catch (const std::exception& e) {  // nothing may leave an OpenMP region
+        } catch (const InputError& e) {  // nothing may leave an OpenMP region
+          failures[i] = e.what();
+          if (failures[i].empty()) failures[i] = scan.files[i] + ": unreadable";
+        } catch (const std::exception& e) {
+          transient = true;
           failures[i] = e.what();
           if (failures[i].empty()) failures[i] = scan.files[i] + ": unreadable";
         }
@@ -372,6 +399,10 @@ Dataset load_image_folder(const std::string& dir, const ImageOptions& options) {
   pixels.resize(static_cast<size_t>(d.count) * per_image);
   d.pixels = std::move(pixels);
   d.height = d.width = size;
+  if (transient) {
+    std::fprintf(stderr, "gan: warning: some files could not be read (above); the decoded images are not cached\n");
+    return d;
+  }
   try {
     const std::vector<uint8_t> bytes = encode_cache(key, d, channels, skipped, scan.classes);
     write_file_atomically(cache_path, bytes.data(), bytes.size());
