@@ -232,9 +232,41 @@ TEST(ImageFolder, FoldersWithoutUsableImagesAndColourAreClearErrors) {
   EXPECT_NE(error_of([&] { load_image_folder(empty.path(), options); }).find("no PNG or JPEG files"), std::string::npos);
   // Neither IDX nor images: load_dataset's IDX message.
   EXPECT_NE(error_of([&] { load_dataset(empty.path()); }).find("no train-images IDX file"), std::string::npos);
-  write_png(dir.path("c/fine.png"), pattern(5, 5, 1), 5, 5);
+  // gan eval says what it cannot measure: colour.
+  EXPECT_NE(error_of([&] { load_eval_data(dir.path(), ImageOptions{28, 3, false}); }).find("colour images"),
+            std::string::npos);
+}
+
+TEST(ImageFolder, ColourImagesAreStoredAsChannelPlanes) {
+  ScratchDir dir;
+  std::vector<uint8_t> rgb(4 * 4 * 3);
+  for (int y = 0; y < 4; ++y) {
+    for (int x = 0; x < 4; ++x) {
+      uint8_t* p = &rgb[(y * 4 + x) * 3];
+      p[0] = static_cast<uint8_t>(10 * x);
+      p[1] = static_cast<uint8_t>(10 * y);
+      p[2] = 200;
+    }
+  }
+  fs::create_directories(dir.path("one"));
+  testing::write_bytes(dir.path("one/rgb.png"), encode_png_rgb(rgb.data(), 4, 4));
+  ImageOptions options;
+  options.image_size = 4;
   options.channels = 3;
-  EXPECT_NE(error_of([&] { load_image_folder(dir.path(), options); }).find("--channels 3"), std::string::npos);
+  options.progress = false;
+  const Dataset colour = load_image_folder(dir.path(), options);
+  ASSERT_EQ(colour.channels, 3);
+  ASSERT_EQ(colour.pixels_per_image(), 48);
+  for (int p = 0; p < 16; ++p) {
+    EXPECT_EQ(colour.pixels[p], 10 * (p % 4));        // red plane
+    EXPECT_EQ(colour.pixels[16 + p], 10 * (p / 4));   // green plane
+    EXPECT_EQ(colour.pixels[32 + p], 200);            // blue plane
+  }
+  // The same file as grey: one plane, the cache keyed apart.
+  options.channels = 1;
+  const Dataset grey = load_image_folder(dir.path(), options);
+  EXPECT_EQ(grey.channels, 1);
+  EXPECT_EQ(grey.pixels.size(), 16u);
 }
 
 // An image folder's images come grouped by class: gan eval holds out every fifth image (every

@@ -88,8 +88,9 @@ void sample_noise(uint64_t seed, uint64_t step, int64_t first, int64_t count, in
 void write_grid(const std::string& out, const std::vector<float>& images, int64_t count, const ModelSpec& spec,
                 int columns, const TrainConfig& config) {
   const Grid grid = image_grid(images.data(), count, static_cast<int>(spec.image_height), static_cast<int>(spec.image_width),
-                               columns, 2, static_cast<float>(config.norm_mean), static_cast<float>(config.norm_std));
-  write_png_gray(out, grid.pixels.data(), grid.width, grid.height);
+                               columns, 2, static_cast<float>(config.norm_mean), static_cast<float>(config.norm_std),
+                               static_cast<int>(spec.channels));
+  write_png_grid(out, grid);
 }
 
 }  // namespace
@@ -176,6 +177,9 @@ int run_sample_command(const SampleCommand& command) {
                                                             : static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
     write_grid(command.out, images, n, spec, columns, config);
   } else {
+    if (spec.channels != 1) {
+      throw InputError(command.out + ": IDX output holds grey images; this generator makes colour images (write a .png)");
+    }
     const float mean = static_cast<float>(config.norm_mean), std = static_cast<float>(config.norm_std);
     std::vector<uint8_t> bytes(images.size());
     for (size_t i = 0; i < images.size(); ++i) bytes[i] = to_pixel(images[i], mean, std);

@@ -131,6 +131,10 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec
 }
 
 void check_data_against_config(const TrainConfig& config, const Dataset& dataset) {
+  if (dataset.channels != config.channels) {
+    throw InputError("key 'channels': " + std::to_string(config.channels) + ", but " + dataset.images_path + " holds " +
+                     (dataset.channels == 1 ? "grey" : "colour") + " images (--channels chooses for image folders only)");
+  }
   if (config.batch > dataset.count) {
     throw InputError("key 'batch': " + std::to_string(config.batch) + " is larger than the dataset (" +
                 std::to_string(dataset.count) + " images in " + dataset.images_path + ")");
@@ -146,7 +150,7 @@ void check_memory(const ModelSpec& spec, const TrainConfig& config, const Datase
   std::string where;
   if (device == Device::kCuda) {
     const GpuInfo gpu = visible_gpus().at(static_cast<size_t>(config.gpu));
-    needed += static_cast<double>(dataset.count) * static_cast<double>(dataset.height * dataset.width);
+    needed += static_cast<double>(dataset.count) * static_cast<double>(dataset.pixels_per_image());
     available = static_cast<double>(gpu.memory_bytes);
     where = " of memory on GPU " + std::to_string(config.gpu) + " (" + gpu.name + ")";
   } else {

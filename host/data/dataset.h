@@ -6,19 +6,20 @@
 
 namespace gan {
 
-// A set of grayscale images held as bytes: count x height x width (an IDX file's bytes, or an
-// image folder's decoded images).
+// A set of images held as bytes: count x channels x height x width, each image's channels as
+// planes (an IDX file's bytes, grey; or an image folder's decoded images, grey or RGB).
 struct Dataset {
   std::string name;         // e.g. "mnist": the folder's name, for run names
   std::string images_path;  // where the images came from
   std::string labels_path;  // "" when no labels file was found
   int64_t count = 0;
   int height = 0, width = 0;
-  std::vector<uint8_t> pixels;  // count * height * width
+  int channels = 1;             // 1 grey, 3 RGB (image folders only)
+  std::vector<uint8_t> pixels;  // count * channels * height * width
   std::vector<uint8_t> labels;  // count, or empty
   std::vector<std::string> classes;  // an image folder's class names (its subfolders), index = label
 
-  int64_t pixels_per_image() const { return int64_t{height} * width; }
+  int64_t pixels_per_image() const { return int64_t{channels} * height * width; }  // bytes per image
 };
 
 struct IdxPaths {

@@ -193,6 +193,7 @@ bool decode_cache(const std::vector<uint8_t>& bytes, uint64_t key, int size, int
     return false;
   }
   cached.count = count;
+  cached.channels = channels;
   cached.height = cached.width = size;
   cached.pixels.resize(static_cast<size_t>(count) * size * size * channels);
   r.bytes(cached.pixels.data(), cached.pixels.size());
@@ -201,6 +202,7 @@ bool decode_cache(const std::vector<uint8_t>& bytes, uint64_t key, int size, int
     r.bytes(cached.labels.data(), cached.labels.size());
   }
   d->count = cached.count;
+  d->channels = cached.channels;
   d->height = cached.height;
   d->width = cached.width;
   d->pixels = std::move(cached.pixels);
@@ -303,9 +305,8 @@ ImageFolderScan scan_image_folder(const std::string& dir) {
 }
 
 Dataset load_image_folder(const std::string& dir, const ImageOptions& options) {
-  if (options.channels != 1) {
-    throw InputError("--channels " + std::to_string(options.channels) +
-                     ": the models train on grey images only for now (--channels 1)");
+  if (options.channels != 1 && options.channels != 3) {
+    throw InputError("--channels " + std::to_string(options.channels) + ": 1 (grey) or 3 (RGB)");
   }
   if (options.image_size < 4 || options.image_size > 1024) {
     throw InputError("--image-size " + std::to_string(options.image_size) + ": an integer in 4..1024");
@@ -363,8 +364,13 @@ Dataset load_image_folder(const std::string& dir, const ImageOptions& options) {
       for (size_t i = begin + first; i < begin + last; ++i) {
         try {
           const DecodedImage image = decode_image(read_whole_file(scan.files[i]), channels, scan.files[i]);
+          // [size, size, channels] interleaved -> [channels, size, size] planes, as the models read.
           const std::vector<uint8_t> square = resize_and_crop(image, size);
-          std::copy(square.begin(), square.end(), pixels.begin() + static_cast<std::ptrdiff_t>(i * per_image));
+          uint8_t* to = pixels.data() + i * per_image;
+          const size_t plane = static_cast<size_t>(size) * size;
+          for (size_t p = 0; p < plane; ++p) {
+            for (int c = 0; c < channels; ++c) to[c * plane + p] = square[p * channels + c];
+          }
         } catch (const InputError& e) {  // nothing may leave an OpenMP region
           failures[i] = e.what();
           if (failures[i].empty()) failures[i] = scan.files[i] + ": unreadable";
@@ -399,6 +405,7 @@ Dataset load_image_folder(const std::string& dir, const ImageOptions& options) {
   pixels.resize(static_cast<size_t>(d.count) * per_image);
   d.pixels = std::move(pixels);
   d.height = d.width = size;
+  d.channels = channels;
   if (transient) {
     std::fprintf(stderr, "gan: warning: some files could not be read (above); the decoded images are not cached\n");
     return d;

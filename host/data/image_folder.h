@@ -29,8 +29,8 @@ ImageFolderScan scan_image_folder(const std::string& dir);
 // True when `dir` is a folder with at least one PNG or JPEG file below it (at any depth).
 bool holds_images(const std::string& dir);
 
-// The folder as a Dataset of `options.channels` == 1 images of image_size x image_size (channel
-// 3 is refused until the models take colour). The first load decodes every file (in parallel,
+// The folder as a Dataset of `options.channels` (1 grey, 3 RGB) images of image_size x
+// image_size, each stored as channel planes. The first load decodes every file (in parallel,
 // with a progress line) and writes DIR/.gan-cache-<key>.bin, the key a hash of every file's
 // path, size and modification time and of the options; a later load with the same key reads
 // the cache instead. A file that cannot be decoded (truncated, empty, not an image, an

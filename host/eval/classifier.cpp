@@ -110,6 +110,11 @@ std::vector<float> normalize_images(const uint8_t* pixels, int64_t count) {
 }
 
 EvalData load_eval_data(const std::string& data, const ImageOptions& images) {
+  if (images.channels != 1) {
+    throw InputError("gan eval: colour images (--channels " + std::to_string(images.channels) +
+                     ") are not measured yet: its classifier, Frechet distance and precision/recall work on grey "
+                     "images; train on the same data with --channels 1 to measure it");
+  }
   EvalData eval;
   Dataset train = load_dataset(data, "train", images);
   if (train.labels.empty()) {

@@ -94,7 +94,8 @@ ModelSpec make_mlp_spec(const ModelChoice& choice, int64_t image_height, int64_t
   spec.image_width = image_width;
   spec.slope = static_cast<float>(choice.slope);
   spec.classes = choice.classes;
-  const int64_t pixels = image_height * image_width;
+  spec.channels = choice.channels;
+  const int64_t pixels = choice.channels * image_height * image_width;
   // cgan.py's tables are [classes, classes]: the label's width is the number of classes.
   const int64_t label_width = choice.label_dim > 0 ? choice.label_dim : choice.classes;
   std::vector<int64_t> g_widths = {label_width + choice.latent_dim};

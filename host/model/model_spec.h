@@ -99,19 +99,21 @@ struct ModelChoice {
   int64_t classes = 0;                      // > 0: conditional on a label in 0 .. classes-1
   int64_t label_dim = 0;                    // the label tables' width (0: classes, as cgan.py)
   bool projection = false;                  // the conditional MLP: D's logit gains a projection term
+  int64_t channels = 1;                     // the images' channels: 1 grey, 3 RGB
 };
 
 struct ModelSpec {
   ModelKind kind = ModelKind::kMlp;
   int64_t latent_dim = 0;
   int64_t image_height = 0, image_width = 0;
+  int64_t channels = 1;  // 1 grey, 3 RGB: an image is [channels, height, width], flattened
   float slope = 0.2f;
   int64_t classes = 0;  // > 0: a conditional GAN; both networks see a label in 0 .. classes-1
   DcganShape dcgan;  // kind == ModelKind::kDcgan only
   NetworkSpec generator;      // latent -> g_hidden... -> H*W (Tanh)
   NetworkSpec discriminator;  // H*W -> d_hidden... -> 1 (a logit; the Sigmoid is in the loss)
 
-  int64_t image_size() const { return image_height * image_width; }
+  int64_t image_size() const { return channels * image_height * image_width; }  // values per image
   bool conditional() const { return classes > 0; }
 };
 

@@ -434,6 +434,7 @@ ModelChoice model_choice(const TrainConfig& config) {
   choice.classes = config.conditional ? config.classes : 0;
   choice.label_dim = config.label_dim;
   choice.projection = config.projection;
+  choice.channels = config.channels;
   return choice;
 }
 

@@ -80,9 +80,8 @@ void write_sample_grid(Trainer& trainer, const RunFolder& run, const std::vector
   trainer.generate(z, spec.conditional() ? by_class.labels.data() : nullptr, count, images.data());
   const Grid grid = image_grid(images.data(), count, static_cast<int>(spec.image_height),
                                static_cast<int>(spec.image_width), kGridColumns, 2, static_cast<float>(config.norm_mean),
-                               static_cast<float>(config.norm_std));
-  write_png_gray((fs::path(run.samples) / step_name("step_", step, ".png")).string(), grid.pixels.data(), grid.width,
-                 grid.height);
+                               static_cast<float>(config.norm_std), static_cast<int>(spec.channels));
+  write_png_grid((fs::path(run.samples) / step_name("step_", step, ".png")).string(), grid);
 }
 
 bool all_finite(const std::vector<float>& values) {
