@@ -18,6 +18,9 @@ ConvTranspose2d weight [Cin, Cout, K, K] is Cout * K * K; BatchNorm: weight 1, b
 mean 0, running var 1). D sees the real and the fake batch in two separate passes, as the seed's
 D(real), D(fake) do, so its BatchNorm statistics never mix them.
 
+The canonical DCGAN at 32x32 and 64x64 (`--model dcgan` on such data, colour or grey):
+CanonicalDcganGenerator and CanonicalDcganDiscriminator, pytorch/examples' dcgan models.
+
 The conditional twins (`--model dcgan --conditional`): ConditionalDcganGenerator puts a label
 embedding in front of z; ConditionalDcganDiscriminator adds a projection term to the logit.
 
@@ -94,6 +97,46 @@ class ConditionalDcganDiscriminator(nn.Module):
         return self.net[-1](features) + (self.label_projection(labels) * features).sum(1, keepdim=True)
 
 
+class CanonicalDcganGenerator(nn.Module):
+    """`--model dcgan` at 32x32 and 64x64: pytorch/examples' dcgan Generator (Radford et al.),
+    its Sequential `main` and its state_dict names, with `width` = ngf and `channels` = nc. z
+    [B, latent] is viewed as [B, latent, 1, 1]."""
+
+    def __init__(self, latent_dim=100, width=64, channels=3, size=64):
+        super().__init__()
+        stages = {32: 3, 64: 4}[size]
+        layers, cin = [], latent_dim
+        for i in range(stages):
+            cout = width * 2 ** (stages - 1 - i)
+            layers += [nn.ConvTranspose2d(cin, cout, 4, 1 if i == 0 else 2, 0 if i == 0 else 1, bias=False),
+                       nn.BatchNorm2d(cout), nn.ReLU(True)]
+            cin = cout
+        self.main = nn.Sequential(*layers, nn.ConvTranspose2d(cin, channels, 4, 2, 1, bias=False), nn.Tanh())
+        self.latent_dim = latent_dim
+
+    def forward(self, z):
+        return self.main(z.view(z.size(0), self.latent_dim, 1, 1))
+
+
+class CanonicalDcganDiscriminator(nn.Module):
+    """pytorch/examples' dcgan Discriminator without its final Sigmoid (the loss takes logits);
+    `width` = ndf, `channels` = nc. Images [B, C*H*W] or [B, C, H, W]; logits [B, 1]."""
+
+    def __init__(self, width=64, channels=3, size=64, slope=0.2):
+        super().__init__()
+        stages = {32: 3, 64: 4}[size]
+        layers, cin = [nn.Conv2d(channels, width, 4, 2, 1, bias=False), nn.LeakyReLU(slope, True)], width
+        for j in range(1, stages):
+            cout = width * 2 ** j
+            layers += [nn.Conv2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(slope, True)]
+            cin = cout
+        self.main = nn.Sequential(*layers, nn.Conv2d(cin, 1, 4, 1, 0, bias=False))
+        self.shape = (channels, size, size)
+
+    def forward(self, images):
+        return self.main(images.view(images.size(0), *self.shape)).view(-1, 1)
+
+
 def check():
     torch.manual_seed(0)
     g, d = DcganGenerator(), DcganDiscriminator()
@@ -107,6 +150,12 @@ def check():
         for key, tensor in module.state_dict().items():
             print(f"{name}.{key:28} {tuple(tensor.shape)}")
     print(f"parameters: G {sum(p.numel() for p in g.parameters())}, D {sum(p.numel() for p in d.parameters())}")
+    for size in (32, 64):
+        g64, d64 = CanonicalDcganGenerator(size=size), CanonicalDcganDiscriminator(size=size)
+        fake = g64(torch.randn(5, 100))
+        assert fake.shape == (5, 3, size, size), fake.shape
+        assert d64(fake).shape == (5, 1)
+        print(f"canonical {size}x{size}:", ", ".join(f"{k} {tuple(t.shape)}" for k, t in list(g64.state_dict().items())[:2]))
     cg, cd = ConditionalDcganGenerator(10), ConditionalDcganDiscriminator(10)
     labels = torch.arange(5)
     assert cd(cg(z, labels), labels).shape == (5, 1)

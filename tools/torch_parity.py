@@ -37,8 +37,8 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gan_safetensors  # noqa: E402
-from dcgan_model import (ConditionalDcganDiscriminator, ConditionalDcganGenerator, DcganDiscriminator,  # noqa: E402
-                         DcganGenerator)
+from dcgan_model import (CanonicalDcganDiscriminator, CanonicalDcganGenerator,  # noqa: E402
+                         ConditionalDcganDiscriminator, ConditionalDcganGenerator, DcganDiscriminator, DcganGenerator)
 from seed_model import ConditionalDiscriminator, ConditionalGenerator, Discriminator, Generator  # noqa: E402
 
 
@@ -55,7 +55,13 @@ def models(tensors, dtype, slope, device):
     """The seed's MLP, or the DCGAN of tools/dcgan_model.py, loaded with the trace's init.* tensors,
     and the loss on its output (BCELoss after the MLP's Sigmoid; BCE on the DCGAN's logits)."""
     latent = tensors["step1.z_d"].shape[1]
-    if "init.generator.project.weight" in tensors:
+    if "init.generator.main.0.weight" in tensors:  # the canonical DCGAN, 32x32 or 64x64
+        width, channels = tensors["init.discriminator.main.0.weight"].shape[:2]
+        size = int(round((tensors["step1.real"].shape[1] / channels) ** 0.5))
+        generator = CanonicalDcganGenerator(latent, width, channels, size).to(dtype)
+        discriminator = CanonicalDcganDiscriminator(width, channels, size, slope).to(dtype)
+        criterion = nn.BCEWithLogitsLoss()
+    elif "init.generator.project.weight" in tensors:
         c0 = tensors["init.generator.project.weight"].shape[0] // 49
         c1 = tensors["init.generator.net.2.weight"].shape[1]
         if "init.generator.label_emb.weight" in tensors:  # --conditional: a label table, a projection D

@@ -223,7 +223,7 @@ int run_train_command(const TrainCommand& command) {
   }
 
   std::string note;
-  const Device device = choose_device(config, &note);
+  Device device = choose_device(config, &note);
   const Dataset dataset = load_dataset(config.data, "train", ImageOptions{config.image_size, config.channels, true});
   check_data_against_config(config, dataset);
   resolve_classes(&config, dataset);
@@ -235,6 +235,15 @@ int run_train_command(const TrainCommand& command) {
                 std::to_string(dataset.height) + "x" + std::to_string(dataset.width));
   }
   const ModelSpec spec = make_model_spec(config, dataset.height, dataset.width);
+  if (device == Device::kCuda && spec.kind == ModelKind::kDcgan && spec.dcgan.canonical()) {
+    if (config.device == DeviceChoice::kCuda) {
+      throw InputError("--device cuda: the " + std::to_string(spec.image_height) + "x" + std::to_string(spec.image_width) +
+                       " DCGAN trains on the CPU only for now (its GPU passes are not built); use --device cpu");
+    }
+    device = Device::kCpu;
+    note = "the " + std::to_string(spec.image_height) + "x" + std::to_string(spec.image_width) +
+           " DCGAN trains on the CPU (its GPU passes are not built yet)";
+  }
   check_memory(spec, config, dataset, device);
   std::unique_ptr<Trainer> trainer = make_trainer(config, spec, dataset, device);
   LoopStart start;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "cpu/blas_core.h"
+#include "cpu/canonical_dcgan.h"
 #include "cpu/dcgan_model.h"
 #include "cpu/mlp_model.h"
 #include "model/random_streams.h"
@@ -16,7 +17,9 @@ namespace gan {
 std::unique_ptr<CpuGanModel<float>> make_cpu_model(const ModelSpec& spec) {
   switch (spec.kind) {
     case ModelKind::kMlp: return std::make_unique<MlpCpuModel<float>>(spec);
-    case ModelKind::kDcgan: return std::make_unique<DcganCpuModel<float>>(spec);
+    case ModelKind::kDcgan:
+      if (spec.dcgan.canonical()) return std::make_unique<CanonicalDcganCpuModel<float>>(spec);
+      return std::make_unique<DcganCpuModel<float>>(spec);
   }
   throw InternalError("no CPU passes for this model kind");
 }

@@ -1,7 +1,7 @@
 #pragma once
-// defines: make_dcgan_spec, LayerSlots, BatchNormSlots, DcganGeneratorSlots,
-// DcganDiscriminatorSlots, dcgan_generator_slots, dcgan_discriminator_slots, init_dcgan_network,
-// check_dcgan_batch — the convolutional GAN of the seed's section 4.4
+// defines: make_dcgan_spec, make_canonical_dcgan_spec, LayerSlots, BatchNormSlots,
+// DcganGeneratorSlots, DcganDiscriminatorSlots, dcgan_generator_slots, dcgan_discriminator_slots,
+// CanonicalLayer, canonical_layers, init_dcgan_network, check_dcgan_batch — the convolutional GAN of the seed's section 4.4
 // (issue 10) as data: every tensor's PyTorch state_dict name, shape and place in its network's
 // flat buffers, exactly as tools/dcgan_model.py builds the model.
 //
@@ -16,7 +16,9 @@
 // two flat buffers per network (NetworkSpec::tensors, ::buffers). 28 x 28 images only: the
 // architecture fixes the size.
 #include <cstdint>
+#include <vector>
 
+#include "model/conv_shape.h"
 #include "model/model_spec.h"
 
 namespace gan {
@@ -28,6 +30,18 @@ namespace gan {
 // (U(+-1/sqrt(C0*7*7))).
 ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slope, int64_t classes = 0,
                           int64_t label_dim = 0);
+
+// The canonical DCGAN of Radford et al. as pytorch/examples' dcgan builds it, at `size` 32 or 64
+// pixels with `channels` 1 or 3, ngf = ndf = `width`, n = log2(size) - 2 stages, no conv biases:
+//   G: z as [latent, 1, 1] -> main.0 ConvTranspose2d(latent, width*2^(n-1), 4, 1, 0) (4 x 4)
+//        -> BatchNorm -> ReLU, then per stage ConvTranspose2d(4, 2, 1) halving the channels
+//        -> BatchNorm -> ReLU, ... -> main.3n ConvTranspose2d(width, channels, 4, 2, 1) -> Tanh
+//   D: main.0 Conv2d(channels, width, 4, 2, 1) -> LeakyReLU, then per stage Conv2d(4, 2, 1)
+//        doubling the channels -> BatchNorm -> LeakyReLU, ... -> main.(3n-1)
+//        Conv2d(width*2^(n-1), 1, 4, 1, 0): a logit (pytorch/examples' Sigmoid is in our loss)
+// Init as the paper and pytorch/examples: conv weights N(0, 0.02), BatchNorm weights
+// N(1, 0.02), BatchNorm biases 0; running statistics 0 and 1.
+ModelSpec make_canonical_dcgan_spec(int64_t latent_dim, int64_t width, int64_t channels, int64_t size, float slope);
 
 // A convolution's or linear layer's weight and bias: offsets in its network's parameters.
 struct LayerSlots {
@@ -57,10 +71,26 @@ struct DcganDiscriminatorSlots {
 DcganGeneratorSlots dcgan_generator_slots(const NetworkSpec& generator);
 DcganDiscriminatorSlots dcgan_discriminator_slots(const NetworkSpec& discriminator);
 
+// One layer of a canonical DCGAN network: a convolution (transposed in G) without bias, then
+// BatchNorm or not, then the activation (ReLU is LeakyReLU of slope 0).
+struct CanonicalLayer {
+  ConvShape shape;  // at batch 1 (for a ConvTranspose2d, height/width are its output's)
+  bool transposed = false;
+  size_t weight = 0;  // offset of [Cout, Cin, 4, 4] (Conv2d) or [Cin, Cout, 4, 4] (ConvTranspose2d)
+  bool batch_norm = false;
+  BatchNormSlots bn;
+  Activation activation = Activation::kIdentity;
+  float slope = 0;
+};
+
+// The layers of G (`generator` true) or D of a canonical spec, in order.
+std::vector<CanonicalLayer> canonical_layers(const ModelSpec& spec, bool generator);
+
 // PyTorch's default init from our Philox stream: Linear, Conv2d and ConvTranspose2d weights and
 // biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (a ConvTranspose2d's fan_in is Cout*K*K, as PyTorch
 // computes it from the weight's second dimension); BatchNorm weight 1, bias 0; running mean 0,
-// running var 1. params: [parameter_count], buffers: [buffer_count], padding 0.
+// running var 1. params: [parameter_count], buffers: [buffer_count], padding 0. A tensor with
+// init_std > 0 is drawn N(init_mean, init_std^2) instead (the label tables; the canonical DCGAN).
 void init_dcgan_network(const NetworkSpec& network, uint32_t network_index, uint64_t seed, float* params,
                         float* buffers);
 

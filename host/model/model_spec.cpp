@@ -123,9 +123,22 @@ ModelSpec make_mlp_spec(const ModelChoice& choice, int64_t image_height, int64_t
 
 ModelSpec make_model_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width) {
   if (choice.kind != ModelKind::kDcgan) return make_mlp_spec(choice, image_height, image_width);
+  if (image_height == image_width && (image_height == 32 || image_height == 64)) {
+    if (choice.classes > 0) {
+      throw InputError("key 'conditional': the conditional DCGAN is built at 28x28 only; the " +
+                       std::to_string(image_height) + "x" + std::to_string(image_width) + " one is not conditional yet");
+    }
+    return make_canonical_dcgan_spec(choice.latent_dim, choice.dcgan_channels.back(), choice.channels, image_height,
+                                     static_cast<float>(choice.slope));
+  }
   if (image_height != 28 || image_width != 28) {
-    throw InputError("key 'model': dcgan generates 28x28 images, but the data's are " + std::to_string(image_height) + "x" +
-                std::to_string(image_width));
+    throw InputError("key 'model': dcgan generates 28x28 images (the seed's model) or 32x32 and 64x64 (DCGAN's), but "
+                     "the data's are " + std::to_string(image_height) + "x" + std::to_string(image_width) +
+                     " (an image folder's size is --image-size)");
+  }
+  if (choice.channels != 1) throw InputError("key 'channels': the 28x28 DCGAN is grey; use --image-size 32 or 64 for colour");
+  if (choice.dcgan_channels.size() != 2) {
+    throw InputError("key 'dcgan_channels': the 28x28 DCGAN takes two channel counts [C0, C1]");
   }
   return make_dcgan_spec(choice.latent_dim, choice.dcgan_channels.at(0), choice.dcgan_channels.at(1),
                          static_cast<float>(choice.slope), choice.classes, choice.label_dim);
@@ -139,6 +152,19 @@ double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
   };
   const double per_parameter = 4.0 * sizeof(float);  // value, gradient, two moments
   const double trainable = double(spec.generator.real_parameter_count() + spec.discriminator.real_parameter_count());
+  if (spec.kind == ModelKind::kDcgan && spec.dcgan.canonical()) {
+    // Per image: each layer keeps its convolution's output and its activated output; G's maps
+    // live once (its two passes share them), D's in three passes.
+    double g_maps = 0, d_maps = 0;
+    for (const bool generator : {true, false}) {
+      for (const CanonicalLayer& layer : canonical_layers(spec, generator)) {
+        const ConvShape& s = layer.shape;
+        const double size = double(s.out_channels) * (generator ? double(s.height * s.width) : double(s.out_height() * s.out_width()));
+        (generator ? g_maps : d_maps) += 2 * size;
+      }
+    }
+    return per_parameter * trainable + sizeof(float) * double(batch) * (g_maps + 3 * d_maps + 2 * double(spec.image_size()));
+  }
   if (spec.kind == ModelKind::kDcgan) {
     // Per image: G keeps 3 maps at each resolution (pre-norm, normed, activated) and the image
     // twice; D keeps 2 or 3 per layer, and sees the real and the fake batch.
@@ -166,7 +192,7 @@ void init_tensors(const std::vector<TensorSlot>& tensors, size_t count, uint32_t
     const uint64_t stream = (uint64_t{network_index} << 32) | t;
     if (tensor.init_std > 0) {
       for (size_t e = 0; e < tensor.size; ++e) {
-        params[tensor.offset + e] = tensor.init_std * random_normal(seed, RandomPurpose::kInit, stream, e);
+        params[tensor.offset + e] = tensor.init_mean + tensor.init_std * random_normal(seed, RandomPurpose::kInit, stream, e);
       }
       continue;
     }

@@ -37,7 +37,8 @@ struct TensorSlot {
   size_t offset = 0;           // in floats, a multiple of kTensorAlignment
   size_t size = 0;             // product of shape
   int64_t fan_in = 0;          // of the layer it belongs to (for PyTorch's init bounds)
-  float init_std = 0;          // > 0: N(0, init_std^2), as nn.Embedding's N(0, 1); 0: U(+-1/sqrt(fan_in))
+  float init_std = 0;          // > 0: N(init_mean, init_std^2), as nn.Embedding's N(0, 1); 0: U(+-1/sqrt(fan_in))
+  float init_mean = 0;
 };
 
 // How a conditional network sees the label: a table of one learned row per class
@@ -87,6 +88,10 @@ struct NetworkSpec {
 struct DcganShape {
   int64_t c0 = 128, c1 = 64;                // channels: G's projection / D's second conv, and the middle
   double bn_eps = 1e-5, bn_momentum = 0.1;  // PyTorch's BatchNorm defaults
+  // > 0: the canonical DCGAN of pytorch/examples at 32 or 64 pixels (dcgan_spec.h,
+  // make_canonical_dcgan_spec) with this base width (ngf = ndf); 0: the seed's 28 x 28 model.
+  int64_t width = 0;
+  bool canonical() const { return width > 0; }
 };
 
 // What a run's configuration says about the model (train/config.h's model_choice() makes one).

@@ -87,7 +87,7 @@ std::string model_choice(const json& v) {
   return (s == "mlp" || s == "dcgan") ? "" : "one of mlp, dcgan";
 }
 std::string two_channels(const json& v) {
-  if (v.size() != 2) return "two channel counts [C0, C1]";
+  if (v.size() != 1 && v.size() != 2) return "two channel counts [C0, C1] (28x28), or the base width (32x32, 64x64)";
   for (const auto& c : v) {
     if (c.get<int64_t>() < 1 || c.get<int64_t>() > 4096) return "two channel counts, each in 1..4096";
   }
@@ -137,10 +137,10 @@ std::string threads_value(const json& v) {
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
       {"model", ValueKind::kString, "mlp", "model: mlp (the seed's fully connected GAN) or dcgan (its convolutional GAN, 28x28; cuDNN on the GPU)", model_choice},
-      {"dcgan_channels", ValueKind::kIntList, json::array({128, 64}), "DCGAN channels: G's projection and D's second conv, then the middle layer", two_channels},
+      {"dcgan_channels", ValueKind::kIntList, json::array({128, 64}), "DCGAN channels: at 28x28 G's projection and D's second conv, then the middle layer; at 32x32 and 64x64 the base width ngf = ndf (the list's last value)", two_channels},
       {"data", ValueKind::kString, "data/mnist", "folder of IDX files (MNIST names), an images file, or a folder of PNG/JPEG images (subfolders: classes)", non_empty_string},
       {"image_size", ValueKind::kInt, 28, "image folders: each image's shorter side resized to this, then centre-cropped square (IDX data keeps its own size)", image_size_value},
-      {"channels", ValueKind::kInt, 1, "image folders: 1 (grey; colour images are converted); 3 (colour) is not trained yet", channels_value},
+      {"channels", ValueKind::kInt, 1, "image folders: 1 (grey; colour images are converted) or 3 (RGB, stored as channel planes)", channels_value},
       {"out", ValueKind::kString, "", "run folder (default: runs/<data name>-<date>-<time>)", any_value},
       {"epochs", ValueKind::kInt, 200, "epochs (passes over the data)", positive_int},
       {"steps", ValueKind::kInt, 0, "stop when the run's step counter reaches N (0: no cap)", non_negative_int},

@@ -1,0 +1,192 @@
+#pragma once
+// defines: CanonicalPass, canonical_forward, canonical_backward, CanonicalDcganCpuModel — the
+// canonical DCGAN (32 or 64 pixels, model/dcgan_spec.h: make_canonical_dcgan_spec) on the CPU:
+// each network a list of (transposed) convolutions, BatchNorm and activations, run in a loop.
+//
+// As the seed's DCGAN (cpu/dcgan_model.h): D(real) and D(G(z_d)) are two passes whose gradients
+// add, and BatchNorm runs in training mode in every pass, the G step's included.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cpu/cpu_model.h"
+#include "cpu/dcgan.h"
+#include "model/dcgan_spec.h"
+
+namespace gan {
+
+// What a forward pass keeps for its backward pass.
+template <class T>
+struct CanonicalPass {
+  int64_t batch = 0;
+  const T* input = nullptr;           // [B, ...] the first layer's input, not owned
+  std::vector<std::vector<T>> conv;   // per layer: the convolution's output
+  std::vector<std::vector<T>> out;    // per layer: after BatchNorm (if any) and the activation
+  std::vector<BatchNormSaved<T>> bn;  // per layer (used where it has BatchNorm)
+
+  const T* output() const { return out.back().data(); }
+};
+
+// The values one layer maps to, per image: its output's channels x height x width.
+inline int64_t canonical_output_size(const CanonicalLayer& layer) {
+  const ConvShape& s = layer.shape;
+  return layer.transposed ? s.out_channels * s.height * s.width : s.out_channels * s.out_height() * s.out_width();
+}
+
+// The network's forward pass on x [B, first layer's input]. training: BatchNorm on the batch's
+// statistics, moving the running ones in `buffers` (null: left alone); otherwise on the running
+// statistics, which `buffers` must then hold.
+template <class T>
+void canonical_forward(const ModelSpec& spec, const std::vector<CanonicalLayer>& layers, const T* params, T* buffers,
+                       const T* x, int64_t B, bool training, CanonicalPass<T>* pass, ConvCode code = ConvCode::kGemm) {
+  if (!training && !buffers) throw InternalError("a canonical DCGAN network in evaluation mode needs its running statistics");
+  pass->batch = B;
+  pass->input = x;
+  pass->conv.resize(layers.size());
+  pass->out.resize(layers.size());
+  pass->bn.resize(layers.size());
+  const T* in = x;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const CanonicalLayer& layer = layers[l];
+    ConvShape s = layer.shape;
+    s.batch = B;
+    std::vector<T>& y = pass->conv[l];
+    y.resize(static_cast<size_t>(B * canonical_output_size(layer)));
+    if (layer.transposed) {
+      deconv_forward(s, in, params + layer.weight, static_cast<const T*>(nullptr), y.data(), code);
+    } else {
+      conv_forward(s, in, params + layer.weight, static_cast<const T*>(nullptr), y.data(), code);
+    }
+    std::vector<T>& out = pass->out[l];
+    out.resize(y.size());
+    if (layer.batch_norm) {
+      const int64_t channels = s.out_channels, plane = canonical_output_size(layer) / channels;
+      const BatchNormSlots& bn = layer.bn;
+      if (training) {
+        batch_norm_forward(y.data(), B, channels, plane, params + bn.weight, params + bn.bias, spec.dcgan.bn_eps,
+                           spec.dcgan.bn_momentum, buffers ? buffers + bn.running_mean : nullptr,
+                           buffers ? buffers + bn.running_var : nullptr, out.data(), &pass->bn[l]);
+      } else {
+        batch_norm_inference(y.data(), B, channels, plane, params + bn.weight, params + bn.bias, spec.dcgan.bn_eps,
+                             buffers + bn.running_mean, buffers + bn.running_var, out.data());
+      }
+    } else {
+      std::copy(y.begin(), y.end(), out.begin());
+    }
+    activation_forward(layer.activation, static_cast<T>(layer.slope), out.data(), out.size());
+    in = out.data();
+  }
+}
+
+// Back-propagates d_output (the gradient at the last layer's output) through the pass. grads
+// [parameter_count]: every gradient, overwritten, or null for none. d_input [B, first layer's
+// input]: the gradient at the input, or null to skip it.
+template <class T>
+void canonical_backward(const NetworkSpec& network, const std::vector<CanonicalLayer>& layers, const T* params,
+                        const CanonicalPass<T>& pass, const T* d_output, T* grads, T* d_input,
+                        ConvCode code = ConvCode::kGemm) {
+  const int64_t B = pass.batch;
+  if (grads) std::fill(grads, grads + network.parameter_count, T(0));
+  std::vector<T> dy(d_output, d_output + pass.out.back().size()), dz, dconv, dx;
+  for (size_t l = layers.size(); l-- > 0;) {
+    const CanonicalLayer& layer = layers[l];
+    ConvShape s = layer.shape;
+    s.batch = B;
+    const int64_t size = canonical_output_size(layer);
+    dz.resize(dy.size());
+    activation_backward(layer.activation, static_cast<T>(layer.slope), pass.out[l].data(), dy.data(), dz.data(),
+                        static_cast<T*>(nullptr), B, size);
+    const T* d_conv = dz.data();
+    if (layer.batch_norm) {
+      const int64_t channels = s.out_channels, plane = size / channels;
+      dconv.resize(dz.size());
+      batch_norm_backward(pass.conv[l].data(), dz.data(), B, channels, plane, params + layer.bn.weight, pass.bn[l],
+                          dconv.data(), grads ? grads + layer.bn.weight : nullptr, grads ? grads + layer.bn.bias : nullptr);
+      d_conv = dconv.data();
+    }
+    const T* x = l == 0 ? pass.input : pass.out[l - 1].data();
+    T* dw = grads ? grads + layer.weight : nullptr;
+    T* into = nullptr;
+    if (l > 0) {
+      dx.resize(pass.out[l - 1].size());
+      into = dx.data();
+    } else {
+      into = d_input;
+    }
+    if (into || dw) {
+      if (layer.transposed) {
+        deconv_backward(s, x, params + layer.weight, d_conv, into, dw, static_cast<T*>(nullptr), code);
+      } else {
+        conv_backward(s, x, params + layer.weight, d_conv, into, dw, static_cast<T*>(nullptr), code);
+      }
+    }
+    if (l > 0) dy.swap(dx);
+  }
+}
+
+template <class T>
+class CanonicalDcganCpuModel : public CpuGanModel<T> {
+ public:
+  explicit CanonicalDcganCpuModel(const ModelSpec& spec, ConvCode code = ConvCode::kGemm)
+      : spec_(spec), code_(code), g_layers_(canonical_layers(spec, true)), d_layers_(canonical_layers(spec, false)) {}
+
+  std::string description() const override {
+    return "DCGAN " + std::to_string(spec_.image_height) + "x" + std::to_string(spec_.image_width) + "x" +
+           std::to_string(spec_.channels) + (code_ == ConvCode::kGemm ? ": im2col + GEMM convolutions"
+                                                                      : ": plain-loop convolutions");
+  }
+
+  void check_batch(int64_t batch) const override { check_dcgan_batch(batch); }
+
+  DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, const StepLabels& /*labels*/,
+                                         NetworkValues<T>& g, NetworkValues<T>& d, T* d_grads) override {
+    canonical_forward(spec_, g_layers_, g.params.data(), g.buffers.data(), z, B, true, &g_pass_, code_);
+    canonical_forward(spec_, d_layers_, d.params.data(), d.buffers.data(), real, B, true, &real_pass_, code_);
+    canonical_forward(spec_, d_layers_, d.params.data(), d.buffers.data(), g_pass_.output(), B, true, &fake_pass_,
+                      code_);
+    logit_grad_.resize(static_cast<size_t>(B));
+    fake_grads_.resize(d.params.size());
+    DiscriminatorLosses losses;
+    losses.real_half = bce_with_logits(real_pass_.output(), B, 0, logit_grad_.data());
+    canonical_backward(spec_.discriminator, d_layers_, d.params.data(), real_pass_, logit_grad_.data(), d_grads,
+                       static_cast<T*>(nullptr), code_);
+    losses.fake_half = bce_with_logits(fake_pass_.output(), 0, B, logit_grad_.data());
+    canonical_backward(spec_.discriminator, d_layers_, d.params.data(), fake_pass_, logit_grad_.data(),
+                       fake_grads_.data(), static_cast<T*>(nullptr), code_);
+    for (size_t i = 0; i < fake_grads_.size(); ++i) d_grads[i] += fake_grads_[i];
+    return losses;
+  }
+
+  BceStats generator_step(int64_t B, const T* z, const int32_t* /*labels*/, NetworkValues<T>& g, NetworkValues<T>& d,
+                          T* g_grads) override {
+    canonical_forward(spec_, g_layers_, g.params.data(), g.buffers.data(), z, B, true, &g_pass_, code_);
+    canonical_forward(spec_, d_layers_, d.params.data(), d.buffers.data(), g_pass_.output(), B, true, &real_pass_,
+                      code_);
+    logit_grad_.resize(static_cast<size_t>(B));
+    const BceStats bce = bce_with_logits(real_pass_.output(), B, 0, logit_grad_.data());
+    image_grad_.resize(static_cast<size_t>(B * spec_.image_size()));
+    canonical_backward(spec_.discriminator, d_layers_, d.params.data(), real_pass_, logit_grad_.data(),
+                       static_cast<T*>(nullptr), image_grad_.data(), code_);
+    canonical_backward(spec_.generator, g_layers_, g.params.data(), g_pass_, image_grad_.data(), g_grads,
+                       static_cast<T*>(nullptr), code_);
+    return bce;
+  }
+
+  void generate(const NetworkValues<T>& g, const T* z, const int32_t* /*labels*/, int64_t count, T* images) override {
+    std::vector<T> buffers = g.buffers;  // evaluation mode reads them; the pass takes a writable pointer
+    CanonicalPass<T> pass;
+    canonical_forward(spec_, g_layers_, g.params.data(), buffers.data(), z, count, false, &pass, code_);
+    std::copy(pass.out.back().begin(), pass.out.back().end(), images);
+  }
+
+ private:
+  const ModelSpec& spec_;
+  ConvCode code_;
+  std::vector<CanonicalLayer> g_layers_, d_layers_;
+  CanonicalPass<T> g_pass_, real_pass_, fake_pass_;  // the G step reuses real_pass_
+  std::vector<T> logit_grad_;                        // [B]
+  std::vector<T> fake_grads_;                        // [D.parameter_count]
+  std::vector<T> image_grad_;                        // [B, C*H*W]
+};
+
+}  // namespace gan
