@@ -217,12 +217,12 @@ void CudnnConvLayer::forward(const float* x, const float* w, const float* bias, 
   if (kind_ == Kind::kConv) {
     GAN_CHECK(cudnnConvolutionForward(h, &kOne, conv_in_.get(), x, filter_, w, convolution_, forward_algo_,
                                             workspace, workspace_bytes_, &kZero, conv_out_.get(), y));
-    GAN_CHECK(cudnnAddTensor(h, &kOne, bias_.get(), bias, &kOne, conv_out_.get(), y));
+    if (bias) GAN_CHECK(cudnnAddTensor(h, &kOne, bias_.get(), bias, &kOne, conv_out_.get(), y));
   } else {
     GAN_CHECK(cudnnConvolutionBackwardData(h, &kOne, filter_, w, conv_out_.get(), x, convolution_,
                                                  backward_data_algo_, workspace, workspace_bytes_, &kZero,
                                                  conv_in_.get(), y));
-    GAN_CHECK(cudnnAddTensor(h, &kOne, bias_.get(), bias, &kOne, conv_in_.get(), y));
+    if (bias) GAN_CHECK(cudnnAddTensor(h, &kOne, bias_.get(), bias, &kOne, conv_in_.get(), y));
   }
 }
 

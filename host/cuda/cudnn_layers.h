@@ -79,7 +79,7 @@ class CudnnConvLayer {
   // " (NOT deterministic)" after them when one of the three is not.
   std::string algorithms() const;
 
-  // y = layer(x) + bias, overwritten. x, y: the layer's input and output.
+  // y = layer(x) + bias (null: none), overwritten. x, y: the layer's input and output.
   void forward(const float* x, const float* w, const float* bias, float* y, void* workspace) const;
   // From dy (the gradient at the layer's output): dx (input gradient), dw, dbias, each
   // overwritten; any may be null to skip it. x is the forward's input (for dw).

@@ -17,6 +17,7 @@
 #include "batch_norm.cuh"
 #include "bce.cuh"
 #include "cuda/cudnn_layers.h"
+#include "cuda/gpu_batch_norm.h"
 #include "cuda/gpu_model.h"
 #include "cuda/nvtx_range.h"
 #include "labels.cuh"
@@ -241,51 +242,15 @@ class DcganGpuModel : public GpuGanModel {
   static const float* tensor(const GpuNetwork& net, size_t offset) { return net.params + offset; }
   static float* gradient(float* grads, size_t offset) { return grads ? grads + offset : nullptr; }
 
-  // One BatchNorm layer and the activation after it. `slots` places the layer's tensors in
-  // `net`; x [B, C, plane] -> y. Training mode: the batch's statistics (saved for
-  // the backward pass in saved [2C]), running statistics updated, through cuDNN + our activation
-  // kernel or our fused kernel (--gpu-batchnorm); evaluation mode: cuDNN on the running ones.
-  struct NormLayer {
-    const CudnnBatchNorm& bn;
-    BatchNormSlots slots;
-    int64_t channels, plane;
-    Activation activation;
-    float slope;
-  };
-
+  // One BatchNorm layer and the activation after it (cuda/gpu_batch_norm.h).
+  NormContext norm_context() const { return {fused_batch_norm_, spec_.dcgan.bn_eps, spec_.dcgan.bn_momentum, stream_}; }
   void norm_forward(const NormLayer& layer, const GpuNetwork& net, int64_t B, bool training, const float* x, float* y,
                     float* saved) const {
-    const float* gamma = tensor(net, layer.slots.weight);
-    const float* beta = tensor(net, layer.slots.bias);
-    float* mean = net.buffers + layer.slots.running_mean;
-    float* var = net.buffers + layer.slots.running_var;
-    if (training && fused_batch_norm_) {
-      launch_batch_norm_forward(x, B, layer.channels, layer.plane, gamma, beta, spec_.dcgan.bn_eps,
-                                spec_.dcgan.bn_momentum, mean, var, layer.activation, layer.slope, y, saved,
-                                saved + layer.channels, stream_);
-      return;
-    }
-    if (training) {
-      layer.bn.forward_training(x, gamma, beta, spec_.dcgan.bn_momentum, mean, var, y, saved, saved + layer.channels);
-    } else {
-      layer.bn.forward_inference(x, gamma, beta, mean, var, y);
-    }
-    activate(y, B * layer.channels * layer.plane, layer.activation, layer.slope);
+    gan::norm_forward(norm_context(), layer, net, B, training, x, y, saved);
   }
-
-  // The backward pass of norm_forward in training mode: dy at the activation's output y ->
-  // dx (must not alias dy on the cuDNN path: dy is rewritten in place first), dgamma, dbeta.
   void norm_backward(const NormLayer& layer, const GpuNetwork& net, int64_t B, const float* x, const float* y,
                      float* dy, const float* saved, float* dx, float* dgamma, float* dbeta) const {
-    const float* gamma = tensor(net, layer.slots.weight);
-    if (fused_batch_norm_) {
-      launch_batch_norm_backward(x, y, dy, B, layer.channels, layer.plane, gamma, saved, saved + layer.channels,
-                                 layer.activation, layer.slope, dx, dgamma, dbeta, stream_);
-      return;
-    }
-    launch_activation_backward(layer.activation, layer.slope, y, dy, dy, nullptr, B, layer.channels * layer.plane,
-                               stream_);
-    layer.bn.backward(x, dy, gamma, saved, saved + layer.channels, dx, dgamma, dbeta);
+    gan::norm_backward(norm_context(), layer, net, B, x, y, dy, saved, dx, dgamma, dbeta);
   }
 
   // G's and D's BatchNorm layers, with the activations after them (ReLU is LeakyReLU of slope 0).
@@ -438,6 +403,7 @@ class DcganGpuModel : public GpuGanModel {
 
 std::unique_ptr<GpuGanModel> make_dcgan_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
                                                   cudaStream_t stream, const CublasHandle& blas) {
+  if (spec.dcgan.canonical()) return make_canonical_dcgan_gpu_model(spec, options, stream, blas);
   return std::make_unique<DcganGpuModel>(spec, options, stream, blas);
 }
 

@@ -88,7 +88,10 @@ std::unique_ptr<GpuGanModel> make_gpu_model(const ModelSpec& spec, const GpuMode
                                             cudaStream_t stream, const CublasHandle& blas);
 std::unique_ptr<GpuGanModel> make_mlp_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
                                                 cudaStream_t stream, const CublasHandle& blas);
-// Throws InputError in a build without cuDNN.
+// Throws InputError in a build without cuDNN. A canonical spec (32/64 pixels) gets
+// make_canonical_dcgan_gpu_model's model.
+std::unique_ptr<GpuGanModel> make_canonical_dcgan_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
+                                                            cudaStream_t stream, const CublasHandle& blas);
 std::unique_ptr<GpuGanModel> make_dcgan_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
                                                   cudaStream_t stream, const CublasHandle& blas);
 

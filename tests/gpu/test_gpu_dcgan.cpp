@@ -39,6 +39,7 @@ TEST(GpuCudnn, ConvolutionsMatchTheCpuReferencesOnOddShapes) {
       ConvShape{3, 2, 5, 7, 7, 3, 1, 1},    // "same" 3x3
       ConvShape{2, 3, 4, 13, 13, 5, 2, 2},  // odd size, 5x5 stride 2
       ConvShape{2, 3, 2, 14, 9, 3, 2, 1},   // not square; a transpose PyTorch would need output_padding for
+      ConvShape{3, 6, 5, 4, 4, 4, 1, 0},    // the canonical DCGAN's ends: 4 x 4 <-> 1 x 1
   };
   for (const ConvShape& s : shapes) {
     for (Kind kind : {Kind::kConv, Kind::kTransposed}) {
@@ -282,6 +283,74 @@ TEST(GpuConditionalDcgan, TracksTheCpuTrainer) {
   run_steps(eager, schedule, 1, 5);
   run_steps(captured, schedule, 1, 5);
   EXPECT_TRUE(bit_identical(captured.state(), eager.state()));
+}
+
+// The 32x32 (and 64x64) colour DCGAN on the GPU against the CPU trainer: gradients from the
+// CPU's state at each compared step (the smaller last batch included), parameters and running
+// statistics after 8 steps (no conv bias feeds a BatchNorm here, so nothing drifts), with
+// cuDNN's BatchNorm and the fused kernels; graph = eager bit for bit; generation.
+TEST(GpuCanonicalDcgan, TracksTheCpuTrainer) {
+  GAN_REQUIRE_GPU();
+  for (const int64_t size : {32, 64}) {
+    SCOPED_TRACE(std::to_string(size) + " pixels");
+    const ModelSpec spec = make_canonical_dcgan_spec(8, 4, 3, size, 0.2f);
+    Dataset data;
+    data.count = 37;
+    data.height = data.width = static_cast<int>(size);
+    data.channels = 3;
+    data.pixels.resize(static_cast<size_t>(data.count * data.pixels_per_image()));
+    for (size_t i = 0; i < data.pixels.size(); ++i) data.pixels[i] = static_cast<uint8_t>((i * 2654435761u) >> 24);
+    const Schedule schedule{data.count, 16, false, 5, 0};  // 16, 16, 5 images an epoch
+    StepOptions step;
+    step.seed = 41;
+    step.adam.lr = 2e-4;
+    step.adam.beta1 = 0.5;
+    CpuTrainerOptions cpu_options;
+    static_cast<StepOptions&>(cpu_options) = step;
+    for (bool fused : {false, true}) {
+      SCOPED_TRACE(fused ? "BatchNorm: fused kernels" : "BatchNorm: cuDNN");
+      GpuTrainerOptions options;
+      static_cast<StepOptions&>(options) = step;
+      options.max_batch = 16;
+      options.fused_batch_norm = fused;
+      CpuTrainer cpu(spec, data, cpu_options);
+      GpuTrainer gpu(spec, data, options);
+      EXPECT_TRUE(bit_identical(cpu.state(), gpu.state()));
+      for (uint64_t s : {1, 3, 4}) {
+        SCOPED_TRACE("step " + std::to_string(s));
+        gpu.load_state(cpu.state());
+        cpu.train_step(schedule.position(s));
+        gpu.train_step(schedule.position(s));
+        const StepTrace a = cpu.last_step_trace(true), b = gpu.last_step_trace(true);
+        EXPECT_EQ(a.real, b.real);
+        EXPECT_LT(max_relative_error(b.d_grads, a.d_grads), 1e-3);
+        EXPECT_LT(max_relative_error(b.g_grads, a.g_grads), 1e-3);
+      }
+      gpu.load_state(cpu.state());
+      run_steps(cpu, schedule, 5, 12);
+      run_steps(gpu, schedule, 5, 12);
+      EXPECT_LT(max_relative_error(gpu.state().generator.params, cpu.state().generator.params), 1e-3);
+      EXPECT_LT(max_relative_error(gpu.state().discriminator.params, cpu.state().discriminator.params), 1e-3);
+      EXPECT_LT(max_relative_error(gpu.state().generator.buffers, cpu.state().generator.buffers), 1e-3);
+      EXPECT_LT(max_relative_error(gpu.state().discriminator.buffers, cpu.state().discriminator.buffers), 1e-3);
+      const int64_t count = 5;
+      const std::vector<float> z = testing::random_vector<float>(static_cast<size_t>(count * spec.latent_dim), 4);
+      std::vector<float> want(static_cast<size_t>(count * spec.image_size())), got(want.size(), NAN);
+      generate_images(spec, gpu.state().generator, z.data(), nullptr, count, want.data());
+      gpu.generate(z.data(), nullptr, count, got.data());
+      EXPECT_LT(max_relative_error(got, want), 1e-4);
+    }
+    GpuTrainerOptions options;
+    static_cast<StepOptions&>(options) = step;
+    options.max_batch = 16;
+    options.graph = false;
+    GpuTrainer eager(spec, data, options);
+    options.graph = true;
+    GpuTrainer captured(spec, data, options);
+    run_steps(eager, schedule, 1, 4);
+    run_steps(captured, schedule, 1, 4);
+    EXPECT_TRUE(bit_identical(captured.state(), eager.state()));
+  }
 }
 
 TEST_F(GpuDcganTest, RefusesABatchOfOneImage) {

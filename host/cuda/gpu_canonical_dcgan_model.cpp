@@ -1,0 +1,310 @@
+// defines: CanonicalDcganGpuModel (through make_canonical_dcgan_gpu_model) — the 32/64-pixel
+// DCGAN (model/dcgan_spec.h: make_canonical_dcgan_spec) inside the GPU step: each network's
+// layer list through cuDNN convolutions (no biases) and BatchNorm (cuda/gpu_batch_norm.h), the
+// activations, BCE and the sum of D's gradients through our kernels. The same passes as the CPU
+// (host/cpu/canonical_dcgan.h) in the same order, so that BatchNorm's running statistics move
+// identically.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "activation_backward.cuh"
+#include "add.cuh"
+#include "bce.cuh"
+#include "cuda/cudnn_layers.h"
+#include "cuda/gpu_batch_norm.h"
+#include "cuda/gpu_model.h"
+#include "cuda/nvtx_range.h"
+#include "linear_forward.cuh"
+#include "model/dcgan_spec.h"
+
+namespace gan {
+
+namespace {
+
+int64_t output_size(const CanonicalLayer& layer) {  // per image
+  const ConvShape& s = layer.shape;
+  return layer.transposed ? s.out_channels * s.height * s.width : s.out_channels * s.out_height() * s.out_width();
+}
+
+// One network's cuDNN layers at one batch size: a convolution per layer, a BatchNorm where the
+// layer has one (null elsewhere).
+struct NetworkLayers {
+  NetworkLayers(const CudnnHandle& cudnn, const std::vector<CanonicalLayer>& layers, int64_t B, double eps, bool tf32,
+                ConvAlgorithms choice) {
+    for (const CanonicalLayer& layer : layers) {
+      ConvShape s = layer.shape;
+      s.batch = B;
+      conv.push_back(std::make_unique<CudnnConvLayer>(
+          cudnn, layer.transposed ? CudnnConvLayer::Kind::kTransposed : CudnnConvLayer::Kind::kConv, s, tf32, choice));
+      const int64_t channels = s.out_channels;
+      bn.push_back(layer.batch_norm
+                       ? std::make_unique<CudnnBatchNorm>(cudnn, B, channels, output_size(layer) / channels, eps)
+                       : nullptr);
+    }
+  }
+  size_t workspace_bytes() const {
+    size_t most = 0;
+    for (const auto& c : conv) most = std::max(most, c->workspace_bytes());
+    return most;
+  }
+  std::string algorithms() const {
+    std::string text;
+    for (size_t l = 0; l < conv.size(); ++l) text += (l ? "; " : "") + std::to_string(l) + ": " + conv[l]->algorithms();
+    return text;
+  }
+  std::vector<std::unique_ptr<CudnnConvLayer>> conv;
+  std::vector<std::unique_ptr<CudnnBatchNorm>> bn;
+};
+
+struct BatchLayers {
+  BatchLayers(const CudnnHandle& cudnn, const std::vector<CanonicalLayer>& g_layers,
+              const std::vector<CanonicalLayer>& d_layers, int64_t B, double eps, bool tf32, ConvAlgorithms choice)
+      : g(cudnn, g_layers, B, eps, tf32, choice),
+        d(cudnn, d_layers, B, eps, tf32, choice),
+        workspace(std::max(g.workspace_bytes(), d.workspace_bytes())) {}
+  NetworkLayers g, d;
+  DeviceBuffer<char> workspace;
+};
+
+// A pass's activations: per layer the convolution's output and the layer's output (the same
+// buffer for a layer without BatchNorm: its activation runs in place), and BatchNorm's saved
+// statistics [2C] where it has one.
+struct Activations {
+  std::vector<float*> conv, out, saved;
+};
+
+class CanonicalDcganGpuModel : public GpuGanModel {
+ public:
+  CanonicalDcganGpuModel(const ModelSpec& spec, const GpuModelOptions& options, cudaStream_t stream,
+                         const CublasHandle& /*blas*/)
+      : spec_(spec),
+        options_(options),
+        stream_(stream),
+        cudnn_(stream),
+        g_layers_(canonical_layers(spec, true)),
+        d_layers_(canonical_layers(spec, false)) {
+    for (const std::vector<CanonicalLayer>* layers : {&g_layers_, &d_layers_}) {
+      if (layers->back().batch_norm) throw InternalError("the canonical DCGAN's last layers have no BatchNorm");
+    }
+  }
+
+  std::string description() const override {
+    return "DCGAN " + std::to_string(spec_.image_height) + "x" + std::to_string(spec_.image_width) + "x" +
+           std::to_string(spec_.channels) + ": cuDNN convolutions, BatchNorm " +
+           (options_.fused_batch_norm ? "as fused kernels" : "through cuDNN") + "; algorithms at batch " +
+           std::to_string(max_batch_) + ": G " + layers_.at(max_batch_)->g.algorithms() + "; D " +
+           layers_.at(max_batch_)->d.algorithms();
+  }
+
+  void plan(DeviceArena& arena, int64_t B) override {
+    max_batch_ = B;
+    prepare_batch(B);
+    auto place = [&](float** pointer, int64_t count) { arena.place(pointer, static_cast<size_t>(count)); };
+    place(&real_, B * spec_.image_size());
+    place_activations(arena, g_layers_, B, &g_);
+    place_activations(arena, d_layers_, B, &d_[0]);
+    place_activations(arena, d_layers_, B, &d_[1]);
+    place(&logits_, 2 * B);  // D's last layers write here (logits_at): real, then fake, as BCE reads them
+    place(&dlogit_, 2 * B);
+    place(&d_image_, B * spec_.image_size());
+    int64_t widest = spec_.image_size(), widest_channels = 1;
+    for (const std::vector<CanonicalLayer>* layers : {&g_layers_, &d_layers_}) {
+      for (const CanonicalLayer& layer : *layers) {
+        widest = std::max({widest, output_size(layer), layer.shape.in_channels * layer.shape.height * layer.shape.width});
+        widest_channels = std::max(widest_channels, layer.shape.out_channels);
+      }
+    }
+    place(&scratch_a_, B * widest);
+    place(&scratch_b_, B * widest);
+    place(&parameter_scratch_, 2 * widest_channels);
+    // Added whole into D's gradients: its padding must hold zeros, which the arena's zeroing gives.
+    place(&fake_grads_, static_cast<int64_t>(spec_.discriminator.parameter_count));
+  }
+
+  float* real_batch() const override { return real_; }
+
+  void prepare_batch(int64_t B) override {
+    check_dcgan_batch(B);
+    if (layers_.count(B) == 0) {
+      layers_[B] = std::make_unique<BatchLayers>(cudnn_, g_layers_, d_layers_, B, spec_.dcgan.bn_eps, options_.tf32,
+                                                 options_.conv_algorithms);
+    }
+  }
+
+  void enqueue_discriminator_step(int64_t B, const float* z, const GpuNetwork& g, const GpuNetwork& d,
+                                  BceDeviceStats* stats) override {
+    const BatchLayers& layers = *layers_.at(B);
+    void* ws = layers.workspace.get();
+    {
+      NvtxRange range("G forward");
+      forward(g_layers_, layers.g, ws, B, z, g, /*training=*/true, g_);
+    }
+    {
+      NvtxRange range("D forward (real, fake)");
+      forward(d_layers_, layers.d, ws, B, real_, d, true, logits_at(d_[0], logits_));
+      forward(d_layers_, layers.d, ws, B, g_.out.back(), d, true, logits_at(d_[1], logits_ + B));
+    }
+    {
+      NvtxRange range("loss");
+      launch_bce_with_logits(logits_, B, B, dlogit_, stats, stream_);
+    }
+    NvtxRange range("D backward (real, fake)");
+    backward(d_layers_, layers.d, ws, B, real_, d, logits_at(d_[0], logits_), dlogit_, d.grads, nullptr);
+    backward(d_layers_, layers.d, ws, B, g_.out.back(), d, logits_at(d_[1], logits_ + B), dlogit_ + B, fake_grads_,
+             nullptr);
+    launch_add_into(d.grads, fake_grads_, spec_.discriminator.parameter_count, stream_);
+  }
+
+  void enqueue_generator_step(int64_t B, const float* z, const GpuNetwork& g, const GpuNetwork& d,
+                              BceDeviceStats* stats) override {
+    const BatchLayers& layers = *layers_.at(B);
+    void* ws = layers.workspace.get();
+    const Activations fake = logits_at(d_[0], logits_);
+    {
+      NvtxRange range("G step: G forward, D forward");
+      forward(g_layers_, layers.g, ws, B, z, g, true, g_);
+      forward(d_layers_, layers.d, ws, B, g_.out.back(), d, true, fake);
+    }
+    NvtxRange range("G step: loss, D backward (input only), G backward");
+    launch_bce_with_logits(logits_, B, 0, dlogit_, stats, stream_);
+    backward(d_layers_, layers.d, ws, B, g_.out.back(), d, fake, dlogit_, nullptr, d_image_);
+    backward(g_layers_, layers.g, ws, B, z, g, g_, d_image_, g.grads, nullptr);
+  }
+
+  void generate(const float* z, const int32_t* /*labels*/, int64_t count, const GpuNetwork& g, float* images) override {
+    // Evaluation mode: BatchNorm on the running statistics, so any count works, 1 included.
+    const NetworkLayers layers(cudnn_, g_layers_, count, spec_.dcgan.bn_eps, options_.tf32, ConvAlgorithms::kHeuristic);
+    DeviceBuffer<char> workspace(layers.workspace_bytes());
+    std::vector<DeviceBuffer<float>> buffers;
+    Activations pass;
+    for (const CanonicalLayer& layer : g_layers_) {
+      buffers.emplace_back(static_cast<size_t>(count * output_size(layer)));
+      pass.conv.push_back(buffers.back().get());
+      if (layer.batch_norm) buffers.emplace_back(static_cast<size_t>(count * output_size(layer)));
+      pass.out.push_back(buffers.back().get());
+      pass.saved.push_back(nullptr);
+    }
+    forward(g_layers_, layers, workspace.get(), count, z, g, /*training=*/false, pass);
+    const std::vector<float> result = buffers.back().download();  // waits for the stream's work
+    std::copy(result.begin(), result.end(), images);
+  }
+
+ private:
+  // Places a pass's buffers for batches up to B. A layer without BatchNorm keeps its output in
+  // its convolution's buffer (its activation runs in place). D's last layer (its logits) is not
+  // placed: logits_at() points it into logits_.
+  void place_activations(DeviceArena& arena, const std::vector<CanonicalLayer>& layers, int64_t B, Activations* a) {
+    a->conv.assign(layers.size(), nullptr);
+    a->out.assign(layers.size(), nullptr);
+    a->saved.assign(layers.size(), nullptr);
+    for (size_t l = 0; l < layers.size(); ++l) {
+      if (l + 1 == layers.size() && !layers[l].transposed) continue;  // D's logits
+      arena.place(&a->conv[l], static_cast<size_t>(B * output_size(layers[l])));
+      if (layers[l].batch_norm) {
+        arena.place(&a->out[l], static_cast<size_t>(B * output_size(layers[l])));
+        arena.place(&a->saved[l], static_cast<size_t>(2 * layers[l].shape.out_channels));
+      } else {
+        a->out[l] = a->conv[l];
+      }
+    }
+  }
+
+  // A D pass whose last layer writes its logits [B] straight into `logits`.
+  static Activations logits_at(const Activations& a, float* logits) {
+    Activations with = a;
+    with.conv.back() = with.out.back() = logits;
+    return with;
+  }
+
+  NormContext norm_context() const {
+    return {options_.fused_batch_norm, spec_.dcgan.bn_eps, spec_.dcgan.bn_momentum, stream_};
+  }
+
+  NormLayer norm_layer(const CanonicalLayer& layer, const NetworkLayers& cudnn, size_t l) const {
+    const int64_t channels = layer.shape.out_channels;
+    return {*cudnn.bn[l], layer.bn, channels, output_size(layer) / channels, layer.activation, layer.slope};
+  }
+
+  // x [B, first layer's input] -> a.out.back(). ws: the batch's workspace.
+  void forward(const std::vector<CanonicalLayer>& layers, const NetworkLayers& cudnn, void* ws, int64_t B,
+               const float* x, const GpuNetwork& net, bool training, const Activations& a) const {
+    const float* in = x;
+    for (size_t l = 0; l < layers.size(); ++l) {
+      const CanonicalLayer& layer = layers[l];
+      cudnn.conv[l]->forward(in, net.params + layer.weight, nullptr, a.conv[l], ws);
+      if (layer.batch_norm) {
+        norm_forward(norm_context(), norm_layer(layer, cudnn, l), net, B, training, a.conv[l], a.out[l], a.saved[l]);
+      } else if (layer.activation != Activation::kIdentity) {
+        launch_bias_activation(a.out[l], nullptr, 1, B * output_size(layer), layer.activation, layer.slope, stream_);
+      }
+      in = a.out[l];
+    }
+  }
+
+  // d_output (the gradient at the last layer's output) -> every gradient into grads
+  // (overwritten; null: none) and the input gradient into d_input (null: none).
+  void backward(const std::vector<CanonicalLayer>& layers, const NetworkLayers& cudnn, void* ws, int64_t B,
+                const float* x, const GpuNetwork& net, const Activations& a, const float* d_output, float* grads,
+                float* d_input) const {
+    if (grads) GAN_CHECK(cudaMemsetAsync(grads, 0, net.spec->parameter_count * sizeof(float), stream_));
+    const float* dy = d_output;  // the gradient at layer l's output
+    float* free = scratch_a_;    // where the next result may go
+    float* spare = scratch_b_;
+    for (size_t l = layers.size(); l-- > 0;) {
+      const CanonicalLayer& layer = layers[l];
+      const int64_t size = B * output_size(layer);
+      float* d_conv = nullptr;  // the gradient at the convolution's output
+      if (layer.batch_norm) {
+        // norm_backward rewrites dy in place (cuDNN path): dy is always a scratch buffer here
+        // (the last layers, which see d_output, have no BatchNorm).
+        float* dgamma = grads ? grads + layer.bn.weight : parameter_scratch_;
+        float* dbeta = grads ? grads + layer.bn.bias : parameter_scratch_ + layer.shape.out_channels;
+        norm_backward(norm_context(), norm_layer(layer, cudnn, l), net, B, a.conv[l], a.out[l], const_cast<float*>(dy),
+                      a.saved[l], free, dgamma, dbeta);
+        d_conv = free;
+        std::swap(free, spare);  // free: dy's buffer (dy is spent), or the other scratch
+      } else {
+        launch_activation_backward(layer.activation, layer.slope, a.out[l], dy, free, nullptr, 1, size, stream_);
+        d_conv = free;
+        std::swap(free, spare);
+      }
+      float* dx = l == 0 ? d_input : free;
+      float* dw = grads ? grads + layer.weight : nullptr;
+      const float* input = l == 0 ? x : a.out[l - 1];
+      if (dx || dw) cudnn.conv[l]->backward(input, net.params + layer.weight, d_conv, dx, dw, nullptr, ws);
+      if (l > 0) {
+        dy = free;
+        std::swap(free, spare);
+      }
+    }
+  }
+
+  const ModelSpec& spec_;
+  GpuModelOptions options_;
+  cudaStream_t stream_;
+  CudnnHandle cudnn_;
+  std::vector<CanonicalLayer> g_layers_, d_layers_;
+  int64_t max_batch_ = 0;
+  std::map<int64_t, std::unique_ptr<BatchLayers>> layers_;  // by batch size
+  float* real_ = nullptr;                                   // [B, C*H*W]
+  Activations g_;                                           // G's pass
+  Activations d_[2];                                        // D's real and fake passes
+  float* logits_ = nullptr;                                 // [2B]: real, then fake
+  float* dlogit_ = nullptr;                                 // [2B]
+  float* d_image_ = nullptr;                                // [B, C*H*W]
+  float *scratch_a_ = nullptr, *scratch_b_ = nullptr;       // [B, widest map]
+  float* parameter_scratch_ = nullptr;                      // [2 widest channels]
+  float* fake_grads_ = nullptr;                             // [D's parameter_count]
+};
+
+}  // namespace
+
+std::unique_ptr<GpuGanModel> make_canonical_dcgan_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
+                                                            cudaStream_t stream, const CublasHandle& blas) {
+  return std::make_unique<CanonicalDcganGpuModel>(spec, options, stream, blas);
+}
+
+}  // namespace gan
