@@ -3,7 +3,9 @@
 // usage: bench_step [--device cpu|cuda] [--model mlp|dcgan] [--data DIR] [--batch 128] [--steps 200]
 //                   [--warmup 20] [--threads 0] [--graph 1] [--tf32 0] [--forward cublas|fused]
 //                   [--batchnorm cudnn|fused] [--gpu 0] [--json FILE] [--breakdown 0|1] [--branches 0|1]
-//                   [--plan 0|1] [--conv-algos heuristic|timed|timed-any]
+//                   [--plan 0|1] [--conv-algos heuristic|timed|timed-any] [--image-size 28] [--channels 1]
+// --image-size, --channels: an image folder's images (e.g. 64 and 3 for the 64x64 colour DCGAN);
+// with --synthetic N, N random images of that size instead of --data (no files needed).
 // CPU: each timed step on its own (a host clock). GPU: steps run in blocks of --block steps
 // (default 50), each block timed from one read-back to the next (the trainer's last_stats waits
 // for the device), so the time includes every launch and gap the host leaves; per-step times are
@@ -146,7 +148,7 @@ int main(int argc, char** argv) {
   const std::string blas_note = gan::choose_blas_core(argv);  // as gan does (cpu/blas_core.h)
   if (!blas_note.empty()) std::fprintf(stderr, "bench_step: %s\n", blas_note.c_str());
   std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp", batch_norm = "cudnn", conv_algos = "heuristic";
-  int64_t batch = 128, steps = 200, warmup = 20, block = 50;
+  int64_t batch = 128, steps = 200, warmup = 20, block = 50, image_size = 28, channels = 1, synthetic = 0;
   int threads = 0, gpu = 0;
   bool graph = true, tf32 = false, breakdown = false, branches = false, plan = false;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -169,6 +171,9 @@ int main(int argc, char** argv) {
     else if (flag == "--branches") branches = value == "1" || value == "true";
     else if (flag == "--plan") plan = value == "1" || value == "true";
     else if (flag == "--conv-algos") conv_algos = value;
+    else if (flag == "--image-size") image_size = std::atoll(value.c_str());
+    else if (flag == "--channels") channels = std::atoll(value.c_str());
+    else if (flag == "--synthetic") synthetic = std::atoll(value.c_str());
     else {
       std::fprintf(stderr, "bench_step: unknown flag %s\n", flag.c_str());
       return 2;
@@ -184,8 +189,22 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const gan::Dataset dataset = gan::load_dataset(data);
-    const gan::TrainConfig config = gan::resolve_config("", {{"batch", std::to_string(batch)}, {"model", model}});
+    // --image-size and --channels: how an image folder's files become images (the 64x64 DCGAN).
+    gan::Dataset dataset;
+    if (synthetic > 0) {  // random bytes: a step's time does not depend on the pixels
+      dataset.name = "synthetic";
+      dataset.images_path = "synthetic images";
+      dataset.count = synthetic;
+      dataset.height = dataset.width = static_cast<int>(image_size);
+      dataset.channels = static_cast<int>(channels);
+      dataset.pixels.resize(static_cast<size_t>(synthetic * dataset.pixels_per_image()));
+      for (size_t i = 0; i < dataset.pixels.size(); ++i) dataset.pixels[i] = static_cast<uint8_t>((i * 2654435761u) >> 24);
+    } else {
+      dataset = gan::load_dataset(data, "train",
+                                  gan::ImageOptions{static_cast<int>(image_size), static_cast<int>(channels), true});
+    }
+    const gan::TrainConfig config = gan::resolve_config(
+        "", {{"batch", std::to_string(batch)}, {"model", model}, {"channels", std::to_string(channels)}});
     const gan::ModelSpec spec = gan::make_model_spec(config, dataset.height, dataset.width);
     const gan::Schedule schedule{dataset.count, batch, true, 1000000, 0};
     if (batch > dataset.count) throw gan::InputError("--batch " + std::to_string(batch) + " > the data's " + std::to_string(dataset.count) + " images");

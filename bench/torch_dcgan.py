@@ -14,8 +14,14 @@ Modes:
 TF32 stays off in convolutions and matmuls (torch.backends.*.allow_tf32 = False) unless --tf32,
 so the peer computes in FP32 as ours does by default.
 
+With --size 32 or 64 the model is pytorch/examples' dcgan instead (tools/dcgan_model.py's
+CanonicalDcgan*: the peer of `bench_step --model dcgan --image-size 64 --channels 3`), of base
+width --width and --colour channels, on 1,024 random resident images (the step's time does not
+depend on the pixels).
+
 usage: torch_dcgan.py [--data data/mnist] [--device cpu] [--mode eager] [--steps 100] [--warmup 10]
                       [--batch 128] [--channels 128,64] [--threads N] [--block K] [--tf32] [--json FILE]
+                      [--size 28|32|64] [--width 64] [--colour 3]
 Prints one JSON object: median/p10/p90 ms per step, timed as torch_seed.py times (blocks of
 --block steps between synchronisations on CUDA, default 50; each step alone on the CPU).
 """
@@ -32,7 +38,8 @@ import torch.optim as optim
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "tools"))
-from dcgan_model import DcganDiscriminator, DcganGenerator  # noqa: E402
+from dcgan_model import (CanonicalDcganDiscriminator, CanonicalDcganGenerator, DcganDiscriminator,  # noqa: E402
+                         DcganGenerator)
 from torch_timing import graph_step, time_steps  # noqa: E402  (bench/, beside this file)
 
 
@@ -65,6 +72,9 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--tf32", action="store_true")
     parser.add_argument("--json")
+    parser.add_argument("--size", type=int, default=28, choices=[28, 32, 64])
+    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--colour", type=int, default=3, choices=[1, 3])
     args = parser.parse_args()
 
     device = torch.device(args.device)
@@ -77,15 +87,22 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     channels = tuple(int(c) for c in args.channels.split(","))
     latent_dim = 100
-    generator = DcganGenerator(latent_dim, channels).to(device)
-    discriminator = DcganDiscriminator(channels).to(device)
+    if args.size == 28:
+        generator = DcganGenerator(latent_dim, channels).to(device)
+        discriminator = DcganDiscriminator(channels).to(device)
+    else:
+        generator = CanonicalDcganGenerator(latent_dim, args.width, args.colour, args.size).to(device)
+        discriminator = CanonicalDcganDiscriminator(args.width, args.colour, args.size).to(device)
     adam_options = {"capturable": True} if args.mode == "graph" else {}
     g_optimizer = optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999), **adam_options)
     d_optimizer = optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999), **adam_options)
     criterion = nn.BCEWithLogitsLoss()
 
-    images = torch.from_numpy(read_idx_images(args.data).copy())
-    all_images = ((images.float() / 255.0 - 0.5) / 0.5).view(-1, 1, 28, 28).to(device)
+    if args.size == 28:
+        images = torch.from_numpy(read_idx_images(args.data).copy())
+        all_images = ((images.float() / 255.0 - 0.5) / 0.5).view(-1, 1, 28, 28).to(device)
+    else:
+        all_images = (torch.rand(1024, args.colour, args.size, args.size) * 2 - 1).to(device)
     if all_images.size(0) < args.batch:
         parser.error(f"--batch {args.batch} is larger than the data's {all_images.size(0)} images")
 
@@ -119,8 +136,8 @@ def main():
     timing, (d_loss, g_loss) = time_steps(step, source, device, args.warmup, args.steps, block)
     result = {
         "peer": "pytorch " + torch.__version__,
-        "model": "dcgan",
-        "channels": list(channels),
+        "model": "dcgan" if args.size == 28 else f"dcgan {args.size}x{args.size}x{args.colour} width {args.width}",
+        "channels": list(channels) if args.size == 28 else [args.width],
         "mode": args.mode,
         "device": str(device),
         "threads": torch.get_num_threads(),

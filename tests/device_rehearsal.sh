@@ -28,7 +28,7 @@ GAN_STUB_SECONDS=0.01 RESULTS_DIR="$work/1" bash "$root/tools/device_check.sh" -
 check "exit 0 (rc $?)" test "$(tail -n 1 "$work/1.log")" = "device_check: every step passed"
 check "exactly 8 files" test "$(files_in "$work/1")" -eq 8
 for name in "configure \+ build" "gan check" "GPU tests" "GPU failures" "parity" "training runs" "bench: MLP" \
-  "bench: where the step" "bench: 200 epochs" "bench: DCGAN" "compute-sanitizer" "ncu"; do
+  "bench: where the step" "bench: 200 epochs" "bench: DCGAN" "bench: 64x64 colour DCGAN" "compute-sanitizer" "ncu"; do
   check "step '$name' passed" summary_has "$work/1" "^$name.* pass "
 done
 check "summary: benchmark table" summary_has "$work/1" "^ours-cuda-b8192-graph-fp32 "

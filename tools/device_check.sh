@@ -5,7 +5,7 @@
 #   against its CPU reference, both GPU trainers against the CPU trainers and the exact run),
 #   GPU failures (a batch too large for the card is refused before training), parity against the
 #   seed's PyTorch code (FP32, TF32, DCGAN), short training runs, the MLP step benchmark (ours vs
-#   PyTorch, every batch), where the step's time goes (bench_step --breakdown), the full 200-epoch run, the DCGAN step benchmark, compute-sanitizer
+#   PyTorch, every batch), where the step's time goes (bench_step --breakdown), the full 200-epoch run, the DCGAN step benchmarks (28x28; 64x64 colour), compute-sanitizer
 #   (memcheck, racecheck; both models), ncu (one eager step, per-kernel table).
 # Each step has an expected time and a cap. A step runs only when the time left is at least its
 # expected time, under a timeout of its cap (or what is left, if less); otherwise it is listed as
@@ -25,7 +25,7 @@
 # Exit status: 0 every step passed; 1 a step failed or overran its cap; 2 no GPU; 3 every step
 # that ran passed, but some did not fit the budget (skipped, or cut when the budget ran out).
 # --only runs just the named steps (build is always kept): build check tests failures parity
-# train bench breakdown fullrun dcgan sanitizer ncu. GAN_DEVICE_QUICK=1 is --only "build check tests
+# train bench breakdown fullrun dcgan dcgan64 sanitizer ncu. GAN_DEVICE_QUICK=1 is --only "build check tests
 # failures parity train" (a rerun of the checks alone).
 # --rehearse: every GPU program is replaced by tools/device_stub.sh (tests/device_rehearsal.sh
 # runs this in CI), so the budget, the skipping, the file limit and the archive are tried where
@@ -308,6 +308,21 @@ bench_dcgan() {
   GAN_BENCH_RESULTS="$work/archive/bench-dcgan" GAN_BENCH_PRINT_JSON=1 bash bench/run.sh --device cuda --model dcgan \
     --gan "$build" --steps 300
 }
+# The 64x64 colour DCGAN (issue 18; its GPU passes' first run): ours against pytorch/examples'
+# dcgan in PyTorch (bench/torch_dcgan.py --size 64), batch 128, on random resident images.
+bench_dcgan64() {
+  local rc=0 out="$work/archive/bench-dcgan64"
+  mkdir -p "$out"
+  "$build/bench_step" --model dcgan --device cuda --synthetic 1024 --image-size 64 --channels 3 --batch 128 \
+    --steps 100 --warmup 10 --json "$out/ours-graph.json" || rc=1
+  "$build/bench_step" --model dcgan --device cuda --synthetic 1024 --image-size 64 --channels 3 --batch 128 \
+    --steps 100 --warmup 10 --batchnorm fused --json "$out/ours-graph-fusedbn.json" || rc=1
+  for mode in eager benchmark; do
+    "$PYTHON" bench/torch_dcgan.py --device cuda --size 64 --colour 3 --width 64 --batch 128 --steps 100 \
+      --warmup 10 --mode "$mode" --json "$out/torch-$mode.json" || rc=1
+  done
+  return "$rc"
+}
 
 # Where the step's time goes (issue 16's instrument, bench_step --breakdown --plan): the step's
 # plan (each kernel's work and predicted time, from rates measured on this card), each phase of
@@ -363,6 +378,7 @@ if ((built == 0)); then
   step fullrun "bench: 200 epochs Fashion-MNIST" 40 90 "$results/bench.log" \
     bash bench/full_run.sh --gan "$gan" --torch-epochs 1
   step dcgan "bench: DCGAN step, ours vs PyTorch" 40 90 "$results/bench.log" bench_dcgan
+  step dcgan64 "bench: 64x64 colour DCGAN, ours vs PyTorch" 25 60 "$results/bench.log" bench_dcgan64
   step sanitizer "compute-sanitizer (memcheck, racecheck)" 30 75 "$results/profile.log" sanitizers
   step ncu "ncu: one eager step" 20 60 "$results/profile.log" profile_ncu
 fi

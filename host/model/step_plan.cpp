@@ -3,12 +3,23 @@
 #include <algorithm>
 
 #include "model/conv_shape.h"
+#include "model/dcgan_spec.h"
 #include "util/error.h"
 
 namespace gan {
 
 std::vector<double> layer_macs(const ModelSpec& spec, const NetworkSpec& network) {
   std::vector<double> macs;
+  if (spec.kind == ModelKind::kDcgan && spec.dcgan.canonical()) {
+    // Each (transposed) convolution: Cout * Cin * 16 multiply-adds per pixel of the map of the
+    // Conv2d it is (or is the adjoint of).
+    for (const CanonicalLayer& layer : canonical_layers(spec, &network == &spec.generator)) {
+      const ConvShape& s = layer.shape;
+      macs.push_back(static_cast<double>(s.in_channels * s.out_channels * s.kernel * s.kernel * s.out_height() *
+                                         s.out_width()));
+    }
+    return macs;
+  }
   if (spec.kind == ModelKind::kDcgan) {
     const double c0 = static_cast<double>(spec.dcgan.c0), c1 = static_cast<double>(spec.dcgan.c1), kk = 16;
     if (&network == &spec.generator) return {static_cast<double>(spec.latent_dim) * c0 * 49, c0 * c1 * kk * 49, c1 * kk * 196};
@@ -348,6 +359,7 @@ class DcganPlanner {
 
 std::vector<PlannedKernel> plan_dcgan_gpu_step(const ModelSpec& spec, int64_t B, const StepPlanOptions& options) {
   if (spec.kind != ModelKind::kDcgan) throw InternalError("plan_dcgan_gpu_step: the model is not the DCGAN");
+  if (spec.dcgan.canonical()) throw InputError("the step's plan covers the 28x28 DCGAN only (not the 32/64-pixel one)");
   if (B < 1) throw InternalError("plan_dcgan_gpu_step: batch " + std::to_string(B));
   return DcganPlanner(spec, B, options).plan();
 }
