@@ -107,13 +107,19 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     place_activations(arena, g_layers_, B, &g_);
     place_activations(arena, d_layers_, B, &d_[0]);
     place_activations(arena, d_layers_, B, &d_[1]);
-    place(&logits_, 2 * B);  // D's last layers write here (logits_at): real, then fake, as BCE reads them
+    place(&logits_, 2 * B);  // real, then fake, as BCE reads them: the real pass writes here (logits_at)
+    // The fake pass writes its logits to a buffer of its own, 16-byte aligned whatever B (cuDNN's
+    // faster kernels want that), then copied behind the real ones.
+    place(&fake_logits_, B);
     place(&dlogit_, 2 * B);
     place(&d_image_, B * spec_.image_size());
     int64_t widest = spec_.image_size(), widest_channels = 1;
     for (const std::vector<CanonicalLayer>* layers : {&g_layers_, &d_layers_}) {
       for (const CanonicalLayer& layer : *layers) {
-        widest = std::max({widest, output_size(layer), layer.shape.in_channels * layer.shape.height * layer.shape.width});
+        const ConvShape& s = layer.shape;  // a transposed layer's input is its shape's out_height() map
+        const int64_t input = layer.transposed ? s.in_channels * s.out_height() * s.out_width()
+                                               : s.in_channels * s.height * s.width;
+        widest = std::max({widest, output_size(layer), input});
         widest_channels = std::max(widest_channels, layer.shape.out_channels);
       }
     }
@@ -145,7 +151,9 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     {
       NvtxRange range("D forward (real, fake)");
       forward(d_layers_, layers.d, ws, B, real_, d, true, logits_at(d_[0], logits_));
-      forward(d_layers_, layers.d, ws, B, g_.out.back(), d, true, logits_at(d_[1], logits_ + B));
+      forward(d_layers_, layers.d, ws, B, g_.out.back(), d, true, logits_at(d_[1], fake_logits_));
+      GAN_CHECK(cudaMemcpyAsync(logits_ + B, fake_logits_, static_cast<size_t>(B) * sizeof(float),
+                                cudaMemcpyDeviceToDevice, stream_));
     }
     {
       NvtxRange range("loss");
@@ -153,7 +161,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     }
     NvtxRange range("D backward (real, fake)");
     backward(d_layers_, layers.d, ws, B, real_, d, logits_at(d_[0], logits_), dlogit_, d.grads, nullptr);
-    backward(d_layers_, layers.d, ws, B, g_.out.back(), d, logits_at(d_[1], logits_ + B), dlogit_ + B, fake_grads_,
+    backward(d_layers_, layers.d, ws, B, g_.out.back(), d, logits_at(d_[1], fake_logits_), dlogit_ + B, fake_grads_,
              nullptr);
     launch_add_into(d.grads, fake_grads_, spec_.discriminator.parameter_count, stream_);
   }
@@ -255,7 +263,6 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     float* spare = scratch_b_;
     for (size_t l = layers.size(); l-- > 0;) {
       const CanonicalLayer& layer = layers[l];
-      const int64_t size = B * output_size(layer);
       float* d_conv = nullptr;  // the gradient at the convolution's output
       if (layer.batch_norm) {
         // norm_backward rewrites dy in place (cuDNN path): dy is always a scratch buffer here
@@ -267,7 +274,8 @@ class CanonicalDcganGpuModel : public GpuGanModel {
         d_conv = free;
         std::swap(free, spare);  // free: dy's buffer (dy is spent), or the other scratch
       } else {
-        launch_activation_backward(layer.activation, layer.slope, a.out[l], dy, free, nullptr, 1, size, stream_);
+        launch_activation_backward(layer.activation, layer.slope, a.out[l], dy, free, nullptr, B, output_size(layer),
+                                   stream_);
         d_conv = free;
         std::swap(free, spare);
       }
@@ -293,6 +301,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
   Activations g_;                                           // G's pass
   Activations d_[2];                                        // D's real and fake passes
   float* logits_ = nullptr;                                 // [2B]: real, then fake
+  float* fake_logits_ = nullptr;                            // [B]: the fake pass's, before the copy
   float* dlogit_ = nullptr;                                 // [2B]
   float* d_image_ = nullptr;                                // [B, C*H*W]
   float *scratch_a_ = nullptr, *scratch_b_ = nullptr;       // [B, widest map]

@@ -154,7 +154,8 @@ double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
   const double trainable = double(spec.generator.real_parameter_count() + spec.discriminator.real_parameter_count());
   if (spec.kind == ModelKind::kDcgan && spec.dcgan.canonical()) {
     // Per image: each layer keeps its convolution's output and its activated output; G's maps
-    // live once (its two passes share them), D's in three passes.
+    // live once (its two passes share them), D's twice (real and fake; the G step reuses the
+    // real pass's).
     double g_maps = 0, d_maps = 0;
     for (const bool generator : {true, false}) {
       for (const CanonicalLayer& layer : canonical_layers(spec, generator)) {
@@ -163,7 +164,7 @@ double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
         (generator ? g_maps : d_maps) += 2 * size;
       }
     }
-    return per_parameter * trainable + sizeof(float) * double(batch) * (g_maps + 3 * d_maps + 2 * double(spec.image_size()));
+    return per_parameter * trainable + sizeof(float) * double(batch) * (g_maps + 2 * d_maps + 2 * double(spec.image_size()));
   }
   if (spec.kind == ModelKind::kDcgan) {
     // Per image: G keeps 3 maps at each resolution (pre-norm, normed, activated) and the image
