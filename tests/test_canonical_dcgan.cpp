@@ -52,9 +52,9 @@ TEST(CanonicalDcgan, SpecIsPytorchExamplesStateDict) {
   const std::vector<CanonicalLayer> g = canonical_layers(s64, true), d = canonical_layers(s64, false);
   ASSERT_EQ(g.size(), 5u);
   EXPECT_EQ(g.front().shape.out_height(), 1);
-  EXPECT_EQ(canonical_output_size(g.back()), 3 * 64 * 64);
+  EXPECT_EQ(g.back().output_size(), 3 * 64 * 64);
   EXPECT_EQ(g.back().activation, Activation::kTanh);
-  EXPECT_EQ(canonical_output_size(d.back()), 1);
+  EXPECT_EQ(d.back().output_size(), 1);
   EXPECT_FALSE(d.front().batch_norm);
   EXPECT_TRUE(d[1].batch_norm);
 }

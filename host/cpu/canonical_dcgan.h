@@ -27,12 +27,6 @@ struct CanonicalPass {
   const T* output() const { return out.back().data(); }
 };
 
-// The values one layer maps to, per image: its output's channels x height x width.
-inline int64_t canonical_output_size(const CanonicalLayer& layer) {
-  const ConvShape& s = layer.shape;
-  return layer.transposed ? s.out_channels * s.height * s.width : s.out_channels * s.out_height() * s.out_width();
-}
-
 // The network's forward pass on x [B, first layer's input]. training: BatchNorm on the batch's
 // statistics, moving the running ones in `buffers` (null: left alone); otherwise on the running
 // statistics, which `buffers` must then hold.
@@ -51,7 +45,7 @@ void canonical_forward(const ModelSpec& spec, const std::vector<CanonicalLayer>&
     ConvShape s = layer.shape;
     s.batch = B;
     std::vector<T>& y = pass->conv[l];
-    y.resize(static_cast<size_t>(B * canonical_output_size(layer)));
+    y.resize(static_cast<size_t>(B * layer.output_size()));
     if (layer.transposed) {
       deconv_forward(s, in, params + layer.weight, static_cast<const T*>(nullptr), y.data(), code);
     } else {
@@ -60,7 +54,7 @@ void canonical_forward(const ModelSpec& spec, const std::vector<CanonicalLayer>&
     std::vector<T>& out = pass->out[l];
     out.resize(y.size());
     if (layer.batch_norm) {
-      const int64_t channels = s.out_channels, plane = canonical_output_size(layer) / channels;
+      const int64_t channels = s.out_channels, plane = layer.output_size() / channels;
       const BatchNormSlots& bn = layer.bn;
       if (training) {
         batch_norm_forward(y.data(), B, channels, plane, params + bn.weight, params + bn.bias, spec.dcgan.bn_eps,
@@ -92,7 +86,7 @@ void canonical_backward(const NetworkSpec& network, const std::vector<CanonicalL
     const CanonicalLayer& layer = layers[l];
     ConvShape s = layer.shape;
     s.batch = B;
-    const int64_t size = canonical_output_size(layer);
+    const int64_t size = layer.output_size();
     dz.resize(dy.size());
     activation_backward(layer.activation, static_cast<T>(layer.slope), pass.out[l].data(), dy.data(), dz.data(),
                         static_cast<T*>(nullptr), B, size);

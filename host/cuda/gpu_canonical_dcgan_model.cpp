@@ -24,11 +24,6 @@ namespace gan {
 
 namespace {
 
-int64_t output_size(const CanonicalLayer& layer) {  // per image
-  const ConvShape& s = layer.shape;
-  return layer.transposed ? s.out_channels * s.height * s.width : s.out_channels * s.out_height() * s.out_width();
-}
-
 // One network's cuDNN layers at one batch size: a convolution per layer, a BatchNorm where the
 // layer has one (null elsewhere).
 struct NetworkLayers {
@@ -41,7 +36,7 @@ struct NetworkLayers {
           cudnn, layer.transposed ? CudnnConvLayer::Kind::kTransposed : CudnnConvLayer::Kind::kConv, s, tf32, choice));
       const int64_t channels = s.out_channels;
       bn.push_back(layer.batch_norm
-                       ? std::make_unique<CudnnBatchNorm>(cudnn, B, channels, output_size(layer) / channels, eps)
+                       ? std::make_unique<CudnnBatchNorm>(cudnn, B, channels, layer.output_size() / channels, eps)
                        : nullptr);
     }
   }
@@ -116,10 +111,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     int64_t widest = spec_.image_size(), widest_channels = 1;
     for (const std::vector<CanonicalLayer>* layers : {&g_layers_, &d_layers_}) {
       for (const CanonicalLayer& layer : *layers) {
-        const ConvShape& s = layer.shape;  // a transposed layer's input is its shape's out_height() map
-        const int64_t input = layer.transposed ? s.in_channels * s.out_height() * s.out_width()
-                                               : s.in_channels * s.height * s.width;
-        widest = std::max({widest, output_size(layer), input});
+        widest = std::max({widest, layer.output_size(), layer.input_size()});
         widest_channels = std::max(widest_channels, layer.shape.out_channels);
       }
     }
@@ -189,9 +181,9 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     std::vector<DeviceBuffer<float>> buffers;
     Activations pass;
     for (const CanonicalLayer& layer : g_layers_) {
-      buffers.emplace_back(static_cast<size_t>(count * output_size(layer)));
+      buffers.emplace_back(static_cast<size_t>(count * layer.output_size()));
       pass.conv.push_back(buffers.back().get());
-      if (layer.batch_norm) buffers.emplace_back(static_cast<size_t>(count * output_size(layer)));
+      if (layer.batch_norm) buffers.emplace_back(static_cast<size_t>(count * layer.output_size()));
       pass.out.push_back(buffers.back().get());
       pass.saved.push_back(nullptr);
     }
@@ -210,9 +202,9 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     a->saved.assign(layers.size(), nullptr);
     for (size_t l = 0; l < layers.size(); ++l) {
       if (l + 1 == layers.size() && !layers[l].transposed) continue;  // D's logits
-      arena.place(&a->conv[l], static_cast<size_t>(B * output_size(layers[l])));
+      arena.place(&a->conv[l], static_cast<size_t>(B * layers[l].output_size()));
       if (layers[l].batch_norm) {
-        arena.place(&a->out[l], static_cast<size_t>(B * output_size(layers[l])));
+        arena.place(&a->out[l], static_cast<size_t>(B * layers[l].output_size()));
         arena.place(&a->saved[l], static_cast<size_t>(2 * layers[l].shape.out_channels));
       } else {
         a->out[l] = a->conv[l];
@@ -233,7 +225,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
 
   NormLayer norm_layer(const CanonicalLayer& layer, const NetworkLayers& cudnn, size_t l) const {
     const int64_t channels = layer.shape.out_channels;
-    return {*cudnn.bn[l], layer.bn, channels, output_size(layer) / channels, layer.activation, layer.slope};
+    return {*cudnn.bn[l], layer.bn, channels, layer.output_size() / channels, layer.activation, layer.slope};
   }
 
   // x [B, first layer's input] -> a.out.back(). ws: the batch's workspace.
@@ -246,7 +238,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
       if (layer.batch_norm) {
         norm_forward(norm_context(), norm_layer(layer, cudnn, l), net, B, training, a.conv[l], a.out[l], a.saved[l]);
       } else if (layer.activation != Activation::kIdentity) {
-        launch_bias_activation(a.out[l], nullptr, 1, B * output_size(layer), layer.activation, layer.slope, stream_);
+        launch_bias_activation(a.out[l], nullptr, 1, B * layer.output_size(), layer.activation, layer.slope, stream_);
       }
       in = a.out[l];
     }
@@ -274,7 +266,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
         d_conv = free;
         std::swap(free, spare);  // free: dy's buffer (dy is spent), or the other scratch
       } else {
-        launch_activation_backward(layer.activation, layer.slope, a.out[l], dy, free, nullptr, B, output_size(layer),
+        launch_activation_backward(layer.activation, layer.slope, a.out[l], dy, free, nullptr, B, layer.output_size(),
                                    stream_);
         d_conv = free;
         std::swap(free, spare);

@@ -81,6 +81,17 @@ struct CanonicalLayer {
   BatchNormSlots bn;
   Activation activation = Activation::kIdentity;
   float slope = 0;
+
+  // Values per image of the layer's output and input: channels x height x width (a transposed
+  // layer's shape holds its output map; out_height() is then its input's).
+  int64_t output_size() const {
+    return transposed ? shape.out_channels * shape.height * shape.width
+                      : shape.out_channels * shape.out_height() * shape.out_width();
+  }
+  int64_t input_size() const {
+    return transposed ? shape.in_channels * shape.out_height() * shape.out_width()
+                      : shape.in_channels * shape.height * shape.width;
+  }
 };
 
 // The layers of G (`generator` true) or D of a canonical spec, in order.

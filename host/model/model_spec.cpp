@@ -159,9 +159,7 @@ double training_memory_bytes(const ModelSpec& spec, int64_t batch) {
     double g_maps = 0, d_maps = 0;
     for (const bool generator : {true, false}) {
       for (const CanonicalLayer& layer : canonical_layers(spec, generator)) {
-        const ConvShape& s = layer.shape;
-        const double size = double(s.out_channels) * (generator ? double(s.height * s.width) : double(s.out_height() * s.out_width()));
-        (generator ? g_maps : d_maps) += 2 * size;
+        (generator ? g_maps : d_maps) += 2 * double(layer.output_size());
       }
     }
     return per_parameter * trainable + sizeof(float) * double(batch) * (g_maps + 2 * d_maps + 2 * double(spec.image_size()));
