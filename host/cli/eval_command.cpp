@@ -37,7 +37,7 @@ int run_eval_command(const EvalCommand& command) {
   const Checkpoint checkpoint = load_checkpoint(path, &spec);
   const TrainConfig config = config_from_json(checkpoint.config, path + " (its config)");
   const std::string data_path = command.data.empty() ? config.data : command.data;
-  const EvalData data = load_eval_data(data_path, ImageOptions{config.image_size, config.channels, true});
+  const EvalData data = load_eval_data(data_path, image_options(config));
   if (data.train.height != spec.image_height || data.train.width != spec.image_width) {
     throw InputError("--data " + data_path + ": images of " + std::to_string(data.train.height) + "x" +
                 std::to_string(data.train.width) + ", but the generator makes " + std::to_string(spec.image_height) +

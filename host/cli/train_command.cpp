@@ -224,7 +224,7 @@ int run_train_command(const TrainCommand& command) {
 
   std::string note;
   Device device = choose_device(config, &note);
-  const Dataset dataset = load_dataset(config.data, "train", ImageOptions{config.image_size, config.channels, true});
+  const Dataset dataset = load_dataset(config.data, "train", image_options(config));
   check_data_against_config(config, dataset);
   resolve_classes(&config, dataset);
   if (!command.resume.empty() && (dataset.count != checkpoint.data_count || dataset.height != checkpoint.image_height ||
@@ -267,8 +267,7 @@ int run_train_command(const TrainCommand& command) {
   std::shared_ptr<EvalData> eval_data;
   std::shared_ptr<Classifier> classifier;
   if (config.eval_every > 0) {
-    eval_data = std::make_shared<EvalData>(
-        load_eval_data(config.data, ImageOptions{config.image_size, config.channels, true}));
+    eval_data = std::make_shared<EvalData>(load_eval_data(config.data, image_options(config)));
     classifier = std::make_shared<Classifier>(load_or_train_classifier(*eval_data, "", stdout));
     evaluate = [&config, eval_data, classifier](Trainer& t) {
       EvalOptions options;

@@ -1,7 +1,7 @@
 #pragma once
 // defines: DeviceChoice, OnNan, GpuForward, GpuBatchNorm, GpuConvAlgos, TrainConfig, ValueKind, ConfigKey,
 // config_keys, resolve_config, key_may_change_on_resume, config_from_json, parse_step_range,
-// flag_name, describe_default, model_choice, make_model_spec (from a config), step_options
+// flag_name, describe_default, image_options, model_choice, make_model_spec (from a config), step_options
 //
 // One table (config_keys) drives everything about configuration: the JSON file's keys, the
 // command-line flags (--key-with-dashes), --help with defaults, type checks and range checks.
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
 #include "model/model_spec.h"
 #include "model/trainer_state.h"
 
@@ -102,6 +103,9 @@ bool parse_step_range(const std::string& text, uint64_t* first, uint64_t* last);
 
 std::string flag_name(const std::string& key);  // "log_every" -> "log-every"
 std::string describe_default(const ConfigKey& key);
+
+// How the run's image folder becomes images (--image-size, --channels), with a progress line.
+inline ImageOptions image_options(const TrainConfig& config) { return {config.image_size, config.channels, true}; }
 
 // What the config says about the model, and the model it names for images of this size.
 ModelChoice model_choice(const TrainConfig& config);
