@@ -1,5 +1,5 @@
 #pragma once
-// defines: CpuGanModel, DiscriminatorLosses, StepLabels, StepLosses, gan_step — the GAN step on the CPU,
+// defines: CpuGanModel, DiscriminatorLosses, StepLabels, StepLosses, generator_input, gan_step — the GAN step on the CPU,
 // written once, over a model strategy
 //
 // gan_step is the seed's step for every model: the D step's passes, Adam on D, the G step's
@@ -9,6 +9,7 @@
 // tests/dcgan_yardstick.h), so the tests run the trainer's step, not a copy of it.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "adam_settings.h"
 #include "cpu/ops.h"
@@ -54,6 +55,19 @@ class CpuGanModel {
   // [-1, 1].
   virtual void generate(const NetworkValues<T>& g, const T* z, const int32_t* labels, int64_t count, T* images) = 0;
 };
+
+// G's input for B rows: z [B, latent] itself, or for a conditional model cat(label_emb(labels), z)
+// [B, label_dim + latent], written into *concatenated (which must outlive the pass's backward).
+template <class T>
+const T* generator_input(const ModelSpec& spec, const T* g_params, const T* z, const int32_t* labels, int64_t B,
+                         std::vector<T>* concatenated) {
+  if (!spec.conditional()) return z;
+  const LabelEmbedding& label = spec.generator.label;
+  concatenated->resize(static_cast<size_t>(B * (label.dim + spec.latent_dim)));
+  concat_label_embedding(z, spec.latent_dim, g_params + label.offset, label.dim, labels, label.column, B,
+                         concatenated->data());
+  return concatenated->data();
+}
 
 // One step on the batch real [B, H*W] and the noises z_d, z_g [B, latent] (and, conditional, the
 // labels): updates both networks in place (parameters, Adam moments and step, running

@@ -74,14 +74,7 @@ class DcganCpuModel : public CpuGanModel<T> {
   // concatenation held in g_input_ until the next call).
   const T* generator_forward(const T* params, T* buffers, const T* z, const int32_t* labels, int64_t B,
                              DcganGeneratorPass<T>* pass, bool training) {
-    const T* input = z;
-    if (spec_.conditional()) {
-      const LabelEmbedding& label = spec_.generator.label;
-      g_input_.resize(static_cast<size_t>(B * (label.dim + spec_.latent_dim)));
-      concat_label_embedding(z, spec_.latent_dim, params + label.offset, label.dim, labels, label.column, B,
-                             g_input_.data());
-      input = g_input_.data();
-    }
+    const T* input = generator_input(spec_, params, z, labels, B, &g_input_);
     dcgan_generator_forward(spec_, params, buffers, input, B, pass, training, code_);
     return input;
   }

@@ -104,15 +104,7 @@ class MlpCpuModel : public CpuGanModel<T> {
   // lives in *input (which must outlive the pass's backward).
   void generator_forward(const T* params, const T* z, const int32_t* labels, int64_t B, MlpPass<T>* pass,
                          std::vector<T>* input = nullptr) {
-    const T* x = z;
-    if (spec_.conditional()) {
-      if (input == nullptr) input = &g_input_;
-      const LabelEmbedding& label = spec_.generator.label;
-      input->resize(static_cast<size_t>(B * (spec_.latent_dim + label.dim)));
-      concat_label_embedding(z, spec_.latent_dim, params + label.offset, label.dim, labels, label.column, B,
-                             input->data());
-      x = input->data();
-    }
+    const T* x = generator_input(spec_, params, z, labels, B, input ? input : &g_input_);
     mlp_forward(spec_.generator, static_cast<T>(spec_.slope), params, x, B, pass);
   }
 

@@ -275,13 +275,7 @@ class DcganGpuModel : public GpuGanModel {
                                  const int32_t* labels, float* concatenated, const GpuNetwork& g, bool training,
                                  const GeneratorActivations& a) const {
     const int64_t c0 = spec_.dcgan.c0, projected = c0 * kSmall;
-    const float* input = z;
-    if (spec_.conditional()) {
-      const LabelEmbedding& label = spec_.generator.label;
-      launch_concat_label_embedding(z, spec_.latent_dim, tensor(g, label.offset), label.dim, labels, label.column, B,
-                                    concatenated, stream_);
-      input = concatenated;
-    }
+    const float* input = gpu_generator_input(spec_, g.params, z, labels, B, concatenated, stream_);
     gemm_forward(blas_, input, tensor(g, gs_.project.weight), a.projected, B, g_in_, projected);
     launch_bias_activation(a.projected, tensor(g, gs_.project.bias), B, projected, Activation::kIdentity, 0.0f, stream_);
     norm_forward(g_norm0(layers), g, B, training, a.projected, a.act0, a.saved);

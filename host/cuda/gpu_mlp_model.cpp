@@ -117,8 +117,8 @@ class MlpGpuModel : public GpuGanModel {
     NvtxRange range("G step: G forward", stream);
     GpuLayers layers = g_layers_;
     layers.stream = stream;
-    gpu_mlp_forward(blas, layers, g.params, GpuPass{B, generator_input(B, z, g.params, labels_g_, g_step_input_, stream),
-                                                    g_step_outputs_});
+    const float* input = gpu_generator_input(spec_, g.params, z, labels_g_, B, g_step_input_, stream);
+    gpu_mlp_forward(blas, layers, g.params, GpuPass{B, input, g_step_outputs_});
   }
 
   void enqueue_generator_step(int64_t B, const float* z, const GpuNetwork& g, const GpuNetwork& d,
@@ -162,7 +162,7 @@ class MlpGpuModel : public GpuGanModel {
   void generate(const float* z, const int32_t* labels, int64_t count, const GpuNetwork& g, float* images) override {
     std::vector<DeviceBuffer<float>> outputs;
     DeviceBuffer<float> input(spec_.conditional() ? static_cast<size_t>(count * spec_.generator.layers.front().in) : 0);
-    GpuPass pass{count, generator_input(count, z, g.params, labels, input.get(), stream_), {}};
+    GpuPass pass{count, gpu_generator_input(spec_, g.params, z, labels, count, input.get(), stream_), {}};
     for (const LinearLayer& layer : spec_.generator.layers) {
       outputs.emplace_back(static_cast<size_t>(count * layer.out));
       pass.outputs.push_back(outputs.back().get());
@@ -177,22 +177,11 @@ class MlpGpuModel : public GpuGanModel {
   // conditional, from cat(label_emb(y), z) into its own image buffer.
   GpuPass generator_pass(int64_t B, const float* z, const float* g_params) const {
     if (spec_.conditional()) {
-      return GpuPass{B, generator_input(B, z, g_params, labels_d_ + B, g_input_, stream_), g_outputs_};
+      return GpuPass{B, gpu_generator_input(spec_, g_params, z, labels_d_ + B, B, g_input_, stream_), g_outputs_};
     }
     GpuPass pass{B, z, g_outputs_};
     pass.outputs.back() = d_input_ + B * spec_.image_size();
     return pass;
-  }
-
-  // G's input: z itself, or (conditional) cat(label_emb(labels), z) written into `concatenated`
-  // [B, dim + latent] on `stream`.
-  const float* generator_input(int64_t B, const float* z, const float* g_params, const int32_t* labels,
-                               float* concatenated, cudaStream_t stream) const {
-    if (!spec_.conditional()) return z;
-    const LabelEmbedding& label = spec_.generator.label;
-    launch_concat_label_embedding(z, spec_.latent_dim, g_params + label.offset, label.dim, labels, label.column, B,
-                                  concatenated, stream);
-    return concatenated;
   }
 
   // The label table's gradient into network.grads, from the first layer's dZ [rows, out] and

@@ -1,8 +1,18 @@
 #include "cuda/gpu_model.h"
 
+#include "labels.cuh"
 #include "util/error.h"
 
 namespace gan {
+
+const float* gpu_generator_input(const ModelSpec& spec, const float* g_params, const float* z, const int32_t* labels,
+                                 int64_t B, float* concatenated, cudaStream_t stream) {
+  if (!spec.conditional()) return z;
+  const LabelEmbedding& label = spec.generator.label;
+  launch_concat_label_embedding(z, spec.latent_dim, g_params + label.offset, label.dim, labels, label.column, B,
+                                concatenated, stream);
+  return concatenated;
+}
 
 std::unique_ptr<GpuGanModel> make_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
                                             cudaStream_t stream, const CublasHandle& blas) {

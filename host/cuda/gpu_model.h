@@ -1,6 +1,6 @@
 #pragma once
-// defines: GpuNetwork, GpuModelOptions, GpuGanModel, make_gpu_model, make_mlp_gpu_model,
-// make_dcgan_gpu_model — what differs between the
+// defines: GpuNetwork, GpuModelOptions, GpuGanModel, gpu_generator_input, make_gpu_model,
+// make_mlp_gpu_model, make_canonical_dcgan_gpu_model, make_dcgan_gpu_model — what differs between the
 // models inside the GPU trainer's step
 //
 // GpuTrainer owns what every model's step shares (the data set and its permutation, the noise,
@@ -81,6 +81,11 @@ class GpuGanModel {
   // step: allocates and waits.
   virtual void generate(const float* z, const int32_t* labels, int64_t count, const GpuNetwork& g, float* images) = 0;
 };
+
+// G's input on the device for B rows: z itself, or for a conditional model cat(label_emb(labels), z)
+// [B, label_dim + latent], written into `concatenated` on `stream` (the CPU's generator_input).
+const float* gpu_generator_input(const ModelSpec& spec, const float* g_params, const float* z, const int32_t* labels,
+                                 int64_t B, float* concatenated, cudaStream_t stream);
 
 // The model `spec.kind` names ("mlp" or "dcgan"), on `stream` (which `blas` is bound to).
 // `spec` must outlive the model.
