@@ -34,21 +34,32 @@ bool hidden(const fs::path& path) {
   return !name.empty() && name[0] == '.';
 }
 
-// Every image file at any depth below `dir` (following links to folders, as torchvision does),
-// hidden names skipped, sorted by (folder path, file name) as sorted(os.walk(...)) orders them.
-std::vector<fs::path> images_below(const fs::path& dir) {
-  std::vector<fs::path> found;
+// Calls visit(path) for each image file at any depth below `dir` (following links to folders, as
+// torchvision does; hidden files and folders skipped) until it returns false. A folder that
+// cannot be read is an InputError when `strict`, else the walk ends there.
+template <class Visit>
+void walk_images(const fs::path& dir, bool strict, Visit visit) {
   std::error_code ec;
   fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec), end;
-  if (ec) throw InputError(dir.string() + ": cannot read this folder (" + ec.message() + ")");
   for (; it != end; it.increment(ec)) {
-    if (ec) throw InputError(dir.string() + ": cannot read below this folder (" + ec.message() + ")");
+    if (ec) break;
     if (hidden(it->path())) {
       if (it->is_directory(ec)) it.disable_recursion_pending();
       continue;
     }
-    if (it->is_regular_file(ec) && is_image_name(it->path())) found.push_back(it->path());
+    if (it->is_regular_file(ec) && is_image_name(it->path()) && !visit(it->path())) return;
   }
+  if (ec && strict) throw InputError(dir.string() + ": cannot read this folder or below it (" + ec.message() + ")");
+}
+
+// Every image file below `dir`, sorted by (folder path, file name) as sorted(os.walk(...)) orders
+// them.
+std::vector<fs::path> images_below(const fs::path& dir) {
+  std::vector<fs::path> found;
+  walk_images(dir, /*strict=*/true, [&](const fs::path& path) {
+    found.push_back(path);
+    return true;
+  });
   std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
     const std::string pa = a.parent_path().string(), pb = b.parent_path().string();
     return pa != pb ? pa < pb : a.filename().string() < b.filename().string();
@@ -245,15 +256,12 @@ class DecodeProgress {
 bool holds_images(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return false;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    if (hidden(it->path())) {
-      if (it->is_directory(ec)) it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file(ec) && is_image_name(it->path())) return true;
-  }
-  return false;
+  bool found = false;
+  walk_images(dir, /*strict=*/false, [&](const fs::path&) {
+    found = true;
+    return false;  // one is enough
+  });
+  return found;
 }
 
 ImageFolderScan scan_image_folder(const std::string& dir) {
