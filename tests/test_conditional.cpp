@@ -247,6 +247,43 @@ TEST(Conditional, TrainerFeedsTheDatasLabelsAndDrawsTheFakeOnes) {
   EXPECT_THROW(CpuTrainer(spec, data, options), InputError);
 }
 
+// D's learning rate: --lr unless --d-lr says otherwise, and 10 x --lr for a conditional MLP.
+TEST(Conditional, DiscriminatorLearningRateDefaultsToTenTimesGsForTheMlpOnly) {
+  auto d_lr = [](const nlohmann::json& keys) { return discriminator_lr(config_from_json(keys, "test")); };
+  EXPECT_DOUBLE_EQ(d_lr({{"lr", 3e-4}}), 3e-4);
+  EXPECT_DOUBLE_EQ(d_lr({{"lr", 3e-4}, {"conditional", true}}), 10 * 3e-4);
+  EXPECT_DOUBLE_EQ(d_lr({{"lr", 3e-4}, {"conditional", true}, {"model", "dcgan"}}), 3e-4);
+  EXPECT_DOUBLE_EQ(d_lr({{"lr", 3e-4}, {"conditional", true}, {"d_lr", 5e-4}}), 5e-4);
+  EXPECT_DOUBLE_EQ(d_lr({{"lr", 3e-4}, {"d_lr", 1e-3}}), 1e-3);
+  const StepOptions step = step_options(config_from_json({{"lr", 3e-4}, {"d_lr", 1e-3}, {"beta1", 0.5}}, "test"));
+  EXPECT_DOUBLE_EQ(step.adam.lr, 3e-4);
+  EXPECT_DOUBLE_EQ(step.discriminator_adam().lr, 1e-3);
+  EXPECT_DOUBLE_EQ(step.discriminator_adam().beta1, 0.5);
+}
+
+// Adam's first step moves every parameter with a non-zero gradient by its learning rate (the
+// update is lr * g / (|g| + eps)), so one step shows which rate each network stepped with.
+TEST(Conditional, EachNetworkStepsAtItsOwnLearningRate) {
+  Dataset data = testing::synthetic_dataset(40, 3, 4, 11);
+  for (int64_t i = 0; i < data.count; ++i) data.labels.push_back(static_cast<uint8_t>(i % 3));
+  const TrainConfig config = config_from_json({{"latent_dim", 5}, {"g_hidden", {7, 6}}, {"d_hidden", {8, 3}},
+                                               {"conditional", true}, {"classes", 3}, {"lr", 1e-4}, {"d_lr", 2e-3}},
+                                              "test");
+  const ModelSpec spec = make_model_spec(config, 3, 4);
+  CpuTrainerOptions options;
+  static_cast<StepOptions&>(options) = step_options(config);
+  CpuTrainer trainer(spec, data, options);
+  const TrainerState before = trainer.state();
+  trainer.train_step({1, 0, 0, 16, 0});
+  auto largest_move = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double most = 0;
+    for (size_t i = 0; i < a.size(); ++i) most = std::max(most, std::fabs(double(a[i]) - double(b[i])));
+    return most;
+  };
+  EXPECT_NEAR(largest_move(before.discriminator.params, trainer.state().discriminator.params), 2e-3, 2e-5);
+  EXPECT_NEAR(largest_move(before.generator.params, trainer.state().generator.params), 1e-4, 1e-6);
+}
+
 TEST(Conditional, AccuracyCountsTheClassAskedFor) {
   // Three images asked for classes 0, 1, 1; the classifier says 0, 1, 0.
   const std::vector<float> p = {0.9f, 0.1f, 0.2f, 0.8f, 0.6f, 0.4f};
@@ -342,23 +379,26 @@ TEST(ConditionalCli, SampleDrawsTheClassAskedForAndGridsByClass) {
 
 // A conditional checkpoint written before the key 'projection' existed trained without the
 // projection term: it loads, resumes and samples as --projection false.
-TEST(ConditionalCli, CheckpointsFromBeforeTheProjectionLoadWithout) {
+TEST(ConditionalCli, CheckpointsFromBeforeTheProjectionAndDLrLoadWithout) {
   ScratchDir dir;
-  const std::string flags = conditional_run_flags(dir) + " --projection false";
+  const std::string flags = conditional_run_flags(dir) + " --projection false --d-lr 1e-3";
   ASSERT_EQ(run_gan("train " + flags + " --out " + dir.path("old") + " --steps 4").exit_code, 0);
-  // Remove the key from the checkpoint's config, as the earlier version wrote it.
+  // Remove the keys from the checkpoint's config, as the earlier versions wrote it: such a run
+  // had no projection term and stepped D at G's rate (--lr 1e-3 here).
   const std::string path = dir.path("old/last.safetensors");
   SafetensorsFile file = read_safetensors(path);
   nlohmann::json config = nlohmann::json::parse(file.metadata.at("config"));
   ASSERT_EQ(config.at("projection"), false);
   config.erase("projection");
+  config.erase("d_lr");
   file.metadata["config"] = config.dump();
   std::vector<TensorView> views;
   for (const auto& [name, tensor] : file.tensors) views.push_back({name, tensor.shape, tensor.data.data()});
   write_safetensors(path, views, file.metadata);
   ModelSpec spec;
-  load_checkpoint(path, &spec);
+  const Checkpoint old = load_checkpoint(path, &spec);
   EXPECT_EQ(spec.discriminator.projection.classes, 0);
+  EXPECT_DOUBLE_EQ(discriminator_lr(config_from_json(old.config, "old")), 1e-3);
   const auto resumed = run_gan("train --resume " + dir.path("old") + " --steps 6");
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
   const auto sampled = run_gan("sample --checkpoint " + dir.path("old") + " --class 1 --n 4 --out " + dir.path("s.idx"));

@@ -83,6 +83,7 @@ TEST(Config, RejectsOutOfRangeValuesNamingTheKey) {
   EXPECT_NE(config_error("", {{"lr", "-0.1"}}).find("--lr: expected a finite number > 0"), std::string::npos);
   EXPECT_NE(config_error("", {{"lr", "nan"}}).find("--lr"), std::string::npos);
   EXPECT_NE(config_error("", {{"lr", "inf"}}).find("--lr"), std::string::npos);
+  EXPECT_NE(config_error("", {{"d_lr", "-1e-4"}}).find("--d-lr: expected a finite number >= 0"), std::string::npos);
   EXPECT_NE(config_error("", {{"beta1", "1"}}).find("--beta1"), std::string::npos);
   EXPECT_NE(config_error("", {{"epochs", "-3"}}).find("--epochs"), std::string::npos);
   EXPECT_NE(config_error("", {{"device", "tpu"}}).find("--device: expected one of auto, cpu, cuda"), std::string::npos);

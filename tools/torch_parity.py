@@ -7,7 +7,9 @@ step<i>.labels_*) the models are the conditional twins (tools/seed_model.py's fo
 tools/dcgan_model.py's for the DCGAN), fed the trace's labels.
 
 The seed's Generator and Discriminator are built and loaded with the trace's init.* tensors;
-then its loop (BCELoss on Sigmoid outputs, two Adam optimisers at lr 2e-4, D step then G step
+then its loop (BCELoss on Sigmoid outputs, two Adam optimisers at the run's learning rates and
+betas, read from the trace's __metadata__ (lr 2e-4 and betas 0.9, 0.999 for a trace without
+them; --lr, --d-lr and --betas override them), D step then G step
 with fresh noise through the updated D) is replayed on exactly the trace's batches and noises,
 once in float32 and once in float64. For every loss, every step-1 gradient and every final
 parameter, it prints the norm-wise relative error |x - ref64| / |ref64| of ours and of
@@ -23,8 +25,8 @@ With --device cuda --tf32 the float32 replay runs on the GPU with TF32 allowed i
 matmuls and convolutions (allow_tf32): the peer for a trace of `gan train --tf32`, whose error is
 then held to a multiple of PyTorch-TF32's own (the float64 reference stays on the CPU).
 
-usage: torch_parity.py TRACE [--peer OTHER_TRACE] [--factor 10] [--device cpu] [--tf32] [--lr 2e-4]
-                       [--betas 0.9 0.999] [--verbose]
+usage: torch_parity.py TRACE [--peer OTHER_TRACE] [--factor 10] [--device cpu] [--tf32] [--lr LR]
+                       [--d-lr LR] [--betas B1 B2] [--verbose]
 exit status: 0 pass, 1 fail, 2 bad input
 """
 import argparse
@@ -97,7 +99,7 @@ def models(tensors, dtype, slope, device):
     return generator.to(device), discriminator.to(device), criterion
 
 
-def replay(tensors, steps, dtype, lr, betas, slope, device="cpu"):
+def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu"):
     """The seed's loop on the trace's inputs; every result comes back to the CPU."""
     generator, discriminator, criterion = models(tensors, dtype, slope, device)
 
@@ -112,8 +114,9 @@ def replay(tensors, steps, dtype, lr, betas, slope, device="cpu"):
             return module(x)
         return module(x, torch.tensor(tensors[name], device=device).long())
 
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
+    g_lr, d_lr = lrs
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=g_lr, betas=betas)
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=d_lr, betas=betas)
     out = {}
     for i in range(1, steps + 1):
         real_imgs = given(f"step{i}.real")
@@ -161,8 +164,9 @@ def relative_error(x, ref):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("trace")
-    parser.add_argument("--lr", type=float, default=2e-4)
-    parser.add_argument("--betas", type=float, nargs=2, default=(0.9, 0.999))
+    parser.add_argument("--lr", type=float, help="G's learning rate (default: the trace's, else 2e-4)")
+    parser.add_argument("--d-lr", type=float, help="D's learning rate (default: the trace's, else G's)")
+    parser.add_argument("--betas", type=float, nargs=2, help="Adam's betas (default: the trace's, else 0.9 0.999)")
     parser.add_argument("--slope", type=float, default=0.2)
     parser.add_argument("--verbose", action="store_true", help="print every row, not only the summary per group")
     parser.add_argument("--peer", help="another trainer's trace of the same run, in PyTorch-float32's place")
@@ -178,16 +182,20 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.backends.cudnn.allow_tf32 = args.tf32
     try:
-        tensors, _ = gan_safetensors.read(args.trace)
+        tensors, metadata = gan_safetensors.read(args.trace)
         peer_tensors = gan_safetensors.read(args.peer)[0] if args.peer else None
+        g_lr = args.lr or float(metadata.get("generator_lr", 2e-4))
+        lrs = (g_lr, args.d_lr or float(metadata.get("discriminator_lr", g_lr)))
+        betas = tuple(args.betas or (float(metadata.get("beta1", 0.9)), float(metadata.get("beta2", 0.999))))
     except (OSError, ValueError, KeyError) as e:
         print(f"torch_parity: {e}", file=sys.stderr)
         return 2
+    print(f"Adam: lr {lrs[0]:g} (G), {lrs[1]:g} (D), betas {betas[0]:g}, {betas[1]:g}")
     steps = max(int(m.group(1)) for name in tensors for m in [re.fullmatch(r"step(\d+)\.d_loss", name)] if m)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    ref64 = replay(tensors, steps, torch.float64, args.lr, tuple(args.betas), args.slope)
+    ref64 = replay(tensors, steps, torch.float64, lrs, betas, args.slope)
     if peer_tensors is None:
-        peer = replay(tensors, steps, torch.float32, args.lr, tuple(args.betas), args.slope, args.device)
+        peer = replay(tensors, steps, torch.float32, lrs, betas, args.slope, args.device)
         peer_name, peer_label = "PyTorch-float32", "torch f32"
         if args.tf32:
             peer_name, peer_label = "PyTorch-TF32", "torch tf32"

@@ -255,7 +255,7 @@ int run_train_command(const TrainCommand& command) {
   if (root.empty()) root = command.resume.empty() ? default_run_folder(dataset) : run_folder_of(checkpoint_path);
   const RunFolder run = prepare_run_folder(root, config, dataset, !command.resume.empty());
   std::unique_ptr<TraceRecorder> trace;
-  if (!command.trace.empty()) trace = std::make_unique<TraceRecorder>(command.trace, spec);
+  if (!command.trace.empty()) trace = std::make_unique<TraceRecorder>(command.trace, spec, step_options(config));
 
   LoopOutput output;
   output.out = stdout;

@@ -72,9 +72,10 @@ const T* generator_input(const ModelSpec& spec, const T* g_params, const T* z, c
 // One step on the batch real [B, H*W] and the noises z_d, z_g [B, latent] (and, conditional, the
 // labels): updates both networks in place (parameters, Adam moments and step, running
 // statistics) and leaves the gradients of the D and G updates (before Adam) in d_grads and
-// g_grads.
+// g_grads. g_adam and d_adam: each network's Adam settings (the learning rates may differ).
 template <class T>
-StepLosses gan_step(CpuGanModel<T>& model, const AdamSettings& adam, NetworkValues<T>& g, NetworkValues<T>& d,
+StepLosses gan_step(CpuGanModel<T>& model, const AdamSettings& g_adam, const AdamSettings& d_adam,
+                    NetworkValues<T>& g, NetworkValues<T>& d,
                     const T* real, const T* z_d, const T* z_g, int64_t B, T* d_grads, T* g_grads,
                     const StepLabels& labels = {}) {
   StepLosses losses;
@@ -82,10 +83,10 @@ StepLosses gan_step(CpuGanModel<T>& model, const AdamSettings& adam, NetworkValu
   const DiscriminatorLosses d_losses = model.discriminator_step(B, real, z_d, labels, g, d, d_grads);
   losses.d_real_half = d_losses.real_half;
   losses.d_fake_half = d_losses.fake_half;
-  adam_update(d.params.data(), d_grads, d.exp_avg.data(), d.exp_avg_sq.data(), d.params.size(), adam, ++d.adam_step);
+  adam_update(d.params.data(), d_grads, d.exp_avg.data(), d.exp_avg_sq.data(), d.params.size(), d_adam, ++d.adam_step);
   // ---- G step: BCE(D(G(z_g)), 1) through the updated D, then Adam on G.
   losses.g_step = model.generator_step(B, z_g, labels.fake_g, g, d, g_grads);
-  adam_update(g.params.data(), g_grads, g.exp_avg.data(), g.exp_avg_sq.data(), g.params.size(), adam, ++g.adam_step);
+  adam_update(g.params.data(), g_grads, g.exp_avg.data(), g.exp_avg_sq.data(), g.params.size(), g_adam, ++g.adam_step);
   return losses;
 }
 

@@ -79,8 +79,9 @@ void CpuTrainer::train_step(const StepPosition& at) {
     labels = {real_labels_.data(), fake_labels_d_.data(), fake_labels_g_.data()};
   }
 
-  const StepLosses losses = gan_step(*model_, options_.adam, state_.generator, state_.discriminator, real_.data(),
-                                     z_d_.data(), z_g_.data(), B, d_grads_.data(), g_grads_.data(), labels);
+  const StepLosses losses =
+      gan_step(*model_, options_.adam, options_.discriminator_adam(), state_.generator, state_.discriminator,
+               real_.data(), z_d_.data(), z_g_.data(), B, d_grads_.data(), g_grads_.data(), labels);
   record_stats(at.step, losses);
 }
 

@@ -91,7 +91,8 @@ class DcganCpuModel : public CpuGanModel<T> {
 };
 
 // One whole DCGAN step (gan_step with DcganCpuModel): what the tests run in double as the exact
-// reference, and in float with either convolution code. d_grads and g_grads are resized.
+// reference, and in float with either convolution code; both networks step with `adam`. d_grads and
+// g_grads are resized.
 template <class T>
 StepLosses dcgan_step(const ModelSpec& spec, const AdamSettings& adam, NetworkValues<T>& g, NetworkValues<T>& d,
                       const T* real, const T* z_d, const T* z_g, int64_t B, std::vector<T>* d_grads,
@@ -99,7 +100,7 @@ StepLosses dcgan_step(const ModelSpec& spec, const AdamSettings& adam, NetworkVa
   DcganCpuModel<T> model(spec, code);
   d_grads->resize(d.params.size());
   g_grads->resize(g.params.size());
-  return gan_step<T>(model, adam, g, d, real, z_d, z_g, B, d_grads->data(), g_grads->data(), labels);
+  return gan_step<T>(model, adam, adam, g, d, real, z_d, z_g, B, d_grads->data(), g_grads->data(), labels);
 }
 
 }  // namespace gan

@@ -158,7 +158,7 @@ void GpuTrainer::enqueue_step(int64_t B) {
   model_->enqueue_discriminator_step(B, z_d_, g, d, d_stats_);
   {
     NvtxRange range("Adam D");
-    launch_adam(d_.params, d_.grads, d_.exp_avg, d_.exp_avg_sq, d_.count, options_.adam, &control_->adam_step_d,
+    launch_adam(d_.params, d_.grads, d_.exp_avg, d_.exp_avg_sq, d_.count, options_.discriminator_adam(), &control_->adam_step_d,
                 stream_);
   }
 

@@ -9,8 +9,15 @@ namespace gan {
 // The settings that define the step, the same for the CPU and the GPU trainer.
 struct StepOptions {
   uint64_t seed = 0;
-  AdamSettings adam;
+  AdamSettings adam;            // G's Adam, and D's but for its learning rate
+  double discriminator_lr = 0;  // D's Adam learning rate (0: adam.lr)
   float norm_mean = 0.5f, norm_std = 0.5f;  // images scaled as (x/255 - mean) / std
+
+  AdamSettings discriminator_adam() const {
+    AdamSettings d = adam;
+    if (discriminator_lr > 0) d.lr = discriminator_lr;
+    return d;
+  }
 };
 
 // Both networks initialised from the seed (PyTorch's nn.Linear init), Adam moments zero.

@@ -101,6 +101,8 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   }
   // Written before the key existed, the run trained without a projection term.
   if (c.config.is_object() && !c.config.contains("projection")) c.config["projection"] = false;
+  // Written before --d-lr existed, the run trained D at G's learning rate.
+  if (c.config.is_object() && !c.config.contains("d_lr") && c.config.contains("lr")) c.config["d_lr"] = c.config["lr"];
   const TrainConfig config = config_from_json(c.config, path + " (its config)");
   c.data_count = static_cast<int64_t>(metadata_number(file, "data_count"));
   c.image_height = static_cast<int64_t>(metadata_number(file, "image_height"));

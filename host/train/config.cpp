@@ -42,6 +42,10 @@ std::string open_unit_float(const json& v) {
   const double x = v.get<double>();
   return std::isfinite(x) && x >= 0 && x < 1 ? "" : "a number in [0, 1)";
 }
+std::string non_negative_float(const json& v) {
+  const double x = v.get<double>();
+  return std::isfinite(x) && x >= 0 ? "" : "a finite number >= 0";
+}
 std::string finite_float(const json& v) { return std::isfinite(v.get<double>()) ? "" : "a finite number"; }
 std::string slope_float(const json& v) {
   const double x = v.get<double>();
@@ -146,7 +150,8 @@ const std::vector<ConfigKey>& config_keys() {
       {"steps", ValueKind::kInt, 0, "stop when the run's step counter reaches N (0: no cap)", non_negative_int},
       {"batch", ValueKind::kInt, 128, "images per batch", batch_value},
       {"drop_last", ValueKind::kBool, false, "drop each epoch's last, smaller batch", any_value},
-      {"lr", ValueKind::kFloat, 2e-4, "Adam learning rate (both networks)", positive_float},
+      {"lr", ValueKind::kFloat, 2e-4, "Adam learning rate of G, and of D unless --d-lr says otherwise", positive_float},
+      {"d_lr", ValueKind::kFloat, 0.0, "D's Adam learning rate (0: --lr, but 10 x --lr for a conditional MLP, whose class signal reaches G only through D; bench/RESULTS.md)", non_negative_float},
       {"beta1", ValueKind::kFloat, 0.9, "Adam beta1", open_unit_float},
       {"beta2", ValueKind::kFloat, 0.999, "Adam beta2", open_unit_float},
       {"eps", ValueKind::kFloat, 1e-8, "Adam epsilon", positive_float},
@@ -342,6 +347,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.batch = resolved["batch"].get<int64_t>();
   c.drop_last = resolved["drop_last"].get<bool>();
   c.lr = resolved["lr"].get<double>();
+  c.d_lr = resolved["d_lr"].get<double>();
   c.beta1 = resolved["beta1"].get<double>();
   c.beta2 = resolved["beta2"].get<double>();
   c.eps = resolved["eps"].get<double>();
@@ -446,10 +452,21 @@ ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t
   return make_mlp_spec(model_choice(config), image_height, image_width);
 }
 
+double discriminator_lr(const TrainConfig& config) {
+  if (config.d_lr > 0) return config.d_lr;
+  // Two time-scales for the conditional MLP: with D at the seed's rate the generator collapses
+  // onto a few digits before D has learnt what each class looks like, and the label then has to
+  // pull it out again. Measured on MNIST-10k over 30 epochs (bench/RESULTS.md, issue 19).
+  constexpr double kConditionalMlpRatio = 10;
+  if (config.conditional && config.model == ModelKind::kMlp) return kConditionalMlpRatio * config.lr;
+  return config.lr;
+}
+
 StepOptions step_options(const TrainConfig& config) {
   StepOptions step;
   step.seed = config.seed;
   step.adam = {config.lr, config.beta1, config.beta2, config.eps};
+  step.discriminator_lr = discriminator_lr(config);
   step.norm_mean = static_cast<float>(config.norm_mean);
   step.norm_std = static_cast<float>(config.norm_std);
   return step;

@@ -53,6 +53,7 @@ struct TrainConfig {
   int64_t batch = 0;
   bool drop_last = false;
   double lr = 0, beta1 = 0, beta2 = 0, eps = 0;
+  double d_lr = 0;  // D's learning rate as given (0: discriminator_lr's default)
   uint64_t seed = 0;
   DeviceChoice device = DeviceChoice::kAuto;
   int64_t threads = 0;  // 0: every core
@@ -111,6 +112,9 @@ inline ImageOptions image_options(const TrainConfig& config) { return {config.im
 ModelChoice model_choice(const TrainConfig& config);
 ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
 ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width);
+
+// D's Adam learning rate: --d-lr, or by default --lr (10 x --lr for a conditional MLP).
+double discriminator_lr(const TrainConfig& config);
 
 // The settings that define the step (seed, Adam, normalisation), as both trainers take them.
 StepOptions step_options(const TrainConfig& config);

@@ -1,5 +1,7 @@
 #include "train/trace.h"
 
+#include <cstdio>
+
 #include "io/safetensors.h"
 
 namespace gan {
@@ -43,7 +45,18 @@ void TraceRecorder::finish(const TrainerState& state) {
   add_params("final.", state);
   std::vector<TensorView> views;
   for (const auto& e : entries_) views.push_back({e.name, e.shape, e.data.data()});
-  write_safetensors(path_, views, {{"format", "gan-parity-trace-1"}, {"model", model_kind_name(spec_.kind)}});
+  auto text = [](double x) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.17g", x);  // round-trips a double
+    return std::string(buffer);
+  };
+  write_safetensors(path_, views,
+                    {{"format", "gan-parity-trace-1"},
+                     {"model", model_kind_name(spec_.kind)},
+                     {"generator_lr", text(step_.adam.lr)},
+                     {"discriminator_lr", text(step_.discriminator_adam().lr)},
+                     {"beta1", text(step_.adam.beta1)},
+                     {"beta2", text(step_.adam.beta2)}});
 }
 
 }  // namespace gan

@@ -11,18 +11,21 @@
 //   step<i>.d_loss, .g_loss   [1]
 //   step1.grad.<net>.<param>  the gradients of step 1's D step and G step, before Adam
 //   final.<net>.<param>       every parameter (and running statistic) after the last step
-// __metadata__ "model" says which model ("mlp" or "dcgan").
+// __metadata__ "model" says which model ("mlp" or "dcgan"); "generator_lr", "discriminator_lr",
+// "beta1" and "beta2" are the run's Adam settings, so that the replay steps as the run did.
 #include <string>
 #include <vector>
 
 #include "model/model_spec.h"
 #include "model/trainer.h"
+#include "model/trainer_state.h"
 
 namespace gan {
 
 class TraceRecorder {
  public:
-  TraceRecorder(std::string path, const ModelSpec& spec) : path_(std::move(path)), spec_(spec) {}
+  TraceRecorder(std::string path, const ModelSpec& spec, const StepOptions& step)
+      : path_(std::move(path)), spec_(spec), step_(step) {}
 
   void record_init(const TrainerState& state) { add_params("init.", state); }
   void record_step(uint64_t step, const StepTrace& trace, const StepStats& stats);
@@ -43,6 +46,7 @@ class TraceRecorder {
 
   std::string path_;
   ModelSpec spec_;
+  StepOptions step_;
   std::vector<Entry> entries_;
 };
 

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -262,6 +263,11 @@ TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, 
                    std::to_string(dataset.height) + "x" + std::to_string(dataset.width) + " from " + dataset.images_path +
                    ", " + std::to_string(schedule.steps_per_epoch()) + " steps per epoch, steps " +
                    std::to_string(begin.step + 1) + ".." + std::to_string(total) + "; run folder " + run.root);
+  if (discriminator_lr(config) != config.lr) {
+    char rates[96];
+    std::snprintf(rates, sizeof rates, "Adam learning rates: G %g, D %g", config.lr, discriminator_lr(config));
+    progress.message(rates);
+  }
 
   MetricsWriter metrics(run.metrics_jsonl);
   uint64_t step = begin.step;
