@@ -5,9 +5,10 @@ folder with labels), PNG files of SIZE x SIZE RGB.
 
 Classes: circle, square, triangle, cross, ring. Each image draws one shape of its class at a
 random position, size and colour on a background of another random colour, with a little
-pixel noise; --seed makes the set reproducible (the same seed writes the same bytes).
+pixel noise (uniform in -NOISE..NOISE per channel; --noise 0 for flat colours); --seed makes the
+set reproducible (the same seed writes the same bytes).
 
-usage: make_shapes.py OUT [--per-class 200] [--size 64] [--seed 1]
+usage: make_shapes.py OUT [--per-class 200] [--size 64] [--seed 1] [--noise 8]
 """
 import argparse
 import os
@@ -19,7 +20,7 @@ from PIL import Image, ImageDraw
 CLASSES = ("circle", "square", "triangle", "cross", "ring")
 
 
-def draw(kind, size, rng):
+def draw(kind, size, rng, noise):
     background = tuple(int(v) for v in rng.integers(0, 256, 3))
     colour = tuple(int(v) for v in rng.integers(0, 256, 3))
     # Keep the shape visible: push its colour away from the background's.
@@ -42,7 +43,7 @@ def draw(kind, size, rng):
         pen.rectangle((cx - bar, cy - radius, cx + bar, cy + radius), fill=colour)
     else:  # ring
         pen.ellipse(box, outline=colour, width=max(2, int(radius / 3)))
-    pixels = np.asarray(image, dtype=np.int16) + rng.integers(-8, 9, (size, size, 3))
+    pixels = np.asarray(image, dtype=np.int16) + rng.integers(-noise, noise + 1, (size, size, 3))
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
 
 
@@ -52,9 +53,10 @@ def main():
     parser.add_argument("--per-class", type=int, default=200)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--noise", type=int, default=8)
     args = parser.parse_args()
-    if args.per_class < 1 or not 8 <= args.size <= 1024:
-        print("make_shapes: --per-class >= 1 and --size in 8..1024", file=sys.stderr)
+    if args.per_class < 1 or not 8 <= args.size <= 1024 or not 0 <= args.noise <= 127:
+        print("make_shapes: --per-class >= 1, --size in 8..1024 and --noise in 0..127", file=sys.stderr)
         return 2
     rng = np.random.default_rng(args.seed)
     digits = len(str(args.per_class - 1))
@@ -62,7 +64,7 @@ def main():
         folder = os.path.join(args.out, kind)
         os.makedirs(folder, exist_ok=True)
         for i in range(args.per_class):
-            draw(kind, args.size, rng).save(os.path.join(folder, f"{i:0{digits}d}.png"))
+            draw(kind, args.size, rng, args.noise).save(os.path.join(folder, f"{i:0{digits}d}.png"))
     print(f"make_shapes: wrote {len(CLASSES)} classes x {args.per_class} PNG files of {args.size}x{args.size} RGB "
           f"to {args.out}")
     return 0
