@@ -132,6 +132,58 @@ TEST(CanonicalDcgan, GeneratorStepGradientsMatchFiniteDifferences) {
   EXPECT_LT(every_gradient_error(m.spec.generator, m.g.params, grads, loss), 1e-6);
 }
 
+// The conditional model: 32 x 32 x 3, 3 classes with a 2-wide label table, the same sizes.
+struct SmallConditionalCanonical : SmallCanonical {
+  SmallConditionalCanonical() {
+    spec = make_canonical_dcgan_spec(4, 2, 3, 32, 0.2f, 3, 2);
+    g = values_of<double>(spec.generator, 0);
+    d = values_of<double>(spec.discriminator, 1);
+  }
+  std::vector<int32_t> real_labels = {2, 0, 2}, fake_labels = {1, 1, 0};
+  StepLabels labels() const { return {real_labels.data(), fake_labels.data(), fake_labels.data()}; }
+};
+
+TEST(CanonicalDcgan, ConditionalSpecAddsTheLabelTableAndTheProjection) {
+  const ModelSpec spec = make_canonical_dcgan_spec(100, 8, 3, 64, 0.2f, 5, 0);
+  EXPECT_EQ(spec.generator.tensors.front().name, "label_emb.weight");
+  EXPECT_EQ(shape_of(spec.generator, "label_emb.weight"), (std::vector<int64_t>{5, 5}));
+  EXPECT_EQ(shape_of(spec.generator, "main.0.weight"), (std::vector<int64_t>{105, 64, 4, 4}));
+  EXPECT_EQ(spec.discriminator.tensors.back().name, "label_projection.weight");
+  EXPECT_EQ(shape_of(spec.discriminator, "label_projection.weight"), (std::vector<int64_t>{5, 64 * 16}));
+  EXPECT_EQ(spec.discriminator.projection.features, 64 * 16);
+  EXPECT_EQ(canonical_layers(spec, true).size(), 5u);  // the tables are not layers
+  EXPECT_EQ(canonical_layers(spec, false).size(), 5u);
+}
+
+TEST(CanonicalDcgan, ConditionalStepGradientsMatchFiniteDifferences) {
+  SmallConditionalCanonical m;
+  CanonicalDcganCpuModel<double> model(m.spec, ConvCode::kLoops);
+  std::vector<double> d_grads(m.spec.discriminator.parameter_count, NAN), scratch(d_grads.size());
+  model.discriminator_step(m.B, m.real.data(), m.z.data(), m.labels(), m.g, m.d, d_grads.data());
+  auto d_loss = [&] {
+    const DiscriminatorLosses l =
+        model.discriminator_step(m.B, m.real.data(), m.z.data(), m.labels(), m.g, m.d, scratch.data());
+    return l.real_half.loss_real + l.fake_half.loss_fake;
+  };
+  // The projection table's gradient is not zero (the term is in the loss), and it matches.
+  const TensorSlot& projection = m.spec.discriminator.tensor("label_projection.weight");
+  double norm = 0;
+  for (size_t e = 0; e < projection.size; ++e) norm += std::fabs(d_grads[projection.offset + e]);
+  EXPECT_GT(norm, 1e-3);
+  EXPECT_LT(every_gradient_error(m.spec.discriminator, m.d.params, d_grads, d_loss), 1e-6);
+
+  std::vector<double> g_grads(m.spec.generator.parameter_count, NAN), g_scratch(g_grads.size());
+  model.generator_step(m.B, m.z.data(), m.fake_labels.data(), m.g, m.d, g_grads.data());
+  auto g_loss = [&] {
+    return model.generator_step(m.B, m.z.data(), m.fake_labels.data(), m.g, m.d, g_scratch.data()).loss_real;
+  };
+  // Class 2 is asked for by no row of the G step: its table row gets exactly zero.
+  const TensorSlot& table = m.spec.generator.tensor("label_emb.weight");
+  EXPECT_EQ(g_grads[table.offset + 2 * 2], 0.0);
+  EXPECT_NE(g_grads[table.offset + 1 * 2], 0.0);
+  EXPECT_LT(every_gradient_error(m.spec.generator, m.g.params, g_grads, g_loss), 1e-6);
+}
+
 TEST(CanonicalDcgan, GemmAndLoopConvolutionsAgree) {
   const ModelSpec spec = make_canonical_dcgan_spec(5, 3, 3, 64, 0.2f);
   NetworkValues<float> g = values_of<float>(spec.generator, 0);
@@ -190,6 +242,35 @@ TEST(CanonicalDcganCli, ColourFolderTrainsResumesExactlyAndSamplesInColour) {
   const auto odd = run_gan("train" + common + " --image-size 40 --steps 1 --out " + dir.path("c"));
   EXPECT_NE(odd.exit_code, 0);
   EXPECT_NE(odd.output.find("32x32 and 64x64"), std::string::npos) << odd.output;
+}
+
+// --conditional at 32 x 32 in colour: the folder's two classes become labels; the run resumes
+// exactly, and `--class` and `--grid-by-class` draw from it.
+TEST(CanonicalDcganCli, ConditionalColourFolderResumesExactlyAndSamplesByClass) {
+  ScratchDir dir, data;
+  const std::string flags = " --device cpu --data " + colour_folder(data) +
+                            " --image-size 32 --channels 3 --model dcgan --dcgan-channels 4 --batch 8 --log-every 3 "
+                            "--sample-every 0 --conditional";
+  const auto first = run_gan("train" + flags + " --out " + dir.path("a") + " --steps 3 --checkpoint-every 0");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("conditional"), std::string::npos) << first.output;
+  ASSERT_EQ(run_gan("train --resume " + dir.path("a") + " --steps 6").exit_code, 0);
+  ASSERT_EQ(run_gan("train" + flags + " --out " + dir.path("b") + " --steps 6").exit_code, 0);
+  ModelSpec spec;
+  const Checkpoint a = load_checkpoint(dir.path("a/last.safetensors"), &spec);
+  const Checkpoint b = load_checkpoint(dir.path("b/last.safetensors"), nullptr);
+  EXPECT_EQ(spec.classes, 2);
+  EXPECT_EQ(a.state.generator.params, b.state.generator.params);
+  EXPECT_EQ(a.state.discriminator.params, b.state.discriminator.params);
+  EXPECT_EQ(a.state.discriminator.buffers, b.state.discriminator.buffers);
+  const auto one = run_gan("sample --checkpoint " + dir.path("a") + " --class 1 --n 4 --out " + dir.path("one.png"));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const auto rows = run_gan("sample --checkpoint " + dir.path("a") + " --grid-by-class --columns 3 --out " +
+                            dir.path("rows.png"));
+  ASSERT_EQ(rows.exit_code, 0) << rows.output;
+  const auto [width, height] = testing::png_size(dir.path("rows.png"));
+  EXPECT_EQ(height, 2 * (32 + 2) + 2);  // one row per class
+  EXPECT_EQ(width, 3 * (32 + 2) + 2);
 }
 
 // The same at 64 x 64 (one stage more in each network): an exact resume.

@@ -27,6 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::max_relative_error;
+using testing::png_size;
 using testing::random_vector;
 using testing::run_gan;
 using testing::ScratchDir;
@@ -294,13 +295,6 @@ TEST(Conditional, AccuracyCountsTheClassAskedFor) {
   EXPECT_EQ(a.drawn, (std::vector<int64_t>{1, 2}));
 }
 
-// A PNG's width and height, from its IHDR chunk (bytes 16..23, big-endian).
-std::pair<int, int> png_size(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_whole_file(path);
-  auto word = [&](size_t at) { return int(bytes.at(at)) << 24 | int(bytes.at(at + 1)) << 16 | int(bytes.at(at + 2)) << 8 | int(bytes.at(at + 3)); };
-  return {word(16), word(20)};
-}
-
 // A small labelled data set (100 images of 6x5, 4 classes) and tiny networks.
 std::string conditional_run_flags(const ScratchDir& dir) {
   if (!fs::exists(dir.path("data/train-images-idx3-ubyte"))) {
@@ -377,8 +371,10 @@ TEST(ConditionalCli, SampleDrawsTheClassAskedForAndGridsByClass) {
   EXPECT_NE(with_n.output.find("--n"), std::string::npos) << with_n.output;
 }
 
-// A conditional checkpoint written before the key 'projection' existed trained without the
-// projection term: it loads, resumes and samples as --projection false.
+// A conditional checkpoint written before the keys 'projection' and 'd_lr' existed trained
+// without the projection term and with D at G's rate: it loads, resumes (bit for bit as the run
+// that never stopped) and samples as --projection false --d-lr <its --lr>. A new run's config
+// holds the D rate it used, not 0.
 TEST(ConditionalCli, CheckpointsFromBeforeTheProjectionAndDLrLoadWithout) {
   ScratchDir dir;
   const std::string flags = conditional_run_flags(dir) + " --projection false --d-lr 1e-3";
@@ -401,8 +397,16 @@ TEST(ConditionalCli, CheckpointsFromBeforeTheProjectionAndDLrLoadWithout) {
   EXPECT_DOUBLE_EQ(discriminator_lr(config_from_json(old.config, "old")), 1e-3);
   const auto resumed = run_gan("train --resume " + dir.path("old") + " --steps 6");
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  ASSERT_EQ(run_gan("train " + flags + " --out " + dir.path("whole") + " --steps 6").exit_code, 0);
+  const Checkpoint a = load_checkpoint(path, nullptr), b = load_checkpoint(dir.path("whole/last.safetensors"), nullptr);
+  EXPECT_EQ(a.state.discriminator.params, b.state.discriminator.params);
+  EXPECT_EQ(a.state.generator.params, b.state.generator.params);
   const auto sampled = run_gan("sample --checkpoint " + dir.path("old") + " --class 1 --n 4 --out " + dir.path("s.idx"));
   EXPECT_EQ(sampled.exit_code, 0) << sampled.output;
+  // A new default run records the 10x rate it chose (conditional_run_flags' --lr is 1e-3).
+  ASSERT_EQ(run_gan("train " + conditional_run_flags(dir) + " --out " + dir.path("new") + " --steps 1").exit_code, 0);
+  const Checkpoint fresh = load_checkpoint(dir.path("new/last.safetensors"), nullptr);
+  EXPECT_DOUBLE_EQ(fresh.config.at("d_lr").get<double>(), 1e-2);
 }
 
 TEST(ConditionalCli, WrongUsesAreClearErrors) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "data/idx.h"
+#include "util/files.h"
 
 namespace gan::testing {
 
@@ -22,6 +23,14 @@ std::vector<uint8_t> make_idx_labels(uint32_t count, uint64_t seed) {
   std::vector<uint8_t> labels(count);
   for (auto& l : labels) l = static_cast<uint8_t>(rng() % 10);
   return encode_idx({count}, labels.data());
+}
+
+std::pair<int, int> png_size(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_whole_file(path);  // IHDR: width, height at bytes 16..23, big-endian
+  auto word = [&](size_t at) {
+    return int(bytes.at(at)) << 24 | int(bytes.at(at + 1)) << 16 | int(bytes.at(at + 2)) << 8 | int(bytes.at(at + 3));
+  };
+  return {word(16), word(20)};
 }
 
 CommandResult run_gan(const std::string& arguments, const std::string& environment) {

@@ -79,6 +79,9 @@ double finite_difference_error(std::vector<double>& values, const std::vector<do
 Dataset synthetic_dataset(int64_t count, int h, int w, uint64_t seed);
 std::vector<uint8_t> make_idx_labels(uint32_t count, uint64_t seed);
 
+// A PNG file's width and height, from its IHDR chunk.
+std::pair<int, int> png_size(const std::string& path);
+
 struct CommandResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr together

@@ -137,6 +137,43 @@ class CanonicalDcganDiscriminator(nn.Module):
         return self.main(images.view(images.size(0), *self.shape)).view(-1, 1)
 
 
+class ConditionalCanonicalDcganGenerator(nn.Module):
+    """`--model dcgan --conditional` at 32x32 and 64x64: the label's row of a [classes, label_dim]
+    embedding in front of z, then CanonicalDcganGenerator's `main` (main.0 takes label_dim +
+    latent channels). label_emb is defined first, so the state_dict starts with it, as ours does."""
+
+    def __init__(self, classes, label_dim=None, latent_dim=100, width=64, channels=3, size=64):
+        super().__init__()
+        label_dim = label_dim or classes
+        self.label_emb = nn.Embedding(classes, label_dim)
+        self.main = CanonicalDcganGenerator(label_dim + latent_dim, width, channels, size).main
+        self.input_dim = label_dim + latent_dim
+
+    def forward(self, z, labels):
+        x = torch.cat((self.label_emb(labels), z), -1)
+        return self.main(x.view(z.size(0), self.input_dim, 1, 1))
+
+
+class ConditionalCanonicalDcganDiscriminator(nn.Module):
+    """The 32/64-pixel projection discriminator: CanonicalDcganDiscriminator's `main`, plus the
+    inner product of the label's row of a [classes, F] embedding with the F = width*2^(n-1)*16
+    features entering the last conv, added to the logit; the embedding starts U(+-1/sqrt(F))."""
+
+    def __init__(self, classes, width=64, channels=3, size=64, slope=0.2):
+        super().__init__()
+        body = CanonicalDcganDiscriminator(width, channels, size, slope)
+        self.main, self.shape = body.main, body.shape
+        features = self.main[-1].in_channels * 16
+        self.label_projection = nn.Embedding(classes, features)
+        bound = features ** -0.5
+        nn.init.uniform_(self.label_projection.weight, -bound, bound)
+
+    def forward(self, images, labels):
+        features = self.main[:-1](images.view(images.size(0), *self.shape))  # [B, F/16, 4, 4]
+        logits = self.main[-1](features).view(-1, 1)
+        return logits + (self.label_projection(labels) * features.flatten(1)).sum(1, keepdim=True)
+
+
 def check():
     torch.manual_seed(0)
     g, d = DcganGenerator(), DcganDiscriminator()
@@ -156,6 +193,9 @@ def check():
         assert fake.shape == (5, 3, size, size), fake.shape
         assert d64(fake).shape == (5, 1)
         print(f"canonical {size}x{size}:", ", ".join(f"{k} {tuple(t.shape)}" for k, t in list(g64.state_dict().items())[:2]))
+    cg64, cd64 = ConditionalCanonicalDcganGenerator(5, size=32), ConditionalCanonicalDcganDiscriminator(5, size=32)
+    assert cd64(cg64(torch.randn(5, 100), torch.arange(5)), torch.arange(5)).shape == (5, 1)
+    assert list(cg64.state_dict())[0] == "label_emb.weight" and list(cd64.state_dict())[-1] == "label_projection.weight"
     cg, cd = ConditionalDcganGenerator(10), ConditionalDcganDiscriminator(10)
     labels = torch.arange(5)
     assert cd(cg(z, labels), labels).shape == (5, 1)

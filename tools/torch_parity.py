@@ -8,8 +8,8 @@ tools/dcgan_model.py's for the DCGAN), fed the trace's labels.
 
 The seed's Generator and Discriminator are built and loaded with the trace's init.* tensors;
 then its loop (BCELoss on Sigmoid outputs, two Adam optimisers at the run's learning rates and
-betas, read from the trace's __metadata__ (lr 2e-4 and betas 0.9, 0.999 for a trace without
-them; --lr, --d-lr and --betas override them), D step then G step
+betas and eps, read from the trace's __metadata__ (lr 2e-4, betas 0.9, 0.999 and eps 1e-8 for a
+trace without them; --lr, --d-lr and --betas override them), D step then G step
 with fresh noise through the updated D) is replayed on exactly the trace's batches and noises,
 once in float32 and once in float64. For every loss, every step-1 gradient and every final
 parameter, it prints the norm-wise relative error |x - ref64| / |ref64| of ours and of
@@ -40,6 +40,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gan_safetensors  # noqa: E402
 from dcgan_model import (CanonicalDcganDiscriminator, CanonicalDcganGenerator,  # noqa: E402
+                         ConditionalCanonicalDcganDiscriminator, ConditionalCanonicalDcganGenerator,
                          ConditionalDcganDiscriminator, ConditionalDcganGenerator, DcganDiscriminator, DcganGenerator)
 from seed_model import ConditionalDiscriminator, ConditionalGenerator, Discriminator, Generator  # noqa: E402
 
@@ -60,8 +61,13 @@ def models(tensors, dtype, slope, device):
     if "init.generator.main.0.weight" in tensors:  # the canonical DCGAN, 32x32 or 64x64
         width, channels = tensors["init.discriminator.main.0.weight"].shape[:2]
         size = int(round((tensors["step1.real"].shape[1] / channels) ** 0.5))
-        generator = CanonicalDcganGenerator(latent, width, channels, size).to(dtype)
-        discriminator = CanonicalDcganDiscriminator(width, channels, size, slope).to(dtype)
+        if "init.generator.label_emb.weight" in tensors:  # --conditional: a label table, a projection D
+            classes, label_dim = tensors["init.generator.label_emb.weight"].shape
+            generator = ConditionalCanonicalDcganGenerator(classes, label_dim, latent, width, channels, size).to(dtype)
+            discriminator = ConditionalCanonicalDcganDiscriminator(classes, width, channels, size, slope).to(dtype)
+        else:
+            generator = CanonicalDcganGenerator(latent, width, channels, size).to(dtype)
+            discriminator = CanonicalDcganDiscriminator(width, channels, size, slope).to(dtype)
         criterion = nn.BCEWithLogitsLoss()
     elif "init.generator.project.weight" in tensors:
         c0 = tensors["init.generator.project.weight"].shape[0] // 49
@@ -99,7 +105,7 @@ def models(tensors, dtype, slope, device):
     return generator.to(device), discriminator.to(device), criterion
 
 
-def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu"):
+def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8):
     """The seed's loop on the trace's inputs; every result comes back to the CPU."""
     generator, discriminator, criterion = models(tensors, dtype, slope, device)
 
@@ -115,8 +121,8 @@ def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu"):
         return module(x, torch.tensor(tensors[name], device=device).long())
 
     g_lr, d_lr = lrs
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=g_lr, betas=betas)
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=d_lr, betas=betas)
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=g_lr, betas=betas, eps=eps)
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=d_lr, betas=betas, eps=eps)
     out = {}
     for i in range(1, steps + 1):
         real_imgs = given(f"step{i}.real")
@@ -184,18 +190,19 @@ def main():
     try:
         tensors, metadata = gan_safetensors.read(args.trace)
         peer_tensors = gan_safetensors.read(args.peer)[0] if args.peer else None
-        g_lr = args.lr or float(metadata.get("generator_lr", 2e-4))
-        lrs = (g_lr, args.d_lr or float(metadata.get("discriminator_lr", g_lr)))
+        g_lr = args.lr if args.lr is not None else float(metadata.get("generator_lr", 2e-4))
+        lrs = (g_lr, args.d_lr if args.d_lr is not None else float(metadata.get("discriminator_lr", g_lr)))
         betas = tuple(args.betas or (float(metadata.get("beta1", 0.9)), float(metadata.get("beta2", 0.999))))
+        eps = float(metadata.get("eps", 1e-8))
     except (OSError, ValueError, KeyError) as e:
         print(f"torch_parity: {e}", file=sys.stderr)
         return 2
-    print(f"Adam: lr {lrs[0]:g} (G), {lrs[1]:g} (D), betas {betas[0]:g}, {betas[1]:g}")
+    print(f"Adam: lr {lrs[0]:g} (G), {lrs[1]:g} (D), betas {betas[0]:g}, {betas[1]:g}, eps {eps:g}")
     steps = max(int(m.group(1)) for name in tensors for m in [re.fullmatch(r"step(\d+)\.d_loss", name)] if m)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    ref64 = replay(tensors, steps, torch.float64, lrs, betas, args.slope)
+    ref64 = replay(tensors, steps, torch.float64, lrs, betas, args.slope, eps=eps)
     if peer_tensors is None:
-        peer = replay(tensors, steps, torch.float32, lrs, betas, args.slope, args.device)
+        peer = replay(tensors, steps, torch.float32, lrs, betas, args.slope, args.device, eps)
         peer_name, peer_label = "PyTorch-float32", "torch f32"
         if args.tf32:
             peer_name, peer_label = "PyTorch-TF32", "torch tf32"

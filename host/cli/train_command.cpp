@@ -227,6 +227,7 @@ int run_train_command(const TrainCommand& command) {
   const Dataset dataset = load_dataset(config.data, "train", image_options(config));
   check_data_against_config(config, dataset);
   resolve_classes(&config, dataset);
+  resolve_discriminator_lr(&config);
   if (!command.resume.empty() && (dataset.count != checkpoint.data_count || dataset.height != checkpoint.image_height ||
                                   dataset.width != checkpoint.image_width)) {
     throw InputError("--resume " + checkpoint_path + ": the run was trained on " + std::to_string(checkpoint.data_count) +

@@ -4,7 +4,8 @@
 // each network a list of (transposed) convolutions, BatchNorm and activations, run in a loop.
 //
 // As the seed's DCGAN (cpu/dcgan_model.h): D(real) and D(G(z_d)) are two passes whose gradients
-// add, and BatchNorm runs in training mode in every pass, the G step's included.
+// add, and BatchNorm runs in training mode in every pass, the G step's included. Conditional as
+// the 28x28 model too: G's label row in front of z, D's projection term on its last conv's input.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ template <class T>
 struct CanonicalPass {
   int64_t batch = 0;
   const T* input = nullptr;           // [B, ...] the first layer's input, not owned
+  const int32_t* labels = nullptr;    // [B]: the projection term's classes (D, conditional), not owned
   std::vector<std::vector<T>> conv;   // per layer: the convolution's output
   std::vector<std::vector<T>> out;    // per layer: after BatchNorm (if any) and the activation
   std::vector<BatchNormSaved<T>> bn;  // per layer (used where it has BatchNorm)
@@ -29,13 +31,17 @@ struct CanonicalPass {
 
 // The network's forward pass on x [B, first layer's input]. training: BatchNorm on the batch's
 // statistics, moving the running ones in `buffers` (null: left alone); otherwise on the running
-// statistics, which `buffers` must then hold.
+// statistics, which `buffers` must then hold. With a projection term (projection.classes > 0: a
+// conditional D), labels [B] are the rows' classes and each logit gains <table[label], features>,
+// the features being the last layer's input; labels must outlive the backward pass.
 template <class T>
 void canonical_forward(const ModelSpec& spec, const std::vector<CanonicalLayer>& layers, const T* params, T* buffers,
-                       const T* x, int64_t B, bool training, CanonicalPass<T>* pass, ConvCode code = ConvCode::kGemm) {
+                       const T* x, int64_t B, bool training, CanonicalPass<T>* pass, ConvCode code = ConvCode::kGemm,
+                       const LabelProjection& projection = {}, const int32_t* labels = nullptr) {
   if (!training && !buffers) throw InternalError("a canonical DCGAN network in evaluation mode needs its running statistics");
   pass->batch = B;
   pass->input = x;
+  pass->labels = labels;
   pass->conv.resize(layers.size());
   pass->out.resize(layers.size());
   pass->bn.resize(layers.size());
@@ -69,6 +75,15 @@ void canonical_forward(const ModelSpec& spec, const std::vector<CanonicalLayer>&
     }
     activation_forward(layer.activation, static_cast<T>(layer.slope), out.data(), out.size());
     in = out.data();
+  }
+  if (projection.classes > 0) {
+    const CanonicalLayer& last = layers.back();
+    if (!labels || layers.size() < 2 || last.output_size() != 1 || last.activation != Activation::kIdentity ||
+        last.input_size() != projection.features) {
+      throw InternalError("a canonical DCGAN's projection term needs labels and a last layer to one logit");
+    }
+    label_projection_forward(pass->out[layers.size() - 2].data(), params + projection.offset, labels, B,
+                             projection.features, pass->out.back().data());
   }
 }
 
@@ -114,7 +129,27 @@ void canonical_backward(const NetworkSpec& network, const std::vector<CanonicalL
         conv_backward(s, x, params + layer.weight, d_conv, into, dw, static_cast<T*>(nullptr), code);
       }
     }
+    const LabelProjection& projection = network.projection;
+    if (l + 1 == layers.size() && projection.classes > 0) {
+      // The projection term: into the features' gradient, and its table's gradient.
+      label_projection_backward(x, params + projection.offset, pass.labels, d_conv, B, projection.features,
+                                projection.classes, into, grads ? grads + projection.offset : static_cast<T*>(nullptr));
+    }
     if (l > 0) dy.swap(dx);
+  }
+}
+
+// A conditional G's label table gradient from the gradient at its input [B, width] (the
+// concatenation cat(table[labels], z)): d_table[c, j] = the sum, in row order, of
+// d_input[r, column + j] over the rows r of class c. d_table [classes, dim] is overwritten.
+template <class T>
+void label_table_backward_from_input(const T* d_input, int64_t width, int64_t column, int64_t dim,
+                                     const int32_t* labels, int64_t B, int64_t classes, T* d_table) {
+  std::fill(d_table, d_table + classes * dim, T(0));
+  for (int64_t r = 0; r < B; ++r) {
+    T* row = d_table + labels[r] * dim;
+    const T* from = d_input + r * width + column;
+    for (int64_t j = 0; j < dim; ++j) row[j] += from[j];
   }
 }
 
@@ -126,18 +161,17 @@ class CanonicalDcganCpuModel : public CpuGanModel<T> {
 
   std::string description() const override {
     return "DCGAN " + std::to_string(spec_.image_height) + "x" + std::to_string(spec_.image_width) + "x" +
-           std::to_string(spec_.channels) + (code_ == ConvCode::kGemm ? ": im2col + GEMM convolutions"
-                                                                      : ": plain-loop convolutions");
+           std::to_string(spec_.channels) + (spec_.conditional() ? ", conditional" : "") +
+           (code_ == ConvCode::kGemm ? ": im2col + GEMM convolutions" : ": plain-loop convolutions");
   }
 
   void check_batch(int64_t batch) const override { check_dcgan_batch(batch); }
 
-  DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, const StepLabels& /*labels*/,
+  DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, const StepLabels& labels,
                                          NetworkValues<T>& g, NetworkValues<T>& d, T* d_grads) override {
-    canonical_forward(spec_, g_layers_, g.params.data(), g.buffers.data(), z, B, true, &g_pass_, code_);
-    canonical_forward(spec_, d_layers_, d.params.data(), d.buffers.data(), real, B, true, &real_pass_, code_);
-    canonical_forward(spec_, d_layers_, d.params.data(), d.buffers.data(), g_pass_.output(), B, true, &fake_pass_,
-                      code_);
+    generator_forward(g.params.data(), g.buffers.data(), z, labels.fake_d, B, true, &g_pass_);
+    discriminator_forward(d, real, labels.real, B, &real_pass_);
+    discriminator_forward(d, g_pass_.output(), labels.fake_d, B, &fake_pass_);
     logit_grad_.resize(static_cast<size_t>(B));
     fake_grads_.resize(d.params.size());
     DiscriminatorLosses losses;
@@ -151,29 +185,51 @@ class CanonicalDcganCpuModel : public CpuGanModel<T> {
     return losses;
   }
 
-  BceStats generator_step(int64_t B, const T* z, const int32_t* /*labels*/, NetworkValues<T>& g, NetworkValues<T>& d,
+  BceStats generator_step(int64_t B, const T* z, const int32_t* labels, NetworkValues<T>& g, NetworkValues<T>& d,
                           T* g_grads) override {
-    canonical_forward(spec_, g_layers_, g.params.data(), g.buffers.data(), z, B, true, &g_pass_, code_);
-    canonical_forward(spec_, d_layers_, d.params.data(), d.buffers.data(), g_pass_.output(), B, true, &real_pass_,
-                      code_);
+    generator_forward(g.params.data(), g.buffers.data(), z, labels, B, true, &g_pass_);
+    discriminator_forward(d, g_pass_.output(), labels, B, &real_pass_);
     logit_grad_.resize(static_cast<size_t>(B));
     const BceStats bce = bce_with_logits(real_pass_.output(), B, 0, logit_grad_.data());
     image_grad_.resize(static_cast<size_t>(B * spec_.image_size()));
     canonical_backward(spec_.discriminator, d_layers_, d.params.data(), real_pass_, logit_grad_.data(),
                        static_cast<T*>(nullptr), image_grad_.data(), code_);
+    // A conditional G needs the gradient at its input for its label table; z's is not wanted.
+    const LabelEmbedding& label = spec_.generator.label;
+    const int64_t input_width = label.dim + spec_.latent_dim;
+    if (spec_.conditional()) input_grad_.resize(static_cast<size_t>(B * input_width));
     canonical_backward(spec_.generator, g_layers_, g.params.data(), g_pass_, image_grad_.data(), g_grads,
-                       static_cast<T*>(nullptr), code_);
+                       spec_.conditional() ? input_grad_.data() : static_cast<T*>(nullptr), code_);
+    if (spec_.conditional()) {
+      label_table_backward_from_input(input_grad_.data(), input_width, label.column, label.dim, labels, B,
+                                      label.classes, g_grads + label.offset);
+    }
     return bce;
   }
 
-  void generate(const NetworkValues<T>& g, const T* z, const int32_t* /*labels*/, int64_t count, T* images) override {
+  void generate(const NetworkValues<T>& g, const T* z, const int32_t* labels, int64_t count, T* images) override {
     std::vector<T> buffers = g.buffers;  // evaluation mode reads them; the pass takes a writable pointer
     CanonicalPass<T> pass;
-    canonical_forward(spec_, g_layers_, g.params.data(), buffers.data(), z, count, false, &pass, code_);
+    generator_forward(g.params.data(), buffers.data(), z, labels, count, false, &pass);
     std::copy(pass.out.back().begin(), pass.out.back().end(), images);
   }
 
  private:
+  // G(z), or G(cat(label_emb(labels), z)) when conditional (the concatenation held in g_input_
+  // until the next call).
+  void generator_forward(const T* params, T* buffers, const T* z, const int32_t* labels, int64_t B, bool training,
+                         CanonicalPass<T>* pass) {
+    const T* input = generator_input(spec_, params, z, labels, B, &g_input_);
+    canonical_forward(spec_, g_layers_, params, buffers, input, B, training, pass, code_);
+  }
+
+  // D(images), with the projection term of a conditional D on labels [B].
+  void discriminator_forward(NetworkValues<T>& d, const T* images, const int32_t* labels, int64_t B,
+                             CanonicalPass<T>* pass) {
+    canonical_forward(spec_, d_layers_, d.params.data(), d.buffers.data(), images, B, true, pass, code_,
+                      spec_.discriminator.projection, labels);
+  }
+
   const ModelSpec& spec_;
   ConvCode code_;
   std::vector<CanonicalLayer> g_layers_, d_layers_;
@@ -181,6 +237,8 @@ class CanonicalDcganCpuModel : public CpuGanModel<T> {
   std::vector<T> logit_grad_;                        // [B]
   std::vector<T> fake_grads_;                        // [D.parameter_count]
   std::vector<T> image_grad_;                        // [B, C*H*W]
+  std::vector<T> g_input_;                           // [B, label_dim + latent]: conditional only
+  std::vector<T> input_grad_;                        // [B, label_dim + latent]: conditional only
 };
 
 }  // namespace gan

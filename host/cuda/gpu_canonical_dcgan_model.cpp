@@ -305,6 +305,10 @@ class CanonicalDcganGpuModel : public GpuGanModel {
 
 std::unique_ptr<GpuGanModel> make_canonical_dcgan_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,
                                                             cudaStream_t stream, const CublasHandle& blas) {
+  if (spec.conditional()) {
+    throw InputError("the conditional " + std::to_string(spec.image_height) + "x" + std::to_string(spec.image_width) +
+                     " DCGAN trains on the CPU only (--device cpu): its GPU label path is not written yet");
+  }
   return std::make_unique<CanonicalDcganGpuModel>(spec, options, stream, blas);
 }
 

@@ -81,7 +81,8 @@ ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slop
   return spec;
 }
 
-ModelSpec make_canonical_dcgan_spec(int64_t latent_dim, int64_t width, int64_t channels, int64_t size, float slope) {
+ModelSpec make_canonical_dcgan_spec(int64_t latent_dim, int64_t width, int64_t channels, int64_t size, float slope,
+                                    int64_t classes, int64_t label_dim) {
   if (size != 32 && size != 64) throw InternalError("make_canonical_dcgan_spec: size 32 or 64");
   const int64_t stages = size == 32 ? 3 : 4;
   ModelSpec spec;
@@ -91,6 +92,8 @@ ModelSpec make_canonical_dcgan_spec(int64_t latent_dim, int64_t width, int64_t c
   spec.channels = channels;
   spec.slope = slope;
   spec.dcgan.width = width;
+  spec.classes = classes;
+  const int64_t label_width = classes > 0 ? (label_dim > 0 ? label_dim : classes) : 0;
   auto conv = [](NetworkSpec* n, int64_t index, std::vector<int64_t> shape, int64_t fan_in) {
     append(&n->tensors, &n->parameter_count, "main." + std::to_string(index) + ".weight", std::move(shape), fan_in);
     n->tensors.back().init_std = 0.02f;
@@ -103,7 +106,12 @@ ModelSpec make_canonical_dcgan_spec(int64_t latent_dim, int64_t width, int64_t c
   };
   NetworkSpec& g = spec.generator;
   g.name = "generator";
-  int64_t in = latent_dim;
+  if (classes > 0) {
+    g.label = {classes, label_width, 0, g.parameter_count};
+    append(&g.tensors, &g.parameter_count, "label_emb.weight", {classes, label_width}, classes);
+    g.tensors.back().init_std = 1.0f;
+  }
+  int64_t in = label_width + latent_dim;
   for (int64_t i = 0; i < stages; ++i) {
     const int64_t out = width << (stages - 1 - i);
     conv(&g, 3 * i, {in, out, 4, 4}, out * 16);  // ConvTranspose2d: PyTorch's fan_in is Cout * K * K
@@ -123,6 +131,11 @@ ModelSpec make_canonical_dcgan_spec(int64_t latent_dim, int64_t width, int64_t c
     in = out;
   }
   conv(&d, 3 * stages - 1, {1, in, 4, 4}, in * 16);
+  if (classes > 0) {
+    const int64_t features = in * 16;  // the last conv's input map, [in, 4, 4]
+    d.projection = {classes, features, d.parameter_count};
+    append(&d.tensors, &d.parameter_count, "label_projection.weight", {classes, features}, features);
+  }
   return spec;
 }
 

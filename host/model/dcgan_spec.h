@@ -41,7 +41,12 @@ ModelSpec make_dcgan_spec(int64_t latent_dim, int64_t c0, int64_t c1, float slop
 //        Conv2d(width*2^(n-1), 1, 4, 1, 0): a logit (pytorch/examples' Sigmoid is in our loss)
 // Init as the paper and pytorch/examples: conv weights N(0, 0.02), BatchNorm weights
 // N(1, 0.02), BatchNorm biases 0; running statistics 0 and 1.
-ModelSpec make_canonical_dcgan_spec(int64_t latent_dim, int64_t width, int64_t channels, int64_t size, float slope);
+// classes > 0 (--conditional) as the 28x28 model: G's label_emb.weight [classes, label_dim]
+// first (N(0, 1)), its row in front of z, so main.0 takes label_dim + latent channels; D's
+// label_projection.weight [classes, width*2^(n-1)*16] last (U(+-1/sqrt(features))), its row's
+// inner product with the features entering D's last conv added to the logit.
+ModelSpec make_canonical_dcgan_spec(int64_t latent_dim, int64_t width, int64_t channels, int64_t size, float slope,
+                                    int64_t classes = 0, int64_t label_dim = 0);
 
 // A convolution's or linear layer's weight and bias: offsets in its network's parameters.
 struct LayerSlots {

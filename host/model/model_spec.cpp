@@ -124,12 +124,8 @@ ModelSpec make_mlp_spec(const ModelChoice& choice, int64_t image_height, int64_t
 ModelSpec make_model_spec(const ModelChoice& choice, int64_t image_height, int64_t image_width) {
   if (choice.kind != ModelKind::kDcgan) return make_mlp_spec(choice, image_height, image_width);
   if (image_height == image_width && (image_height == 32 || image_height == 64)) {
-    if (choice.classes > 0) {
-      throw InputError("key 'conditional': the conditional DCGAN is built at 28x28 only; the " +
-                       std::to_string(image_height) + "x" + std::to_string(image_width) + " one is not conditional yet");
-    }
     return make_canonical_dcgan_spec(choice.latent_dim, choice.dcgan_channels.back(), choice.channels, image_height,
-                                     static_cast<float>(choice.slope));
+                                     static_cast<float>(choice.slope), choice.classes, choice.label_dim);
   }
   if (image_height != 28 || image_width != 28) {
     throw InputError("key 'model': dcgan generates 28x28 images (the seed's model) or 32x32 and 64x64 (DCGAN's), but "

@@ -151,7 +151,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"batch", ValueKind::kInt, 128, "images per batch", batch_value},
       {"drop_last", ValueKind::kBool, false, "drop each epoch's last, smaller batch", any_value},
       {"lr", ValueKind::kFloat, 2e-4, "Adam learning rate of G, and of D unless --d-lr says otherwise", positive_float},
-      {"d_lr", ValueKind::kFloat, 0.0, "D's Adam learning rate (0: --lr, but 10 x --lr for a conditional MLP, whose class signal reaches G only through D; bench/RESULTS.md)", non_negative_float},
+      {"d_lr", ValueKind::kFloat, 0.0, "D's Adam learning rate (0: --lr, but 10 x --lr for a conditional MLP, whose class signal reaches G only through D; the run's config.json records the rate used)", non_negative_float},
       {"beta1", ValueKind::kFloat, 0.9, "Adam beta1", open_unit_float},
       {"beta2", ValueKind::kFloat, 0.999, "Adam beta2", open_unit_float},
       {"eps", ValueKind::kFloat, 1e-8, "Adam epsilon", positive_float},
@@ -460,6 +460,11 @@ double discriminator_lr(const TrainConfig& config) {
   constexpr double kConditionalMlpRatio = 10;
   if (config.conditional && config.model == ModelKind::kMlp) return kConditionalMlpRatio * config.lr;
   return config.lr;
+}
+
+void resolve_discriminator_lr(TrainConfig* config) {
+  config->d_lr = discriminator_lr(*config);
+  config->resolved["d_lr"] = config->d_lr;
 }
 
 StepOptions step_options(const TrainConfig& config) {

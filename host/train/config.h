@@ -116,6 +116,10 @@ ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t
 // D's Adam learning rate: --d-lr, or by default --lr (10 x --lr for a conditional MLP).
 double discriminator_lr(const TrainConfig& config);
 
+// Writes the rate discriminator_lr chooses into config->d_lr and config->resolved, so that the
+// run's config.json and checkpoints hold the rate it trained with, whatever a later default is.
+void resolve_discriminator_lr(TrainConfig* config);
+
 // The settings that define the step (seed, Adam, normalisation), as both trainers take them.
 StepOptions step_options(const TrainConfig& config);
 

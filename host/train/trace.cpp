@@ -56,7 +56,8 @@ void TraceRecorder::finish(const TrainerState& state) {
                      {"generator_lr", text(step_.adam.lr)},
                      {"discriminator_lr", text(step_.discriminator_adam().lr)},
                      {"beta1", text(step_.adam.beta1)},
-                     {"beta2", text(step_.adam.beta2)}});
+                     {"beta2", text(step_.adam.beta2)},
+                     {"eps", text(step_.adam.eps)}});
 }
 
 }  // namespace gan

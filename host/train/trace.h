@@ -12,7 +12,7 @@
 //   step1.grad.<net>.<param>  the gradients of step 1's D step and G step, before Adam
 //   final.<net>.<param>       every parameter (and running statistic) after the last step
 // __metadata__ "model" says which model ("mlp" or "dcgan"); "generator_lr", "discriminator_lr",
-// "beta1" and "beta2" are the run's Adam settings, so that the replay steps as the run did.
+// "beta1", "beta2" and "eps" are the run's Adam settings, so that the replay steps as the run did.
 #include <string>
 #include <vector>
 
