@@ -407,6 +407,20 @@ TEST(ConditionalCli, CheckpointsFromBeforeTheProjectionAndDLrLoadWithout) {
   ASSERT_EQ(run_gan("train " + conditional_run_flags(dir) + " --out " + dir.path("new") + " --steps 1").exit_code, 0);
   const Checkpoint fresh = load_checkpoint(dir.path("new/last.safetensors"), nullptr);
   EXPECT_DOUBLE_EQ(fresh.config.at("d_lr").get<double>(), 1e-2);
+  // Stored as 0 (as commit b933d1a wrote runs), it still means that rate: resuming with the rate
+  // spelled out, or with --d-lr 0, is the same run; another rate is refused.
+  SafetensorsFile zero = read_safetensors(dir.path("new/last.safetensors"));
+  nlohmann::json zero_config = nlohmann::json::parse(zero.metadata.at("config"));
+  zero_config["d_lr"] = 0.0;
+  zero.metadata["config"] = zero_config.dump();
+  std::vector<TensorView> zero_views;
+  for (const auto& [name, tensor] : zero.tensors) zero_views.push_back({name, tensor.shape, tensor.data.data()});
+  write_safetensors(dir.path("new/last.safetensors"), zero_views, zero.metadata);
+  EXPECT_EQ(run_gan("train --resume " + dir.path("new") + " --d-lr 1e-2 --steps 2").exit_code, 0);
+  EXPECT_EQ(run_gan("train --resume " + dir.path("new") + " --d-lr 0 --steps 3").exit_code, 0);
+  const auto other = run_gan("train --resume " + dir.path("new") + " --d-lr 1e-3 --steps 4");
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_NE(other.output.find("d_lr"), std::string::npos) << other.output;
 }
 
 TEST(ConditionalCli, WrongUsesAreClearErrors) {

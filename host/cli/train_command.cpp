@@ -207,6 +207,7 @@ int run_train_command(const TrainCommand& command) {
     checkpoint_path = resolve_checkpoint_path(command.resume);
     checkpoint = load_checkpoint(checkpoint_path, nullptr);
     config = resolve_config(command.config_file, flags, &checkpoint.config);
+    resolve_discriminator_lr(&config);  // --d-lr 0 means the rate the checkpoint records
     std::string differences;
     for (const auto& [key, value] : config.resolved.items()) {
       if (!key_may_change_on_resume(key) && checkpoint.config.contains(key) && checkpoint.config[key] != value) {

@@ -104,6 +104,8 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   // Written before --d-lr existed, the run trained D at G's learning rate.
   if (c.config.is_object() && !c.config.contains("d_lr") && c.config.contains("lr")) c.config["d_lr"] = c.config["lr"];
   const TrainConfig config = config_from_json(c.config, path + " (its config)");
+  // Written with d_lr 0 (the default, before runs recorded the rate they chose): the rate it means.
+  if (config.d_lr == 0) c.config["d_lr"] = discriminator_lr(config);
   c.data_count = static_cast<int64_t>(metadata_number(file, "data_count"));
   c.image_height = static_cast<int64_t>(metadata_number(file, "image_height"));
   c.image_width = static_cast<int64_t>(metadata_number(file, "image_width"));
