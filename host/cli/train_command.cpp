@@ -207,7 +207,7 @@ int run_train_command(const TrainCommand& command) {
     checkpoint_path = resolve_checkpoint_path(command.resume);
     checkpoint = load_checkpoint(checkpoint_path, nullptr);
     config = resolve_config(command.config_file, flags, &checkpoint.config);
-    resolve_discriminator_lr(&config);  // --d-lr 0 means the rate the checkpoint records
+    resolve_discriminator_lr(&config);  // before the comparison: --d-lr 0 means the rate recorded
     std::string differences;
     for (const auto& [key, value] : config.resolved.items()) {
       if (!key_may_change_on_resume(key) && checkpoint.config.contains(key) && checkpoint.config[key] != value) {
@@ -221,6 +221,7 @@ int run_train_command(const TrainCommand& command) {
     }
   } else {
     config = resolve_config(command.config_file, flags);
+    resolve_discriminator_lr(&config);
   }
 
   std::string note;
@@ -228,7 +229,6 @@ int run_train_command(const TrainCommand& command) {
   const Dataset dataset = load_dataset(config.data, "train", image_options(config));
   check_data_against_config(config, dataset);
   resolve_classes(&config, dataset);
-  resolve_discriminator_lr(&config);
   if (!command.resume.empty() && (dataset.count != checkpoint.data_count || dataset.height != checkpoint.image_height ||
                                   dataset.width != checkpoint.image_width)) {
     throw InputError("--resume " + checkpoint_path + ": the run was trained on " + std::to_string(checkpoint.data_count) +

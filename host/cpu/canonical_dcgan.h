@@ -139,20 +139,6 @@ void canonical_backward(const NetworkSpec& network, const std::vector<CanonicalL
   }
 }
 
-// A conditional G's label table gradient from the gradient at its input [B, width] (the
-// concatenation cat(table[labels], z)): d_table[c, j] = the sum, in row order, of
-// d_input[r, column + j] over the rows r of class c. d_table [classes, dim] is overwritten.
-template <class T>
-void label_table_backward_from_input(const T* d_input, int64_t width, int64_t column, int64_t dim,
-                                     const int32_t* labels, int64_t B, int64_t classes, T* d_table) {
-  std::fill(d_table, d_table + classes * dim, T(0));
-  for (int64_t r = 0; r < B; ++r) {
-    T* row = d_table + labels[r] * dim;
-    const T* from = d_input + r * width + column;
-    for (int64_t j = 0; j < dim; ++j) row[j] += from[j];
-  }
-}
-
 template <class T>
 class CanonicalDcganCpuModel : public CpuGanModel<T> {
  public:
@@ -201,8 +187,9 @@ class CanonicalDcganCpuModel : public CpuGanModel<T> {
     canonical_backward(spec_.generator, g_layers_, g.params.data(), g_pass_, image_grad_.data(), g_grads,
                        spec_.conditional() ? input_grad_.data() : static_cast<T*>(nullptr), code_);
     if (spec_.conditional()) {
-      label_table_backward_from_input(input_grad_.data(), input_width, label.column, label.dim, labels, B,
-                                      label.classes, g_grads + label.offset);
+      // The table's gradient: its columns of the input gradient, summed per class.
+      label_class_sums(input_grad_.data(), input_width, label.column, label.dim, labels, B, label.classes,
+                       g_grads + label.offset);
     }
     return bce;
   }

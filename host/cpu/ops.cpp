@@ -152,14 +152,20 @@ void label_projection_backward(const T* features, const T* table, const int32_t*
 }
 
 template <class T>
+void label_class_sums(const T* x, int64_t width, int64_t column, int64_t dim, const int32_t* labels, int64_t B,
+                      int64_t classes, T* sums) {
+  std::fill(sums, sums + classes * dim, T(0));
+  for (int64_t r = 0; r < B; ++r) {
+    T* sum = sums + int64_t{labels[r]} * dim;
+    const T* row = x + r * width + column;
+    for (int64_t j = 0; j < dim; ++j) sum[j] += row[j];
+  }
+}
+
+template <class T>
 void label_embedding_backward(const T* dZ, const T* W, int64_t in, int64_t out, int64_t column, int64_t dim,
                               const int32_t* labels, int64_t B, int64_t classes, T* class_sums, T* d_table) {
-  std::fill(class_sums, class_sums + classes * out, T(0));
-  for (int64_t r = 0; r < B; ++r) {
-    T* sum = class_sums + int64_t{labels[r]} * out;
-    const T* row = dZ + r * out;
-    for (int64_t o = 0; o < out; ++o) sum[o] += row[o];
-  }
+  label_class_sums(dZ, out, 0, out, labels, B, classes, class_sums);
   // d_table [classes, dim] = class_sums [classes, out] times W's columns [out, dim] (stride in).
   blas_gemm(false, false, classes, dim, out, T(1), class_sums, out, W + column, in, T(0), d_table, dim);
 }
@@ -304,6 +310,8 @@ double softmax_cross_entropy(const T* logits, const uint8_t* labels, int64_t B, 
   template void linear_backward_input<T>(const T*, const T*, T*, int64_t, int64_t, int64_t);            \
   template void concat_label_embedding<T>(const T*, int64_t, const T*, int64_t, const int32_t*, int64_t, \
                                           int64_t, T*);                                                 \
+  template void label_class_sums<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, int64_t, \
+                                    T*);                                                                \
   template void label_embedding_backward<T>(const T*, const T*, int64_t, int64_t, int64_t, int64_t,     \
                                             const int32_t*, int64_t, int64_t, T*, T*);                  \
   template void label_projection_forward<T>(const T*, const T*, const int32_t*, int64_t, int64_t, T*);   \

@@ -1,6 +1,6 @@
 #pragma once
 // defines: linear_forward, activation_forward, activation_backward, linear_backward_weight,
-// linear_backward_input, concat_label_embedding, label_embedding_backward,
+// linear_backward_input, concat_label_embedding, label_class_sums, label_embedding_backward,
 // label_projection_forward, label_projection_backward, BceStats, bce_with_logits, adam_update, gemm_naive — the CPU reference
 // ops of the training step, and the plain loop the BLAS path is tested against
 //
@@ -47,6 +47,13 @@ void linear_backward_input(const T* dZ, const T* W, T* dX, int64_t B, int64_t in
 template <class T>
 void concat_label_embedding(const T* x, int64_t width, const T* table, int64_t dim, const int32_t* labels,
                             int64_t column, int64_t B, T* out);
+
+// Per-class row sums of the columns [column, column + dim) of x [B, width]: sums[c, j] = the sum,
+// in row order, of x[r, column + j] over the rows r with labels[r] == c (the CPU twin of
+// launch_label_class_sums). Overwrites sums [classes, dim]; a class no row has gets zeros.
+template <class T>
+void label_class_sums(const T* x, int64_t width, int64_t column, int64_t dim, const int32_t* labels, int64_t B,
+                      int64_t classes, T* sums);
 
 // The label table's gradient, from the first layer's dZ [B, out] and W [out, in]: the gradient
 // at input columns [column, column + dim), summed into the row of each example's label,

@@ -158,8 +158,8 @@ void GpuTrainer::enqueue_step(int64_t B) {
   model_->enqueue_discriminator_step(B, z_d_, g, d, d_stats_);
   {
     NvtxRange range("Adam D");
-    launch_adam(d_.params, d_.grads, d_.exp_avg, d_.exp_avg_sq, d_.count, options_.discriminator_adam(), &control_->adam_step_d,
-                stream_);
+    launch_adam(d_.params, d_.grads, d_.exp_avg, d_.exp_avg_sq, d_.count, options_.discriminator_adam(),
+                &control_->adam_step_d, stream_);
   }
 
   // ---- G step: fresh z_g, BCE(D(G(z_g)), 1) through the updated D; no weight gradients for D.
