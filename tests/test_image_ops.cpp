@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <functional>
+#include <utility>
 
 #include "cpu/conv_gemm.h"
 #include "cpu/image_ops.h"
@@ -148,12 +149,14 @@ TEST(ImageOps, BatchNormNormalisesAndUpdatesRunningStatsAsPyTorch) {
 }
 
 TEST(ImageOps, GemmConvolutionsMatchTheReferenceLoops) {
-  // Odd shapes, every kernel/stride/padding mix the layers could use, both directions.
+  // Odd shapes, every kernel/stride/padding mix the layers could use, both directions; one GEMM
+  // for the whole batch, and groups of 2 of 5 images (the last group partial).
+  for (const auto& [batch, group] : {std::pair<int64_t, int64_t>{2, 0}, {5, 2}})
   for (int64_t kernel : {1, 3, 4})
     for (int64_t stride : {1, 2})
       for (int64_t padding : {0, 1}) {
         ConvShape s;
-        s.batch = 2;
+        s.batch = batch;
         s.in_channels = 3;
         s.out_channels = 5;
         s.height = 9;
@@ -161,7 +164,8 @@ TEST(ImageOps, GemmConvolutionsMatchTheReferenceLoops) {
         s.kernel = kernel;
         s.stride = stride;
         s.padding = padding;
-        SCOPED_TRACE("K=" + std::to_string(kernel) + " s=" + std::to_string(stride) + " p=" + std::to_string(padding));
+        SCOPED_TRACE("B=" + std::to_string(batch) + " group=" + std::to_string(group) + " K=" + std::to_string(kernel) +
+                     " s=" + std::to_string(stride) + " p=" + std::to_string(padding));
         const size_t n_big = static_cast<size_t>(s.batch * s.in_channels * s.height * s.width);
         const size_t n_small = static_cast<size_t>(s.batch * s.out_channels * s.out_height() * s.out_width());
         const size_t nw = static_cast<size_t>(s.out_channels * s.in_channels * kernel * kernel);
@@ -172,9 +176,9 @@ TEST(ImageOps, GemmConvolutionsMatchTheReferenceLoops) {
         // Conv2d: forward, and all three gradients.
         std::vector<float> y(n_small, NAN), dx(n_big, NAN), dw(nw, NAN), db(b.size(), NAN);
         std::vector<double> y_ref(n_small), dx_ref(n_big), dw_ref(nw), db_ref(b.size());
-        conv2d_forward_gemm(s, x.data(), w.data(), b.data(), y.data());
+        conv2d_forward_gemm(s, x.data(), w.data(), b.data(), y.data(), group);
         conv2d_forward(s, wide(x).data(), wide(w).data(), wide(b).data(), y_ref.data());
-        conv2d_backward_gemm(s, x.data(), w.data(), g.data(), dx.data(), dw.data(), db.data());
+        conv2d_backward_gemm(s, x.data(), w.data(), g.data(), dx.data(), dw.data(), db.data(), group);
         conv2d_backward(s, wide(x).data(), wide(w).data(), wide(g).data(), dx_ref.data(), dw_ref.data(), db_ref.data());
         EXPECT_LT(testing::max_relative_error(y, y_ref), 1e-5);
         EXPECT_LT(testing::max_relative_error(dx, dx_ref), 1e-5);
@@ -187,9 +191,10 @@ TEST(ImageOps, GemmConvolutionsMatchTheReferenceLoops) {
         const auto tx = random_vector<float>(t_in, 5), tg = random_vector<float>(t_out, 6);
         std::vector<float> ty(t_out, NAN), tdx(t_in, NAN), tdw(nw, NAN), tdb(b.size(), NAN);
         std::vector<double> ty_ref(t_out), tdx_ref(t_in), tdw_ref(nw), tdb_ref(b.size());
-        conv_transpose2d_forward_gemm(t, tx.data(), w.data(), b.data(), ty.data());
+        conv_transpose2d_forward_gemm(t, tx.data(), w.data(), b.data(), ty.data(), group);
         conv_transpose2d_forward(t, wide(tx).data(), wide(w).data(), wide(b).data(), ty_ref.data());
-        conv_transpose2d_backward_gemm(t, tx.data(), w.data(), tg.data(), tdx.data(), tdw.data(), tdb.data());
+        conv_transpose2d_backward_gemm(t, tx.data(), w.data(), tg.data(), tdx.data(), tdw.data(), tdb.data(),
+                                       group);
         conv_transpose2d_backward(t, wide(tx).data(), wide(w).data(), wide(tg).data(), tdx_ref.data(), tdw_ref.data(),
                                   tdb_ref.data());
         EXPECT_LT(testing::max_relative_error(ty, ty_ref), 1e-5);
