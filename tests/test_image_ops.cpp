@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <utility>
 
 #include "cpu/conv_gemm.h"
 #include "cpu/image_ops.h"
 #include "test_util.h"
+#include "util/parallel.h"
 
 namespace gan {
 namespace {
@@ -202,6 +204,39 @@ TEST(ImageOps, GemmConvolutionsMatchTheReferenceLoops) {
         EXPECT_LT(testing::max_relative_error(tdw, tdw_ref), 1e-5);
         EXPECT_LT(testing::max_relative_error(tdb, tdb_ref), 1e-5);
       }
+}
+
+TEST(ImageOps, BatchNormAndGemmConvolutionsGiveTheSameBitsOnAnyWorkerCount) {
+  // The workers split BatchNorm's channels and the convolutions' images; each result is still
+  // summed in one fixed order, so one worker and every core agree bit for bit.
+  ConvShape s = halving_shape(7, 5, 6, 10);  // Conv2d 5 -> 6 channels, 10x10 -> 5x5, 7 images
+  const int64_t plane = s.out_height() * s.out_width();
+  const auto x = random_vector<float>(static_cast<size_t>(s.batch * s.in_channels * s.height * s.width), 1);
+  const auto w = random_vector<float>(static_cast<size_t>(s.out_channels * s.in_channels * 16), 2);
+  const auto g = random_vector<float>(static_cast<size_t>(s.batch * s.out_channels * plane), 3);
+  const auto gamma = random_vector<float>(static_cast<size_t>(s.out_channels), 4);
+  const auto beta = random_vector<float>(static_cast<size_t>(s.out_channels), 5);
+  auto run = [&] {
+    std::vector<float> y(g.size(), NAN), normed(g.size(), NAN), dnormed(g.size(), NAN), dx(x.size(), NAN),
+        dw(w.size(), NAN), dgamma(gamma.size(), NAN), dbeta(beta.size(), NAN);
+    std::vector<float> mean(gamma.size(), 0.0f), var(gamma.size(), 1.0f);
+    BatchNormSaved<float> saved;
+    conv2d_forward_gemm(s, x.data(), w.data(), nullptr, y.data(), 3);
+    batch_norm_forward(y.data(), s.batch, s.out_channels, plane, gamma.data(), beta.data(), 1e-5, 0.1, mean.data(),
+                       var.data(), normed.data(), &saved);
+    batch_norm_backward(y.data(), g.data(), s.batch, s.out_channels, plane, gamma.data(), saved, dnormed.data(),
+                        dgamma.data(), dbeta.data());
+    conv2d_backward_gemm(s, x.data(), w.data(), dnormed.data(), dx.data(), dw.data(), nullptr, 3);
+    std::vector<float> all;
+    for (const auto* v : {&normed, &mean, &var, &dgamma, &dbeta, &dx, &dw}) all.insert(all.end(), v->begin(), v->end());
+    return all;
+  };
+  const auto every_core = run();
+  set_worker_threads(1);
+  const auto one = run();
+  set_worker_threads(0);
+  EXPECT_EQ(0, std::memcmp(every_core.data(), one.data(), one.size() * sizeof(float)));
+  for (float v : one) ASSERT_TRUE(std::isfinite(v));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "model/conv_shape.h"
+#include "util/parallel.h"
 
 namespace gan {
 
@@ -157,28 +158,31 @@ void batch_norm_forward(const T* x, int64_t B, int64_t C, int64_t HW, const T* g
   const double n = static_cast<double>(B * HW);
   saved->mean.assign(static_cast<size_t>(C), T(0));
   saved->inverse_std.assign(static_cast<size_t>(C), T(0));
-  for (int64_t c = 0; c < C; ++c) {
-    double sum = 0, squares = 0;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < HW; ++i) sum += static_cast<double>(x[(b * C + c) * HW + i]);
-    const double mean = sum / n;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < HW; ++i) {
-        const double d = static_cast<double>(x[(b * C + c) * HW + i]) - mean;
-        squares += d * d;
-      }
-    const double variance = squares / n;
-    const T inverse_std = static_cast<T>(1.0 / std::sqrt(variance + eps));
-    saved->mean[static_cast<size_t>(c)] = static_cast<T>(mean);
-    saved->inverse_std[static_cast<size_t>(c)] = inverse_std;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < HW; ++i) {
-        const int64_t k = (b * C + c) * HW + i;
-        y[k] = (x[k] - static_cast<T>(mean)) * inverse_std * gamma[c] + beta[c];
-      }
-    if (running_mean) running_mean[c] = static_cast<T>((1 - momentum) * running_mean[c] + momentum * mean);
-    if (running_var) running_var[c] = static_cast<T>((1 - momentum) * running_var[c] + momentum * squares / (n - 1));
-  }
+  // Channels are independent: the workers split them, each channel summed in one fixed order.
+  parallel_for(static_cast<size_t>(C), 1, [&](size_t c0, size_t c1) {
+    for (int64_t c = static_cast<int64_t>(c0); c < static_cast<int64_t>(c1); ++c) {
+      double sum = 0, squares = 0;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < HW; ++i) sum += static_cast<double>(x[(b * C + c) * HW + i]);
+      const double mean = sum / n;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < HW; ++i) {
+          const double d = static_cast<double>(x[(b * C + c) * HW + i]) - mean;
+          squares += d * d;
+        }
+      const double variance = squares / n;
+      const T inverse_std = static_cast<T>(1.0 / std::sqrt(variance + eps));
+      saved->mean[static_cast<size_t>(c)] = static_cast<T>(mean);
+      saved->inverse_std[static_cast<size_t>(c)] = inverse_std;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < HW; ++i) {
+          const int64_t k = (b * C + c) * HW + i;
+          y[k] = (x[k] - static_cast<T>(mean)) * inverse_std * gamma[c] + beta[c];
+        }
+      if (running_mean) running_mean[c] = static_cast<T>((1 - momentum) * running_mean[c] + momentum * mean);
+      if (running_var) running_var[c] = static_cast<T>((1 - momentum) * running_var[c] + momentum * squares / (n - 1));
+    }
+  });
 }
 
 // BatchNorm in evaluation mode (PyTorch's model.eval()): the running statistics instead of the
@@ -203,27 +207,29 @@ template <class T>
 void batch_norm_backward(const T* x, const T* dy, int64_t B, int64_t C, int64_t HW, const T* gamma,
                          const BatchNormSaved<T>& saved, T* dx, T* dgamma, T* dbeta) {
   const double n = static_cast<double>(B * HW);
-  for (int64_t c = 0; c < C; ++c) {
-    const double mean = saved.mean[static_cast<size_t>(c)], inverse_std = saved.inverse_std[static_cast<size_t>(c)];
-    double sum_dy = 0, sum_dy_xhat = 0;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < HW; ++i) {
-        const int64_t k = (b * C + c) * HW + i;
-        const double x_hat = (static_cast<double>(x[k]) - mean) * inverse_std;
-        sum_dy += static_cast<double>(dy[k]);
-        sum_dy_xhat += static_cast<double>(dy[k]) * x_hat;
-      }
-    if (dgamma) dgamma[c] = static_cast<T>(sum_dy_xhat);
-    if (dbeta) dbeta[c] = static_cast<T>(sum_dy);
-    if (!dx) continue;
-    const double scale = static_cast<double>(gamma[c]) * inverse_std / n;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < HW; ++i) {
-        const int64_t k = (b * C + c) * HW + i;
-        const double x_hat = (static_cast<double>(x[k]) - mean) * inverse_std;
-        dx[k] = static_cast<T>(scale * (n * static_cast<double>(dy[k]) - sum_dy - x_hat * sum_dy_xhat));
-      }
-  }
+  parallel_for(static_cast<size_t>(C), 1, [&](size_t c0, size_t c1) {  // as batch_norm_forward
+    for (int64_t c = static_cast<int64_t>(c0); c < static_cast<int64_t>(c1); ++c) {
+      const double mean = saved.mean[static_cast<size_t>(c)], inverse_std = saved.inverse_std[static_cast<size_t>(c)];
+      double sum_dy = 0, sum_dy_xhat = 0;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < HW; ++i) {
+          const int64_t k = (b * C + c) * HW + i;
+          const double x_hat = (static_cast<double>(x[k]) - mean) * inverse_std;
+          sum_dy += static_cast<double>(dy[k]);
+          sum_dy_xhat += static_cast<double>(dy[k]) * x_hat;
+        }
+      if (dgamma) dgamma[c] = static_cast<T>(sum_dy_xhat);
+      if (dbeta) dbeta[c] = static_cast<T>(sum_dy);
+      if (!dx) continue;
+      const double scale = static_cast<double>(gamma[c]) * inverse_std / n;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < HW; ++i) {
+          const int64_t k = (b * C + c) * HW + i;
+          const double x_hat = (static_cast<double>(x[k]) - mean) * inverse_std;
+          dx[k] = static_cast<T>(scale * (n * static_cast<double>(dy[k]) - sum_dy - x_hat * sum_dy_xhat));
+        }
+    }
+  });
 }
 
 }  // namespace gan
