@@ -3,23 +3,28 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <limits>
+#include <string>
 #include <vector>
 
+#include "util/error.h"
 #include "util/parallel.h"
 
 namespace gan {
 
 namespace {
 
-// One GEMM covers as many images as fit in this many floats of im2col columns (4 MiB). With one
-// GEMM per image, a layer on 4x4 or 8x8 maps repacked its whole weight matrix for every image to
+// One GEMM covers as many images as fit in this many floats of each scratch matrix (4 MiB). With
+// one GEMM per image, a layer on 4x4 or 8x8 maps repacked its whole weight matrix for every image to
 // multiply it by 16 or 64 columns: OpenBLAS's packing took more time than its arithmetic. Measured
 // at 32x32, width 64, batch 128, 2 threads (bench/RESULTS.md): 1 Mi floats beat 256 Ki and 4 Mi,
 // whose columns no longer stay in the caches between im2col and the GEMM.
 constexpr int64_t kColumnBudget = int64_t{1} << 20;
 
-int64_t images_per_gemm(int64_t columns_per_image, int64_t batch, int64_t max_images) {
-  int64_t n = std::max<int64_t>(1, kColumnBudget / std::max<int64_t>(columns_per_image, 1));
+// floats_per_image: the larger of the two scratch matrices' shares of one image (the columns, or
+// the channel-major operand), so that neither buffer outgrows the budget.
+int64_t images_per_gemm(int64_t floats_per_image, int64_t batch, int64_t max_images) {
+  int64_t n = std::max<int64_t>(1, kColumnBudget / std::max<int64_t>(floats_per_image, 1));
   if (max_images > 0) n = std::min(n, max_images);
   return std::max<int64_t>(1, std::min(n, batch));
 }
@@ -160,6 +165,11 @@ void from_channel_major(const float* matrix, int64_t n, int64_t channels, int64_
 
 // C[M, N] = op(A) op(B) + beta C, row-major, every matrix contiguous.
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float beta, float* C) {
+  const int64_t most = std::numeric_limits<int>::max();  // cblas takes int sizes
+  if (M > most || N > most || K > most) {
+    throw InternalError("a convolution's GEMM is too large for OpenBLAS's int sizes: " + std::to_string(M) + " x " +
+                        std::to_string(N) + " x " + std::to_string(K));
+  }
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
               static_cast<int>(N), static_cast<int>(K), 1.0f, A, static_cast<int>(ta ? M : K), B,
               static_cast<int>(tb ? K : N), beta, C, static_cast<int>(N));
@@ -185,7 +195,7 @@ ConvShape adjoint_conv(const ConvShape& s) {
 void conv2d_forward_gemm(const ConvShape& s, const float* x, const float* w, const float* bias, float* y,
                          int64_t max_images) {
   const int64_t rows = s.in_channels * s.kernel * s.kernel, plane = s.out_height() * s.out_width();
-  const int64_t most = images_per_gemm(rows * plane, s.batch, max_images);
+  const int64_t most = images_per_gemm(std::max(rows, s.out_channels) * plane, s.batch, max_images);
   float* col = scratch(t_columns, rows * plane * most);
   float* out = scratch(t_matrix, s.out_channels * plane * most);
   for (int64_t first = 0; first < s.batch; first += most) {
@@ -199,7 +209,7 @@ void conv2d_forward_gemm(const ConvShape& s, const float* x, const float* w, con
 void conv2d_backward_gemm(const ConvShape& s, const float* x, const float* w, const float* dy, float* dx, float* dw,
                           float* dbias, int64_t max_images) {
   const int64_t rows = s.in_channels * s.kernel * s.kernel, plane = s.out_height() * s.out_width();
-  const int64_t most = images_per_gemm(rows * plane, s.batch, max_images);
+  const int64_t most = images_per_gemm(std::max(rows, s.out_channels) * plane, s.batch, max_images);
   float* col = scratch(t_columns, rows * plane * most);
   float* g = scratch(t_matrix, s.out_channels * plane * most);
   if (dw) std::fill(dw, dw + s.out_channels * rows, 0.0f);
@@ -225,7 +235,7 @@ void conv_transpose2d_forward_gemm(const ConvShape& s, const float* x, const flo
   const ConvShape conv = adjoint_conv(s);
   const int64_t rows = s.out_channels * s.kernel * s.kernel, pixels = s.out_height() * s.out_width();
   const int64_t plane = s.height * s.width;
-  const int64_t most = images_per_gemm(rows * pixels, s.batch, max_images);
+  const int64_t most = images_per_gemm(std::max(rows, s.in_channels) * pixels, s.batch, max_images);
   float* col = scratch(t_columns, rows * pixels * most);
   float* xt = scratch(t_matrix, s.in_channels * pixels * most);
   for (int64_t first = 0; first < s.batch; first += most) {
@@ -248,7 +258,7 @@ void conv_transpose2d_backward_gemm(const ConvShape& s, const float* x, const fl
   const ConvShape conv = adjoint_conv(s);
   const int64_t rows = s.out_channels * s.kernel * s.kernel, pixels = s.out_height() * s.out_width();
   const int64_t plane = s.height * s.width;
-  const int64_t most = images_per_gemm(rows * pixels, s.batch, max_images);
+  const int64_t most = images_per_gemm(std::max(rows, s.in_channels) * pixels, s.batch, max_images);
   float* col = scratch(t_columns, rows * pixels * most);
   float* mat = scratch(t_matrix, s.in_channels * pixels * most);
   if (dw) std::fill(dw, dw + s.in_channels * rows, 0.0f);

@@ -13,7 +13,8 @@
 
 namespace gan {
 
-// Workers for parallel_for and OpenBLAS; 0 means every core.
+// Workers for parallel_for (the CPU trainer sets OpenBLAS's own count beside it); 0 means every
+// core.
 void set_worker_threads(int threads);
 int worker_threads();
 
