@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Loads one of our checkpoints into the seed's PyTorch Generator with load_state_dict and draws
-an 8x8 grid with it: proof that a user can take the weights over. A conditional checkpoint
-(--conditional) loads into tools/seed_model.py's ConditionalGenerator and draws the run's grid of
-one row per class.
+"""Loads one of our checkpoints into its PyTorch twin with load_state_dict and draws an 8x8 grid
+with it: proof that a user can take the weights over. The twin follows the checkpoint's model:
+the seed's Generator (tools/seed_model.py) for the MLP, tools/dcgan_model.py's DcganGenerator for
+the 28x28 DCGAN and CanonicalDcganGenerator (pytorch/examples' dcgan) at 32x32 and 64x64, grey or
+colour; a conditional checkpoint (--conditional) loads into the conditional twin of each and
+draws the run's grid of one row per class. The DCGANs draw in evaluation mode (BatchNorm's
+running statistics), as our grids and `gan sample` do.
 
 By default the noise is the run's own fixed noise (RUN/samples/fixed_noise.safetensors, beside
 the checkpoint), so the grid should match the run's last samples/step_N.png pixel for pixel
@@ -21,19 +24,49 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gan_safetensors  # noqa: E402
+from dcgan_model import (CanonicalDcganGenerator, ConditionalCanonicalDcganGenerator,  # noqa: E402
+                         ConditionalDcganGenerator, DcganGenerator)
 from seed_model import ConditionalGenerator, Generator  # noqa: E402
 
 
-def grid_image(images, height, width, columns=8, padding=2, mean=0.5, std=0.5):
-    """The same layout and pixel mapping as our sample grids (host/io/png.cpp)."""
+def grid_image(images, height, width, channels=1, columns=8, padding=2, mean=0.5, std=0.5):
+    """The same layout and pixel mapping as our sample grids (host/io/png.cpp): images [N, C*H*W]
+    as channel planes; a grey canvas [rows, cols] or an RGB one [rows, cols, 3]."""
     count = images.shape[0]
     rows = (count + columns - 1) // columns
-    canvas = np.full((rows * (height + padding) + padding, columns * (width + padding) + padding), 64, np.uint8)
+    shape = (rows * (height + padding) + padding, columns * (width + padding) + padding)
+    canvas = np.full(shape + ((channels,) if channels > 1 else ()), 64, np.uint8)
     pixels = np.clip(np.round((images * std + mean) * 255.0), 0, 255).astype(np.uint8)
     for i in range(count):
         top, left = padding + (i // columns) * (height + padding), padding + (i % columns) * (width + padding)
-        canvas[top:top + height, left:left + width] = pixels[i].reshape(height, width)
+        image = pixels[i].reshape(channels, height, width).transpose(1, 2, 0)  # planes -> interleaved
+        canvas[top:top + height, left:left + width] = image if channels > 1 else image[:, :, 0]
     return canvas
+
+
+def make_generator(config, tensors, height, width):
+    """The PyTorch twin of the checkpoint's generator, its name, and the image channels."""
+    latent = config["latent_dim"]
+    table = tensors.get("generator.label_emb.weight")
+    label = {} if table is None else {"classes": table.shape[0], "label_dim": table.shape[1]}
+    if config["model"] == "mlp":
+        if label:
+            return ConditionalGenerator(label["classes"], label["label_dim"], latent, config["g_hidden"],
+                                        height * width, config["slope"]), "the seed's ConditionalGenerator", 1
+        return Generator(latent, config["g_hidden"], height * width, config["slope"]), "the seed's Generator", 1
+    if height == width == 28:  # the seed's 28x28 DCGAN
+        channels = tuple(config["dcgan_channels"])
+        if label:
+            return ConditionalDcganGenerator(latent_dim=latent, channels=channels, **label), "ConditionalDcganGenerator", 1
+        return DcganGenerator(latent, channels), "DcganGenerator", 1
+    # pytorch/examples' DCGAN: its last layer's weight is [width, image channels, 4, 4].
+    last = max((k for k in tensors if k.startswith("generator.main.") and k.endswith(".weight")),
+               key=lambda k: int(k.split(".")[2]))
+    base, colours = tensors[last].shape[0], tensors[last].shape[1]
+    if label:
+        return (ConditionalCanonicalDcganGenerator(latent_dim=latent, width=base, channels=colours, size=height, **label),
+                "ConditionalCanonicalDcganGenerator", colours)
+    return CanonicalDcganGenerator(latent, base, colours, height), "CanonicalDcganGenerator", colours
 
 
 def main():
@@ -50,12 +83,8 @@ def main():
     height, width = int(metadata["image_height"]), int(metadata["image_width"])
 
     conditional = "generator.label_emb.weight" in tensors
-    if conditional:  # --conditional: the seed's Generator with cgan.py's label table
-        classes, label_dim = tensors["generator.label_emb.weight"].shape
-        generator = ConditionalGenerator(classes, label_dim, config["latent_dim"], config["g_hidden"], height * width,
-                                         config["slope"])
-    else:
-        generator = Generator(config["latent_dim"], config["g_hidden"], height * width, config["slope"])
+    classes = tensors["generator.label_emb.weight"].shape[0] if conditional else 0
+    generator, twin, channels = make_generator(config, tensors, height, width)
     state = {k[len("generator."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("generator.")}
     generator.load_state_dict(state, strict=True)  # fails loudly on any missing or misshapen tensor
     generator.eval()
@@ -72,15 +101,16 @@ def main():
             # The run's grids: a row per class (the first 32), the first 8 noises in every row.
             rows = min(classes, 32)
             labels = torch.arange(rows).repeat_interleave(8)
-            images = generator(z[:8].repeat(rows, 1), labels).numpy()
+            images = generator(z[:8].repeat(rows, 1), labels)
         else:
-            images = generator(z).numpy()
-    canvas = grid_image(images, height, width, mean=config["norm_mean"], std=config["norm_std"])
+            images = generator(z)
+    images = images.reshape(images.shape[0], -1).numpy()
+    canvas = grid_image(images, height, width, channels, mean=config["norm_mean"], std=config["norm_std"])
     Image.fromarray(canvas).save(args.out)
     print(f"load_in_torch: loaded {len(state)} generator tensors from {args.checkpoint} (step {metadata['step']}) "
-          f"into the seed's Generator; wrote {args.out}")
+          f"into {twin}; wrote {args.out}")
     if args.compare:
-        ours = np.asarray(Image.open(args.compare).convert("L"), dtype=np.int16)
+        ours = np.asarray(Image.open(args.compare).convert("RGB" if channels > 1 else "L"), dtype=np.int16)
         if ours.shape != canvas.shape:
             print(f"load_in_torch: {args.compare} is {ours.shape}, ours from PyTorch is {canvas.shape}", file=sys.stderr)
             return 1
