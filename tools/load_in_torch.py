@@ -57,15 +57,16 @@ def make_generator(config, tensors, height, width):
     if height == width == 28:  # the seed's 28x28 DCGAN
         channels = tuple(config["dcgan_channels"])
         if label:
-            return ConditionalDcganGenerator(latent_dim=latent, channels=channels, **label), "ConditionalDcganGenerator", 1
+            twin = ConditionalDcganGenerator(latent_dim=latent, channels=channels, **label)
+            return twin, "ConditionalDcganGenerator", 1
         return DcganGenerator(latent, channels), "DcganGenerator", 1
     # pytorch/examples' DCGAN: its last layer's weight is [width, image channels, 4, 4].
     last = max((k for k in tensors if k.startswith("generator.main.") and k.endswith(".weight")),
                key=lambda k: int(k.split(".")[2]))
     base, colours = tensors[last].shape[0], tensors[last].shape[1]
     if label:
-        return (ConditionalCanonicalDcganGenerator(latent_dim=latent, width=base, channels=colours, size=height, **label),
-                "ConditionalCanonicalDcganGenerator", colours)
+        twin = ConditionalCanonicalDcganGenerator(latent_dim=latent, width=base, channels=colours, size=height, **label)
+        return twin, "ConditionalCanonicalDcganGenerator", colours
     return CanonicalDcganGenerator(latent, base, colours, height), "CanonicalDcganGenerator", colours
 
 
