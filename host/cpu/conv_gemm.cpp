@@ -15,10 +15,10 @@ namespace gan {
 namespace {
 
 // One GEMM covers as many images as fit in this many floats of each scratch matrix (4 MiB). With
-// one GEMM per image, a layer on 4x4 or 8x8 maps repacked its whole weight matrix for every image to
-// multiply it by 16 or 64 columns: OpenBLAS's packing took more time than its arithmetic. Measured
-// at 32x32, width 64, batch 128, 2 threads (bench/RESULTS.md): 1 Mi floats beat 256 Ki and 4 Mi,
-// whose columns no longer stay in the caches between im2col and the GEMM.
+// one GEMM per image, a layer on 4x4 or 8x8 maps repacked its whole weight matrix for every
+// image to multiply it by 16 or 64 columns: OpenBLAS's packing took more time than its
+// arithmetic. Measured at 32x32, width 64, batch 128, 2 threads (bench/RESULTS.md): 1 Mi floats
+// beat 256 Ki and 4 Mi, whose columns no longer stay in the caches between im2col and the GEMM.
 constexpr int64_t kColumnBudget = int64_t{1} << 20;
 
 // floats_per_image: the larger of the two scratch matrices' shares of one image (the columns, or
@@ -47,7 +47,7 @@ void valid_range(int64_t k, const ConvShape& s, int64_t size, int64_t count, int
   while (*hi > *lo && (*hi - 1) * s.stride - s.padding + k >= size) --*hi;
 }
 
-// out[o] = in[o*stride + shift] for o in [lo, hi) (gather), or in[o*stride + shift] += out[o]
+// out[o] = in[o*stride + shift] for o in [lo, hi) (gather), or in[o*stride + shift] += from[o]
 // (scatter). Instantiated for the strides of 1 and 2 that the layers use, where a constant stride
 // lets the compiler vectorise the loop; kStride 0 reads `stride` at run time.
 template <int64_t kStride>
