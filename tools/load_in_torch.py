@@ -45,29 +45,28 @@ def grid_image(images, height, width, channels=1, columns=8, padding=2, mean=0.5
 
 
 def make_generator(config, tensors, height, width):
-    """The PyTorch twin of the checkpoint's generator, its name, and the image channels."""
+    """The PyTorch twin of the checkpoint's generator and the image channels."""
     latent = config["latent_dim"]
     table = tensors.get("generator.label_emb.weight")
     label = {} if table is None else {"classes": table.shape[0], "label_dim": table.shape[1]}
     if config["model"] == "mlp":
         if label:
             return ConditionalGenerator(label["classes"], label["label_dim"], latent, config["g_hidden"],
-                                        height * width, config["slope"]), "the seed's ConditionalGenerator", 1
-        return Generator(latent, config["g_hidden"], height * width, config["slope"]), "the seed's Generator", 1
+                                        height * width, config["slope"]), 1
+        return Generator(latent, config["g_hidden"], height * width, config["slope"]), 1
     if height == width == 28:  # the seed's 28x28 DCGAN
         channels = tuple(config["dcgan_channels"])
         if label:
-            twin = ConditionalDcganGenerator(latent_dim=latent, channels=channels, **label)
-            return twin, "ConditionalDcganGenerator", 1
-        return DcganGenerator(latent, channels), "DcganGenerator", 1
+            return ConditionalDcganGenerator(latent_dim=latent, channels=channels, **label), 1
+        return DcganGenerator(latent, channels), 1
     # pytorch/examples' DCGAN: its last layer's weight is [width, image channels, 4, 4].
     last = max((k for k in tensors if k.startswith("generator.main.") and k.endswith(".weight")),
                key=lambda k: int(k.split(".")[2]))
     base, colours = tensors[last].shape[0], tensors[last].shape[1]
     if label:
-        twin = ConditionalCanonicalDcganGenerator(latent_dim=latent, width=base, channels=colours, size=height, **label)
-        return twin, "ConditionalCanonicalDcganGenerator", colours
-    return CanonicalDcganGenerator(latent, base, colours, height), "CanonicalDcganGenerator", colours
+        return ConditionalCanonicalDcganGenerator(latent_dim=latent, width=base, channels=colours, size=height,
+                                                  **label), colours
+    return CanonicalDcganGenerator(latent, base, colours, height), colours
 
 
 def main():
@@ -85,7 +84,8 @@ def main():
 
     conditional = "generator.label_emb.weight" in tensors
     classes = tensors["generator.label_emb.weight"].shape[0] if conditional else 0
-    generator, twin, channels = make_generator(config, tensors, height, width)
+    generator, channels = make_generator(config, tensors, height, width)
+    twin = ("the seed's " if config["model"] == "mlp" else "") + type(generator).__name__
     state = {k[len("generator."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("generator.")}
     generator.load_state_dict(state, strict=True)  # fails loudly on any missing or misshapen tensor
     generator.eval()

@@ -62,14 +62,14 @@ void scatter_add_row(const float* from, int64_t stride, int64_t shift, int64_t l
   for (int64_t o = lo; o < hi; ++o) in[o * step + shift] += from[o];
 }
 
-using GatherRow = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, float*);
-using ScatterAddRow = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, float*);
+// Either of the two above: (from, stride, shift, lo, hi, to).
+using RowLoop = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, float*);
 
-GatherRow gather_row_for(int64_t stride) {
+RowLoop gather_row_for(int64_t stride) {
   return stride == 1 ? gather_row<1> : stride == 2 ? gather_row<2> : gather_row<0>;
 }
 
-ScatterAddRow scatter_add_row_for(int64_t stride) {
+RowLoop scatter_add_row_for(int64_t stride) {
   return stride == 1 ? scatter_add_row<1> : stride == 2 ? scatter_add_row<2> : scatter_add_row<0>;
 }
 
@@ -78,7 +78,7 @@ ScatterAddRow scatter_add_row_for(int64_t stride) {
 // ox*stride - pad + kx] (zero outside).
 void im2col(const ConvShape& s, const float* image, float* col, int64_t ld) {
   const int64_t K = s.kernel, Ho = s.out_height(), Wo = s.out_width();
-  const GatherRow gather = gather_row_for(s.stride);
+  const RowLoop gather = gather_row_for(s.stride);
   for (int64_t c = 0; c < s.in_channels; ++c)
     for (int64_t ky = 0; ky < K; ++ky)
       for (int64_t kx = 0; kx < K; ++kx) {
@@ -103,7 +103,7 @@ void im2col(const ConvShape& s, const float* image, float* col, int64_t ld) {
 // (overwritten).
 void col2im(const ConvShape& s, const float* col, int64_t ld, float* image) {
   const int64_t K = s.kernel, Ho = s.out_height(), Wo = s.out_width();
-  const ScatterAddRow scatter_add = scatter_add_row_for(s.stride);
+  const RowLoop scatter_add = scatter_add_row_for(s.stride);
   std::fill(image, image + s.in_channels * s.height * s.width, 0.0f);
   for (int64_t c = 0; c < s.in_channels; ++c)
     for (int64_t ky = 0; ky < K; ++ky)
