@@ -2,17 +2,18 @@
 // read-only folder, non-finite values, and sizes that cannot fit in memory.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <thread>
 
 #include "cpu/cpu_trainer.h"
 #include "util/error.h"
@@ -91,14 +92,55 @@ void expect_same_state(const std::string& a, const std::string& b) {
   EXPECT_EQ(x.state.discriminator.exp_avg, y.state.discriminator.exp_avg);
 }
 
+// Watches one folder with inotify and hands back its events in order. Every wait is for an
+// event; the deadline only ends a test whose trainer has hung or died.
+class FolderEvents {
+ public:
+  struct Event {
+    std::string name;
+    uint32_t mask = 0;  // 0: nothing came within the guard
+  };
+
+  explicit FolderEvents(const std::string& folder) : fd_(inotify_init1(IN_CLOEXEC)) {
+    if (fd_ < 0 || inotify_add_watch(fd_, folder.c_str(), IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+      throw std::runtime_error(folder + ": inotify failed (" + std::strerror(errno) + ")");
+    }
+  }
+  ~FolderEvents() { close(fd_); }
+  FolderEvents(const FolderEvents&) = delete;
+  FolderEvents& operator=(const FolderEvents&) = delete;
+
+  Event next() {
+    while (offset_ >= filled_) {
+      pollfd ready{fd_, POLLIN, 0};
+      if (poll(&ready, 1, kGuardMilliseconds) <= 0) return {};
+      const ssize_t got = read(fd_, buffer_, sizeof buffer_);
+      if (got <= 0) return {};
+      filled_ = static_cast<size_t>(got);
+      offset_ = 0;
+    }
+    const auto* event = reinterpret_cast<const inotify_event*>(buffer_ + offset_);
+    offset_ += sizeof(inotify_event) + event->len;
+    return {event->len > 0 ? std::string(event->name) : std::string(), event->mask};
+  }
+
+ private:
+  static constexpr int kGuardMilliseconds = 300000;  // a last guard against a hung trainer, not a timing
+  int fd_;
+  alignas(inotify_event) char buffer_[64 * 1024];
+  size_t filled_ = 0, offset_ = 0;
+};
+
 void interrupt_and_resume(int signal_number) {
   ScratchDir dir;
   const std::string flags = run_flags(dir);
+  fs::create_directories(dir.path("a"));
+  FolderEvents events(dir.path("a"));
   const pid_t pid = spawn_gan(split("train " + flags + " --steps 100000 --checkpoint-every 0 --out " + dir.path("a")),
                               dir.path("a.log"));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (count_lines(dir.path("a/metrics.jsonl")) < 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Signal once two metrics lines (step 20) are written: each write of the file is an event.
+  for (FolderEvents::Event event = events.next(); event.mask != 0; event = events.next()) {
+    if (event.name == "metrics.jsonl" && count_lines(dir.path("a/metrics.jsonl")) >= 2) break;
   }
   kill(pid, signal_number);
   EXPECT_EQ(wait_exit_code(pid), 128 + signal_number);
@@ -119,25 +161,56 @@ void interrupt_and_resume(int signal_number) {
 TEST(Faults, SigintFinishesTheStepCheckpointsAndExits130) { interrupt_and_resume(SIGINT); }
 TEST(Faults, SigtermFinishesTheStepCheckpointsAndExits143) { interrupt_and_resume(SIGTERM); }
 
+// Where an event falls in the write of a checkpoint: 0 the file is created, 1 written, 2 closed
+// (written and synced), 3 whole in place (renamed there, or closed there by a writer that wrote
+// in place); -1 for other files.
+int write_phase(const FolderEvents::Event& event, const std::string& last, const std::string& temporary) {
+  if (event.name != last && event.name != temporary) return -1;
+  if (event.mask & IN_MOVED_TO) return 3;
+  if (event.mask & IN_CLOSE_WRITE) return event.name == last ? 3 : 2;
+  if (event.mask & IN_MODIFY) return 1;
+  if (event.mask & IN_CREATE) return 0;
+  return -1;
+}
+
+// kill -9 at chosen points of a checkpoint write: as the temporary file appears, as it is
+// written, as it is closed, and as it is renamed into place; after the first whole checkpoint, in
+// one of the next three writes. Whatever the point, last.safetensors must load whole and be no
+// older than the last whole one seen. The points are events of the write itself, so the test
+// means the same on a fast machine and a busy one.
 TEST(Faults, KillDuringCheckpointWritesNeverTearsTheLastCheckpoint) {
   ScratchDir dir;
   const std::string flags = run_flags(dir);
+  const std::string last = "last.safetensors", temporary = last + ".tmp";
   std::mt19937 rng(12345);
-  int killed_with_checkpoint = 0;
   for (int attempt = 0; attempt < 12; ++attempt) {
     const std::string out = dir.path("run" + std::to_string(attempt));
+    fs::create_directories(out);
+    FolderEvents events(out);
     // A checkpoint after every step: most of the time goes to writing them.
     const pid_t pid = spawn_gan(split("train " + flags + " --steps 100000 --checkpoint-every 1 --out " + out),
                                 dir.path("log"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 400));
-    kill(pid, SIGKILL);
+    const int kill_phase = attempt % 4;
+    const int armed_after = 1 + static_cast<int>(rng() % 3);  // whole checkpoints before the one killed
+    int whole = 0;
+    bool killed_in_a_write = false;
+    for (FolderEvents::Event event = events.next(); event.mask != 0; event = events.next()) {
+      const int phase = write_phase(event, last, temporary);
+      if (whole >= armed_after && phase >= kill_phase) {
+        kill(pid, SIGKILL);
+        killed_in_a_write = true;
+        break;
+      }
+      if (phase == 3) ++whole;
+    }
+    if (!killed_in_a_write) kill(pid, SIGKILL);
     wait_exit_code(pid);
-    if (!fs::exists(out + "/last.safetensors")) continue;
-    ++killed_with_checkpoint;
-    const Checkpoint c = load_checkpoint(out + "/last.safetensors", nullptr);  // throws if torn
-    EXPECT_GE(c.position.step, 1u);
+    const auto log = read_whole_file(dir.path("log"));
+    ASSERT_TRUE(killed_in_a_write) << "attempt " << attempt << ": the trainer stopped writing checkpoints; its log:\n"
+                                   << std::string(log.begin(), log.end());
+    const Checkpoint c = load_checkpoint(out + "/" + last, nullptr);  // throws if torn
+    EXPECT_GE(c.position.step, static_cast<uint64_t>(whole)) << "attempt " << attempt;
   }
-  EXPECT_GE(killed_with_checkpoint, 8) << "too few kills landed after the first checkpoint to test anything";
 }
 
 TEST(Faults, AFullDiskIsAClearErrorAndKeepsTheLastCheckpoint) {
