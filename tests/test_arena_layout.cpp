@@ -48,6 +48,16 @@ TEST(ArenaLayout, EachPointerGetsItsOwnAlignedPieceOfItsSize) {
   // Placed in order: each piece starts after the one before it.
   EXPECT_LT(reinterpret_cast<char*>(a), reinterpret_cast<char*>(bytes));
   EXPECT_LT(reinterpret_cast<char*>(b), reinterpret_cast<char*>(word));
+  // extents() lists the pieces where point() put them, in placing order (the empty one too).
+  const std::vector<ArenaLayout::Extent> extents = layout.extents();
+  ASSERT_EQ(extents.size(), 6u);
+  const char* starts[] = {reinterpret_cast<char*>(a), reinterpret_cast<char*>(bytes), reinterpret_cast<char*>(b),
+                          nullptr, reinterpret_cast<char*>(word), reinterpret_cast<char*>(d)};
+  const size_t sizes[] = {3 * sizeof(float), 1001, 257 * sizeof(float), 0, sizeof(uint64_t), 64 * sizeof(float)};
+  for (size_t i = 0; i < extents.size(); ++i) {
+    EXPECT_EQ(extents[i].bytes, sizes[i]) << i;
+    if (starts[i]) EXPECT_EQ(base + extents[i].offset, starts[i]) << i;
+  }
 }
 
 TEST(ArenaLayout, AnEmptyLayoutNeedsNoBytes) {

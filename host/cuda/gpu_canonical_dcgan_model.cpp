@@ -64,11 +64,16 @@ struct BatchLayers {
   DeviceBuffer<char> workspace;
 };
 
-// A pass's activations: per layer the convolution's output and the layer's output (the same
-// buffer for a layer without BatchNorm: its activation runs in place), and BatchNorm's saved
-// statistics [2C] where it has one.
+// A pass's activations: per layer the convolution's output, BatchNorm + activation's output and
+// BatchNorm's saved statistics [2C] where it has one. A layer without BatchNorm runs its
+// activation in place: its output is its convolution's buffer. That is resolved when the
+// output is asked for, not copied when the buffers are placed: a placed pointer is set only
+// when the arena is allocated, after plan() (a copy taken at plan time was null, and the first
+// step handed null pointers to cuDNN and the kernels).
 struct Activations {
-  std::vector<float*> conv, out, saved;
+  std::vector<float*> conv, normed, saved;  // normed, saved: null for a layer without BatchNorm
+  float* out(size_t l) const { return normed[l] ? normed[l] : conv[l]; }
+  float* last() const { return out(conv.size() - 1); }
 };
 
 class CanonicalDcganGpuModel : public GpuGanModel {
@@ -143,7 +148,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     {
       NvtxRange range("D forward (real, fake)");
       forward(d_layers_, layers.d, ws, B, real_, d, true, logits_at(d_[0], logits_));
-      forward(d_layers_, layers.d, ws, B, g_.out.back(), d, true, logits_at(d_[1], fake_logits_));
+      forward(d_layers_, layers.d, ws, B, g_.last(), d, true, logits_at(d_[1], fake_logits_));
       GAN_CHECK(cudaMemcpyAsync(logits_ + B, fake_logits_, static_cast<size_t>(B) * sizeof(float),
                                 cudaMemcpyDeviceToDevice, stream_));
     }
@@ -153,7 +158,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     }
     NvtxRange range("D backward (real, fake)");
     backward(d_layers_, layers.d, ws, B, real_, d, logits_at(d_[0], logits_), dlogit_, d.grads, nullptr);
-    backward(d_layers_, layers.d, ws, B, g_.out.back(), d, logits_at(d_[1], fake_logits_), dlogit_ + B, fake_grads_,
+    backward(d_layers_, layers.d, ws, B, g_.last(), d, logits_at(d_[1], fake_logits_), dlogit_ + B, fake_grads_,
              nullptr);
     launch_add_into(d.grads, fake_grads_, spec_.discriminator.parameter_count, stream_);
   }
@@ -166,11 +171,11 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     {
       NvtxRange range("G step: G forward, D forward");
       forward(g_layers_, layers.g, ws, B, z, g, true, g_);
-      forward(d_layers_, layers.d, ws, B, g_.out.back(), d, true, fake);
+      forward(d_layers_, layers.d, ws, B, g_.last(), d, true, fake);
     }
     NvtxRange range("G step: loss, D backward (input only), G backward");
     launch_bce_with_logits(logits_, B, 0, dlogit_, stats, stream_);
-    backward(d_layers_, layers.d, ws, B, g_.out.back(), d, fake, dlogit_, nullptr, d_image_);
+    backward(d_layers_, layers.d, ws, B, g_.last(), d, fake, dlogit_, nullptr, d_image_);
     backward(g_layers_, layers.g, ws, B, z, g, g_, d_image_, g.grads, nullptr);
   }
 
@@ -184,7 +189,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
       buffers.emplace_back(static_cast<size_t>(count * layer.output_size()));
       pass.conv.push_back(buffers.back().get());
       if (layer.batch_norm) buffers.emplace_back(static_cast<size_t>(count * layer.output_size()));
-      pass.out.push_back(buffers.back().get());
+      pass.normed.push_back(layer.batch_norm ? buffers.back().get() : nullptr);
       pass.saved.push_back(nullptr);
     }
     forward(g_layers_, layers, workspace.get(), count, z, g, /*training=*/false, pass);
@@ -198,16 +203,14 @@ class CanonicalDcganGpuModel : public GpuGanModel {
   // placed: logits_at() points it into logits_.
   void place_activations(DeviceArena& arena, const std::vector<CanonicalLayer>& layers, int64_t B, Activations* a) {
     a->conv.assign(layers.size(), nullptr);
-    a->out.assign(layers.size(), nullptr);
+    a->normed.assign(layers.size(), nullptr);
     a->saved.assign(layers.size(), nullptr);
     for (size_t l = 0; l < layers.size(); ++l) {
       if (l + 1 == layers.size() && !layers[l].transposed) continue;  // D's logits
       arena.place(&a->conv[l], static_cast<size_t>(B * layers[l].output_size()));
       if (layers[l].batch_norm) {
-        arena.place(&a->out[l], static_cast<size_t>(B * layers[l].output_size()));
+        arena.place(&a->normed[l], static_cast<size_t>(B * layers[l].output_size()));
         arena.place(&a->saved[l], static_cast<size_t>(2 * layers[l].shape.out_channels));
-      } else {
-        a->out[l] = a->conv[l];
       }
     }
   }
@@ -215,7 +218,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
   // A D pass whose last layer writes its logits [B] straight into `logits`.
   static Activations logits_at(const Activations& a, float* logits) {
     Activations with = a;
-    with.conv.back() = with.out.back() = logits;
+    with.conv.back() = logits;  // D's last layer has no BatchNorm: its output is its conv's
     return with;
   }
 
@@ -228,7 +231,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     return {*cudnn.bn[l], layer.bn, channels, layer.output_size() / channels, layer.activation, layer.slope};
   }
 
-  // x [B, first layer's input] -> a.out.back(). ws: the batch's workspace.
+  // x [B, first layer's input] -> a.last(). ws: the batch's workspace.
   void forward(const std::vector<CanonicalLayer>& layers, const NetworkLayers& cudnn, void* ws, int64_t B,
                const float* x, const GpuNetwork& net, bool training, const Activations& a) const {
     const float* in = x;
@@ -236,11 +239,11 @@ class CanonicalDcganGpuModel : public GpuGanModel {
       const CanonicalLayer& layer = layers[l];
       cudnn.conv[l]->forward(in, net.params + layer.weight, nullptr, a.conv[l], ws);
       if (layer.batch_norm) {
-        norm_forward(norm_context(), norm_layer(layer, cudnn, l), net, B, training, a.conv[l], a.out[l], a.saved[l]);
+        norm_forward(norm_context(), norm_layer(layer, cudnn, l), net, B, training, a.conv[l], a.out(l), a.saved[l]);
       } else if (layer.activation != Activation::kIdentity) {
-        launch_bias_activation(a.out[l], nullptr, 1, B * layer.output_size(), layer.activation, layer.slope, stream_);
+        launch_bias_activation(a.out(l), nullptr, 1, B * layer.output_size(), layer.activation, layer.slope, stream_);
       }
-      in = a.out[l];
+      in = a.out(l);
     }
   }
 
@@ -261,19 +264,19 @@ class CanonicalDcganGpuModel : public GpuGanModel {
         // (the last layers, which see d_output, have no BatchNorm).
         float* dgamma = grads ? grads + layer.bn.weight : parameter_scratch_;
         float* dbeta = grads ? grads + layer.bn.bias : parameter_scratch_ + layer.shape.out_channels;
-        norm_backward(norm_context(), norm_layer(layer, cudnn, l), net, B, a.conv[l], a.out[l], const_cast<float*>(dy),
+        norm_backward(norm_context(), norm_layer(layer, cudnn, l), net, B, a.conv[l], a.out(l), const_cast<float*>(dy),
                       a.saved[l], free, dgamma, dbeta);
         d_conv = free;
         std::swap(free, spare);  // free: dy's buffer (dy is spent), or the other scratch
       } else {
-        launch_activation_backward(layer.activation, layer.slope, a.out[l], dy, free, nullptr, B, layer.output_size(),
+        launch_activation_backward(layer.activation, layer.slope, a.out(l), dy, free, nullptr, B, layer.output_size(),
                                    stream_);
         d_conv = free;
         std::swap(free, spare);
       }
       float* dx = l == 0 ? d_input : free;
       float* dw = grads ? grads + layer.weight : nullptr;
-      const float* input = l == 0 ? x : a.out[l - 1];
+      const float* input = l == 0 ? x : a.out(l - 1);
       if (dx || dw) cudnn.conv[l]->backward(input, net.params + layer.weight, d_conv, dx, dw, nullptr, ws);
       if (l > 0) {
         dy = free;

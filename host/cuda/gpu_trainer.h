@@ -47,6 +47,9 @@ class GpuTrainer : public Trainer {
   TrainerState state() override;
   void load_state(const TrainerState& state) override;
 
+  // The one allocation of the trainer's buffers, and its layout.
+  const DeviceArena& arena() const { return arena_; }
+
   // measure_step_breakdown (cuda/gpu_api.h) for this trainer.
   StepBreakdown measure_breakdown(const std::vector<StepPosition>& eager, const std::vector<StepPosition>& replayed);
 

@@ -30,6 +30,16 @@ class ArenaLayout {
 
   size_t bytes() const { return bytes_; }
 
+  // Where each placed piece lies: its offset in the allocation and its size, in placing order.
+  struct Extent {
+    size_t offset, bytes;
+  };
+  std::vector<Extent> extents() const {
+    std::vector<Extent> all;
+    for (const Piece& piece : pieces_) all.push_back({piece.offset, piece.bytes});
+    return all;
+  }
+
   // Sets every placed pointer into the allocation at `base` (of bytes() at least).
   void point(char* base) const {
     for (const Piece& piece : pieces_) piece.set(piece.bytes > 0 ? base + piece.offset : nullptr);
