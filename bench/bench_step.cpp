@@ -180,9 +180,8 @@ int main(int argc, char** argv) {
     }
   }
   if ((argc - 1) % 2 != 0 || (device != "cpu" && device != "cuda") || batch < 1 || steps < 1 || warmup < 0 ||
-      block < 1 || (forward != "cublas" && forward != "fused") || (model != "mlp" && model != "dcgan") ||
-      (batch_norm != "cudnn" && batch_norm != "fused") ||
-      (conv_algos != "heuristic" && conv_algos != "timed" && conv_algos != "timed-any") ||
+      block < 1 ||
+      // (--model, --forward, --batchnorm and --conv-algos are checked as gan train's keys, below.)
       // The plan predicts the FP32 step; branches are the MLP's.
       (plan && tf32) || (branches && model != "mlp")) {
     std::fprintf(stderr, "bench_step: bad arguments (see the usage at the top of bench/bench_step.cpp)\n");
@@ -203,8 +202,11 @@ int main(int argc, char** argv) {
       dataset = gan::load_dataset(data, "train",
                                   gan::ImageOptions{static_cast<int>(image_size), static_cast<int>(channels), true});
     }
+    // The GPU's choices are parsed as gan train parses them (one table: train/config.cpp).
     const gan::TrainConfig config = gan::resolve_config(
-        "", {{"batch", std::to_string(batch)}, {"model", model}, {"channels", std::to_string(channels)}});
+        "", {{"batch", std::to_string(batch)}, {"model", model}, {"channels", std::to_string(channels)},
+             {"tf32", tf32 ? "true" : "false"}, {"gpu_forward", forward}, {"gpu_batchnorm", batch_norm},
+             {"gpu_branches", branches ? "true" : "false"}, {"gpu_conv_algos", conv_algos}});
     const gan::ModelSpec spec = gan::make_model_spec(config, dataset.height, dataset.width);
     const gan::Schedule schedule{dataset.count, batch, true, 1000000, 0};
     if (batch > dataset.count) throw gan::InputError("--batch " + std::to_string(batch) + " > the data's " + std::to_string(dataset.count) + " images");
@@ -243,13 +245,7 @@ int main(int argc, char** argv) {
       options.gpu = gpu;
       options.max_batch = batch;
       options.graph = graph;
-      options.tf32 = tf32;
-      options.forward = forward == "fused" ? gan::ForwardPath::kFused : gan::ForwardPath::kCublas;
-      options.fused_batch_norm = batch_norm == "fused";
-      options.branches = branches;
-      options.conv_algorithms = conv_algos == "timed"       ? gan::ConvAlgorithms::kTimedDeterministic
-                                : conv_algos == "timed-any" ? gan::ConvAlgorithms::kTimedAny
-                                                            : gan::ConvAlgorithms::kHeuristic;
+      static_cast<gan::GpuModelOptions&>(options) = config.gpu_model;
       trainer = gan::make_gpu_trainer(spec, dataset, options);
       for (int64_t s = 0; s < warmup; ++s) trainer->train_step(schedule.position(++step));
       trainer->last_stats();

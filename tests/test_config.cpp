@@ -1,6 +1,9 @@
 // Configuration: defaults, file and flag precedence, and errors that name the key.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <tuple>
+
 #include "test_util.h"
 #include "train/config.h"
 #include "util/error.h"
@@ -90,9 +93,41 @@ TEST(Config, RejectsOutOfRangeValuesNamingTheKey) {
   EXPECT_NE(config_error("", {{"g_hidden", "256,0"}}).find("--g-hidden"), std::string::npos);
   EXPECT_NE(config_error("", {{"slope", "0"}}).find("--slope"), std::string::npos);
   EXPECT_NE(config_error("", {{"batch", "99999999999"}}).find("--batch"), std::string::npos);
+  EXPECT_NE(config_error("", {{"channels", "2"}}).find("--channels: expected 1 (grey) or 3 (colour)"), std::string::npos);
   ScratchDir dir;
   write_text(dir.path("c.json"), R"({"lr": -1})");
   EXPECT_NE(config_error(dir.path("c.json"), {}).find("key 'lr': expected a finite number > 0"), std::string::npos);
+}
+
+// The table of rules (train/config.cpp) on itself: every default keeps its key's rule; every
+// choice key refuses a value outside its choices and names them; every ranged key refuses the
+// values just past its bounds with its own words, and takes the bounds that are closed.
+TEST(Config, EveryKeysRuleRefusesWhatItShouldAndNamesTheKey) {
+  for (const ConfigKey& key : config_keys()) {
+    SCOPED_TRACE(key.key);
+    EXPECT_EQ(violation(key.rule, key.default_value), "");
+    const std::string flag = "--" + flag_name(key.key) + ": expected ";
+    if (!key.rule.choices.empty()) {
+      EXPECT_NE(config_error("", {{key.key, "not-a-choice"}}).find(flag + key.rule.expected), std::string::npos);
+      for (const std::string& choice : key.rule.choices) EXPECT_EQ(violation(key.rule, choice), "") << choice;
+      continue;
+    }
+    if (key.kind != ValueKind::kInt && key.kind != ValueKind::kFloat) continue;
+    const bool integer = key.kind == ValueKind::kInt;
+    const double step = integer ? 1 : 1e-9;
+    for (const auto& [bound, open, outside] :
+         {std::make_tuple(key.rule.min, key.rule.min_open, -step), std::make_tuple(key.rule.max, key.rule.max_open, step)}) {
+      if (!std::isfinite(bound) || std::fabs(bound) > 1e15) continue;
+      const double past = open ? bound : bound + outside;
+      const nlohmann::json value = integer ? nlohmann::json(static_cast<int64_t>(past)) : nlohmann::json(past);
+      EXPECT_EQ(violation(key.rule, value), key.rule.expected) << value;
+      if (!key.rule.custom) EXPECT_NE(violation(key.rule, value), "") << value;
+      if (!open) {
+        const nlohmann::json at = integer ? nlohmann::json(static_cast<int64_t>(bound)) : nlohmann::json(bound);
+        EXPECT_EQ(violation(key.rule, at), "") << at;
+      }
+    }
+  }
 }
 
 TEST(Config, FlagNamesUseDashes) {

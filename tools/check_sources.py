@@ -3,7 +3,9 @@
 
 1. Every header's opening "defines:" line names only symbols the file really defines (each name
    must appear in the file outside that comment; "Name (for T)" and "ns::Name" are read as Name).
-2. Every document a comment or a doc cites (docs/NAME.md, README.md, bench/RESULTS.md, ...) exists.
+2. Every document a comment or a doc cites (docs/NAME.md, README.md, bench/RESULTS.md, ...) exists,
+   and so does every source file one cites (host/cuda/streams.h, tools/fuzz.sh, tests/...):
+   a file that moves leaves no stale map behind.
 3. Includes point down the layers of docs/ARCHITECTURE.md: a folder of host/ (or kernels/)
    includes only its own files and those of lower layers, so neither backend includes the other.
 
@@ -17,6 +19,7 @@ import sys
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parent.parent)
 files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=root,
                        capture_output=True, text=True, check=True).stdout.split()
+files = [f for f in files if (root / f).exists()]  # a deletion not yet committed
 sources = [f for f in files if re.search(r"\.(h|cuh|cpp|cu)$", f)]
 problems = []
 
@@ -44,6 +47,9 @@ for name in sources:
             problems.append(f"{name}:{start + 1}: 'defines:' names {symbol}, which the file does not define")
 
 cited = re.compile(r"\b((?:docs|bench|tools|tests|kernels|host)/[A-Za-z0-9_./-]+\.md|README\.md|DESIGN\.md|GPU_NOTES(?:\.md)?|STYLE\.md)")
+# A source path: under one of the repository's own folders, ending in a source extension.
+cited_source = re.compile(r"(?<![\w./-])((?:host|kernels|tools|tests|bench|cmake)/[A-Za-z0-9_./-]*[A-Za-z0-9_-]"
+                          r"\.(?:h|cuh|cpp|cu|py|sh|cmake|js))\b(?![/.\w-])")
 for name in files:
     if name == "tools/check_sources.py":  # its own patterns and examples
         continue
@@ -53,7 +59,7 @@ for name in files:
     if not path.exists():
         continue
     for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        for match in cited.finditer(line):
+        for match in list(cited.finditer(line)) + list(cited_source.finditer(line)):
             target = match.group(1)
             candidates = [root / target, (root / name).parent / target]
             if not any(c.exists() for c in candidates):

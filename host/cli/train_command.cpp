@@ -112,14 +112,8 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec
     static_cast<StepOptions&>(options) = step;
     options.gpu = static_cast<int>(config.gpu);
     options.max_batch = config.batch;
-    options.tf32 = config.tf32;
     options.graph = config.graph;
-    options.forward = config.gpu_forward == GpuForward::kFused ? ForwardPath::kFused : ForwardPath::kCublas;
-    options.fused_batch_norm = config.gpu_batchnorm == GpuBatchNorm::kFused;
-    options.branches = config.gpu_branches;
-    options.conv_algorithms = config.gpu_conv_algos == GpuConvAlgos::kTimed      ? ConvAlgorithms::kTimedDeterministic
-                              : config.gpu_conv_algos == GpuConvAlgos::kTimedAny ? ConvAlgorithms::kTimedAny
-                                                                                 : ConvAlgorithms::kHeuristic;
+    static_cast<GpuModelOptions&>(options) = config.gpu_model;
     options.profile_first = config.profile_first;
     options.profile_last = config.profile_last;
     return make_gpu_trainer(spec, dataset, options);

@@ -2,12 +2,30 @@
 
 #if defined(GAN_HAVE_CUDA)
 #include <cuda_runtime.h>
+#else
+#include "cuda/gpu_api.h"
+#include "util/error.h"
 #endif
 
 namespace gan {
 
 #if !defined(GAN_HAVE_CUDA)
+// A build without CUDA (GAN_WITH_CUDA=OFF, or no CUDA compiler found when it was configured):
+// everything else of gan works, and asking for the GPU says why it cannot.
 bool built_with_cuda() { return false; }
+
+std::unique_ptr<Trainer> make_gpu_trainer(const ModelSpec&, const Dataset&, const GpuTrainerOptions&) {
+  throw InputError("--device cuda: this build of gan has no CUDA (it was configured without the CUDA toolkit; see "
+                   "README: Build); use --device cpu");
+}
+
+bool gpu_dcgan_available() { return false; }
+
+StepBreakdown measure_step_breakdown(Trainer&, const std::vector<StepPosition>&, const std::vector<StepPosition>&) {
+  throw InputError("--breakdown: this build of gan has no CUDA");
+}
+
+PeakRates measure_peak_rates(int) { throw InputError("measuring the GPU's rates: this build of gan has no CUDA"); }
 
 std::vector<GpuInfo> visible_gpus(std::string* why) {
   if (why) *why = "this build of gan has no CUDA";

@@ -1,10 +1,10 @@
 #pragma once
-// defines: ConvAlgorithms, ForwardPath, GpuTrainerOptions, make_gpu_trainer, gpu_dcgan_available, PhaseTime,
+// defines: ConvAlgorithms, ForwardPath, GpuModelOptions, GpuTrainerOptions, make_gpu_trainer, gpu_dcgan_available, PhaseTime,
 // StepBreakdown, measure_step_breakdown, measure_peak_rates — the GPU trainer as the rest of the
 // program sees it
 //
 // Plain C++, no CUDA header, declared in every build. In a build without CUDA
-// (cuda/no_cuda.cpp) make_gpu_trainer refuses with a message that says so, and
+// (cuda/device.cpp) make_gpu_trainer refuses with a message that says so, and
 // gpu_dcgan_available() is false; cuda/device.h's visible_gpus() then lists no GPU.
 #include <cstdint>
 #include <memory>
@@ -32,18 +32,24 @@ enum class ConvAlgorithms { kHeuristic, kTimedDeterministic, kTimedAny };
 // hand-written fused kernel. Both are checked against the CPU reference; benchmarks pick.
 enum class ForwardPath { kCublas, kFused };
 
-struct GpuTrainerOptions : StepOptions {
-  int gpu = 0;              // device index
-  int64_t max_batch = 128;  // buffers are sized for it
-  bool tf32 = false;        // TF32 tensor cores in both GEMM paths
-  bool graph = true;        // capture and replay the step (false: the same kernels, eagerly)
-  ForwardPath forward = ForwardPath::kCublas;
-  bool fused_batch_norm = false;  // the DCGAN's training BatchNorm: our fused kernels instead of cuDNN
-  // Independent work on side streams (cuda/side_stream.h): the MLP's G-step generator forward
+// How the GPU runs a model's layers: --tf32, --gpu-forward, --gpu-batchnorm, --gpu-branches and
+// --gpu-conv-algos, parsed once into TrainConfig::gpu_model and handed whole to the trainer,
+// which hands it to its model (cuda/gpu_model.h).
+struct GpuModelOptions {
+  bool tf32 = false;  // TF32 tensor cores in GEMMs and convolutions
+  ForwardPath forward = ForwardPath::kCublas;  // the MLP's linear layers
+  bool fused_batch_norm = false;  // the DCGAN's training BatchNorm + activation: our kernels, not cuDNN
+  // Independent work on side streams (cuda/streams.h): the MLP's G-step generator forward
   // beside the D step, each weight GEMM beside its input GEMM. The same kernels on the same
   // inputs, so the same bits; the DCGAN ignores it.
   bool branches = false;
   ConvAlgorithms conv_algorithms = ConvAlgorithms::kHeuristic;  // the DCGAN's; the MLP has none
+};
+
+struct GpuTrainerOptions : StepOptions, GpuModelOptions {
+  int gpu = 0;              // device index
+  int64_t max_batch = 128;  // buffers are sized for it
+  bool graph = true;        // capture and replay the step (false: the same kernels, eagerly)
   uint64_t profile_first = 0, profile_last = 0;  // cudaProfilerStart/Stop around these steps (0: none)
 };
 

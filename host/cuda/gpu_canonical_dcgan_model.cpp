@@ -16,7 +16,7 @@
 #include "cuda/cudnn_layers.h"
 #include "cuda/gpu_batch_norm.h"
 #include "cuda/gpu_model.h"
-#include "cuda/nvtx_range.h"
+#include "cuda/phase_timer.h"
 #include "linear_forward.cuh"
 #include "model/dcgan_spec.h"
 

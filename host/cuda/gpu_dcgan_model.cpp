@@ -19,7 +19,7 @@
 #include "cuda/cudnn_layers.h"
 #include "cuda/gpu_batch_norm.h"
 #include "cuda/gpu_model.h"
-#include "cuda/nvtx_range.h"
+#include "cuda/phase_timer.h"
 #include "labels.cuh"
 #include "linear_forward.cuh"
 #include "model/conv_shape.h"

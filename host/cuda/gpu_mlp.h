@@ -6,7 +6,7 @@
 
 #include "cuda/blas.h"
 #include "cuda/gpu_model.h"
-#include "cuda/side_stream.h"
+#include "cuda/streams.h"
 #include "model/model_spec.h"
 
 namespace gan {

@@ -11,8 +11,8 @@
 #include "labels.cuh"
 #include "cuda/gpu_mlp.h"
 #include "cuda/gpu_model.h"
-#include "cuda/nvtx_range.h"
-#include "cuda/side_stream.h"
+#include "cuda/phase_timer.h"
+#include "cuda/streams.h"
 
 namespace gan {
 namespace {

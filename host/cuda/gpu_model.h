@@ -1,5 +1,5 @@
 #pragma once
-// defines: GpuNetwork, GpuModelOptions, GpuGanModel, gpu_generator_input, make_gpu_model,
+// defines: GpuNetwork, GpuGanModel, gpu_generator_input, make_gpu_model,
 // make_mlp_gpu_model, make_canonical_dcgan_gpu_model, make_dcgan_gpu_model — what differs between the
 // models inside the GPU trainer's step
 //
@@ -16,7 +16,7 @@
 
 #include "bce.cuh"
 #include "cuda/blas.h"
-#include "cuda/device_arena.h"
+#include "cuda/resources.h"
 #include "cuda/gpu_api.h"
 #include "model/model_spec.h"
 
@@ -30,13 +30,6 @@ struct GpuNetwork {
   float* buffers = nullptr;  // [buffer_count]: BatchNorm's running statistics (null: none)
 };
 
-struct GpuModelOptions {
-  bool tf32 = false;                           // TF32 tensor cores in GEMMs and convolutions
-  ForwardPath forward = ForwardPath::kCublas;  // the MLP's linear layers
-  bool fused_batch_norm = false;  // the DCGAN's training BatchNorm + activation: our kernels, not cuDNN
-  bool branches = false;  // independent work on side streams (GpuTrainerOptions::branches)
-  ConvAlgorithms conv_algorithms = ConvAlgorithms::kHeuristic;  // the DCGAN's convolutions
-};
 
 class GpuGanModel {
  public:

@@ -11,8 +11,8 @@
 #include "adam.cuh"
 #include "batch.cuh"
 #include "labels.cuh"
-#include "cuda/graph_capture.h"
-#include "cuda/nvtx_range.h"
+#include "cuda/streams.h"
+#include "cuda/phase_timer.h"
 #include "cuda/phase_timer.h"
 #include "model/random_streams.h"
 #include "noise.cuh"
@@ -54,11 +54,7 @@ GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuT
     }
     GAN_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     blas_ = std::make_unique<CublasHandle>(stream_, options_.tf32);
-    model_ = make_gpu_model(
-        spec_,
-        GpuModelOptions{options_.tf32, options_.forward, options_.fused_batch_norm, options_.branches,
-                        options_.conv_algorithms},
-        stream_, *blas_);
+    model_ = make_gpu_model(spec_, options_, stream_, *blas_);  // its GpuModelOptions
     if (options_.branches && model_->separable_generator_forward()) {
       generator_branch_ = std::make_unique<SideStream>(stream_, options_.tf32);
     }

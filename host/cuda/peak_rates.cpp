@@ -5,7 +5,7 @@
 #include "cuda/blas.h"
 #include "cuda/event_timer.h"
 #include "cuda/gpu_api.h"
-#include "cuda/graph_capture.h"
+#include "cuda/streams.h"
 #include "cuda/resources.h"
 #include "linear_forward.cuh"
 #include "util/error.h"

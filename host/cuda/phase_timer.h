@@ -1,17 +1,21 @@
 #pragma once
-// defines: PhaseTimer, active_phase_timer — GPU time of each named phase of eager steps, from
-// CUDA events (bench_step --breakdown)
+// defines: NvtxRange, PhaseTimer, active_phase_timer — the named phases of the step: ranges on
+// Nsight's timeline, and their GPU time from CUDA events (bench_step --breakdown)
 //
-// While a PhaseTimer is active on this thread, every NvtxRange (cuda/nvtx_range.h) that opens
+// NvtxRange is a named range for as long as the object lives (a phase of the step, recorded
+// when the step is enqueued or captured, or a whole step). While a PhaseTimer is active on this
+// thread, every NvtxRange that opens
 // outside a graph capture also records a CUDA event where it opens and where it closes, on the
 // timer's stream or on the side stream the range names (GpuTrainerOptions::branches). collect() waits for the stream and returns each range's GPU time. The events
 // are the only cost, and only while timing: the training step itself is unchanged.
 #include <cuda_runtime.h>
+#include <nvtx3/nvToolsExt.h>
 
 #include <string>
 #include <vector>
 
 #include "cuda/gpu_api.h"  // PhaseTime
+#include "cuda_check.cuh"   // capturing_graph
 
 namespace gan {
 
@@ -51,5 +55,24 @@ class PhaseTimer {
 
 // The timer NvtxRange reports to on this thread (null: none).
 inline thread_local PhaseTimer* active_phase_timer = nullptr;
+
+class NvtxRange {
+ public:
+  explicit NvtxRange(const char* name) : NvtxRange(name, nullptr) {}
+  // A phase enqueued on `stream` rather than the timer's (a side stream): timed there.
+  NvtxRange(const char* name, cudaStream_t stream) : timer_(capturing_graph ? nullptr : active_phase_timer) {
+    nvtxRangePushA(name);
+    if (timer_) timer_->open(name, stream);
+  }
+  ~NvtxRange() {
+    nvtxRangePop();
+    if (timer_) timer_->close();
+  }
+  NvtxRange(const NvtxRange&) = delete;
+  NvtxRange& operator=(const NvtxRange&) = delete;
+
+ private:
+  PhaseTimer* timer_;
+};
 
 }  // namespace gan

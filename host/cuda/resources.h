@@ -1,15 +1,19 @@
 #pragma once
-// defines: DeviceBuffer, CudaStream — owners of device memory and streams
+// defines: DeviceBuffer, CudaStream, DeviceArena — owners of device memory and streams
 //
 // Every allocation, copy and fill here waits for the device: use them outside the training step
 // (set-up, tests, checks), never inside a captured step.
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "cuda_check.cuh"
+#include "util/arena_layout.h"
+#include "util/error.h"
+#include "util/memory.h"
 
 namespace gan {
 
@@ -79,5 +83,46 @@ class CudaStream {
  private:
   cudaStream_t stream_ = nullptr;
 };
+
+// DeviceArena: one zeroed device allocation carved into the pieces of an ArenaLayout.
+// Plan first (place each buffer's pointer with its size), then allocate once: one cudaMalloc for
+// the whole trainer, made before any graph capture, every byte zero, every placed pointer set,
+// and a clear error that names the total and the GPU's free memory when it does not fit.
+class DeviceArena {
+ public:
+  template <class T>
+  void place(T** pointer, size_t count) {
+    layout_.place(pointer, count);
+  }
+
+  // One allocation of everything placed, zeroed; sets the placed pointers. `what` names the
+  // owner in the error message.
+  void allocate(const std::string& what);
+
+  size_t bytes() const { return layout_.bytes(); }
+  // The allocation (null before allocate) and its pieces: what a memory map or a check of the
+  // step's pointers (tests/recorder) needs to tell one buffer from the next.
+  const char* base() const { return memory_.get(); }
+  std::vector<ArenaLayout::Extent> pieces() const { return layout_.extents(); }
+
+ private:
+  ArenaLayout layout_;
+  DeviceBuffer<char> memory_;
+};
+
+inline void DeviceArena::allocate(const std::string& what) {
+  size_t free_bytes = 0, total_bytes = 0;
+  GAN_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  const size_t bytes = layout_.bytes();
+  if (bytes > free_bytes) {
+    throw InputError(what + " needs " + format_bytes(static_cast<double>(bytes)) + " of GPU memory, but the GPU has " +
+                     format_bytes(static_cast<double>(free_bytes)) + " free of " +
+                     format_bytes(static_cast<double>(total_bytes)) + " (lower --batch or the layer widths)");
+  }
+  memory_ = DeviceBuffer<char>(bytes);
+  // Zero, so that what must start at zero does (gradient padding, the step's counters).
+  if (bytes > 0) GAN_CHECK(cudaMemset(memory_.get(), 0, bytes));
+  layout_.point(memory_.get());
+}
 
 }  // namespace gan

@@ -11,12 +11,6 @@ namespace gan {
 
 const char* model_kind_name(ModelKind kind) { return kind == ModelKind::kDcgan ? "dcgan" : "mlp"; }
 
-ModelKind parse_model_kind(const std::string& name, const std::string& where) {
-  if (name == "mlp") return ModelKind::kMlp;
-  if (name == "dcgan") return ModelKind::kDcgan;
-  throw InputError(where + ": model '" + name + "' is not one of mlp, dcgan");
-}
-
 const char* activation_name(Activation activation) {
   switch (activation) {
     case Activation::kIdentity: return "identity";

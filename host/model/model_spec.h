@@ -1,5 +1,5 @@
 #pragma once
-// defines: ModelKind, model_kind_name, parse_model_kind, LinearLayer, TensorSlot, LabelEmbedding, LabelProjection, NetworkSpec,
+// defines: ModelKind, model_kind_name, LinearLayer, TensorSlot, LabelEmbedding, LabelProjection, NetworkSpec,
 // DcganShape, ModelChoice, ModelSpec, make_mlp_spec, make_model_spec, make_mlp_network,
 // init_parameters, init_tensors, training_memory_bytes
 //
@@ -19,8 +19,6 @@ namespace gan {
 enum class ModelKind { kMlp, kDcgan };
 
 const char* model_kind_name(ModelKind kind);  // "mlp", "dcgan": config files, checkpoints, traces
-// The kind a name means; an InputError naming `where` (a key, a file) for any other name.
-ModelKind parse_model_kind(const std::string& name, const std::string& where);
 
 const char* activation_name(Activation activation);
 

@@ -30,65 +30,76 @@ bool parse_step_range(const std::string& text, uint64_t* first, uint64_t* last) 
 
 namespace {
 
-std::string positive_int(const json& v) { return v.get<int64_t>() >= 1 ? "" : "an integer >= 1"; }
-std::string non_negative_int(const json& v) { return v.get<int64_t>() >= 0 ? "" : "an integer >= 0"; }
-std::string any_value(const json&) { return ""; }
+// The choices of the keys that name one of a few values, each with the value it parses to: one
+// table serves the check of the key and the parse into TrainConfig.
+template <class T>
+using Choices = std::vector<std::pair<std::string, T>>;
+
+const Choices<DeviceChoice> kDevices = {{"auto", DeviceChoice::kAuto}, {"cpu", DeviceChoice::kCpu}, {"cuda", DeviceChoice::kCuda}};
+const Choices<OnNan> kOnNan = {{"stop", OnNan::kStop}, {"rollback", OnNan::kRollback}};
+const Choices<ForwardPath> kForwardPaths = {{"cublas", ForwardPath::kCublas}, {"fused", ForwardPath::kFused}};
+const Choices<bool> kFusedBatchNorm = {{"cudnn", false}, {"fused", true}};
+const Choices<ConvAlgorithms> kConvAlgorithms = {{"heuristic", ConvAlgorithms::kHeuristic},
+                                                 {"timed", ConvAlgorithms::kTimedDeterministic},
+                                                 {"timed-any", ConvAlgorithms::kTimedAny}};
+const Choices<ModelKind> kModels = {{"mlp", ModelKind::kMlp}, {"dcgan", ModelKind::kDcgan}};
+
+template <class T>
+ValueRule one_of(const Choices<T>& choices) {
+  ValueRule rule;
+  for (const auto& [name, value] : choices) {
+    rule.choices.push_back(name);
+    rule.expected += (rule.expected.empty() ? "one of " : ", ") + name;
+  }
+  return rule;
+}
+
+// The value a checked key names.
+template <class T>
+T chosen(const Choices<T>& choices, const json& value) {
+  for (const auto& [name, parsed] : choices) {
+    if (name == value.get<std::string>()) return parsed;
+  }
+  throw InternalError("config: '" + value.get<std::string>() + "' passed the check but is no choice");
+}
+
+ValueRule anything() { return {}; }
+
+// An integer in [min, max]; the message says so unless `expected` does.
+ValueRule integers(double min, double max = HUGE_VAL, std::string expected = "") {
+  ValueRule rule;
+  rule.min = min;
+  rule.max = max;
+  rule.expected = !expected.empty()                ? expected
+                  : max == HUGE_VAL                ? "an integer >= " + std::to_string(static_cast<int64_t>(min))
+                                                   : "an integer in " + std::to_string(static_cast<int64_t>(min)) + ".." +
+                                                         std::to_string(static_cast<int64_t>(max));
+  return rule;
+}
+
+// A finite number between the bounds, each open or closed as `bounds` says ("[]", "(]", "[)", "()").
+ValueRule numbers(double min, double max, const char* bounds, std::string expected) {
+  ValueRule rule;
+  rule.min = min;
+  rule.max = max;
+  rule.min_open = bounds[0] == '(';
+  rule.max_open = bounds[1] == ')';
+  rule.expected = std::move(expected);
+  return rule;
+}
+
+ValueRule custom(std::string (*check)(const json&)) {
+  ValueRule rule;
+  rule.custom = check;
+  return rule;
+}
+
 std::string non_empty_string(const json& v) { return v.get<std::string>().empty() ? "a non-empty string" : ""; }
-std::string positive_float(const json& v) {
-  const double x = v.get<double>();
-  return std::isfinite(x) && x > 0 ? "" : "a finite number > 0";
-}
-std::string open_unit_float(const json& v) {
-  const double x = v.get<double>();
-  return std::isfinite(x) && x >= 0 && x < 1 ? "" : "a number in [0, 1)";
-}
-std::string non_negative_float(const json& v) {
-  const double x = v.get<double>();
-  return std::isfinite(x) && x >= 0 ? "" : "a finite number >= 0";
-}
-std::string finite_float(const json& v) { return std::isfinite(v.get<double>()) ? "" : "a finite number"; }
-std::string slope_float(const json& v) {
-  const double x = v.get<double>();
-  // The backward pass reads the sign of LeakyReLU's output, which needs slope > 0.
-  return std::isfinite(x) && x > 0 && x < 1 ? "" : "a number in (0, 1)";
-}
-std::string device_choice(const json& v) {
-  const auto s = v.get<std::string>();
-  return (s == "auto" || s == "cpu" || s == "cuda") ? "" : "one of auto, cpu, cuda";
-}
-std::string eval_n_value(const json& v) {
-  const auto x = v.get<int64_t>();
-  return x >= 2 && x <= 1000000 ? "" : "an integer in 2..1000000";
-}
-std::string on_nan_choice(const json& v) {
-  const auto s = v.get<std::string>();
-  return (s == "stop" || s == "rollback") ? "" : "one of stop, rollback";
-}
-std::string forward_choice(const json& v) {
-  const auto s = v.get<std::string>();
-  return (s == "cublas" || s == "fused") ? "" : "one of cublas, fused";
-}
-std::string batch_norm_choice(const json& v) {
-  const auto s = v.get<std::string>();
-  return (s == "cudnn" || s == "fused") ? "" : "one of cudnn, fused";
-}
-std::string conv_algos_choice(const json& v) {
-  const auto s = v.get<std::string>();
-  return (s == "heuristic" || s == "timed" || s == "timed-any") ? "" : "one of heuristic, timed, timed-any";
-}
-std::string gpu_index(const json& v) {
-  const auto x = v.get<int64_t>();
-  return x >= 0 && x <= 1023 ? "" : "an integer in 0..1023";
-}
 std::string profile_range(const json& v) {
   const auto s = v.get<std::string>();
   if (s.empty()) return "";
   uint64_t first = 0, last = 0;
   return parse_step_range(s, &first, &last) ? "" : "empty, or A:B with 1 <= A <= B (steps)";
-}
-std::string model_choice(const json& v) {
-  const auto s = v.get<std::string>();
-  return (s == "mlp" || s == "dcgan") ? "" : "one of mlp, dcgan";
 }
 std::string two_channels(const json& v) {
   if (v.size() != 1 && v.size() != 2) return "two channel counts [C0, C1] (28x28), or the base width (32x32, 64x64)";
@@ -104,86 +115,79 @@ std::string width_list(const json& v) {
   }
   return "";
 }
-std::string classes_value(const json& v) {
-  const auto x = v.get<int64_t>();
-  return x == 0 || (x >= 2 && x <= 10000) ? "" : "0 (the data's) or an integer in 2..10000";
-}
-std::string label_dim_value(const json& v) {
-  const auto x = v.get<int64_t>();
-  return x >= 0 && x <= 65536 ? "" : "an integer in 0..65536 (0: the number of classes)";
-}
-std::string image_size_value(const json& v) {
-  const auto x = v.get<int64_t>();
-  return x >= 4 && x <= 1024 ? "" : "an integer in 4..1024";
-}
 std::string channels_value(const json& v) {
   const auto x = v.get<int64_t>();
   return x == 1 || x == 3 ? "" : "1 (grey) or 3 (colour)";
 }
-std::string seed_value(const json& v) { return v.get<int64_t>() >= 0 ? "" : "an integer >= 0"; }
-std::string latent_value(const json& v) {
+std::string classes_value(const json& v) {
   const auto x = v.get<int64_t>();
-  return x >= 1 && x <= 65536 ? "" : "an integer in 1..65536";
-}
-std::string batch_value(const json& v) {
-  const auto x = v.get<int64_t>();
-  // The upper bound keeps activations of one step well inside memory; the real check against
-  // the dataset size happens once the data is loaded.
-  return x >= 1 && x <= (1 << 20) ? "" : "an integer in 1..1048576";
-}
-std::string threads_value(const json& v) {
-  const auto x = v.get<int64_t>();
-  return x >= 0 && x <= 1024 ? "" : "an integer in 0..1024 (0: every core)";
+  return x == 0 || (x >= 2 && x <= 10000) ? "" : "0 (the data's) or an integer in 2..10000";
 }
 
 }  // namespace
 
+std::string violation(const ValueRule& rule, const json& value) {
+  if (rule.custom) return rule.custom(value);
+  if (!rule.choices.empty()) {
+    const std::string s = value.get<std::string>();
+    for (const std::string& choice : rule.choices) {
+      if (s == choice) return "";
+    }
+    return rule.expected;
+  }
+  if (!value.is_number()) return "";
+  const double x = value.get<double>();
+  const bool fits = std::isfinite(x) && (rule.min_open ? x > rule.min : x >= rule.min) &&
+                    (rule.max_open ? x < rule.max : x <= rule.max);
+  return fits ? "" : rule.expected;
+}
+
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
-      {"model", ValueKind::kString, "mlp", "model: mlp (the seed's fully connected GAN) or dcgan (its convolutional GAN, 28x28; cuDNN on the GPU)", model_choice},
-      {"dcgan_channels", ValueKind::kIntList, json::array({128, 64}), "DCGAN channels: at 28x28 G's projection and D's second conv, then the middle layer; at 32x32 and 64x64 the base width ngf = ndf (the list's last value)", two_channels},
-      {"data", ValueKind::kString, "data/mnist", "folder of IDX files (MNIST names), an images file, or a folder of PNG/JPEG images (subfolders: classes)", non_empty_string},
-      {"image_size", ValueKind::kInt, 28, "image folders: each image's shorter side resized to this, then centre-cropped square (IDX data keeps its own size)", image_size_value},
-      {"channels", ValueKind::kInt, 1, "image folders: 1 (grey; colour images are converted) or 3 (RGB, stored as channel planes)", channels_value},
-      {"out", ValueKind::kString, "", "run folder (default: runs/<data name>-<date>-<time>)", any_value},
-      {"epochs", ValueKind::kInt, 200, "epochs (passes over the data)", positive_int},
-      {"steps", ValueKind::kInt, 0, "stop when the run's step counter reaches N (0: no cap)", non_negative_int},
-      {"batch", ValueKind::kInt, 128, "images per batch", batch_value},
-      {"drop_last", ValueKind::kBool, false, "drop each epoch's last, smaller batch", any_value},
-      {"lr", ValueKind::kFloat, 2e-4, "Adam learning rate of G, and of D unless --d-lr says otherwise", positive_float},
-      {"d_lr", ValueKind::kFloat, 0.0, "D's Adam learning rate (0: --lr, but 10 x --lr for a conditional MLP, whose class signal reaches G only through D; the run's config.json records the rate used)", non_negative_float},
-      {"beta1", ValueKind::kFloat, 0.9, "Adam beta1", open_unit_float},
-      {"beta2", ValueKind::kFloat, 0.999, "Adam beta2", open_unit_float},
-      {"eps", ValueKind::kFloat, 1e-8, "Adam epsilon", positive_float},
-      {"seed", ValueKind::kInt, 1, "seed of init, shuffle and noise", seed_value},
-      {"device", ValueKind::kString, "auto", "auto | cpu | cuda", device_choice},
-      {"threads", ValueKind::kInt, 0, "CPU threads (0: every core)", threads_value},
-      {"gpu", ValueKind::kInt, 0, "which GPU (with --device auto or cuda)", gpu_index},
-      {"tf32", ValueKind::kBool, false, "allow TF32 tensor cores in the GPU's GEMMs (default: FP32, as PyTorch)", any_value},
-      {"graph", ValueKind::kBool, true, "capture the GPU step in a CUDA graph and replay it (--no-graph: launch eagerly)", any_value},
-      {"gpu_forward", ValueKind::kString, "cublas", "GPU forward path: cublas (GEMM + epilogue kernel) or fused (our tiled GEMM kernel)", forward_choice},
-      {"gpu_batchnorm", ValueKind::kString, "cudnn", "the DCGAN's training BatchNorm + activation on the GPU: cudnn (cuDNN + an activation kernel) or fused (our kernels)", batch_norm_choice},
-      {"gpu_conv_algos", ValueKind::kString, "heuristic", "the DCGAN's cuDNN algorithms: heuristic (cuDNN's first deterministic pick: the same bits every run), timed (the fastest deterministic one on this card; the pick may differ between runs), timed-any (the fastest, maybe not deterministic)", conv_algos_choice},
-      {"gpu_branches", ValueKind::kBool, false, "run the MLP step's independent GPU work on side streams (the G step's generator forward beside the D step, weight GEMMs beside input GEMMs); same bits", any_value},
-      {"profile_steps", ValueKind::kString, "", "A:B: bracket GPU steps A..B with cudaProfilerStart/Stop, for nsys/ncu (tools/profile.sh)", profile_range},
-      {"log_every", ValueKind::kInt, 50, "steps between metrics lines", positive_int},
-      {"sample_every", ValueKind::kInt, 1000, "steps between sample grids (0: start and end only)", non_negative_int},
-      {"checkpoint_every", ValueKind::kInt, 1000, "steps between checkpoints (last.safetensors; 0: at the end only)", non_negative_int},
-      {"keep_checkpoints", ValueKind::kInt, 0, "also keep the last K checkpoints as checkpoints/step_N.safetensors", non_negative_int},
-      {"eval_every", ValueKind::kInt, 0, "steps between quality evaluations (gan eval's numbers) logged to metrics.jsonl (0: none)", non_negative_int},
-      {"eval_n", ValueKind::kInt, 2000, "generated images per evaluation during training", eval_n_value},
-      {"on_nan", ValueKind::kString, "stop", "on a non-finite loss or parameter: stop, or rollback to the last checkpoint with fresh noise", on_nan_choice},
-      {"max_rollbacks", ValueKind::kInt, 3, "rollbacks allowed before the run stops", non_negative_int},
-      {"conditional", ValueKind::kBool, false, "condition G and D on the data's class labels (a conditional GAN: gan sample --class K draws class K)", any_value},
-      {"classes", ValueKind::kInt, 0, "with --conditional: how many classes (0: the data's largest label + 1)", classes_value},
-      {"projection", ValueKind::kBool, true, "with --conditional, the MLP: D's logit also gains a projection term (Miyato and Koyama; the DCGAN's D always has one); false: PyTorch-GAN's cgan.py exactly", any_value},
-      {"label_dim", ValueKind::kInt, 0, "with --conditional: the width of each network's label embedding (0: the number of classes, as PyTorch-GAN's cgan.py)", label_dim_value},
-      {"latent_dim", ValueKind::kInt, 100, "size of the noise vector z", latent_value},
-      {"g_hidden", ValueKind::kIntList, json::array({256, 512, 1024}), "generator hidden widths", width_list},
-      {"d_hidden", ValueKind::kIntList, json::array({512, 256}), "discriminator hidden widths", width_list},
-      {"slope", ValueKind::kFloat, 0.2, "LeakyReLU negative slope", slope_float},
-      {"norm_mean", ValueKind::kFloat, 0.5, "input normalisation: (x/255 - mean) / std", finite_float},
-      {"norm_std", ValueKind::kFloat, 0.5, "input normalisation: (x/255 - mean) / std", positive_float},
+      {"model", ValueKind::kString, "mlp", "model: mlp (the seed's fully connected GAN) or dcgan (its convolutional GAN, 28x28; cuDNN on the GPU)", one_of(kModels)},
+      {"dcgan_channels", ValueKind::kIntList, json::array({128, 64}), "DCGAN channels: at 28x28 G's projection and D's second conv, then the middle layer; at 32x32 and 64x64 the base width ngf = ndf (the list's last value)", custom(two_channels)},
+      {"data", ValueKind::kString, "data/mnist", "folder of IDX files (MNIST names), an images file, or a folder of PNG/JPEG images (subfolders: classes)", custom(non_empty_string)},
+      {"image_size", ValueKind::kInt, 28, "image folders: each image's shorter side resized to this, then centre-cropped square (IDX data keeps its own size)", integers(4, 1024)},
+      {"channels", ValueKind::kInt, 1, "image folders: 1 (grey; colour images are converted) or 3 (RGB, stored as channel planes)", custom(channels_value)},
+      {"out", ValueKind::kString, "", "run folder (default: runs/<data name>-<date>-<time>)", anything()},
+      {"epochs", ValueKind::kInt, 200, "epochs (passes over the data)", integers(1)},
+      {"steps", ValueKind::kInt, 0, "stop when the run's step counter reaches N (0: no cap)", integers(0)},
+      {"batch", ValueKind::kInt, 128, "images per batch", integers(1, 1 << 20)},
+      {"drop_last", ValueKind::kBool, false, "drop each epoch's last, smaller batch", anything()},
+      {"lr", ValueKind::kFloat, 2e-4, "Adam learning rate of G, and of D unless --d-lr says otherwise", numbers(0, HUGE_VAL, "()", "a finite number > 0")},
+      {"d_lr", ValueKind::kFloat, 0.0, "D's Adam learning rate (0: --lr, but 10 x --lr for a conditional MLP, whose class signal reaches G only through D; the run's config.json records the rate used)", numbers(0, HUGE_VAL, "[)", "a finite number >= 0")},
+      {"beta1", ValueKind::kFloat, 0.9, "Adam beta1", numbers(0, 1, "[)", "a number in [0, 1)")},
+      {"beta2", ValueKind::kFloat, 0.999, "Adam beta2", numbers(0, 1, "[)", "a number in [0, 1)")},
+      {"eps", ValueKind::kFloat, 1e-8, "Adam epsilon", numbers(0, HUGE_VAL, "()", "a finite number > 0")},
+      {"seed", ValueKind::kInt, 1, "seed of init, shuffle and noise", integers(0)},
+      {"device", ValueKind::kString, "auto", "auto | cpu | cuda", one_of(kDevices)},
+      {"threads", ValueKind::kInt, 0, "CPU threads (0: every core)", integers(0, 1024, "an integer in 0..1024 (0: every core)")},
+      {"gpu", ValueKind::kInt, 0, "which GPU (with --device auto or cuda)", integers(0, 1023)},
+      {"tf32", ValueKind::kBool, false, "allow TF32 tensor cores in the GPU's GEMMs (default: FP32, as PyTorch)", anything()},
+      {"graph", ValueKind::kBool, true, "capture the GPU step in a CUDA graph and replay it (--no-graph: launch eagerly)", anything()},
+      {"gpu_forward", ValueKind::kString, "cublas", "GPU forward path: cublas (GEMM + epilogue kernel) or fused (our tiled GEMM kernel)", one_of(kForwardPaths)},
+      {"gpu_batchnorm", ValueKind::kString, "cudnn", "the DCGAN's training BatchNorm + activation on the GPU: cudnn (cuDNN + an activation kernel) or fused (our kernels)", one_of(kFusedBatchNorm)},
+      {"gpu_conv_algos", ValueKind::kString, "heuristic", "the DCGAN's cuDNN algorithms: heuristic (cuDNN's first deterministic pick: the same bits every run), timed (the fastest deterministic one on this card; the pick may differ between runs), timed-any (the fastest, maybe not deterministic)", one_of(kConvAlgorithms)},
+      {"gpu_branches", ValueKind::kBool, false, "run the MLP step's independent GPU work on side streams (the G step's generator forward beside the D step, weight GEMMs beside input GEMMs); same bits", anything()},
+      {"profile_steps", ValueKind::kString, "", "A:B: bracket GPU steps A..B with cudaProfilerStart/Stop, for nsys/ncu (tools/profile.sh)", custom(profile_range)},
+      {"log_every", ValueKind::kInt, 50, "steps between metrics lines", integers(1)},
+      {"sample_every", ValueKind::kInt, 1000, "steps between sample grids (0: start and end only)", integers(0)},
+      {"checkpoint_every", ValueKind::kInt, 1000, "steps between checkpoints (last.safetensors; 0: at the end only)", integers(0)},
+      {"keep_checkpoints", ValueKind::kInt, 0, "also keep the last K checkpoints as checkpoints/step_N.safetensors", integers(0)},
+      {"eval_every", ValueKind::kInt, 0, "steps between quality evaluations (gan eval's numbers) logged to metrics.jsonl (0: none)", integers(0)},
+      {"eval_n", ValueKind::kInt, 2000, "generated images per evaluation during training", integers(2, 1000000)},
+      {"on_nan", ValueKind::kString, "stop", "on a non-finite loss or parameter: stop, or rollback to the last checkpoint with fresh noise", one_of(kOnNan)},
+      {"max_rollbacks", ValueKind::kInt, 3, "rollbacks allowed before the run stops", integers(0)},
+      {"conditional", ValueKind::kBool, false, "condition G and D on the data's class labels (a conditional GAN: gan sample --class K draws class K)", anything()},
+      {"classes", ValueKind::kInt, 0, "with --conditional: how many classes (0: the data's largest label + 1)", custom(classes_value)},
+      {"projection", ValueKind::kBool, true, "with --conditional, the MLP: D's logit also gains a projection term (Miyato and Koyama; the DCGAN's D always has one); false: PyTorch-GAN's cgan.py exactly", anything()},
+      {"label_dim", ValueKind::kInt, 0, "with --conditional: the width of each network's label embedding (0: the number of classes, as PyTorch-GAN's cgan.py)", integers(0, 65536, "an integer in 0..65536 (0: the number of classes)")},
+      {"latent_dim", ValueKind::kInt, 100, "size of the noise vector z", integers(1, 65536)},
+      {"g_hidden", ValueKind::kIntList, json::array({256, 512, 1024}), "generator hidden widths", custom(width_list)},
+      {"d_hidden", ValueKind::kIntList, json::array({512, 256}), "discriminator hidden widths", custom(width_list)},
+      {"slope", ValueKind::kFloat, 0.2, "LeakyReLU negative slope", numbers(0, 1, "()", "a number in (0, 1)")},
+      {"norm_mean", ValueKind::kFloat, 0.5, "input normalisation: (x/255 - mean) / std", numbers(-HUGE_VAL, HUGE_VAL, "[]", "a finite number")},
+      {"norm_std", ValueKind::kFloat, 0.5, "input normalisation: (x/255 - mean) / std", numbers(0, HUGE_VAL, "()", "a finite number > 0")},
   };
   return keys;
 }
@@ -316,7 +320,7 @@ json parse_flag(const ConfigKey& key, const std::string& text) {
 }
 
 void check_range(const ConfigKey& key, const json& value, const std::string& where) {
-  const std::string expected = key.check(value);
+  const std::string expected = violation(key.rule, value);
   if (!expected.empty()) {
     throw InputError(where + ": expected " + expected + ", got " + value.dump());
   }
@@ -336,7 +340,8 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   for (const auto& key : config_keys()) check_range(key, resolved[key.key], source + ": key '" + key.key + "'");
 
   TrainConfig c;
-  c.model = parse_model_kind(resolved["model"].get<std::string>(), source + ": key 'model'");
+  // check_range above has refused anything but the choices each key lists.
+  c.model = chosen(kModels, resolved["model"]);
   c.dcgan_channels = resolved["dcgan_channels"].get<std::vector<int64_t>>();
   c.data = resolved["data"].get<std::string>();
   c.image_size = static_cast<int>(resolved["image_size"].get<int64_t>());
@@ -352,20 +357,15 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.beta2 = resolved["beta2"].get<double>();
   c.eps = resolved["eps"].get<double>();
   c.seed = static_cast<uint64_t>(resolved["seed"].get<int64_t>());
-  const std::string device = resolved["device"].get<std::string>();
-  c.device = device == "cpu" ? DeviceChoice::kCpu : device == "cuda" ? DeviceChoice::kCuda : DeviceChoice::kAuto;
+  c.device = chosen(kDevices, resolved["device"]);
   c.threads = resolved["threads"].get<int64_t>();
   c.gpu = resolved["gpu"].get<int64_t>();
-  c.tf32 = resolved["tf32"].get<bool>();
   c.graph = resolved["graph"].get<bool>();
-  // check_range above has refused anything but the choices each key lists.
-  c.gpu_forward = resolved["gpu_forward"] == "fused" ? GpuForward::kFused : GpuForward::kCublas;
-  c.gpu_batchnorm = resolved["gpu_batchnorm"] == "fused" ? GpuBatchNorm::kFused : GpuBatchNorm::kCudnn;
-  c.gpu_branches = resolved["gpu_branches"].get<bool>();
-  const std::string conv_algos = resolved["gpu_conv_algos"];
-  c.gpu_conv_algos = conv_algos == "timed"       ? GpuConvAlgos::kTimed
-                     : conv_algos == "timed-any" ? GpuConvAlgos::kTimedAny
-                                                 : GpuConvAlgos::kHeuristic;
+  c.gpu_model.tf32 = resolved["tf32"].get<bool>();
+  c.gpu_model.forward = chosen(kForwardPaths, resolved["gpu_forward"]);
+  c.gpu_model.fused_batch_norm = chosen(kFusedBatchNorm, resolved["gpu_batchnorm"]);
+  c.gpu_model.branches = resolved["gpu_branches"].get<bool>();
+  c.gpu_model.conv_algorithms = chosen(kConvAlgorithms, resolved["gpu_conv_algos"]);
   parse_step_range(resolved["profile_steps"].get<std::string>(), &c.profile_first, &c.profile_last);
   c.log_every = resolved["log_every"].get<int64_t>();
   c.sample_every = resolved["sample_every"].get<int64_t>();
@@ -373,7 +373,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.keep_checkpoints = resolved["keep_checkpoints"].get<int64_t>();
   c.eval_every = resolved["eval_every"].get<int64_t>();
   c.eval_n = resolved["eval_n"].get<int64_t>();
-  c.on_nan = resolved["on_nan"] == "rollback" ? OnNan::kRollback : OnNan::kStop;
+  c.on_nan = chosen(kOnNan, resolved["on_nan"]);
   c.max_rollbacks = resolved["max_rollbacks"].get<int64_t>();
   c.conditional = resolved["conditional"].get<bool>();
   c.classes = resolved["classes"].get<int64_t>();

@@ -1,5 +1,5 @@
 #pragma once
-// defines: DeviceChoice, OnNan, GpuForward, GpuBatchNorm, GpuConvAlgos, TrainConfig, ValueKind, ConfigKey,
+// defines: DeviceChoice, OnNan, ValueRule, violation, TrainConfig, ValueKind, ConfigKey,
 // config_keys, resolve_config, key_may_change_on_resume, config_from_json, parse_step_range,
 // flag_name, describe_default, image_options, model_choice, make_model_spec (from a config), step_options
 //
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda/gpu_api.h"
 #include "data/dataset.h"
 #include "model/model_spec.h"
 #include "model/trainer_state.h"
@@ -21,21 +22,32 @@ namespace gan {
 
 // The typed choices of a config: parsed once from their strings (config_from_json), compared as
 // enums everywhere else. The strings stay in TrainConfig::resolved and config.json.
+// (The GPU's choices are GpuModelOptions' own enums, cuda/gpu_api.h.)
 enum class DeviceChoice { kAuto, kCpu, kCuda };
-enum class OnNan { kStop, kRollback };                // a non-finite loss: stop, or roll back
-enum class GpuForward { kCublas, kFused };            // the MLP's linear layers on the GPU
-enum class GpuBatchNorm { kCudnn, kFused };           // the DCGAN's training BatchNorm on the GPU
-enum class GpuConvAlgos { kHeuristic, kTimed, kTimedAny };  // the DCGAN's cuDNN algorithm choice
+enum class OnNan { kStop, kRollback };  // a non-finite loss: stop, or roll back
 
 enum class ValueKind { kInt, kFloat, kString, kIntList, kBool };
+
+// What a key's value must be, as data: one of `choices` (a string key), a finite number in
+// [min, max] (open at an end where marked), or what `custom` returns (lists, step ranges).
+// `expected` is the message's words: "an integer in 1..65536".
+struct ValueRule {
+  std::vector<std::string> choices;
+  double min = -HUGE_VAL, max = HUGE_VAL;
+  bool min_open = false, max_open = false;
+  std::string (*custom)(const nlohmann::json& value) = nullptr;
+  std::string expected;
+};
+
+// "" when the value (of the key's type) keeps the rule, else what was expected.
+std::string violation(const ValueRule& rule, const nlohmann::json& value);
 
 struct ConfigKey {
   std::string key;          // JSON key, snake_case; the flag is --key-with-dashes
   ValueKind kind;
   nlohmann::json default_value;
   std::string help;
-  // Range check on a value of the right type: returns "" when fine, else what was expected.
-  std::string (*check)(const nlohmann::json& value);
+  ValueRule rule;
 };
 
 const std::vector<ConfigKey>& config_keys();
@@ -58,12 +70,8 @@ struct TrainConfig {
   DeviceChoice device = DeviceChoice::kAuto;
   int64_t threads = 0;  // 0: every core
   int64_t gpu = 0;
-  bool tf32 = false;
   bool graph = true;
-  GpuForward gpu_forward = GpuForward::kCublas;
-  GpuBatchNorm gpu_batchnorm = GpuBatchNorm::kCudnn;
-  bool gpu_branches = false;
-  GpuConvAlgos gpu_conv_algos = GpuConvAlgos::kHeuristic;
+  GpuModelOptions gpu_model;  // tf32, gpu_forward, gpu_batchnorm, gpu_branches, gpu_conv_algos
   uint64_t profile_first = 0, profile_last = 0;  // from "profile_steps" A:B; 0, 0 for none
   int64_t log_every = 0;
   int64_t sample_every = 0;  // 0: only at start and end

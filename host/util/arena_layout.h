@@ -5,7 +5,7 @@
 // place(&pointer, count) sizes a piece and names its owner in the same call; point(base) then
 // sets every placed pointer. So a buffer cannot end up wired to another buffer's piece (there is
 // no list of pieces to keep in step with a list of pointers), and the layout itself is plain
-// arithmetic, tested on the CPU (tests/test_arena_layout.cpp). DeviceArena (cuda/device_arena.h)
+// arithmetic, tested on the CPU (tests/test_arena_layout.cpp). DeviceArena (cuda/resources.h)
 // puts one on the GPU.
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,9 @@
-// defines: the cuBLAS calls of cuda/blas.cpp, for the recording back end: a handle keeps its
-// stream and workspace; an SGEMM is recorded with the bytes its shapes and leading dimensions
-// make it touch (column-major, as cuBLAS reads them), and with what is wrong with them.
+// defines: cublasSgemm_v2, cublasCreate_v2, cublasSetStream_v2, cublasSetWorkspace_v2 — the cuBLAS
+// calls of cuda/blas.cpp, for the recording back end
+//
+// A handle keeps its stream and workspace; an SGEMM is recorded with the bytes its shapes and
+// leading dimensions make it touch (column-major, as cuBLAS reads them), and with what is wrong
+// with them.
 #include <cublas_v2.h>
 
 #include <string>

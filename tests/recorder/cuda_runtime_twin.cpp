@@ -1,7 +1,10 @@
-// defines: the CUDA runtime calls the GPU trainer, its kernels' launch stubs and CUB make, for
-// the recording back end (recorder.h): device memory is host memory, kernels are recorded with
-// their launch configuration and arguments instead of run, streams, events and graph captures
-// are followed so that the checks can tell what is ordered before what.
+// defines: __cudaLaunchKernel, cudaMalloc, cudaMemcpyAsync, cudaStreamWaitEvent, cudaGraphLaunch —
+// the CUDA runtime calls the GPU trainer, its kernels' launch stubs and CUB make, for the
+// recording back end (recorder.h)
+//
+// Device memory is host memory; kernels are recorded with their launch configuration and
+// arguments instead of run; streams, events and graph captures are followed so that the checks
+// can tell what is ordered before what.
 //
 // The device it pretends to be is an H100-like card (compute capability 9.0, 132 SMs, 80 GB):
 // the limits the checks hold launches to are that card's (record_checks.cpp).

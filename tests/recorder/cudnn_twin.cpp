@@ -1,7 +1,9 @@
-// defines: the cuDNN calls of cuda/cudnn_layers.cpp, for the recording back end: descriptors keep
-// their dimensions; each convolution, bias and BatchNorm pass is recorded with the bytes its
-// descriptors make it touch, and with any disagreement between the descriptors (a convolution
-// whose output descriptor is not what its input, filter and geometry give, say).
+// defines: cudnnConvolutionForward, cudnnBatchNormalizationForwardTraining, cudnnCreate — the cuDNN
+// calls of cuda/cudnn_layers.cpp, for the recording back end
+//
+// Descriptors keep their dimensions; each convolution, bias and BatchNorm pass is recorded with
+// the bytes its descriptors make it touch, and with any disagreement between the descriptors (a
+// convolution whose output descriptor is not what its input, filter and geometry give, say).
 //
 // Algorithm queries answer two algorithms, 0 not deterministic and 1 deterministic, each with a
 // workspace of kWorkspaceBytes, so that the layers' choice among them runs as on a card.

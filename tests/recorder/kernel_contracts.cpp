@@ -1,4 +1,4 @@
-// defines: describe_kernel and the contract of each of our kernels (kernels/*.cu): which bytes a
+// defines: describe_kernel — the contract of each of our kernels (kernels/*.cu): which bytes a
 // launch reads and writes, from its arguments, as the kernel's code and its shape comments say
 //
 // A contract names each argument by its position and checks the parameter's type against the

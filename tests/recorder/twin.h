@@ -1,6 +1,7 @@
 #pragma once
-// defines: the twins' shared state (streams, events, graphs under capture) and twin::enqueue,
-// through which every twin (CUDA runtime, cuBLAS, cuDNN) writes a call into the record
+// defines: CUstream_st, CUevent_st, CUgraph_st, twin::enqueue — the twins' shared state (streams,
+// events, graphs under capture), and the one way every twin (CUDA runtime, cuBLAS, cuDNN)
+// writes a call into the record
 //
 // Only the twins include this. The CUDA headers declare the handle types as pointers to
 // incomplete structs (CUstream_st, CUevent_st, CUgraph_st, CUgraphExec_st); the twins complete

@@ -1,7 +1,7 @@
-// defines: twin::enqueue, twin::problem, twin::capturing and the NVTX ranges of the record — what
-// every twin (CUDA runtime, cuBLAS, cuDNN) shares
+// defines: twin::enqueue, twin::problem, twin::capturing, InitializeInjectionNvtx2_fnptr — what
+// every twin (CUDA runtime, cuBLAS, cuDNN) shares, and the NVTX ranges of the record
 //
-// NVTX: the project's NvtxRange (host/cuda/nvtx_range.h) calls NVTX's header-only API, which
+// NVTX: the project's NvtxRange (host/cuda/phase_timer.h) calls NVTX's header-only API, which
 // looks for a tool to hand its calls to. A statically linked tool is one that defines
 // InitializeInjectionNvtx2_fnptr (nvtx3/nvtxDetail/nvtxInit.h); this is one, and keeps the open
 // ranges so that each call records the phase of the step it belongs to. (Every other file that

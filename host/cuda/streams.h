@@ -1,6 +1,8 @@
 #pragma once
-// defines: SideStream — a second stream that the step forks work onto and joins back from, with
-// its own cuBLAS handle (GpuTrainerOptions::branches)
+// defines: SideStream, capture_graph, instantiate_graph — the step's streams: a second stream
+// that the step forks work onto and joins back from, with its own cuBLAS handle
+// (GpuTrainerOptions::branches), and the capture of a stream's work into a CUDA graph (the
+// trainer's step and measure_peak_rates' kernel-cost graph)
 //
 // Work that reads nothing the main stream is writing can run beside it (the G step's generator
 // forward beside the D step; a layer's weight GEMM beside its input GEMM). fork() and join() are
@@ -12,6 +14,7 @@
 // a GEMM gives the same bits on either stream.
 #include <cuda_runtime.h>
 
+#include <functional>
 #include <memory>
 
 #include "cuda/blas.h"
@@ -43,5 +46,15 @@ class SideStream {
   cudaEvent_t forked_ = nullptr, joined_ = nullptr;
   mutable bool open_ = false;  // forked and not yet joined
 };
+
+// Captures what `enqueue` enqueues on `stream` (thread-local capture mode; capturing_graph is
+// set meanwhile, so launch checks do not synchronise). If `enqueue` throws, `on_failure` runs
+// first (e.g. to join side streams, without which the capture cannot end), the capture is ended
+// and dropped, and the exception goes on.
+cudaGraph_t capture_graph(cudaStream_t stream, const std::function<void()>& enqueue,
+                          const std::function<void()>& on_failure = nullptr);
+
+// An executable graph from `graph`, which it destroys.
+cudaGraphExec_t instantiate_graph(cudaGraph_t graph);
 
 }  // namespace gan

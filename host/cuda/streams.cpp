@@ -1,4 +1,4 @@
-#include "cuda/side_stream.h"
+#include "cuda/streams.h"
 
 namespace gan {
 
@@ -33,6 +33,33 @@ void SideStream::rejoin() const noexcept {
   if (!open_) return;
   if (cudaEventRecord(joined_, side_.get()) == cudaSuccess) cudaStreamWaitEvent(main_, joined_, 0);
   open_ = false;
+}
+
+cudaGraph_t capture_graph(cudaStream_t stream, const std::function<void()>& enqueue,
+                          const std::function<void()>& on_failure) {
+  cudaGraph_t graph = nullptr;
+  GAN_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  capturing_graph = true;
+  try {
+    enqueue();
+  } catch (...) {
+    capturing_graph = false;
+    if (on_failure) on_failure();
+    cudaStreamEndCapture(stream, &graph);  // ends the broken capture; its error is the one thrown
+    if (graph) cudaGraphDestroy(graph);
+    throw;
+  }
+  capturing_graph = false;
+  GAN_CHECK(cudaStreamEndCapture(stream, &graph));
+  return graph;
+}
+
+cudaGraphExec_t instantiate_graph(cudaGraph_t graph) {
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);
+  GAN_CHECK(instantiated);
+  return exec;
 }
 
 }  // namespace gan
