@@ -65,5 +65,26 @@ TEST(BlasCore, GanRunsTheBestKernelsThisProcessorSupports) {
   EXPECT_NE(r.output.find("(OpenBLAS, "), std::string::npos) << r.output;
 }
 
+// How idle OpenMP threads wait: passively unless the user chose (a busy machine made the
+// spinning default 30x slower: cpu/blas_core.h), and the start line says which.
+TEST(ThreadWaiting, GanWaitsPassivelyUnlessTheUserChose) {
+  const std::string two_threads = std::string(kRun).replace(std::string(kRun).find("--threads 1"), 11, "--threads 2");
+  testing::ScratchDir dir;
+  const testing::CommandResult chosen =
+      testing::run_gan(two_threads + " --out " + dir.path("a"), "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT");
+  EXPECT_EQ(chosen.exit_code, 0) << chosen.output;
+  EXPECT_NE(chosen.output.find("2 threads; threads wait passively (OMP_WAIT_POLICY=PASSIVE, gan's default"),
+            std::string::npos)
+      << chosen.output;
+  const testing::CommandResult theirs =
+      testing::run_gan(two_threads + " --out " + dir.path("b"), "OMP_WAIT_POLICY=active");
+  EXPECT_EQ(theirs.exit_code, 0) << theirs.output;
+  EXPECT_NE(theirs.output.find("threads wait as you set: ACTIVE"), std::string::npos) << theirs.output;
+  const testing::CommandResult spins = testing::run_gan(two_threads + " --out " + dir.path("c"),
+                                                        "env -u OMP_WAIT_POLICY GOMP_SPINCOUNT=1000");
+  EXPECT_EQ(spins.exit_code, 0) << spins.output;
+  EXPECT_NE(spins.output.find("threads wait as you set: GOMP_SPINCOUNT=1000"), std::string::npos) << spins.output;
+}
+
 }  // namespace
 }  // namespace gan

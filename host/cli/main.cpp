@@ -19,8 +19,9 @@ int report(const char* kind, const std::exception& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before anything else: OpenBLAS reads its kernel choice only when it loads (cpu/blas_core.h).
-  const std::string blas_note = gan::choose_blas_core(argv);
+  // Before anything else: OpenBLAS and OpenMP read their settings only when they load
+  // (cpu/blas_core.h); this may restart gan once with them set.
+  const std::string blas_note = gan::choose_cpu_libraries(argv);
   if (!blas_note.empty()) std::fprintf(stderr, "gan: %s\n", blas_note.c_str());
   CLI::App app{"gan: train the classic GAN (MLP generator and discriminator, BCE, Adam) on MNIST-style images"};
   app.set_version_flag("--version", "gan 0.1.0");

@@ -1,6 +1,7 @@
 #pragma once
-// defines: BlasCore, inspect_blas_core, BlasCoreAction, decide_blas_core, choose_blas_core — is OpenBLAS running kernels this
-// processor can beat?
+// defines: BlasCore, inspect_blas_core, BlasCoreAction, decide_blas_core, ThreadWaiting,
+// inspect_thread_waiting, choose_cpu_libraries — what OpenBLAS and OpenMP read when they load:
+// OpenBLAS's kernels, and how idle threads wait
 //
 // Debian's OpenBLAS 0.3.21 picks its kernels at load time from the processor's model. A
 // processor newer than the library (an Intel Xeon with AVX512-FP16, for one) is not recognised,
@@ -27,12 +28,30 @@ BlasCore inspect_blas_core();
 enum class BlasCoreAction { kNone, kRestartWithBest, kWarn };
 BlasCoreAction decide_blas_core(const BlasCore& core);
 
-// The first thing main() does. When OpenBLAS fell back to its generic kernels on its own, sets
-// OPENBLAS_CORETYPE to the best core type and re-executes this program (argv) so that OpenBLAS
-// loads with it; returns only if it did not re-execute. Returns a note for the user ("" when
-// there is nothing to say): what was chosen after such a restart, or, when OPENBLAS_CORETYPE was
-// set by someone to a generic core on a processor that supports better, what to set instead
-// (their choice is kept: it may avoid a library bug on that processor).
-std::string choose_blas_core(char** argv);
+// How OpenMP's idle threads wait at the end of a parallel region (libgomp reads OMP_WAIT_POLICY
+// and GOMP_SPINCOUNT when it loads). By default libgomp spins for about 300,000 iterations
+// before it sleeps, which costs nothing on an idle machine and everything on a busy one: the
+// step has a few hundred barriers, and at each a thread spins through the time slice the
+// other thread is waiting for. Measured on a 2-core AMD EPYC with two busy processes beside it
+// (bench/RESULTS.md): the seed's MLP step 600 ms spinning, 31 ms waiting passively (18.7 ms
+// idle). So gan waits passively unless the user chose.
+struct ThreadWaiting {
+  std::string policy;             // "PASSIVE", "ACTIVE", or "GOMP_SPINCOUNT=N"
+  bool from_environment = false;  // the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT
+};
+ThreadWaiting inspect_thread_waiting();
+// "threads wait passively (OMP_WAIT_POLICY=PASSIVE, gan's default: set OMP_WAIT_POLICY to
+// choose)", for the trainer's start line.
+std::string describe(const ThreadWaiting& waiting);
+
+// The first thing main() does: OpenBLAS and OpenMP read these settings only when they load, so
+// gan sets them and re-executes itself (argv), once, when it must:
+//   - OpenBLAS fell back to its generic kernels on its own: OPENBLAS_CORETYPE = the best core;
+//   - neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set: OMP_WAIT_POLICY=PASSIVE.
+// A user's own settings are kept. Returns only if it did not re-execute, with a note for the
+// user ("" when there is nothing to say): what was chosen after a kernel restart, or, when
+// OPENBLAS_CORETYPE was set by someone to a generic core on a processor that supports better,
+// what to set instead (their choice is kept: it may avoid a library bug on that processor).
+std::string choose_cpu_libraries(char** argv);
 
 }  // namespace gan

@@ -44,7 +44,8 @@ std::string CpuTrainer::description() const {
   const int threads = openblas_get_num_threads();
   const std::string passes = model_->description();
   return "CPU (OpenBLAS, " + inspect_blas_core().running + " kernels, " + std::to_string(threads) + " thread" +
-         (threads == 1 ? "" : "s") + (passes.empty() ? "" : "; " + passes) + ")";
+         (threads == 1 ? "" : "s") + (threads == 1 ? "" : "; " + describe(inspect_thread_waiting())) +
+         (passes.empty() ? "" : "; " + passes) + ")";
 }
 
 const std::vector<uint32_t>& CpuTrainer::order_of_epoch(uint64_t epoch) {
