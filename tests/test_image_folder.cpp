@@ -114,6 +114,27 @@ TEST(ImageDecode, BadFilesAreClearErrorsNamingTheFile) {
             std::string::npos);
 }
 
+// libjpeg decodes a JPEG cut short as a warning, not an error (the missing rows grey): such a
+// file is skipped and named, as a truncated PNG is, not trained on silently.
+TEST(ImageDecode, ATruncatedJpegIsSkippedByName) {
+  const std::vector<uint8_t> whole = encode_jpeg_gray(pattern(64, 64, 5), 64, 64);
+  const std::vector<uint8_t> half(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(whole.size() / 2));
+  ASSERT_NO_THROW(decode_image(whole, 1, "whole.jpg"));
+  const std::string error = error_of([&] { decode_image(half, 1, "half.jpg"); });
+  EXPECT_NE(error.find("half.jpg: a truncated JPEG"), std::string::npos) << error;
+  ScratchDir dir;
+  testing::write_bytes(dir.path("whole.jpg"), whole);
+  testing::write_bytes(dir.path("half.jpg"), half);
+  ImageOptions options;
+  options.image_size = 16;
+  options.progress = false;
+  ::testing::internal::CaptureStderr();
+  const Dataset loaded = load_image_folder(dir.path(), options);
+  const std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(loaded.count, 1);
+  EXPECT_NE(said.find("gan: skipped " + dir.path("half.jpg") + ": a truncated JPEG"), std::string::npos) << said;
+}
+
 TEST(ImageDecode, ResizeKeepsTheSizeItHasAndAveragesWhenShrinking) {
   DecodedImage image{28, 28, 1, pattern(28, 28, 3)};
   EXPECT_EQ(resize_and_crop(image, 28), image.pixels);  // unchanged, bit for bit
