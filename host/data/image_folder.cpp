@@ -62,7 +62,8 @@ class FolderWalk {
     Id id;
     if (!identify(dir, &id)) return false;
     if (const auto held = holders_.find(id); held != holders_.end()) {
-      unfollowed_.push_back(dir.string() + ": a link back to " + held->second + ", which holds it; not followed (a loop)");
+      unfollowed_.push_back(dir.string() + ": a link back to " + held->second +
+                            ", which holds it; not followed (a loop)");
       return false;
     }
     const auto [read, fresh] = read_as_.emplace(id, dir.string());

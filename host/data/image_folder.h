@@ -43,7 +43,8 @@ bool holds_images(const std::string& dir);
 // the cache instead. A file that cannot be decoded (truncated, empty, not an image, an
 // unsupported format) is skipped and named on stderr, with a count; a folder with no usable
 // image is an InputError. Each link to a folder that the scan did not follow is named on stderr
-// too. The data set's size is checked against the memory available before anything is decoded. A cache that cannot be written (a read-only folder) is a warning only.
+// too. The data set's size is checked against the memory available before anything is decoded.
+// A cache that cannot be written (a read-only folder) is a warning only.
 Dataset load_image_folder(const std::string& dir, const ImageOptions& options);
 
 }  // namespace gan
