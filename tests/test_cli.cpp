@@ -161,6 +161,24 @@ TEST(Cli, TrainsOnImagesOfAnySize) {
   EXPECT_TRUE(fs::exists(dir.path("run/samples/step_00000006.png")));
 }
 
+// The progress line's "epoch E/N": N is the epoch the run ends in, whether --steps or --epochs
+// ends it (with --steps 3000 it said "epoch 9/200" for a run that ended in epoch 100).
+TEST(Cli, TheProgressLineCountsToTheEpochTheRunEndsIn) {
+  ScratchDir dir;
+  testing::write_bytes(dir.path("train-images-idx3-ubyte"), testing::make_idx_images(40, 4, 4, 3));
+  const std::string flags = " --device cpu --batch 8 --g-hidden 8 --d-hidden 8 --sample-every 0 --data " + dir.path();
+  // 5 steps per epoch: 12 steps end in the third of 200 epochs.
+  Result r = run_gan("train --epochs 200 --steps 12 --log-every 6" + flags + " --out " + dir.path("capped"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("epoch 2/3  step 6/12 "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("epoch 3/3  step 12/12 "), std::string::npos) << r.output;
+  // --epochs ends this one before --steps would.
+  r = run_gan("train --epochs 2 --steps 1000 --log-every 5" + flags + " --out " + dir.path("epochs"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("epoch 1/2  step 5/10 "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("epoch 2/2  step 10/10 "), std::string::npos) << r.output;
+}
+
 TEST(Cli, TrainsTheSeedsGanOnMnistAndWritesTheRunFolder) {
   ASSERT_TRUE(fs::exists(mnist_folder() + "/train-images-idx3-ubyte"))
       << mnist_folder() << " is missing: run tools/setup.sh (it prepares data/)";

@@ -170,8 +170,12 @@ TEST(Schedule, EveryImageOncePerEpochWithTheLastBatchSmaller) {
   EXPECT_EQ(dropping.position(8).epoch, 1u);
   const Schedule capped{1000, 128, false, 3, 10};
   EXPECT_EQ(capped.total_steps(), 10);
+  EXPECT_EQ(capped.last_epoch(), 2);  // step 10 is epoch 2's second (1-based)
   const Schedule cap_beyond{1000, 128, false, 1, 50};
   EXPECT_EQ(cap_beyond.total_steps(), 8);
+  EXPECT_EQ(cap_beyond.last_epoch(), 1);
+  EXPECT_EQ(s.last_epoch(), 3);
+  EXPECT_EQ((Schedule{1000, 128, false, 3, 16}.last_epoch()), 2);  // a cap on an epoch's last step
 }
 
 }  // namespace

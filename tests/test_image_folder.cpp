@@ -114,6 +114,27 @@ TEST(ImageDecode, BadFilesAreClearErrorsNamingTheFile) {
             std::string::npos);
 }
 
+// libjpeg decodes a JPEG cut short as a warning, not an error (the missing rows grey): such a
+// file is skipped and named, as a truncated PNG is, not trained on silently.
+TEST(ImageDecode, ATruncatedJpegIsSkippedByName) {
+  const std::vector<uint8_t> whole = encode_jpeg_gray(pattern(64, 64, 5), 64, 64);
+  const std::vector<uint8_t> half(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(whole.size() / 2));
+  ASSERT_NO_THROW(decode_image(whole, 1, "whole.jpg"));
+  const std::string error = error_of([&] { decode_image(half, 1, "half.jpg"); });
+  EXPECT_NE(error.find("half.jpg: a truncated JPEG"), std::string::npos) << error;
+  ScratchDir dir;
+  testing::write_bytes(dir.path("whole.jpg"), whole);
+  testing::write_bytes(dir.path("half.jpg"), half);
+  ImageOptions options;
+  options.image_size = 16;
+  options.progress = false;
+  ::testing::internal::CaptureStderr();
+  const Dataset loaded = load_image_folder(dir.path(), options);
+  const std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(loaded.count, 1);
+  EXPECT_NE(said.find("gan: skipped " + dir.path("half.jpg") + ": a truncated JPEG"), std::string::npos) << said;
+}
+
 TEST(ImageDecode, ResizeKeepsTheSizeItHasAndAveragesWhenShrinking) {
   DecodedImage image{28, 28, 1, pattern(28, 28, 3)};
   EXPECT_EQ(resize_and_crop(image, 28), image.pixels);  // unchanged, bit for bit
@@ -163,6 +184,64 @@ TEST(ImageFolder, ScansInImageFoldersOrderWithSubfoldersAsClasses) {
   EXPECT_TRUE(plain.labels.empty());
   ASSERT_EQ(plain.files.size(), 2u);
   EXPECT_EQ(fs::path(plain.files[0]).filename(), "10.png");  // by name, as sorted() would
+}
+
+// Links to folders are followed (as torchvision's os.walk(followlinks=True) does), but each
+// real folder is read once: a link back to its own folder, to the class folder above it, to the
+// image folder, or to a folder read already by another path is named and not followed. Without
+// this a loop was read 41 times (until the kernel's 40-link limit).
+TEST(ImageFolder, EachRealFolderIsReadOnceWhateverLinksLeadToIt) {
+  ScratchDir dir;
+  const auto p = pattern(4, 4, 0);
+  for (const std::string name : {"data/a/1.png", "data/a/2.png", "data/b/x.png", "data/b/deep/y.png",
+                                 "outside/shared/s.png", "outside/cls/d.png"}) {
+    write_png(dir.path(name), p, 4, 4);
+  }
+  fs::create_directory_symlink(".", dir.path("data/a/again"));        // its own folder
+  fs::create_directory_symlink("..", dir.path("data/b/deep/up"));     // the class folder above
+  fs::create_directory_symlink("../..", dir.path("data/b/deep/top"));  // the image folder
+  fs::create_directories(dir.path("data/c"));
+  // Two links to one real folder outside: read once, by the link first in name order.
+  fs::create_directory_symlink(dir.path("outside/shared"), dir.path("data/c/one"));
+  fs::create_directory_symlink(dir.path("outside/shared"), dir.path("data/c/two"));
+  // A class that is a link to a folder outside, no loop: a class, as before.
+  fs::create_directory_symlink(dir.path("outside/cls"), dir.path("data/d"));
+  const ImageFolderScan scan = scan_image_folder(dir.path("data"));
+  EXPECT_EQ(scan.classes, (std::vector<std::string>{"a", "b", "c", "d"}));
+  std::vector<std::string> relative;
+  for (const std::string& f : scan.files) relative.push_back(fs::path(f).lexically_relative(dir.path("data")).string());
+  EXPECT_EQ(relative, (std::vector<std::string>{"a/1.png", "a/2.png", "b/x.png", "b/deep/y.png", "c/one/s.png",
+                                                "d/d.png"}));
+  EXPECT_EQ(scan.labels, (std::vector<uint8_t>{0, 0, 1, 1, 2, 3}));
+  // Each link not followed is named, with the folder it leads to.
+  ASSERT_EQ(scan.unfollowed.size(), 4u);
+  const std::vector<std::string> links = {"a/again", "b/deep/top", "b/deep/up", "c/two"};
+  for (size_t i = 0; i < links.size(); ++i) {
+    EXPECT_EQ(scan.unfollowed[i].rfind(dir.path("data/" + links[i]) + ": a link ", 0), 0u) << scan.unfollowed[i];
+  }
+  EXPECT_NE(scan.unfollowed[0].find("read as " + dir.path("data/a") + ";"), std::string::npos) << scan.unfollowed[0];
+  EXPECT_NE(scan.unfollowed[1].find("(a loop)"), std::string::npos) << scan.unfollowed[1];
+  EXPECT_NE(scan.unfollowed[3].find("read as " + dir.path("data/c/one") + ";"), std::string::npos)
+      << scan.unfollowed[3];
+
+  // A flat folder with a link to itself: the link is not a class, so the folder stays unlabelled
+  // and its images are read once; loading it says which link was not followed.
+  ScratchDir flat;
+  for (int i = 0; i < 3; ++i) write_png(flat.path(std::to_string(i) + ".png"), p, 4, 4);
+  fs::create_directory_symlink(".", flat.path("self"));
+  const ImageFolderScan plain = scan_image_folder(flat.path());
+  EXPECT_TRUE(plain.classes.empty());
+  EXPECT_TRUE(plain.labels.empty());
+  EXPECT_EQ(plain.files.size(), 3u);
+  EXPECT_TRUE(holds_images(flat.path()));
+  ImageOptions options;
+  options.image_size = 4;
+  options.progress = false;
+  ::testing::internal::CaptureStderr();
+  const Dataset loaded = load_image_folder(flat.path(), options);
+  const std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(loaded.count, 3);
+  EXPECT_NE(said.find("gan: " + flat.path("self") + ": a link back to "), std::string::npos) << said;
 }
 
 TEST(ImageFolder, SkipsBadFilesCachesAndReadsTheCache) {

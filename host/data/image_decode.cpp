@@ -6,6 +6,7 @@
 #include <csetjmp>
 
 #include <jpeglib.h>
+#include <jerror.h>  // after jpeglib.h: the message codes, JWRN_JPEG_EOF among them
 #include <png.h>
 
 #include <algorithm>
@@ -63,6 +64,10 @@ struct JpegError {
   jpeg_error_mgr manager;
   std::jmp_buf back;
   char message[JMSG_LENGTH_MAX];
+  // Data that ends early is only a warning to libjpeg: it fills in the rest of the image and
+  // goes on. Noted here, with libjpeg's words, so that the file is refused as a truncated PNG is.
+  bool truncated;
+  char truncation[JMSG_LENGTH_MAX];
 };
 
 void jpeg_error_exit(j_common_ptr info) {
@@ -71,16 +76,30 @@ void jpeg_error_exit(j_common_ptr info) {
   std::longjmp(error->back, 1);
 }
 
-void jpeg_ignore_message(j_common_ptr) {}
+// libjpeg's warnings (level -1; higher levels are traces) are counted but not printed: a file
+// that is refused is named in our own message. Of the warnings only the end of the data refuses
+// a file; the others (e.g. stray bytes between markers, which some writers leave) are let
+// through, as they were before.
+void jpeg_note_message(j_common_ptr info, int level) {
+  if (level >= 0) return;
+  ++info->err->num_warnings;
+  JpegError* error = reinterpret_cast<JpegError*>(info->err);
+  if (info->err->msg_code == JWRN_JPEG_EOF && !error->truncated) {
+    error->truncated = true;
+    (*info->err->format_message)(info, error->truncation);
+  }
+}
 
 // Decodes into `out` (declared by the caller, so that nothing with a destructor lives between
-// setjmp and longjmp here); returns "" or libjpeg's message.
-std::string decode_jpeg_into(const std::vector<uint8_t>& bytes, int channels, DecodedImage* out) {
+// setjmp and longjmp here); returns "" or libjpeg's message. *truncated is set (with the
+// message) when the data ended before the image did.
+std::string decode_jpeg_into(const std::vector<uint8_t>& bytes, int channels, DecodedImage* out, bool* truncated) {
+  *truncated = false;
   jpeg_decompress_struct info{};
   JpegError error{};
   info.err = jpeg_std_error(&error.manager);
   error.manager.error_exit = jpeg_error_exit;
-  error.manager.output_message = jpeg_ignore_message;  // warnings (e.g. extra bytes) are not errors
+  error.manager.emit_message = jpeg_note_message;
   if (setjmp(error.back)) {
     jpeg_destroy_decompress(&info);
     return error.message;
@@ -114,6 +133,10 @@ std::string decode_jpeg_into(const std::vector<uint8_t>& bytes, int channels, De
   }
   jpeg_finish_decompress(&info);
   jpeg_destroy_decompress(&info);
+  if (error.truncated) {
+    *truncated = true;
+    return error.truncation;
+  }
   return "";
 }
 
@@ -125,7 +148,9 @@ DecodedImage decode_image(const std::vector<uint8_t>& bytes, int channels, const
   if (is_png(bytes)) return decode_png(bytes, channels, name);
   if (is_jpeg(bytes)) {
     DecodedImage out;
-    const std::string message = decode_jpeg_into(bytes, channels, &out);
+    bool truncated = false;
+    const std::string message = decode_jpeg_into(bytes, channels, &out, &truncated);
+    if (truncated) throw InputError(name + ": a truncated JPEG (" + message + ")");
     if (!message.empty()) throw InputError(name + ": a JPEG that cannot be decoded (" + message + ")");
     return out;
   }

@@ -1,5 +1,6 @@
 #include "data/image_folder.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <system_error>
 
 #include "data/image_decode.h"
@@ -34,32 +36,104 @@ bool hidden(const fs::path& path) {
   return !name.empty() && name[0] == '.';
 }
 
-// Calls visit(path) for each image file at any depth below `dir` (following links to folders, as
-// torchvision does; hidden files and folders skipped) until it returns false. A folder that
-// cannot be read is an InputError when `strict`, else the walk ends there.
-template <class Visit>
-void walk_images(const fs::path& dir, bool strict, Visit visit) {
-  std::error_code ec;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec), end;
-  for (; it != end; it.increment(ec)) {
-    if (ec) break;
-    if (hidden(it->path())) {
-      if (it->is_directory(ec)) it.disable_recursion_pending();
-      continue;
+// The real folders of one scan, each with the path it is read by, so that each is read once: a
+// link back to a folder being read (a loop: std::filesystem's recursive walk followed one until
+// the kernel's limit of 40 links in a path, reading the folder 41 times) or a second link to one
+// folder is not followed, and is named. The image folder and the folders above it are marked first, as
+// holding the data: a link to any of them is a loop.
+class FolderWalk {
+ public:
+  explicit FolderWalk(const fs::path& root) {
+    std::error_code ec;
+    fs::path at = fs::canonical(root, ec);
+    if (ec) at = fs::absolute(root, ec);
+    for (;;) {
+      Id id;
+      if (identify(at, &id)) holders_.emplace(id, at.string());
+      if (at == at.parent_path() || at.empty()) break;
+      at = at.parent_path();
     }
-    if (it->is_regular_file(ec) && is_image_name(it->path()) && !visit(it->path())) return;
   }
-  if (ec && strict) throw InputError(dir.string() + ": cannot read this folder or below it (" + ec.message() + ")");
-}
+
+  // Marks `dir` as read by this path and returns true, or returns false and notes why `dir` (a
+  // link to a folder) is not to be read: its folder holds the data or is read by another path.
+  // False also for a path that is not a folder (then nothing is noted).
+  bool claim(const fs::path& dir) {
+    Id id;
+    if (!identify(dir, &id)) return false;
+    if (const auto held = holders_.find(id); held != holders_.end()) {
+      unfollowed_.push_back(dir.string() + ": a link back to " + held->second +
+                            ", which holds it; not followed (a loop)");
+      return false;
+    }
+    const auto [read, fresh] = read_as_.emplace(id, dir.string());
+    if (!fresh) {
+      unfollowed_.push_back(dir.string() + ": a link to the folder read as " + read->second +
+                            "; not followed (each folder is read once)");
+    }
+    return fresh;
+  }
+
+  // Calls visit(path) for each image file at any depth below `dir` (which the caller has
+  // claimed), subfolders in name order, following links to folders (as torchvision does) that
+  // claim() allows; hidden files and folders skipped. Returns false when visit() does. A folder
+  // that cannot be read is an InputError when `strict`, else the walk ends there.
+  template <class Visit>
+  bool walk(const fs::path& dir, bool strict, Visit& visit) {
+    std::error_code ec;
+    std::vector<fs::path> entries;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!hidden(it->path())) entries.push_back(it->path());
+    }
+    if (ec) {
+      if (strict) throw InputError(dir.string() + ": cannot read this folder (" + ec.message() + ")");
+      return false;
+    }
+    // Name order, so that which of two links to one folder is followed does not depend on the
+    // order the file system lists them in.
+    std::sort(entries.begin(), entries.end(),
+              [](const fs::path& a, const fs::path& b) { return a.filename().string() < b.filename().string(); });
+    for (const fs::path& entry : entries) {
+      if (fs::is_directory(entry, ec)) {
+        if (claim(entry) && !walk(entry, strict, visit)) return false;
+      } else if (fs::is_regular_file(entry, ec) && is_image_name(entry) && !visit(entry)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The links not followed, sorted by path.
+  std::vector<std::string> unfollowed() const {
+    std::vector<std::string> sorted = unfollowed_;
+    std::sort(sorted.begin(), sorted.end());
+    return sorted;
+  }
+
+ private:
+  using Id = std::pair<uint64_t, uint64_t>;  // device, inode
+
+  // `path`'s folder (following links) as device and inode; false when it is not a folder.
+  static bool identify(const fs::path& path, Id* id) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+    *id = {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+    return true;
+  }
+
+  std::map<Id, std::string> holders_, read_as_;
+  std::vector<std::string> unfollowed_;
+};
 
 // Every image file below `dir`, sorted by (folder path, file name) as sorted(os.walk(...)) orders
 // them.
-std::vector<fs::path> images_below(const fs::path& dir) {
+std::vector<fs::path> images_below(const fs::path& dir, FolderWalk& folders) {
   std::vector<fs::path> found;
-  walk_images(dir, /*strict=*/true, [&](const fs::path& path) {
+  auto keep = [&](const fs::path& path) {
     found.push_back(path);
     return true;
-  });
+  };
+  folders.walk(dir, /*strict=*/true, keep);
   std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
     const std::string pa = a.parent_path().string(), pb = b.parent_path().string();
     return pa != pb ? pa < pb : a.filename().string() < b.filename().string();
@@ -257,10 +331,11 @@ bool holds_images(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return false;
   bool found = false;
-  walk_images(dir, /*strict=*/false, [&](const fs::path&) {
+  auto stop = [&](const fs::path&) {
     found = true;
     return false;  // one is enough
-  });
+  };
+  FolderWalk(dir).walk(dir, /*strict=*/false, stop);
   return found;
 }
 
@@ -283,6 +358,16 @@ ImageFolderScan scan_image_folder(const std::string& dir) {
   }
   std::sort(class_dirs.begin(), class_dirs.end(),
             [](const fs::path& a, const fs::path& b) { return a.filename().string() < b.filename().string(); });
+  // Every class's folder is claimed before any is walked, so that a link inside one class to
+  // another class's folder is not followed: those images keep their own class's label. A
+  // subfolder that is a link to the image folder (or above it), or to a folder an earlier class
+  // is, is no class.
+  FolderWalk folders(root);
+  std::vector<fs::path> subfolders;
+  subfolders.swap(class_dirs);
+  for (const fs::path& path : subfolders) {
+    if (folders.claim(path)) class_dirs.push_back(path);
+  }
   std::vector<fs::path> files;
   if (class_dirs.empty()) {
     std::sort(loose.begin(), loose.end());
@@ -295,7 +380,7 @@ ImageFolderScan scan_image_folder(const std::string& dir) {
     scan.loose = static_cast<int64_t>(loose.size());
     for (size_t c = 0; c < class_dirs.size(); ++c) {
       scan.classes.push_back(class_dirs[c].filename().string());
-      for (const fs::path& file : images_below(class_dirs[c])) {
+      for (const fs::path& file : images_below(class_dirs[c], folders)) {
         files.push_back(file);
         scan.labels.push_back(static_cast<uint8_t>(c));
       }
@@ -309,6 +394,7 @@ ImageFolderScan scan_image_folder(const std::string& dir) {
     if (ec) throw InputError(file.string() + ": cannot read its time (" + ec.message() + ")");
     scan.times.push_back(static_cast<int64_t>(time.time_since_epoch().count()));
   }
+  scan.unfollowed = folders.unfollowed();
   return scan;
 }
 
@@ -321,6 +407,7 @@ Dataset load_image_folder(const std::string& dir, const ImageOptions& options) {
   }
   const ImageFolderScan scan = scan_image_folder(dir);
   if (scan.files.empty()) throw InputError(dir + ": no PNG or JPEG files in this folder or its subfolders");
+  for (const std::string& link : scan.unfollowed) std::fprintf(stderr, "gan: %s\n", link.c_str());
   if (scan.loose > 0) {
     std::fprintf(stderr, "gan: %s: %lld image(s) directly in the folder are not used: with subfolders, each subfolder is a class\n",
                  dir.c_str(), static_cast<long long>(scan.loose));

@@ -14,12 +14,12 @@ std::string format_duration(double seconds) {
   return text;
 }
 
-void ProgressPrinter::report(const StepStats& s, uint64_t epoch, int64_t epochs, int64_t total_steps,
+void ProgressPrinter::report(const StepStats& s, uint64_t epoch, int64_t last_epoch, int64_t total_steps,
                              double images_per_second, double eta_seconds) {
   char line[256];
   std::snprintf(line, sizeof line,
                 "epoch %llu/%lld  step %llu/%lld  d_loss %.4f  g_loss %.4f  D(x) %.3f  D(G(z)) %.3f  %.0f img/s  ETA %s",
-                static_cast<unsigned long long>(epoch + 1), static_cast<long long>(epochs),
+                static_cast<unsigned long long>(epoch + 1), static_cast<long long>(last_epoch),
                 static_cast<unsigned long long>(s.step), static_cast<long long>(total_steps), s.d_loss, s.g_loss,
                 s.d_real, s.d_fake, images_per_second, format_duration(eta_seconds).c_str());
   if (interactive_) {

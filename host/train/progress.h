@@ -15,8 +15,10 @@ class ProgressPrinter {
   // interactive: rewrite one line in place (a terminal); else print one line per report.
   ProgressPrinter(std::FILE* out, bool interactive) : out_(out), interactive_(interactive) {}
 
-  void report(const StepStats& stats, uint64_t epoch, int64_t epochs, int64_t total_steps, double images_per_second,
-              double eta_seconds);
+  // "epoch <epoch + 1>/<last_epoch>  step <step>/<total_steps> ...": last_epoch is the epoch the
+  // run ends in (Schedule::last_epoch), which --steps may make earlier than --epochs.
+  void report(const StepStats& stats, uint64_t epoch, int64_t last_epoch, int64_t total_steps,
+              double images_per_second, double eta_seconds);
   // Ends the live line (so that later output starts on a fresh line).
   void finish();
   void message(const std::string& text);  // a line of its own, not overwritten

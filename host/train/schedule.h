@@ -21,6 +21,12 @@ struct Schedule {
     const int64_t all = epochs * steps_per_epoch();
     return step_cap > 0 && step_cap < all ? step_cap : all;
   }
+  // The 1-based epoch the run ends in: `epochs`, or an earlier one when step_cap stops the run
+  // first (the progress line's "epoch E/N" counts to this, not to --epochs).
+  int64_t last_epoch() const {
+    const int64_t per_epoch = steps_per_epoch();
+    return per_epoch > 0 ? (total_steps() + per_epoch - 1) / per_epoch : epochs;
+  }
   // Where 1-based step `step` takes its batch.
   StepPosition position(uint64_t step) const {
     StepPosition at;

@@ -149,7 +149,7 @@ struct RateWindow {
 };
 
 // One log line: metrics.jsonl and the progress line, with the window's rate; restarts the window.
-void log_step(const StepStats& stats, const StepPosition& at, int64_t total, int64_t epochs, double elapsed_s,
+void log_step(const StepStats& stats, const StepPosition& at, int64_t total, int64_t last_epoch, double elapsed_s,
               RateWindow& window, MetricsWriter& metrics, ProgressPrinter& progress) {
   const double window_seconds = seconds_since(window.start);
   const double steps_in_window = static_cast<double>(at.step - window.first_step);
@@ -160,7 +160,7 @@ void log_step(const StepStats& stats, const StepPosition& at, int64_t total, int
                  {"g_loss", number(stats.g_loss)}, {"d_real", number(stats.d_real)}, {"d_fake", number(stats.d_fake)},
                  {"d_fake_g", number(stats.d_fake_g)}, {"images_per_s", images_per_second},
                  {"ms_per_step", ms_per_step}, {"elapsed_s", elapsed_s}});
-  progress.report(stats, at.epoch, epochs, total, images_per_second, eta);
+  progress.report(stats, at.epoch, last_epoch, total, images_per_second, eta);
   window.restart(at.step);
 }
 
@@ -339,7 +339,8 @@ TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, 
 
     if (trace) trace->record_step(step, trainer.last_step_trace(step == 1), trainer.last_stats());
     if (step % static_cast<uint64_t>(config.log_every) == 0 || last) {
-      log_step(trainer.last_stats(), at, total, config.epochs, seconds_since(start), window, metrics, progress);
+      log_step(trainer.last_stats(), at, total, schedule.last_epoch(), seconds_since(start), window, metrics,
+               progress);
     }
     if ((config.sample_every > 0 && step % static_cast<uint64_t>(config.sample_every) == 0) || last) {
       write_sample_grid(trainer, run, fixed_noise, step, config);
