@@ -4,7 +4,7 @@
 //                   [--warmup 20] [--threads 0] [--graph 1] [--tf32 0] [--forward cublas|fused]
 //                   [--batchnorm cudnn|fused] [--gpu 0] [--json FILE] [--breakdown 0|1] [--branches 0|1]
 //                   [--plan 0|1] [--conv-algos heuristic|timed|timed-any] [--image-size 28] [--channels 1]
-//                   [--dcgan-channels 128,64] [--synthetic N]
+//                   [--dcgan-channels 128,64] [--synthetic N] [--cpu-gemm openblas|onednn]
 // --image-size, --channels: an image folder's images (e.g. 64 and 3 for the 64x64 colour DCGAN);
 // with --synthetic N, N random images of that size instead of --data (no files needed).
 // CPU: each timed step on its own (a host clock). GPU: steps run in blocks of --block steps
@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
   if (!blas_note.empty()) std::fprintf(stderr, "bench_step: %s\n", blas_note.c_str());
   std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp", batch_norm = "cudnn", conv_algos = "heuristic";
   std::string dcgan_channels = "128,64";  // as gan train's --dcgan-channels (32/64 pixels: the base width)
+  std::string cpu_gemm = "openblas";      // as gan train's --cpu-gemm
   int64_t batch = 128, steps = 200, warmup = 20, block = 50, image_size = 28, channels = 1, synthetic = 0;
   int threads = 0, gpu = 0;
   bool graph = true, tf32 = false, breakdown = false, branches = false, plan = false;
@@ -174,6 +175,7 @@ int main(int argc, char** argv) {
     else if (flag == "--plan") plan = value == "1" || value == "true";
     else if (flag == "--conv-algos") conv_algos = value;
     else if (flag == "--dcgan-channels") dcgan_channels = value;
+    else if (flag == "--cpu-gemm") cpu_gemm = value;
     else if (flag == "--image-size") image_size = std::atoll(value.c_str());
     else if (flag == "--channels") channels = std::atoll(value.c_str());
     else if (flag == "--synthetic") synthetic = std::atoll(value.c_str());
@@ -210,7 +212,7 @@ int main(int argc, char** argv) {
         "", {{"batch", std::to_string(batch)}, {"model", model}, {"channels", std::to_string(channels)},
              {"tf32", tf32 ? "true" : "false"}, {"gpu_forward", forward}, {"gpu_batchnorm", batch_norm},
              {"gpu_branches", branches ? "true" : "false"}, {"gpu_conv_algos", conv_algos},
-             {"dcgan_channels", dcgan_channels}});
+             {"dcgan_channels", dcgan_channels}, {"cpu_gemm", cpu_gemm}});
     const gan::ModelSpec spec = gan::make_model_spec(config, dataset.height, dataset.width);
     const gan::Schedule schedule{dataset.count, batch, true, 1000000, 0};
     if (batch > dataset.count) throw gan::InputError("--batch " + std::to_string(batch) + " > the data's " + std::to_string(dataset.count) + " images");
@@ -232,6 +234,7 @@ int main(int argc, char** argv) {
       gan::CpuTrainerOptions options;
       options.seed = 1;
       options.threads = threads;
+      options.gemm = config.cpu_gemm;
       trainer = std::make_unique<gan::CpuTrainer>(spec, dataset, options);
       for (int64_t s = 1; s <= warmup + steps; ++s) {
         const auto start = std::chrono::steady_clock::now();

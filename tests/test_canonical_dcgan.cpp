@@ -94,12 +94,10 @@ NetworkValues<T> values_of(const NetworkSpec& network, uint32_t index) {
   return v;
 }
 
+// Every tensor of the network, probed at testing::probe_indices.
 double every_gradient_error(const NetworkSpec& network, std::vector<double>& values, const std::vector<double>& analytic,
                             const std::function<double()>& loss) {
-  std::vector<size_t> all;
-  for (const TensorSlot& t : network.tensors)
-    for (size_t e = 0; e < t.size; ++e) all.push_back(t.offset + e);
-  return testing::finite_difference_error(values, analytic, all, loss);
+  return testing::finite_difference_error(values, analytic, testing::probe_indices(network.tensors), loss);
 }
 
 // 32 x 32, 3 channels, width 2, latent 4, batch 3, in double through the plain loops.

@@ -89,20 +89,17 @@ TEST(ConditionalDcgan, ProjectionIsTheInnerProductWithTheLabelsRow) {
   EXPECT_EQ(d_table, (std::vector<double>{-3, -4, 2 - 0.5, 4 + 0.25}));
 }
 
-// Every entry of every tensor of a network against central finite differences of `loss`, as
-// one set (the biases before a BatchNorm have gradients of rounding size only), and the label
-// table `table` on its own.
+// Every tensor of a network against central finite differences of `loss`, at
+// testing::probe_indices, as one set (the biases before a BatchNorm have gradients of rounding
+// size only), and every entry of the label table `table` on its own.
 void expect_gradients(const NetworkSpec& network, const std::string& table, std::vector<double>& values,
                       const std::vector<double>& analytic, const std::function<double()>& loss) {
-  std::vector<size_t> all, label;
+  std::vector<size_t> label;
   for (const TensorSlot& t : network.tensors) {
-    for (size_t e = 0; e < t.size; ++e) {
-      all.push_back(t.offset + e);
-      if (t.name == table) label.push_back(t.offset + e);
-    }
+    for (size_t e = 0; t.name == table && e < t.size; ++e) label.push_back(t.offset + e);
   }
   ASSERT_FALSE(label.empty()) << table;
-  EXPECT_LT(testing::finite_difference_error(values, analytic, all, loss), 1e-6);
+  EXPECT_LT(testing::finite_difference_error(values, analytic, testing::probe_indices(network.tensors), loss), 1e-6);
   EXPECT_LT(testing::finite_difference_error(values, analytic, label, loss), 1e-6) << table;
 }
 

@@ -173,13 +173,10 @@ struct SmallDcgan {
   }
 };
 
-// Finite differences over every real (non-padding) entry of the slots.
+// Finite differences over the slots' real (non-padding) entries, at testing::probe_indices.
 double gradient_error(std::vector<double>& values, const std::vector<double>& analytic, const std::vector<TensorSlot>& slots,
                       const std::function<double()>& loss) {
-  std::vector<size_t> indices;
-  for (const TensorSlot& s : slots)
-    for (size_t e = 0; e < s.size; ++e) indices.push_back(s.offset + e);
-  return testing::finite_difference_error(values, analytic, indices, loss);
+  return testing::finite_difference_error(values, analytic, testing::probe_indices(slots), loss);
 }
 
 TEST(Dcgan, DiscriminatorStepGradientsMatchFiniteDifferences) {

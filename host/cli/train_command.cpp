@@ -121,6 +121,7 @@ std::unique_ptr<Trainer> make_trainer(const TrainConfig& config, const ModelSpec
   CpuTrainerOptions options;
   static_cast<StepOptions&>(options) = step;
   options.threads = static_cast<int>(config.threads);
+  options.gemm = config.cpu_gemm;
   return std::make_unique<CpuTrainer>(spec, dataset, options);
 }
 

@@ -1,12 +1,11 @@
 #include "cpu/conv_gemm.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "cpu/cpu_gemm.h"
 #include "util/error.h"
 #include "util/parallel.h"
 
@@ -165,14 +164,7 @@ void from_channel_major(const float* matrix, int64_t n, int64_t channels, int64_
 
 // C[M, N] = op(A) op(B) + beta C, row-major, every matrix contiguous.
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float beta, float* C) {
-  const int64_t most = std::numeric_limits<int>::max();  // cblas takes int sizes
-  if (M > most || N > most || K > most) {
-    throw InternalError("a convolution's GEMM is too large for OpenBLAS's int sizes: " + std::to_string(M) + " x " +
-                        std::to_string(N) + " x " + std::to_string(K));
-  }
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
-              static_cast<int>(N), static_cast<int>(K), 1.0f, A, static_cast<int>(ta ? M : K), B,
-              static_cast<int>(tb ? K : N), beta, C, static_cast<int>(N));
+  sgemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, beta, C, N);
 }
 
 // dbias[c] += the sum of channel c of images [first, first + n) of g [B, C, plane].

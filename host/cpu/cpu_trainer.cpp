@@ -1,6 +1,7 @@
 #include "cpu/cpu_trainer.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <cmath>
 
@@ -33,8 +34,12 @@ CpuTrainer::CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuT
                      std::to_string(dataset_.width));
   }
   if (spec_.conditional()) check_dataset_labels(dataset_, spec_.classes);
-  if (options_.threads > 0) openblas_set_num_threads(options_.threads);
+  if (options_.threads > 0) {
+    openblas_set_num_threads(options_.threads);
+    omp_set_num_threads(options_.threads);  // oneDNN's threads are OpenMP's
+  }
   set_worker_threads(options_.threads);
+  set_cpu_gemm(options_.gemm);
   state_ = fresh_trainer_state(spec_, options_.seed);
   d_grads_.assign(spec_.discriminator.parameter_count, 0.0f);
   g_grads_.assign(spec_.generator.parameter_count, 0.0f);
@@ -43,7 +48,10 @@ CpuTrainer::CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuT
 std::string CpuTrainer::description() const {
   const int threads = openblas_get_num_threads();
   const std::string passes = model_->description();
-  return "CPU (OpenBLAS, " + inspect_blas_core().running + " kernels, " + std::to_string(threads) + " thread" +
+  const std::string gemm = options_.gemm == CpuGemm::kOpenBlas
+                               ? "OpenBLAS, " + inspect_blas_core().running + " kernels"
+                               : std::string("oneDNN GEMMs");
+  return "CPU (" + gemm + ", " + std::to_string(threads) + " thread" +
          (threads == 1 ? "" : "s") + (threads == 1 ? "" : "; " + describe(inspect_thread_waiting())) +
          (passes.empty() ? "" : "; " + passes) + ")";
 }

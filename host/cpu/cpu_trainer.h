@@ -10,6 +10,7 @@
 
 #include "cpu/cpu_model.h"
 #include "data/dataset.h"
+#include "cpu/cpu_gemm.h"
 #include "model/trainer.h"
 #include "model/trainer_state.h"
 
@@ -17,6 +18,7 @@ namespace gan {
 
 struct CpuTrainerOptions : StepOptions {
   int threads = 0;  // OpenBLAS threads; 0 leaves OpenBLAS' default (every core)
+  CpuGemm gemm = CpuGemm::kOpenBlas;  // whose float GEMMs (--cpu-gemm; set for the process)
 };
 
 // The passes of the model spec.kind names, in float. `spec` must outlive the model.

@@ -5,18 +5,18 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/cpu_gemm.h"
 #include "util/parallel.h"
 
 namespace gan {
 
 namespace {
 
-// Row-major GEMM through OpenBLAS: C[M, N] = alpha op(A) op(B) + beta C.
+// Row-major GEMM: C[M, N] = alpha op(A) op(B) + beta C; float through the process's CPU GEMM
+// (cpu/cpu_gemm.h), double (the references' checks) through OpenBLAS.
 void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
-              static_cast<int>(N), static_cast<int>(K), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb),
-              beta, C, static_cast<int>(ldc));
+  sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 void blas_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
                const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {

@@ -1,10 +1,9 @@
 #include "eval/metrics.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/cpu_gemm.h"
 
 namespace gan {
 
@@ -99,8 +98,7 @@ void squared_distances(const float* a, int64_t a0, int64_t a1, const float* b, i
                        const std::vector<float>& a_norms, const std::vector<float>& b_norms, std::vector<float>* out) {
   const int64_t rows = a1 - a0;
   out->resize(static_cast<size_t>(rows * nb));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(nb), static_cast<int>(d),
-              -2.0f, a + a0 * d, static_cast<int>(d), b, static_cast<int>(d), 0.0f, out->data(), static_cast<int>(nb));
+  sgemm(false, true, rows, nb, d, -2.0f, a + a0 * d, d, b, d, 0.0f, out->data(), nb);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < nb; ++j) {
       float& v = (*out)[i * nb + j];

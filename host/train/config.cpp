@@ -42,6 +42,7 @@ const Choices<bool> kFusedBatchNorm = {{"cudnn", false}, {"fused", true}};
 const Choices<ConvAlgorithms> kConvAlgorithms = {{"heuristic", ConvAlgorithms::kHeuristic},
                                                  {"timed", ConvAlgorithms::kTimedDeterministic},
                                                  {"timed-any", ConvAlgorithms::kTimedAny}};
+const Choices<CpuGemm> kCpuGemms = {{"openblas", CpuGemm::kOpenBlas}, {"onednn", CpuGemm::kOneDnn}};
 const Choices<ModelKind> kModels = {{"mlp", ModelKind::kMlp}, {"dcgan", ModelKind::kDcgan}};
 
 template <class T>
@@ -162,6 +163,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"seed", ValueKind::kInt, 1, "seed of init, shuffle and noise", integers(0)},
       {"device", ValueKind::kString, "auto", "auto | cpu | cuda", one_of(kDevices)},
       {"threads", ValueKind::kInt, 0, "CPU threads (0: every core)", integers(0, 1024, "an integer in 0..1024 (0: every core)")},
+      {"cpu_gemm", ValueKind::kString, "openblas", "the CPU's float GEMMs: openblas or onednn (the same step; the last bits of a GEMM differ)", one_of(kCpuGemms)},
       {"gpu", ValueKind::kInt, 0, "which GPU (with --device auto or cuda)", integers(0, 1023)},
       {"tf32", ValueKind::kBool, false, "allow TF32 tensor cores in the GPU's GEMMs (default: FP32, as PyTorch)", anything()},
       {"graph", ValueKind::kBool, true, "capture the GPU step in a CUDA graph and replay it (--no-graph: launch eagerly)", anything()},
@@ -359,6 +361,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.seed = static_cast<uint64_t>(resolved["seed"].get<int64_t>());
   c.device = chosen(kDevices, resolved["device"]);
   c.threads = resolved["threads"].get<int64_t>();
+  c.cpu_gemm = chosen(kCpuGemms, resolved["cpu_gemm"]);
   c.gpu = resolved["gpu"].get<int64_t>();
   c.graph = resolved["graph"].get<bool>();
   c.gpu_model.tf32 = resolved["tf32"].get<bool>();
@@ -392,7 +395,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
 bool key_may_change_on_resume(const std::string& key) {
   // gpu, tf32, graph, gpu_forward, gpu_batchnorm, gpu_branches, gpu_conv_algos: where and how the step runs; a run may move between CPU and
   // GPU (TF32 changes the rounding, as the device does, not the step).
-  static const char* const kMutable[] = {"data", "out", "epochs", "steps", "device", "threads", "gpu", "tf32",
+  static const char* const kMutable[] = {"data", "out", "epochs", "steps", "device", "threads", "cpu_gemm", "gpu", "tf32",
                                          "graph", "gpu_forward", "gpu_batchnorm", "gpu_branches", "gpu_conv_algos", "profile_steps", "log_every",
                                          "sample_every", "checkpoint_every", "keep_checkpoints", "on_nan",
                                          "max_rollbacks", "eval_every", "eval_n"};

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/cpu_gemm.h"
 #include "cuda/gpu_api.h"
 #include "data/dataset.h"
 #include "model/model_spec.h"
@@ -69,6 +70,7 @@ struct TrainConfig {
   uint64_t seed = 0;
   DeviceChoice device = DeviceChoice::kAuto;
   int64_t threads = 0;  // 0: every core
+  CpuGemm cpu_gemm = CpuGemm::kOpenBlas;
   int64_t gpu = 0;
   bool graph = true;
   GpuModelOptions gpu_model;  // tf32, gpu_forward, gpu_batchnorm, gpu_branches, gpu_conv_algos
