@@ -15,9 +15,10 @@
 // in tests.
 // --breakdown 1 (GPU): after the timed blocks, where the step's time goes: 20 eager steps with
 // each phase (data, G forward, D forward, loss, D backward, Adam D, the G step's phases, Adam G)
-// between CUDA events, reported as medians; the kernels and nodes of the step's graph; and a
-// block of graph replays timed on the GPU beside the host's time to launch them (when the host
-// takes longer, the host is the limit, not the kernels).
+// between CUDA events, reported as medians over the steps that ran it (bench/phase_summary.h);
+// the kernels and nodes of the step's graph; and a block of graph replays timed on the GPU beside
+// the host's time to launch them (when the host takes longer, the host is the limit, not the
+// kernels).
 // --conv-algos (GPU, DCGAN): how cuDNN's algorithms are chosen (GpuTrainerOptions::conv_algorithms).
 // --branches 1 (GPU, MLP): independent work on side streams (GpuTrainerOptions::branches).
 // --plan 1: the step's plan (model/step_plan.h; the DCGAN's call by call), each kernel with its FLOPs, bytes and
@@ -58,12 +59,15 @@ nlohmann::json breakdown_json(gan::Trainer& trainer, const gan::Schedule& schedu
   for (int64_t i = 0; i < replays; ++i) replayed.push_back(schedule.position(++*step));
   const gan::StepBreakdown measured = gan::measure_step_breakdown(trainer, eager, replayed);
   nlohmann::json phases = nlohmann::json::array();
-  std::printf("%-52s %10s %10s %10s\n", "phase (eager, CUDA events)", "median ms", "p10", "p90");
+  // "steps": how many of the eager steps ran the phase (the epoch permutation runs in an epoch's
+  // first step only).
+  std::printf("%-52s %6s %10s %10s %10s\n", "phase (eager, CUDA events)", "steps", "median ms", "p10", "p90");
   for (const gan::PhaseSummary& p : gan::summarize_phases(measured.eager_steps)) {
     const std::string name = std::string(2 * static_cast<size_t>(p.depth), ' ') + p.name;
-    std::printf("%-52s %10.4f %10.4f %10.4f\n", name.c_str(), p.median_ms, p.p10_ms, p.p90_ms);
-    phases.push_back({{"phase", p.name}, {"depth", p.depth}, {"median_ms", p.median_ms}, {"p10_ms", p.p10_ms},
-                      {"p90_ms", p.p90_ms}});
+    std::printf("%-52s %6lld %10.4f %10.4f %10.4f\n", name.c_str(), static_cast<long long>(p.steps), p.median_ms,
+                p.p10_ms, p.p90_ms);
+    phases.push_back({{"phase", p.name}, {"depth", p.depth}, {"steps", p.steps}, {"median_ms", p.median_ms},
+                      {"p10_ms", p.p10_ms}, {"p90_ms", p.p90_ms}});
   }
   std::printf("graph: %lld kernels, %lld nodes per step; replays: GPU %.4f ms, host %.4f ms per step (%s)\n",
               static_cast<long long>(measured.kernels_per_step), static_cast<long long>(measured.nodes_per_step),
