@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced (not run) by tools/prepare_device.sh, tools/device_check.sh and
 # tools/rehearse_bundle_build.sh: which Debian packages the device bundle carries, and how a build
 # takes them from a private prefix, written once so that the rehearsal on a CPU machine builds

@@ -120,7 +120,8 @@ done < <(grep -E '^[A-Za-z0-9_]+(_DIR|_INCLUDE_DIR|_LIBRARY|_LIBRARY_RELEASE):(P
   "$build/CMakeCache.txt" | grep -vE '^(CMAKE|GAN)_')
 ((outside == 0)) || { echo "rehearse_bundle_build: libraries found outside the bundle (above)" >&2; exit 1; }
 cmake --build "$build" -j "$(nproc)" --target gan gan_tests
-export LD_LIBRARY_PATH="$(bundle_library_path "$prefix")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+lib_path=$(bundle_library_path "$prefix")
+export LD_LIBRARY_PATH="$lib_path${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 "$build/gan" --help >/dev/null
 (cd "$root" && "$build/tests/gan_tests" --gtest_filter='ImageDecode*:ImageFolder.*:BlasCore*:LinearOps*' --gtest_brief=1)
 echo "rehearse_bundle_build: the build from the bundle passed, the system's copies hidden"
