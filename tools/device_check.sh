@@ -34,7 +34,8 @@
 # Exit status: 0 every step passed; 1 a step failed or overran its cap; 2 no GPU; 3 every step
 # that ran passed, but some did not fit the budget (skipped, or cut when the budget ran out).
 # --only runs just the named steps (build is always kept); the names are the plan's first column.
-# GAN_DEVICE_QUICK=1 is --only "check tests failures parity sanitizer canonical" (the checks alone).
+# GAN_DEVICE_QUICK=1 is --only "check tests failures parity sanitizer racecheck canonical train"
+# (the checks alone, no speed sweep).
 # --rehearse: every GPU program is replaced by tools/device_stub.sh (tests/device_rehearsal.sh
 # runs this in CI), so the order, the budget, the skipping, the file limit and the archive are
 # tried where they cost no device time; --time-scale F multiplies every step's expected time and
@@ -48,7 +49,7 @@ time_scale=1
 only=""
 show_plan=0
 declare -A cap_override=()
-[[ "${GAN_DEVICE_QUICK:-0}" == 1 ]] && only="check tests failures parity sanitizer canonical"
+[[ "${GAN_DEVICE_QUICK:-0}" == 1 ]] && only="check tests failures parity sanitizer racecheck canonical train"
 while (($#)); do
   case "$1" in
     --budget) budget_s=$2; shift 2 ;;
