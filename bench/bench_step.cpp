@@ -16,9 +16,10 @@
 // in tests.
 // --breakdown 1 (GPU): after the timed blocks, where the step's time goes: 20 eager steps with
 // each phase (data, G forward, D forward, loss, D backward, Adam D, the G step's phases, Adam G)
-// between CUDA events, reported as medians; the kernels and nodes of the step's graph; and a
-// block of graph replays timed on the GPU beside the host's time to launch them (when the host
-// takes longer, the host is the limit, not the kernels).
+// between CUDA events, reported as medians over the steps that ran it (bench/phase_summary.h);
+// the kernels and nodes of the step's graph; and a block of graph replays timed on the GPU beside
+// the host's time to launch them (when the host takes longer, the host is the limit, not the
+// kernels).
 // --conv-algos (GPU, DCGAN): how cuDNN's algorithms are chosen (GpuTrainerOptions::conv_algorithms).
 // --branches 1 (GPU, MLP): independent work on side streams (GpuTrainerOptions::branches).
 // --plan 1: the step's plan (model/step_plan.h; the DCGAN's call by call), each kernel with its FLOPs, bytes and
@@ -43,17 +44,12 @@
 #include "cuda/gpu_api.h"
 #include "data/dataset.h"
 #include "model/step_plan.h"
+#include "phase_summary.h"
 #include "train/config.h"
 #include "train/schedule.h"
 #include "util/error.h"
 
 namespace {
-
-double percentile(std::vector<double> values, double q) {
-  std::sort(values.begin(), values.end());
-  const size_t index = std::min(values.size() - 1, static_cast<size_t>(q * (values.size() - 1) + 0.5));
-  return values[index];
-}
 
 // --breakdown: the phases' medians over 20 eager steps, the graph's kernel count, and a block of
 // `replays` graph replays on the GPU and on the host. Printed as a table too.
@@ -64,19 +60,15 @@ nlohmann::json breakdown_json(gan::Trainer& trainer, const gan::Schedule& schedu
   for (int64_t i = 0; i < replays; ++i) replayed.push_back(schedule.position(++*step));
   const gan::StepBreakdown measured = gan::measure_step_breakdown(trainer, eager, replayed);
   nlohmann::json phases = nlohmann::json::array();
-  const std::vector<gan::PhaseTime>& first = measured.eager_steps.front();
-  std::printf("%-52s %10s %10s %10s\n", "phase (eager, CUDA events)", "median ms", "p10", "p90");
-  for (size_t i = 0; i < first.size(); ++i) {
-    std::vector<double> ms;
-    for (const std::vector<gan::PhaseTime>& s : measured.eager_steps) {
-      if (s.size() != first.size() || s[i].name != first[i].name) throw gan::InternalError("eager steps with other phases");
-      ms.push_back(s[i].ms);
-    }
-    const double median = percentile(ms, 0.5), p10 = percentile(ms, 0.1), p90 = percentile(ms, 0.9);
-    const std::string name = std::string(2 * static_cast<size_t>(first[i].depth), ' ') + first[i].name;
-    std::printf("%-52s %10.4f %10.4f %10.4f\n", name.c_str(), median, p10, p90);
-    phases.push_back({{"phase", first[i].name}, {"depth", first[i].depth}, {"median_ms", median}, {"p10_ms", p10},
-                      {"p90_ms", p90}});
+  // "steps": how many of the eager steps ran the phase (the epoch permutation runs in an epoch's
+  // first step only).
+  std::printf("%-52s %6s %10s %10s %10s\n", "phase (eager, CUDA events)", "steps", "median ms", "p10", "p90");
+  for (const gan::PhaseSummary& p : gan::summarize_phases(measured.eager_steps)) {
+    const std::string name = std::string(2 * static_cast<size_t>(p.depth), ' ') + p.name;
+    std::printf("%-52s %6lld %10.4f %10.4f %10.4f\n", name.c_str(), static_cast<long long>(p.steps), p.median_ms,
+                p.p10_ms, p.p90_ms);
+    phases.push_back({{"phase", p.name}, {"depth", p.depth}, {"steps", p.steps}, {"median_ms", p.median_ms},
+                      {"p10_ms", p.p10_ms}, {"p90_ms", p.p90_ms}});
   }
   std::printf("graph: %lld kernels, %lld nodes per step; replays: GPU %.4f ms, host %.4f ms per step (%s)\n",
               static_cast<long long>(measured.kernels_per_step), static_cast<long long>(measured.nodes_per_step),
@@ -284,11 +276,11 @@ int main(int argc, char** argv) {
         result["fp32_floor_ms"] = flops / peak * 1e3;
       }
     }
-    const double median = percentile(ms, 0.5);
+    const double median = gan::percentile(ms, 0.5);
     result["trainer"] = trainer->description();
     result["ms_per_step_median"] = median;
-    result["ms_per_step_p10"] = percentile(ms, 0.1);
-    result["ms_per_step_p90"] = percentile(ms, 0.9);
+    result["ms_per_step_p10"] = gan::percentile(ms, 0.1);
+    result["ms_per_step_p90"] = gan::percentile(ms, 0.9);
     result["images_per_s"] = batch / (median / 1000.0);
     result["gflops_per_s"] = flops / (median / 1000.0) / 1e9;
     if (result.contains("fp32_floor_ms")) result["share_of_fp32_floor"] = result["fp32_floor_ms"].get<double>() / median;

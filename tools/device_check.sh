@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# The one script for a machine with an NVIDIA GPU, in one call of a few minutes that always brings
-# its results home. Under one time budget (--budget, default 420 s) it runs, in this order:
-#   build (sm_XX, ptxas report), gan check (FP32, TF32), GPU tests (every kernel and cuDNN layer
-#   against its CPU reference, both GPU trainers against the CPU trainers and the exact run),
-#   GPU failures (a batch too large for the card is refused before training), parity against the
-#   seed's PyTorch code (FP32, TF32, DCGAN), short training runs, the MLP step benchmark (ours vs
-#   PyTorch, every batch), where the step's time goes (bench_step --breakdown), the full 200-epoch run, the DCGAN step benchmarks (28x28; 64x64 colour), compute-sanitizer
-#   (memcheck, racecheck; both models), ncu (one eager step, per-kernel table).
+# The one script for a machine with an NVIDIA GPU, in one call that always brings its results
+# home. Its steps run in the order of what matters most when time runs out (the plan below, with
+# each step's expected time and where that number comes from):
+#   correctness: build (sm_XX, ptxas report), gan check (FP32, TF32), the GPU tests (every kernel
+#     and cuDNN layer against its CPU reference, every GPU trainer against the CPU trainer), GPU
+#     failures (a batch too large for the card is refused), parity against the seed's PyTorch
+#     code, compute-sanitizer (memcheck of every model and of --gpu-branches; racecheck), the
+#     32/64-pixel colour DCGAN against PyTorch and the CPU, short training runs;
+#   then speed: bench_kernels (which decides --gpu-forward), PyTorch's MLP rows, ours, where the
+#     step's time goes (bench_step --breakdown), the DCGAN step benchmarks (28x28; 64x64 colour),
+#     ncu (one eager step), and, with time to spare, the 200-epoch Fashion-MNIST run.
+# The plan's expected times add up to about 490 s (--plan prints them) under the default budget of
+# 500 s, inside the device tool's 600 s per call: the rest is slack for a slow start and the
+# archive.
+#
 # Each step has an expected time and a cap. A step runs only when the time left is at least its
 # expected time, under a timeout of its cap (or what is left, if less); otherwise it is listed as
 # skipped. Logs are written as the steps run; every benchmark row lands in bench.log (and its JSON
@@ -18,35 +25,117 @@
 # Such a machine has the CUDA toolkit, CMake, a C++ compiler and Python with PyTorch, but maybe no
 # network and none of our Debian packages: run tools/prepare_device.sh first on a networked
 # machine, and bring its folder (.device/debs and .device/data, or $GAN_DEVICE_BUNDLE) along;
-# the packages are unpacked here into a private prefix, nothing is installed.
+# the packages are unpacked here into a private prefix, nothing is installed
+# (tools/rehearse_bundle_build.sh tries that build on a CPU machine, in CI).
 #
 #   RESULTS_DIR=/some/where bash tools/device_check.sh [--budget SECONDS] [--only "STEP ..."]
-#   bash tools/device_check.sh --rehearse [--budget S] [--time-scale F]   (no GPU needed)
+#   bash tools/device_check.sh --plan                      (the plan and its total; runs nothing)
+#   bash tools/device_check.sh --rehearse [--budget S] [--time-scale F] [--cap STEP=S ...]
 # Exit status: 0 every step passed; 1 a step failed or overran its cap; 2 no GPU; 3 every step
 # that ran passed, but some did not fit the budget (skipped, or cut when the budget ran out).
-# --only runs just the named steps (build is always kept): build check tests failures parity
-# train bench breakdown fullrun dcgan dcgan64 sanitizer ncu. GAN_DEVICE_QUICK=1 is --only "build check tests
-# failures parity train" (a rerun of the checks alone).
+# --only runs just the named steps (build is always kept); the names are the plan's first column.
+# GAN_DEVICE_QUICK=1 is --only "check tests failures parity sanitizer racecheck canonical train"
+# (the checks alone, no speed sweep).
 # --rehearse: every GPU program is replaced by tools/device_stub.sh (tests/device_rehearsal.sh
-# runs this in CI), so the budget, the skipping, the file limit and the archive are tried where
-# they cost no device time; --time-scale F multiplies every step's expected time and cap.
+# runs this in CI), so the order, the budget, the skipping, the file limit and the archive are
+# tried where they cost no device time; --time-scale F multiplies every step's expected time and
+# cap; --cap STEP=S sets one step's cap to S seconds (not scaled).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-budget_s=420
+budget_s=500
 rehearse=0
 time_scale=1
 only=""
-[[ "${GAN_DEVICE_QUICK:-0}" == 1 ]] && only="check tests failures parity train"
+show_plan=0
+declare -A cap_override=()
+[[ "${GAN_DEVICE_QUICK:-0}" == 1 ]] && only="check tests failures parity sanitizer racecheck canonical train"
 while (($#)); do
   case "$1" in
     --budget) budget_s=$2; shift 2 ;;
     --rehearse) rehearse=1; shift ;;
     --time-scale) time_scale=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --plan) show_plan=1; shift ;;
+    --cap)
+      [[ "$2" =~ ^[a-z0-9]+=[0-9.]+$ ]] || { echo "device_check: --cap STEP=SECONDS, not $2" >&2; exit 2; }
+      cap_override[${2%%=*}]=${2#*=}
+      shift 2
+      ;;
     *) echo "device_check: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+
+# --- the plan ---------------------------------------------------------------------------------
+# The build's time grows with the code. Measured on the H200 (16 cores, 2026-11-29, commit
+# f7def84): configure 5 s, build 66 s, when host/, kernels/, bench/ and tests/ held 13,591 lines
+# of C++ and CUDA (.cpp .h .cu .cuh; the same files the build compiles). Predicted here from
+# today's count in proportion: at 21.5k lines (2026-12-05) 5 + 66 * 21.5 / 13.6 = 109 s. Both
+# kinds of machine this workplace lends have 16 cores; the cap leaves room for a slower compiler.
+source_lines=$(find "$root/host" "$root/kernels" "$root/bench" "$root/tests" -type f \
+  \( -name '*.cpp' -o -name '*.h' -o -name '*.cu' -o -name '*.cuh' \) -exec cat {} + 2>/dev/null | wc -l)
+build_expect=$((5 + 66 * source_lines / 13591))
+build_cap=$((build_expect * 2 > 240 ? build_expect * 2 : 240))
+
+# KEY | NAME | EXPECTED S | CAP S | LOG | COMMAND (a function below), in priority order. Expected
+# times are the H200's (first run, shared/device-runs/2026-11-29-h200) where it measured them,
+# else counted from their processes at the start-up that run showed: about 1 s for our programs
+# (`gan train`: 2,370 steps in 1.8 s of wall time, 1 s of them steps), and about 8 s for a PyTorch
+# process (its 300-step MLP sweep of 20 bench_step and 12 PyTorch processes was still running
+# after 170 s).
+plan=(
+  "build|configure + build (sm_ARCH)|$build_expect|$build_cap|build.log|build_all"
+  # 2 processes, each about 3 s of checks at batch 128
+  "check|gan check (FP32, TF32)|8|40|tests.log|gan_check"
+  # the H200 ran the 28 GPU tests of then in 7.8 s; 40 now, the 64-pixel DCGAN's among them
+  "tests|GPU tests (vs CPU, yardstick)|20|90|tests.log|gpu_tests"
+  "failures|GPU failures (too large a batch)|4|30|tests.log|gpu_failures"
+  # 12 of our runs and 10 PyTorch replays (tools/gpu_parity_check.sh): 12 + 40 s
+  "parity|parity (PyTorch FP32/TF32, CPU)|55|150|parity.log|parity"
+  # 4 runs of 2-3 eager steps under memcheck, about 7 s each
+  "sanitizer|compute-sanitizer memcheck (MLP, branches, DCGANs)|28|90|profile.log|memcheck"
+  # racecheck of 2 MLP steps took 19 s on the H200; the DCGAN's 2 about as long
+  "racecheck|compute-sanitizer racecheck (MLP, DCGAN)|45|120|profile.log|racecheck"
+  # 5 GPU and 2 CPU runs of 3 steps, 5 PyTorch replays on the CPU
+  "canonical|32/64-pixel colour DCGAN (PyTorch, CPU)|35|100|parity.log|canonical_dcgan"
+  # 3 runs: 2 + 1 epochs of MNIST-10k (0.36 ms a step), 1 of the DCGAN (3.5 ms a step)
+  "train|training runs (MLP, DCGAN)|10|60|train.log|train_runs"
+  # one process; the 8192^3 SGEMM ceilings dominate, 100 repetitions of each
+  "kernels|bench: kernels vs cuBLAS/cuBLASLt|12|45|bench.log|bench_kernels"
+  # 4 PyTorch processes (resident, graph, as written, fused Adam), 2 batches, 90 steps
+  "torch|bench: PyTorch MLP rows|32|80|bench.log|bench_torch"
+  # 12 of our processes (graph/eager x FP32/TF32, branches) at batch 128 and 8192, 300 steps
+  "bench|bench: our MLP rows|30|80|bench.log|bench_ours"
+  # 4 processes with --plan (about 1 s to measure the card's rates first)
+  "breakdown|bench: where the step's time goes|15|60|bench.log|breakdown"
+  # 9 of our processes and 3 PyTorch at 100 steps of 3.5 ms
+  "dcgan|bench: DCGAN step, ours vs PyTorch|45|90|bench.log|bench_dcgan"
+  # 2 of ours and 2 PyTorch at 50 steps
+  "dcgan64|bench: 64x64 colour DCGAN, ours vs PyTorch|25|60|bench.log|bench_dcgan64"
+  # ncu at about 0.2 s a kernel (LaunchStats + SpeedOfLight), about 40 kernels, plus its start
+  "ncu|ncu: one eager step|15|60|profile.log|profile_ncu"
+  # 93,800 steps at 0.36 ms, 1 PyTorch epoch; a spare step (below)
+  "fullrun|bench: 200 epochs Fashion-MNIST|45|90|bench.log|full_run"
+)
+# Spare steps are not counted in the plan's total: they run when the steps before them took less
+# than expected and the budget still covers them.
+spare_steps="fullrun"
+if ((show_plan)); then
+  total=0
+  printf '%-10s %-52s %8s %6s %9s\n' "step" "name" "expected" "cap" "by then"
+  for row in "${plan[@]}"; do
+    IFS='|' read -r key name expect cap _ _ <<<"$row"
+    if [[ " $spare_steps " == *" $key "* ]]; then
+      printf '%-10s %-52s %7ss %5ss %9s\n' "$key" "$name" "$expect" "$cap" "(spare)"
+      continue
+    fi
+    total=$((total + expect))
+    printf '%-10s %-52s %7ss %5ss %8ss\n' "$key" "$name" "$expect" "$cap" "$total"
+  done
+  echo "plan: ${total} s expected, budget ${budget_s} s; the build predicted from $source_lines source lines"
+  exit 0
+fi
+
 results=${RESULTS_DIR:-results}
 bundle=${GAN_DEVICE_BUNDLE:-$root/.device}
 build=${GAN_DEVICE_BUILD:-$root/build-device}
@@ -80,13 +169,13 @@ write_summary() {
     cat "$work/environment.txt" 2>/dev/null
     echo
     echo "device_check: budget ${budget_s} s (time scale ${time_scale}), used $((($(now_ms) - start_ms) / 1000)) s"
-    printf '%-36s %-22s %6s  %s\n' "step" "status" "time" "log"
+    printf '%-52s %-22s %6s  %s\n' "step" "status" "time" "log"
     cat "$steps_file"
     echo
     grep -hE "^gan check: " "$results/tests.log" 2>/dev/null
     grep -hE "^\[  (PASSED|FAILED|SKIPPED) +\]|^\[==========\] .* ran" "$results/tests.log" 2>/dev/null | head -n 24
     grep -hE "^device_check: (refused|NOT refused)" "$results/tests.log" 2>/dev/null
-    grep -hE "^(== [0-9]|PASS|FAIL)" "$results/parity.log" 2>/dev/null
+    grep -hE "^(== [0-9]|== canonical|PASS|FAIL)" "$results/parity.log" 2>/dev/null
     grep -hE "^result: " "$results/train.log" 2>/dev/null
     if compgen -G "$work/archive/bench/*.json" >/dev/null; then
       echo
@@ -121,6 +210,8 @@ finish() {
 on_signal() {
   echo "device_check: stopped by a signal; the summary holds what was measured" >&2
   [[ -n "${running_pid:-}" ]] && kill -TERM -- "-$running_pid" 2>/dev/null
+  # The step's watchdog too, or its sleep would outlive this script by up to the step's cap.
+  [[ -n "${watchdog_pid:-}" ]] && kill -TERM -- "-$watchdog_pid" 2>/dev/null
   finish
   exit 143
 }
@@ -132,7 +223,7 @@ set -m  # every background job in its own process group (step's watchdog)
 failures=0
 skipped=0
 selected() { [[ -z "$only" || "$1" == build || " $only " == *" $1 "* ]]; }
-record() { printf '%-36s %-22s %5ds  %s\n' "$1" "$2" "$3" "$4" >>"$steps_file"; echo "device_check: $1: $2 ($3 s)"; }
+record() { printf '%-52s %-22s %5ds  %s\n' "$1" "$2" "$3" "$4" >>"$steps_file"; echo "device_check: $1: $2 ($3 s)"; }
 
 # step KEY NAME EXPECT_S CAP_S LOG COMMAND...: runs COMMAND (output appended to LOG) when the time
 # left covers EXPECT_S, under a timeout of CAP_S or the time left; records pass, FAIL, timeout or
@@ -141,6 +232,7 @@ step() {
   local key=$1 name=$2 expect_ms cap_ms log=$5
   expect_ms=$(awk -v s="$3" -v f="$time_scale" 'BEGIN { printf "%d", s * f * 1000 }')
   cap_ms=$(awk -v s="$4" -v f="$time_scale" 'BEGIN { printf "%d", s * f * 1000 }')
+  [[ -n "${cap_override[$key]:-}" ]] && cap_ms=$(awk -v s="${cap_override[$key]}" 'BEGIN { printf "%d", s * 1000 }')
   shift 5
   if ! selected "$key"; then
     record "$name" "skipped (not asked)" 0 "-"
@@ -149,7 +241,7 @@ step() {
   local left
   left=$(left_ms)
   if ((left < expect_ms)); then
-    record "$name" "skipped (budget: $((left / 1000)) s left)" 0 "-"
+    record "$name" "skipped (budget: $((left > 0 ? left / 1000 : 0)) s left)" 0 "-"
     skipped=$((skipped + 1))
     return 0
   fi
@@ -169,12 +261,12 @@ step() {
     kill -TERM -- "-$running_pid" 2>/dev/null
     sleep 5
     kill -KILL -- "-$running_pid" 2>/dev/null ) >/dev/null 2>&1 &
-  local watchdog=$!
+  watchdog_pid=$!
   wait "$running_pid"
   rc=$?
-  kill -TERM -- "-$watchdog" 2>/dev/null
-  wait "$watchdog" 2>/dev/null
-  running_pid=""
+  kill -TERM -- "-$watchdog_pid" 2>/dev/null
+  wait "$watchdog_pid" 2>/dev/null
+  running_pid="" watchdog_pid=""
   local status=pass
   if [[ -e "$marker" ]] && ((cut_by_budget)); then
     status="cut at the budget (${timeout_s} s)"  # it fit its expected time, not its cap
@@ -199,6 +291,7 @@ step() {
   cmake --version | head -n 1
   ${CXX:-c++} --version | head -n 1
   git -C "$root" log -1 --format='commit %H %s' 2>/dev/null || true
+  echo "plan: the build predicted at ${build_expect} s from $source_lines source lines"
 } >"$work/environment.txt" 2>&1
 arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -n 1 | tr -d '. ')
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
@@ -208,18 +301,14 @@ if [[ -z "$arch" ]]; then
 fi
 
 # --- dependencies: the system's, or the bundle's unpacked into a private prefix -------------
+source "$root/tools/device_bundle.sh"
 deps_prefix=""
 if ((!rehearse)) && compgen -G "$bundle/debs/*.deb" >/dev/null; then
   deps_prefix="$bundle/prefix"
-  mkdir -p "$deps_prefix"
-  for deb in "$bundle"/debs/*.deb; do
-    stamp="$deps_prefix/.$(basename "$deb").unpacked"
-    [[ -e "$stamp" ]] || { dpkg -x "$deb" "$deps_prefix" && touch "$stamp"; } || {
-      echo "device_check: could not unpack $deb" | tee -a "$work/environment.txt"
-      exit 1
-    }
-  done
-  export LD_LIBRARY_PATH="$deps_prefix/usr/lib/x86_64-linux-gnu/openblas-openmp:$deps_prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  bundle_unpack "$bundle/debs" "$deps_prefix" 2>&1 | tee -a "$work/environment.txt"
+  ((PIPESTATUS[0] == 0)) || exit 1
+  lib_path=$(bundle_library_path "$deps_prefix")
+  export LD_LIBRARY_PATH="$lib_path${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 # The data: data/ if prepared here, else the bundle's (data/ is what the tools default to).
 if [[ ! -e "$root/data/mnist" && -d "$bundle/data/mnist" ]]; then
@@ -276,6 +365,74 @@ gpu_failures() {
   return 1
 }
 
+parity() { bash tools/gpu_parity_check.sh "$gan"; }
+
+# shapes_folder SIZE: a folder of colour images SIZE pixels square for the 32/64-pixel DCGAN: the
+# bundle's (tools/prepare_device.sh makes it), else one made here (needs PIL).
+shapes_folder() {
+  local size=$1
+  if [[ -d "$bundle/data/shapes$size" ]]; then echo "$bundle/data/shapes$size"; return; fi
+  if [[ ! -d "$work/shapes$size" ]]; then
+    "$PYTHON" tools/make_shapes.py "$work/shapes$size" --per-class 8 --size "$size" --background any \
+      --supersample 1 --noise 8 >&2 || { echo "device_check: no shapes$size in the bundle, and none could be made" >&2; return 1; }
+  fi
+  echo "$work/shapes$size"
+}
+
+# Memcheck (illegal addresses, uninitialised reads, leaks of device memory) of a few eager steps
+# of every model: the MLP on one stream and with --gpu-branches (side streams), the 28x28 DCGAN,
+# and the 32-pixel colour DCGAN (whose first step would have faulted on null pointers: issue 29).
+memcheck() {
+  local rc=0 small=(--sample-every 0 --checkpoint-every 0 --log-every 1 --no-graph) shapes
+  local mc=(compute-sanitizer --tool memcheck --error-exitcode 9 "$gan" train --device cuda)
+  "${mc[@]}" --steps 3 --out "$work/mc-mlp" "${small[@]}" || rc=1
+  "${mc[@]}" --steps 3 --out "$work/mc-branches" "${small[@]}" --gpu-branches true || rc=1
+  "${mc[@]}" --steps 2 --out "$work/mc-dcgan" --model dcgan --dcgan-channels 12,6 --batch 16 "${small[@]}" || rc=1
+  shapes=$(shapes_folder 32) || return 1
+  "${mc[@]}" --steps 2 --out "$work/mc-dcgan32" --data "$shapes" --image-size 32 --channels 3 --model dcgan \
+    --dcgan-channels 8 --batch 16 "${small[@]}" || rc=1
+  return "$rc"
+}
+
+# Racecheck (shared-memory hazards in our kernels): the MLP's, and the DCGAN with our fused
+# BatchNorm kernels (with cuDNN's BatchNorm it would mostly check cuDNN's kernels).
+racecheck() {
+  local rc=0 small=(--sample-every 0 --checkpoint-every 0 --log-every 1 --no-graph)
+  local race=(compute-sanitizer --tool racecheck --error-exitcode 9 "$gan" train --device cuda)
+  "${race[@]}" --steps 2 --out "$work/rc-mlp" "${small[@]}" || rc=1
+  "${race[@]}" --steps 2 --out "$work/rc-dcgan" --model dcgan --dcgan-channels 12,6 --batch 16 \
+    --gpu-batchnorm fused "${small[@]}" || rc=1
+  return "$rc"
+}
+
+# The 32- and 64-pixel colour DCGAN (pytorch/examples' dcgan; its GPU passes have never run): a
+# 3-step GPU trace replayed by PyTorch and held against the CPU trainer's trace of the same run,
+# at 32 and 64 pixels, and the conditional one at 32 against PyTorch (the ctest
+# TorchParity.CanonicalDcgan* tests do the same on the CPU).
+canonical_dcgan() {
+  local rc=0 size shapes base
+  for size in 32 64; do
+    echo "== canonical DCGAN, ${size}x${size} colour"
+    shapes=$(shapes_folder "$size") || return 1
+    base=(--data "$shapes" --image-size "$size" --channels 3 --model dcgan --dcgan-channels 8 --batch 16
+          --beta1 0.5 --steps 3 --log-every 3 --sample-every 0)
+    "$gan" train --device cuda "${base[@]}" --out "$work/canon$size-cuda" \
+      --trace "$work/canon$size-cuda.safetensors" || { rc=1; continue; }
+    "$PYTHON" tools/torch_parity.py "$work/canon$size-cuda.safetensors" --betas 0.5 0.999 || rc=1
+    "$gan" train --device cpu "${base[@]}" --out "$work/canon$size-cpu" \
+      --trace "$work/canon$size-cpu.safetensors" >/dev/null || { rc=1; continue; }
+    "$PYTHON" tools/torch_parity.py "$work/canon$size-cuda.safetensors" --peer "$work/canon$size-cpu.safetensors" \
+      --betas 0.5 0.999 || rc=1
+  done
+  echo "== canonical DCGAN, 32x32 colour, conditional"
+  shapes=$(shapes_folder 32) || return 1
+  "$gan" train --device cuda --data "$shapes" --image-size 32 --channels 3 --model dcgan --dcgan-channels 8 \
+    --conditional --label-dim 3 --batch 16 --beta1 0.5 --steps 3 --log-every 3 --sample-every 0 \
+    --out "$work/canon32c-cuda" --trace "$work/canon32c-cuda.safetensors" || return 1
+  "$PYTHON" tools/torch_parity.py "$work/canon32c-cuda.safetensors" || rc=1
+  return "$rc"
+}
+
 # train_run NAME FLAGS...: a GPU training run, then its speed and final losses.
 train_run() {
   local name=$1 dir="$work/runs/$1"
@@ -296,65 +453,58 @@ PY
 train_runs() {
   train_run mlp-graph --data data/mnist --epochs 2 &&
     train_run mlp-eager --data data/mnist --epochs 1 --no-graph &&
-    train_run fashion --data data/fashion-mnist --epochs 1 &&
     train_run dcgan --data data/mnist --epochs 1 --model dcgan --beta1 0.5
 }
 
+# The speed sweep. Every row lands in bench.log and the archive as it is measured.
+bench_kernels() {
+  mkdir -p "$work/archive/kernels"
+  "$build/bench_kernels" --batch 128 --reps 100 --json "$work/archive/kernels/kernels-b128.json"
+}
+# The MLP sweep at the smallest and the largest batch of bench/run.sh's five; PyTorch's rows first.
 bench_mlp() {
   GAN_BENCH_RESULTS="$work/archive/bench" GAN_BENCH_PRINT_JSON=1 bash bench/run.sh --device cuda --gan "$build" \
-    --kernels --steps 1000
+    --batches "128 8192" --steps 300 "$@"
 }
-bench_dcgan() {
-  GAN_BENCH_RESULTS="$work/archive/bench-dcgan" GAN_BENCH_PRINT_JSON=1 bash bench/run.sh --device cuda --model dcgan \
-    --gan "$build" --steps 300
-}
-# The 64x64 colour DCGAN (issue 18; its GPU passes' first run): ours against pytorch/examples'
-# dcgan in PyTorch (bench/torch_dcgan.py --size 64), batch 128, on random resident images.
-bench_dcgan64() {
-  local rc=0 out="$work/archive/bench-dcgan64"
-  mkdir -p "$out"
-  "$build/bench_step" --model dcgan --device cuda --synthetic 1024 --image-size 64 --channels 3 --batch 128 \
-    --steps 100 --warmup 10 --json "$out/ours-graph.json" || rc=1
-  "$build/bench_step" --model dcgan --device cuda --synthetic 1024 --image-size 64 --channels 3 --batch 128 \
-    --steps 100 --warmup 10 --batchnorm fused --json "$out/ours-graph-fusedbn.json" || rc=1
-  for mode in eager benchmark; do
-    "$PYTHON" bench/torch_dcgan.py --device cuda --size 64 --colour 3 --width 64 --batch 128 --steps 100 \
-      --warmup 10 --mode "$mode" --json "$out/torch-$mode.json" || rc=1
-  done
-  return "$rc"
-}
+bench_torch() { bench_mlp --parts torch; }
+bench_ours() { bench_mlp --parts ours; }
 
 # Where the step's time goes (issue 16's instrument, bench_step --breakdown --plan): the step's
 # plan (each kernel's work and predicted time, from rates measured on this card), each phase of
 # eager steps between CUDA events beside its prediction, the graph's kernel count, and graph
 # replays on the GPU beside the host's launch time; the seed's MLP at batch 128 and 8192, on one
-# stream and with branches (side streams) in the same call, then the DCGAN at 128.
+# stream and with branches (side streams), then the DCGAN at 128.
 breakdown() {
   local rc=0 out="$work/archive/breakdown" branches
   mkdir -p "$out"
   for branches in 0 1; do
     "$build/bench_step" --device cuda --batch 128 --steps 200 --warmup 20 --breakdown 1 --plan 1 \
       --branches "$branches" --json "$out/mlp-b128-branches$branches.json" || rc=1
-    "$build/bench_step" --device cuda --batch 8192 --steps 20 --warmup 3 --block 10 --breakdown 1 --plan 1 \
-      --branches "$branches" --json "$out/mlp-b8192-branches$branches.json" || rc=1
   done
+  "$build/bench_step" --device cuda --batch 8192 --steps 20 --warmup 3 --block 10 --breakdown 1 --plan 1 \
+    --json "$out/mlp-b8192.json" || rc=1
   "$build/bench_step" --device cuda --model dcgan --batch 128 --steps 50 --warmup 5 --breakdown 1 --plan 1 \
     --json "$out/dcgan-b128.json" || rc=1
   return "$rc"
 }
 
-sanitizers() {
-  local rc=0 small=(--sample-every 0 --checkpoint-every 0 --log-every 1 --no-graph)
-  compute-sanitizer --tool memcheck --error-exitcode 9 "$gan" train --device cuda --steps 3 --out "$work/mc-mlp" \
-    "${small[@]}" || rc=1
-  compute-sanitizer --tool memcheck --error-exitcode 9 "$gan" train --device cuda --steps 3 --out "$work/mc-branches" \
-    "${small[@]}" --gpu-branches true || rc=1
-  compute-sanitizer --tool memcheck --error-exitcode 9 "$gan" train --device cuda --steps 2 --out "$work/mc-dcgan" \
-    --model dcgan --dcgan-channels 12,6 --batch 16 "${small[@]}" || rc=1
-  compute-sanitizer --tool racecheck --error-exitcode 9 "$gan" train --device cuda --steps 2 --out "$work/rc-mlp" \
-    "${small[@]}" || rc=1
-  compute-sanitizer --tool racecheck --error-exitcode 9 "$gan" train --device cuda --steps 2 --out "$work/rc-dcgan" \
-    --model dcgan --dcgan-channels 12,6 --batch 16 "${small[@]}" || rc=1
+bench_dcgan() {
+  GAN_BENCH_RESULTS="$work/archive/bench-dcgan" GAN_BENCH_PRINT_JSON=1 bash bench/run.sh --device cuda --model dcgan \
+    --gan "$build" --steps 100
+}
+# The 64x64 colour DCGAN (issue 18): ours against pytorch/examples' dcgan in PyTorch
+# (bench/torch_dcgan.py --size 64), batch 128, on random resident images.
+bench_dcgan64() {
+  local rc=0 out="$work/archive/bench-dcgan64"
+  mkdir -p "$out"
+  "$build/bench_step" --model dcgan --device cuda --synthetic 1024 --image-size 64 --channels 3 --batch 128 \
+    --steps 50 --warmup 10 --json "$out/ours-graph.json" || rc=1
+  "$build/bench_step" --model dcgan --device cuda --synthetic 1024 --image-size 64 --channels 3 --batch 128 \
+    --steps 50 --warmup 10 --batchnorm fused --json "$out/ours-graph-fusedbn.json" || rc=1
+  for mode in eager benchmark; do
+    "$PYTHON" bench/torch_dcgan.py --device cuda --size 64 --colour 3 --width 64 --batch 128 --steps 50 \
+      --warmup 10 --mode "$mode" --json "$out/torch-$mode.json" || rc=1
+  done
   return "$rc"
 }
 
@@ -363,25 +513,22 @@ profile_ncu() {
   cp "$work/ncu/gan-ncu.csv" "$work/archive/ncu.csv"
 }
 
-# --- the run, in priority order -----------------------------------------------------------------
+full_run() { bash bench/full_run.sh --gan "$gan" --torch-epochs 1; }
+
+# --- the run, in the plan's order -------------------------------------------------------------
 gan="$build/gan"
-step build "configure + build (sm_$arch)" 30 200 "$results/build.log" build_all
-built=$?
-if ((built == 0)); then
-  step check "gan check (FP32, TF32)" 5 40 "$results/tests.log" gan_check
-  step tests "GPU tests (vs CPU, yardstick)" 15 120 "$results/tests.log" gpu_tests
-  step failures "GPU failures (too large a batch)" 3 30 "$results/tests.log" gpu_failures
-  step parity "parity (PyTorch FP32/TF32, CPU)" 40 150 "$results/parity.log" bash tools/gpu_parity_check.sh "$gan"
-  step train "training runs (MLP, Fashion, DCGAN)" 15 60 "$results/train.log" train_runs
-  step bench "bench: MLP step, ours vs PyTorch" 60 120 "$results/bench.log" bench_mlp
-  step breakdown "bench: where the step's time goes" 15 60 "$results/bench.log" breakdown
-  step fullrun "bench: 200 epochs Fashion-MNIST" 40 90 "$results/bench.log" \
-    bash bench/full_run.sh --gan "$gan" --torch-epochs 1
-  step dcgan "bench: DCGAN step, ours vs PyTorch" 40 90 "$results/bench.log" bench_dcgan
-  step dcgan64 "bench: 64x64 colour DCGAN, ours vs PyTorch" 25 60 "$results/bench.log" bench_dcgan64
-  step sanitizer "compute-sanitizer (memcheck, racecheck)" 30 75 "$results/profile.log" sanitizers
-  step ncu "ncu: one eager step" 20 60 "$results/profile.log" profile_ncu
-fi
+built=0
+for row in "${plan[@]}"; do
+  IFS='|' read -r key name expect cap log command <<<"$row"
+  name=${name//ARCH/$arch}
+  if ((built != 0)); then
+    record "$name" "skipped (no build)" 0 "-"
+    continue
+  fi
+  step "$key" "$name" "$expect" "$cap" "$results/$log" "$command"
+  rc=$?
+  [[ "$key" == build ]] && built=$rc
+done
 finish
 echo
 echo "device_check summary ($gpu_name, sm_$arch):"

@@ -3,26 +3,36 @@
 # machine without a GPU: nvidia-smi, nvcc, cmake (whose build makes the stub gan, bench_step,
 # bench_kernels and gan_tests), ncu, compute-sanitizer, and python3 for the PyTorch scripts (any
 # other Python goes to the real one, $GAN_STUB_REAL_PYTHON). Each answers as its real program would,
-# in form only: the numbers are made up. Knobs, for tests/device_rehearsal.sh:
-#   GAN_STUB_SECONDS=S           how long each benchmark measurement takes (default 0.05)
-#   GAN_STUB_HANG_AFTER=N        benchmark measurements after the N-th hang (a step that overruns)
-#   GAN_STUB_COUNTER=FILE        where the measurements are counted (default under $TMPDIR)
+# in form only: the numbers are made up, and nothing waits on a clock. Knobs, for
+# tests/device_rehearsal.sh:
+#   GAN_STUB_HANG=PROGRAM:N      PROGRAM's N-th call hangs until it is killed (a step that overruns);
+#                                PROGRAM is a stand-in's name (bench_step, gan_tests, ...) or a
+#                                Python script's (torch_seed.py)
+#   GAN_STUB_NOTIFY=FILE         a hanging call first writes "hang PROGRAM PID" to FILE (a fifo: the
+#                                test waits for that event, never for time)
+#   GAN_STUB_FAIL_ARGS=TEXT      a call whose arguments contain TEXT fails (exit 1), as a never-run
+#                                option might on a real card
+#   GAN_STUB_COUNTER=PREFIX      where the calls are counted, a file per program (default under $TMPDIR)
 set -uo pipefail
 self=$(readlink -f "$0")
 name=$(basename "$0")
-seconds=${GAN_STUB_SECONDS:-0.05}
 counter=${GAN_STUB_COUNTER:-${TMPDIR:-/tmp}/gan-stub-counter.$PPID}
 
-# One benchmark measurement: counted, slow, or hanging past GAN_STUB_HANG_AFTER.
-measure() {
-  local n=0
-  [[ -s "$counter" ]] && n=$(cat "$counter")
+# arrive PROGRAM ARGS...: one call of PROGRAM, counted; it hangs or fails where a knob says so.
+arrive() {
+  local program=$1 n=0 file="$counter.$1"
+  shift
+  [[ -s "$file" ]] && n=$(cat "$file")
   n=$((n + 1))
-  echo "$n" >"$counter"
-  if [[ -n "${GAN_STUB_HANG_AFTER:-}" ]] && ((n > GAN_STUB_HANG_AFTER)); then
+  echo "$n" >"$file"
+  if [[ "${GAN_STUB_HANG:-}" == "$program:$n" ]]; then
+    [[ -n "${GAN_STUB_NOTIFY:-}" ]] && echo "hang $program $$" >>"$GAN_STUB_NOTIFY"
     exec -a gan-stub-hang sleep 100000
   fi
-  sleep "$seconds"
+  if [[ -n "${GAN_STUB_FAIL_ARGS:-}" && " $* " == *"$GAN_STUB_FAIL_ARGS"* ]]; then
+    echo "$program: (rehearsal stub) failing as asked: $*" >&2
+    exit 1
+  fi
 }
 
 # result FILE BATCH: a made-up benchmark result in bench_step's JSON form.
@@ -43,6 +53,8 @@ value_of() {
   echo "$default"
 }
 
+# Python is counted by its script (python3 itself runs everything, the real scripts too).
+[[ "$name" != python3 ]] && arrive "$name" "$@"
 case "$name" in
   nvidia-smi)
     case "$*" in
@@ -93,7 +105,6 @@ case "$name" in
     echo "[  PASSED  ] 40 tests."
     ;;
   bench_step)
-    measure
     result "$(value_of --json /dev/null "$@")" "$(value_of --batch 128 "$@")"
     ;;
   bench_kernels)
@@ -124,17 +135,18 @@ case "$name" in
         exec "$GAN_STUB_REAL_PYTHON" "$@"
         ;;
       bench/torch_seed.py | bench/torch_dcgan.py)
+        arrive "$(basename "$1")" "$@"
         json=$(value_of --json /dev/null "$@")
         if [[ " $* " == *" --epochs "* ]]; then
           echo '{"seconds_per_epoch": 6.0, "epochs": 1, "stub": true}' >"$json"
           exit 0
         fi
         for batch in $(value_of --batches "$(value_of --batch 128 "$@")" "$@"); do
-          measure
           result "${json//\{batch\}/$batch}" "$batch"
         done
         ;;
       tools/torch_parity.py | tools/load_in_torch.py)
+        arrive "$(basename "$1")" "$@"
         echo "PASS: (rehearsal stub) $1"
         ;;
       *) exec "$GAN_STUB_REAL_PYTHON" "$@" ;;

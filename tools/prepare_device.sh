@@ -4,8 +4,9 @@
 # none of our Debian packages. Everything goes into one ignored folder, .device/ (or $1):
 #   .device/debs/      the Debian packages of our build dependencies (apt-get download)
 #   .device/prefix/    the same, unpacked with dpkg -x: a private prefix, nothing installed
-#   .device/data/      MNIST-10k and Fashion-MNIST as IDX files (gzip), the default data
-# Idempotent. Carry .device/debs and .device/data (about 48 MB; prefix/ is 120 MB and is rebuilt
+#   .device/data/      MNIST-10k and Fashion-MNIST as IDX files (gzip), the default data, and
+#                      shapes32/, shapes64/: small colour image folders (tools/make_shapes.py)
+# Idempotent. Carry .device/debs and .device/data (17 + 32 MB; prefix/ is 125 MB and is rebuilt
 # there from the debs). With this workplace's device tool, for example:
 #   carry [".device/debs", ".device/data"], run: RESULTS_DIR=$OUT bash tools/device_check.sh
 set -euo pipefail
@@ -13,16 +14,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bundle=${1:-$root/.device}
 mkdir -p "$bundle/debs" "$bundle/prefix" "$bundle/data"
 
-# The build's dependencies and what they need at run time, beyond a C++ toolchain (libgomp
-# comes with the compiler there: a bundled older one would shadow it).
-packages=(
-  nlohmann-json3-dev libcli11-dev libeigen3-dev
-  libgtest-dev googletest
-  zlib1g-dev zlib1g libpng-dev libpng16-16
-  libopenblas-openmp-dev libopenblas0-openmp libgfortran5 libquadmath0
-)
+# The build's dependencies and what they need at run time (tools/device_bundle.sh says which).
+source "$root/tools/device_bundle.sh"
 missing=()
-for p in "${packages[@]}"; do
+for p in "${bundle_packages[@]}"; do
   compgen -G "$bundle/debs/${p}_*.deb" >/dev/null || missing+=("$p")
 done
 if ((${#missing[@]})); then
@@ -31,10 +26,7 @@ if ((${#missing[@]})); then
 else
   echo "prepare_device: Debian packages present"
 fi
-for deb in "$bundle"/debs/*.deb; do
-  stamp="$bundle/prefix/.$(basename "$deb").unpacked"
-  [[ -e "$stamp" ]] || { dpkg -x "$deb" "$bundle/prefix" && touch "$stamp"; }
-done
+bundle_unpack "$bundle/debs" "$bundle/prefix"
 
 # The data: ours, prepared by tools/prepare_data.sh; compressed (the IDX reader reads .gz),
 # links followed, so the folder stands alone.
@@ -46,5 +38,14 @@ done
 for f in "$root"/data/fashion-mnist/*.gz; do
   [[ -e "$f" ]] || continue
   [[ -s "$bundle/data/fashion-mnist/$(basename "$f")" ]] || cp -L "$f" "$bundle/data/fashion-mnist/"
+done
+# Small colour image folders for the 32- and 64-pixel DCGAN's checks on the GPU (device_check.sh),
+# made here with Debian's Python (PIL, numpy): that machine's may lack them.
+for size in 32 64; do
+  [[ -d "$bundle/data/shapes$size" ]] && continue
+  rm -rf "$bundle/data/shapes$size.tmp"
+  "${PYTHON:-/usr/bin/python3}" "$root/tools/make_shapes.py" "$bundle/data/shapes$size.tmp" --per-class 8 --size "$size" \
+    --background any --supersample 1 --noise 8 >/dev/null
+  mv "$bundle/data/shapes$size.tmp" "$bundle/data/shapes$size"
 done
 echo "prepare_device: $bundle ready: carry $bundle/debs and $bundle/data ($(du -shc "$bundle/debs" "$bundle/data" | tail -n 1 | cut -f1))"

