@@ -54,6 +54,13 @@ echo "== 1. every step"
 plan=$(bash "$root/tools/device_check.sh" --plan | tail -n 1)
 read -r planned budget < <(sed -E 's/^plan: ([0-9]+) s expected, budget ([0-9]+) s.*/\1 \2/' <<<"$plan")
 check "the plan fits its budget ($plan)" test "$planned" -le "$budget"
+# The build grows with the code: at nearly twice today's lines the plan still fits, by giving up
+# the sweep's last steps (named as spare), never a correctness step.
+grown=$(GAN_PLAN_SOURCE_LINES=45000 bash "$root/tools/device_check.sh" --plan)
+read -r planned budget < <(tail -n 1 <<<"$grown" | sed -E 's/^plan: ([0-9]+) s expected, budget ([0-9]+) s.*/\1 \2/')
+check "a grown build still fits ($(tail -n 1 <<<"$grown"))" test "$planned" -le "$budget"
+check "and gives up sweep steps, named ($(grep '^spare' <<<"$grown"))" grep -q '^spare (run when time is left): .*dcgan64 ncu fullrun$' <<<"$grown"
+check "no correctness step is spare" bash -c '! grep -E "^(build|check|tests|failures|parity|sanitizer|racecheck|canonical|train) .*\(spare\)" <<<"$1"' _ "$grown"
 RESULTS_DIR="$work/1" device_check "${ample[@]}" >"$work/1.log" 2>&1
 rc=$?
 check "exit 0 (rc $rc)" test "$rc" -eq 0
