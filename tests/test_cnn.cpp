@@ -1,5 +1,5 @@
-// The evaluation classifier's CNN: im2col convolution against a direct loop, and every
-// parameter's gradient against central finite differences in double precision.
+// The evaluation classifier's CNN: im2col convolution against a direct loop, every
+// parameter's gradient against central finite differences in double precision, grey and colour.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -69,13 +69,15 @@ TEST(Conv, MaxPoolPicksWindowMaximaAndRoutesGradients) {
   EXPECT_EQ(total, 10);
 }
 
-TEST(Conv, EveryCnnGradientMatchesFiniteDifferences) {
-  const CnnLayout layout = make_cnn_layout(8, 8, 3);
+// Every parameter's gradient of the softmax cross-entropy of a batch of two, against central
+// differences at up to 24 spread-out elements of each tensor (all of them would take minutes).
+void expect_cnn_gradients_match(int64_t height, int64_t width, int64_t channels) {
+  const CnnLayout layout = make_cnn_layout(height, width, 3, channels);
   std::vector<float> init(layout.parameter_count);
   init_tensors(layout.tensors, layout.parameter_count, 2, 7, init.data());
   std::vector<double> params(init.begin(), init.end());
   const int64_t B = 2;
-  const auto images = random_vector<double>(B * 64, 8);
+  const auto images = random_vector<double>(static_cast<size_t>(B * layout.image_size()), 8);
   const std::vector<uint8_t> labels = {0, 2};
   auto loss = [&] {
     CnnPass<double> pass;
@@ -88,7 +90,6 @@ TEST(Conv, EveryCnnGradientMatchesFiniteDifferences) {
   std::vector<double> dlogits(B * 3), grads(layout.parameter_count, NAN);
   softmax_cross_entropy(pass.logits.data(), labels.data(), B, 3, dlogits.data());
   cnn_backward(layout, params.data(), pass, dlogits.data(), grads.data());
-  // Every tensor, at up to 24 spread-out elements each (all of them would take minutes).
   for (const auto& t : layout.tensors) {
     std::vector<double> ours, numeric;
     const size_t stride = std::max<size_t>(1, t.size / 24);
@@ -103,8 +104,45 @@ TEST(Conv, EveryCnnGradientMatchesFiniteDifferences) {
       numeric.push_back((up - down) / (2 * h));
       ours.push_back(grads[t.offset + e]);
     }
-    EXPECT_LT(max_relative_error(ours, numeric), 1e-5) << t.name;
+    EXPECT_LT(max_relative_error(ours, numeric), 1e-5) << t.name << " (" << channels << " channels)";
   }
+}
+
+TEST(Conv, EveryCnnGradientMatchesFiniteDifferences) { expect_cnn_gradients_match(8, 8, 1); }
+
+// Colour, and a non-square image (rows and columns are not swapped anywhere).
+TEST(Conv, EveryColourCnnGradientMatchesFiniteDifferences) { expect_cnn_gradients_match(8, 12, 3); }
+
+// The finite differences cannot see a wrong order of the input channels (any fixed shuffle of
+// the inputs has consistent gradients), so the first convolution is checked against a direct
+// one that reads the images as the data set stores them, channel planes [B, C, H, W].
+TEST(Conv, FirstConvolutionReadsChannelPlanes) {
+  const int64_t B = 2, H = 4, W = 8, C = 3, C1 = CnnLayout::kConv1;
+  const CnnLayout layout = make_cnn_layout(H, W, 2, C);
+  std::vector<float> init(layout.parameter_count);
+  init_tensors(layout.tensors, layout.parameter_count, 2, 11, init.data());
+  const std::vector<double> params(init.begin(), init.end());
+  const auto images = random_vector<double>(static_cast<size_t>(B * C * H * W), 12);
+  CnnPass<double> pass;
+  cnn_forward(layout, params.data(), images.data(), B, &pass);
+  const double* weight = params.data() + layout.tensor(0).offset;  // [32, (ky*3 + kx)*C + c]
+  const double* bias = params.data() + layout.tensor(1).offset;
+  std::vector<double> direct(static_cast<size_t>(B * H * W * C1));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t y = 0; y < H; ++y)
+      for (int64_t x = 0; x < W; ++x)
+        for (int64_t o = 0; o < C1; ++o) {
+          double s = bias[o];
+          for (int64_t c = 0; c < C; ++c)
+            for (int64_t ky = 0; ky < 3; ++ky)
+              for (int64_t kx = 0; kx < 3; ++kx) {
+                const int64_t sy = y + ky - 1, sx = x + kx - 1;
+                if (sy < 0 || sy >= H || sx < 0 || sx >= W) continue;
+                s += weight[o * 9 * C + (ky * 3 + kx) * C + c] * images[((b * C + c) * H + sy) * W + sx];
+              }
+          direct[((b * H + y) * W + x) * C1 + o] = s > 0 ? s : kCnnSlope * s;  // z1 is after LeakyReLU
+        }
+  EXPECT_LT(max_relative_error(pass.z1, direct), 1e-14);
 }
 
 }  // namespace

@@ -14,8 +14,8 @@ namespace gan {
 namespace fs = std::filesystem;
 
 void add_eval_command(CLI::App& app, EvalCommand* command) {
-  CLI::App* eval = app.add_subcommand("eval", "Quality numbers of a checkpoint: Frechet distance, classifier score, "
-                                               "class histogram, precision/recall, copy check");
+  CLI::App* eval = app.add_subcommand("eval", "Quality numbers of a checkpoint: Frechet distance, precision/recall, "
+                                               "copy check; with labelled data classifier score and class histogram");
   eval->add_option("--checkpoint", command->checkpoint, "a checkpoint file, or a run folder (its last.safetensors)")
       ->required()
       ->type_name("FILE|RUN");
@@ -27,7 +27,7 @@ void add_eval_command(CLI::App& app, EvalCommand* command) {
   eval->add_option("--out", command->out, "JSON report (default: RUN/eval_step_N.json beside the checkpoint)")
       ->type_name("FILE");
   eval->add_option("--cache-dir", command->cache_dir,
-                   "where the evaluation classifier is cached (default: $GAN_CACHE_DIR, $XDG_CACHE_HOME/gan or ~/.cache/gan)")
+                   "where the evaluation network is cached (default: $GAN_CACHE_DIR, $XDG_CACHE_HOME/gan or ~/.cache/gan)")
       ->type_name("DIR");
 }
 
@@ -38,10 +38,14 @@ int run_eval_command(const EvalCommand& command) {
   const TrainConfig config = config_from_json(checkpoint.config, path + " (its config)");
   const std::string data_path = command.data.empty() ? config.data : command.data;
   const EvalData data = load_eval_data(data_path, image_options(config));
-  if (data.train.height != spec.image_height || data.train.width != spec.image_width) {
-    throw InputError("--data " + data_path + ": images of " + std::to_string(data.train.height) + "x" +
-                std::to_string(data.train.width) + ", but the generator makes " + std::to_string(spec.image_height) +
-                "x" + std::to_string(spec.image_width));
+  if (data.train.height != spec.image_height || data.train.width != spec.image_width ||
+      data.train.channels != spec.channels) {
+    auto shape = [](int64_t c, int64_t h, int64_t w) {
+      return std::to_string(h) + "x" + std::to_string(w) + (c == 1 ? " grey" : " colour");
+    };
+    throw InputError("--data " + data_path + ": images of " +
+                     shape(data.train.channels, data.train.height, data.train.width) + ", but the generator makes " +
+                     shape(spec.channels, spec.image_height, spec.image_width));
   }
   const Classifier classifier = load_or_train_classifier(data, command.cache_dir, stdout);
   EvalOptions options;

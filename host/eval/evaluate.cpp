@@ -16,10 +16,10 @@ using nlohmann::json;
 
 namespace {
 
-// The generator's images as bytes, then normalised back: exactly what a user would get by
-// saving the samples and loading them as data.
+// The generator's images as bytes: exactly what a user would get by saving the samples and
+// loading them as data.
 // labels [n]: the classes a conditional generator draws; null for an unconditional one.
-std::vector<float> generated_images(const ModelSpec& spec, const NetworkState& generator, float mean, float std,
+std::vector<uint8_t> generated_bytes(const ModelSpec& spec, const NetworkState& generator, float mean, float std,
                                     int64_t n, uint64_t seed, const int32_t* labels) {
   const int64_t pixels = spec.image_size(), chunk = 1024;
   std::vector<uint8_t> bytes(static_cast<size_t>(n * pixels));
@@ -35,7 +35,7 @@ std::vector<float> generated_images(const ModelSpec& spec, const NetworkState& g
     generate_images(spec, generator, z.data(), labels ? labels + first : nullptr, count, images.data());
     for (int64_t i = 0; i < count * pixels; ++i) bytes[first * pixels + i] = to_pixel(images[i], mean, std);
   }
-  return normalize_images(bytes.data(), n * pixels);
+  return bytes;
 }
 
 double median(std::vector<double> v) {
@@ -51,11 +51,45 @@ double mean_of(const std::vector<double>& v) {
 
 }  // namespace
 
+int64_t evaluation_count(const EvalData& data, const EvalOptions& options) {
+  const int64_t pool = data.train.count + data.held_out.count;
+  return std::max<int64_t>(2, std::min(options.n, pool / 2));
+}
+
 json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, float norm_mean,
                         float norm_std, const EvalData& data, const Classifier& classifier, const EvalOptions& options) {
-  const int64_t pixels = spec.image_size();
+  const CnnLayout& net = classifier.layout;
+  if (spec.channels != net.channels || spec.image_height != net.height || spec.image_width != net.width) {
+    throw InputError("the generator makes images of " + std::to_string(spec.channels) + "x" +
+                     std::to_string(spec.image_height) + "x" + std::to_string(spec.image_width) +
+                     " (channels x height x width), the evaluation data (" + data.train.images_path + ") holds " +
+                     std::to_string(net.channels) + "x" + std::to_string(net.height) + "x" + std::to_string(net.width) +
+                     ": evaluate on the data it was trained on, with the same --image-size and --channels");
+  }
+  const int64_t n = evaluation_count(data, options);
+  // A conditional generator draws every class equally often: image i asks for class i mod classes.
+  std::vector<int32_t> asked;
+  if (spec.conditional()) {
+    if (classifier.task == FeatureTask::kClasses && spec.classes != classifier.classes) {
+      throw InputError("the generator draws " + std::to_string(spec.classes) + " classes, the evaluation data has " +
+                       std::to_string(classifier.classes) + ": evaluate on the data it was trained on");
+    }
+    for (int64_t i = 0; i < n; ++i) asked.push_back(static_cast<int32_t>(i % spec.classes));
+  }
+  const auto bytes = generated_bytes(spec, generator, norm_mean, norm_std, n, options.seed,
+                                     asked.empty() ? nullptr : asked.data());
+  return evaluate_images(bytes.data(), n, asked.empty() ? nullptr : asked.data(), data, classifier, options);
+}
+
+json evaluate_images(const uint8_t* generated, int64_t n, const int32_t* asked, const EvalData& data,
+                     const Classifier& classifier, const EvalOptions& options) {
+  const int64_t pixels = classifier.layout.image_size();
+  const bool classes = classifier.task == FeatureTask::kClasses;
   const int64_t pool = data.train.count + data.held_out.count;
-  const int64_t n = std::max<int64_t>(2, std::min(options.n, pool / 2));
+  if (n < 2 || 2 * n > pool) {
+    throw InputError("evaluating " + std::to_string(n) + " images needs two disjoint real sets of as many, but " +
+                     data.train.images_path + " holds " + std::to_string(pool) + " images");
+  }
 
   // Two disjoint real sets of n images, drawn from all the real images in a fixed order.
   const auto order = epoch_permutation(20261126, 1, static_cast<uint32_t>(pool));
@@ -70,17 +104,7 @@ json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, fl
   }
   const auto real_a = normalize_images(real_bytes_a.data(), n * pixels);
   const auto real_b = normalize_images(real_bytes_b.data(), n * pixels);
-  // A conditional generator draws every class equally often: image i asks for class i mod classes.
-  std::vector<int32_t> asked;
-  if (spec.conditional()) {
-    if (spec.classes != classifier.classes) {
-      throw InputError("the generator draws " + std::to_string(spec.classes) + " classes, the evaluation data has " +
-                       std::to_string(classifier.classes) + ": evaluate on the data it was trained on");
-    }
-    for (int64_t i = 0; i < n; ++i) asked.push_back(static_cast<int32_t>(i % spec.classes));
-  }
-  const auto fake = generated_images(spec, generator, norm_mean, norm_std, n, options.seed,
-                                     asked.empty() ? nullptr : asked.data());
+  const auto fake = normalize_images(generated, n * pixels);
 
   std::vector<float> f_real_a, p_real_a, f_real_b, p_real_b, f_fake, p_fake;
   classifier.run(real_a.data(), n, &f_real_a, &p_real_a);
@@ -91,12 +115,9 @@ json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, fl
   const Moments m_real_a = feature_moments(f_real_a.data(), n, d);
   const double fd = frechet_distance(feature_moments(f_fake.data(), n, d), m_real_a);
   const double floor = frechet_distance(feature_moments(f_real_b.data(), n, d), m_real_a);
-  const auto hist_fake = class_histogram(p_fake.data(), n, c), hist_real = class_histogram(p_real_a.data(), n, c);
-  int64_t above = 0;
-  for (double h : hist_fake) above += h > 0.01 ? 1 : 0;
   const PrecisionRecall pr = precision_recall(f_real_a.data(), n, f_fake.data(), n, d, options.k);
 
-  // Copy check in pixel space against the classifier's training images.
+  // Copy check in pixel space against the network's training images.
   const int64_t copies = std::min({options.copy_check, n, data.held_out.count});
   const auto train_images = normalize_images(data.train.pixels.data(), data.train.count * pixels);
   const auto held_images = normalize_images(data.held_out.pixels.data(), copies * pixels);
@@ -106,12 +127,6 @@ json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, fl
   json report = {{"n", n},
           {"fd", fd},
           {"fd_real_floor", floor},
-          {"classifier_score", classifier_score(p_fake.data(), n, c)},
-          {"classifier_score_real", classifier_score(p_real_a.data(), n, c)},
-          {"histogram", hist_fake},
-          {"histogram_real", hist_real},
-          {"classes_above_1pct", above},
-          {"class_kl", histogram_kl(hist_fake, hist_real)},
           {"precision", pr.precision},
           {"recall", pr.recall},
           {"k", options.k},
@@ -123,27 +138,57 @@ json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, fl
             {"held_out_to_train_min", *std::min_element(held_to_train.begin(), held_to_train.end())},
             {"generated_to_train_mean", mean_of(fake_to_train)},
             {"held_out_to_train_mean", mean_of(held_to_train)}}},
+          {"network", classifier.describe()},
+          {"network_task", classes ? "classes" : "rotation"},
+          {"network_outputs", c},
           {"classifier_accuracy", classifier.held_out_accuracy},
           {"classifier_key", classifier.key},
           {"data", data.description}};
-  if (spec.conditional()) {
-    const ConditionalAccuracy accuracy = conditional_accuracy(p_fake.data(), asked.data(), n, c);
-    report["conditional_accuracy"] = accuracy.overall;
-    report["conditional_accuracy_per_class"] = accuracy.per_class;
+  // The class-based numbers need a network that knows the data's classes; a rotation network's
+  // outputs are quarter turns, whose histogram says nothing about the generator's variety.
+  if (classes) {
+    const auto hist_fake = class_histogram(p_fake.data(), n, c), hist_real = class_histogram(p_real_a.data(), n, c);
+    int64_t above = 0;
+    for (double h : hist_fake) above += h > 0.01 ? 1 : 0;
+    report["classifier_score"] = classifier_score(p_fake.data(), n, c);
+    report["classifier_score_real"] = classifier_score(p_real_a.data(), n, c);
+    report["histogram"] = hist_fake;
+    report["histogram_real"] = hist_real;
+    report["classes_above_1pct"] = above;
+    report["class_kl"] = histogram_kl(hist_fake, hist_real);
+    if (asked) {
+      const ConditionalAccuracy accuracy = conditional_accuracy(p_fake.data(), asked, n, c);
+      report["conditional_accuracy"] = accuracy.overall;
+      report["conditional_accuracy_per_class"] = accuracy.per_class;
+    }
   }
   return report;
 }
 
 void print_eval_table(const json& r, std::FILE* out) {
   const json& copy = r["copy_check"];
+  const bool classes = r.value("network_task", "classes") == "classes";
+  std::fprintf(out, "measured with: %s, held-out %s accuracy %.2f%%\n",
+               r.value("network", std::string("domain classifier")).c_str(), classes ? "class" : "rotation",
+               100 * r["classifier_accuracy"].get<double>());
+  // A network barely better than chance learned little about the data (a rotation network on
+  // images that look alike in every turn, say): its features then measure colours and textures
+  // more than objects, and the user should know before trusting FD.
+  const double accuracy = r["classifier_accuracy"].get<double>(), chance = 1.0 / r.value("network_outputs", 2.0);
+  if (accuracy < 1.5 * chance) {
+    std::fprintf(out, "warning: that is near chance (%.0f%%): its features see colours and textures "
+                      "more than the objects\n", 100 * chance);
+  }
   std::fprintf(out, "%-34s %12s   %s\n", "metric", "generated", "reference");
   std::fprintf(out, "%-34s %12.3f   %.3f  (real vs real, the floor at n = %lld)\n", "Frechet distance (features)",
                r["fd"].get<double>(), r["fd_real_floor"].get<double>(), r["n"].get<long long>());
-  std::fprintf(out, "%-34s %12.3f   %.3f  (real images)\n", "classifier score", r["classifier_score"].get<double>(),
-               r["classifier_score_real"].get<double>());
-  std::fprintf(out, "%-34s %12lld   %zu\n", "classes above 1%", r["classes_above_1pct"].get<long long>(),
-               r["histogram_real"].size());
-  std::fprintf(out, "%-34s %12.4f   0  (real)\n", "KL(class histogram || real)", r["class_kl"].get<double>());
+  if (classes) {
+    std::fprintf(out, "%-34s %12.3f   %.3f  (real images)\n", "classifier score", r["classifier_score"].get<double>(),
+                 r["classifier_score_real"].get<double>());
+    std::fprintf(out, "%-34s %12lld   %zu\n", "classes above 1%", r["classes_above_1pct"].get<long long>(),
+                 r["histogram_real"].size());
+    std::fprintf(out, "%-34s %12.4f   0  (real)\n", "KL(class histogram || real)", r["class_kl"].get<double>());
+  }
   if (r.contains("conditional_accuracy")) {
     std::fprintf(out, "%-34s %12.3f   %.3f  (the classifier on held-out real images)\n",
                  "conditional accuracy", r["conditional_accuracy"].get<double>(), r["classifier_accuracy"].get<double>());
@@ -154,10 +199,14 @@ void print_eval_table(const json& r, std::FILE* out) {
                copy["generated_to_train_median"].get<double>(), copy["held_out_to_train_median"].get<double>());
   std::fprintf(out, "%-34s %12.3f   %.3f\n", "nearest training image, min", copy["generated_to_train_min"].get<double>(),
                copy["held_out_to_train_min"].get<double>());
-  std::fprintf(out, "classifier: held-out accuracy %.2f%%; histogram of generated classes:",
-               100 * r["classifier_accuracy"].get<double>());
-  for (const auto& h : r["histogram"]) std::fprintf(out, " %.3f", h.get<double>());
-  std::fprintf(out, "\n");
+  if (classes) {
+    std::fprintf(out, "histogram of generated classes:");
+    for (const auto& h : r["histogram"]) std::fprintf(out, " %.3f", h.get<double>());
+    std::fprintf(out, "\n");
+  } else {
+    std::fprintf(out, "no labels: the features are a rotation network's (self-supervised), so there is no class "
+                      "histogram or classifier score\n");
+  }
   if (r.contains("conditional_accuracy_per_class")) {
     std::fprintf(out, "conditional accuracy per class:");
     for (const auto& a : r["conditional_accuracy_per_class"]) std::fprintf(out, " %.3f", a.get<double>());

@@ -164,19 +164,23 @@ void log_step(const StepStats& stats, const StepPosition& at, int64_t total, int
   window.restart(at.step);
 }
 
-// An evaluation's numbers: an "eval" event in metrics.jsonl and a line of their summary.
+// An evaluation's numbers: an "eval" event in metrics.jsonl and a line of their summary. The
+// class-based numbers are there only when a domain classifier measured (labelled data).
 void log_eval(const json& report, const StepPosition& at, MetricsWriter& metrics, ProgressPrinter& progress) {
   json record = {{"event", "eval"}, {"step", at.step}, {"epoch", at.epoch}};
   for (const char* key : {"n", "fd", "fd_real_floor", "classifier_score", "classes_above_1pct", "class_kl",
-                          "precision", "recall"}) {
-    record[key] = report[key];
+                          "precision", "recall", "network_task"}) {
+    if (report.contains(key)) record[key] = report[key];
   }
   metrics.write(record);
-  char line[200];
-  std::snprintf(line, sizeof line, "eval at step %llu: FD %.2f (real floor %.2f), classifier score %.2f, precision %.3f, recall %.3f",
+  char score[48] = "";
+  if (report.contains("classifier_score")) {
+    std::snprintf(score, sizeof score, ", classifier score %.2f", report["classifier_score"].get<double>());
+  }
+  char line[240];
+  std::snprintf(line, sizeof line, "eval at step %llu: FD %.2f (real floor %.2f)%s, precision %.3f, recall %.3f",
                 static_cast<unsigned long long>(at.step), report["fd"].get<double>(), report["fd_real_floor"].get<double>(),
-                report["classifier_score"].get<double>(), report["precision"].get<double>(),
-                report["recall"].get<double>());
+                score, report["precision"].get<double>(), report["recall"].get<double>());
   progress.message(line);
 }
 
