@@ -48,6 +48,7 @@
 #include "train/config.h"
 #include "train/schedule.h"
 #include "util/error.h"
+#include "util/memory.h"
 
 namespace {
 
@@ -140,9 +141,10 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 int main(int argc, char** argv) {
   const std::string blas_note = gan::choose_cpu_libraries(argv);  // as gan does (cpu/blas_core.h)
   if (!blas_note.empty()) std::fprintf(stderr, "bench_step: %s\n", blas_note.c_str());
+  if (!std::getenv("GAN_BENCH_RETURN_FREED_MEMORY")) gan::keep_freed_memory();  // as gan does (util/memory.h)
   std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp", batch_norm = "cudnn", conv_algos = "heuristic";
   std::string dcgan_channels = "128,64";  // as gan train's --dcgan-channels (32/64 pixels: the base width)
-  std::string cpu_gemm = "openblas";      // as gan train's --cpu-gemm
+  std::string cpu_gemm = "onednn";        // as gan train's --cpu-gemm
   int64_t batch = 128, steps = 200, warmup = 20, block = 50, image_size = 28, channels = 1, synthetic = 0;
   int threads = 0, gpu = 0;
   bool graph = true, tf32 = false, breakdown = false, branches = false, plan = false;

@@ -9,7 +9,9 @@
 namespace gan {
 namespace {
 
-const char* kRun = "train --device cpu --threads 1 --steps 1 --batch 8 --g-hidden 16 --d-hidden 16 --sample-every 0";
+// OpenBLAS's GEMMs chosen: the start line names its kernels only when it runs them.
+const char* kRun =
+    "train --device cpu --cpu-gemm openblas --threads 1 --steps 1 --batch 8 --g-hidden 16 --d-hidden 16 --sample-every 0";
 
 TEST(BlasCore, TheDecisionFollowsWhoChoseTheGenericKernels) {
   BlasCore core;

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cpu/blas_core.h"
 #include "util/error.h"
+#include "util/memory.h"
 
 namespace {
 
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   // (cpu/blas_core.h); this may restart gan once with them set.
   const std::string blas_note = gan::choose_cpu_libraries(argv);
   if (!blas_note.empty()) std::fprintf(stderr, "gan: %s\n", blas_note.c_str());
+  gan::keep_freed_memory();  // a step's buffers are reused, not faulted in again (util/memory.h)
   CLI::App app{"gan: train the classic GAN (MLP generator and discriminator, BCE, Adam) on MNIST-style images"};
   app.set_version_flag("--version", "gan 0.1.0");
   app.require_subcommand(1);

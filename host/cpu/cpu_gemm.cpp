@@ -11,7 +11,7 @@
 namespace gan {
 namespace {
 
-std::atomic<CpuGemm> g_gemm{CpuGemm::kOpenBlas};
+std::atomic<CpuGemm> g_gemm{CpuGemm::kOneDnn};
 
 }  // namespace
 

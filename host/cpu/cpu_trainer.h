@@ -18,7 +18,7 @@ namespace gan {
 
 struct CpuTrainerOptions : StepOptions {
   int threads = 0;  // OpenBLAS threads; 0 leaves OpenBLAS' default (every core)
-  CpuGemm gemm = CpuGemm::kOpenBlas;  // whose float GEMMs (--cpu-gemm; set for the process)
+  CpuGemm gemm = CpuGemm::kOneDnn;  // whose float GEMMs (--cpu-gemm; set for the process)
 };
 
 // The passes of the model spec.kind names, in float. `spec` must outlive the model.

@@ -70,7 +70,7 @@ struct TrainConfig {
   uint64_t seed = 0;
   DeviceChoice device = DeviceChoice::kAuto;
   int64_t threads = 0;  // 0: every core
-  CpuGemm cpu_gemm = CpuGemm::kOpenBlas;
+  CpuGemm cpu_gemm = CpuGemm::kOneDnn;
   int64_t gpu = 0;
   bool graph = true;
   GpuModelOptions gpu_model;  // tf32, gpu_forward, gpu_batchnorm, gpu_branches, gpu_conv_algos

@@ -1,5 +1,6 @@
 #include "util/memory.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,6 +20,13 @@ double available_memory_bytes() {
     }
   }
   return static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+void keep_freed_memory() {
+  // A fixed threshold also turns off glibc's own raising of it (which stops at 32 MiB).
+  constexpr int kLargest = 1 << 30;
+  mallopt(M_MMAP_THRESHOLD, kLargest);
+  mallopt(M_TRIM_THRESHOLD, kLargest);
 }
 
 std::string format_bytes(double bytes) {
