@@ -8,7 +8,8 @@
 #
 #   bench/busy_machine.sh [--repeats 3] [--out bench/results/busy-DATE] [--only mlp|dcgan28|colour32]
 #
-# Needs build/bench_step (tools/setup.sh) and, for the PyTorch rows, Debian's python3-torch.
+# Needs build/bench_step (tools/setup.sh) and, for the PyTorch rows, Debian's python3-torch and
+# python3-torchvision. Also times ours with oneDNN's GEMMs (--cpu-gemm onednn) the same way.
 # Prints a markdown table (the one in bench/RESULTS.md) and writes every run's JSON under --out.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,7 +33,7 @@ have_torch=0
 # name | our bench_step arguments | PyTorch script and arguments
 subjects=(
   "mlp|--batch 128 --steps 60 --warmup 10|bench/torch_seed.py --mode resident --batch 128 --steps 60 --warmup 10"
-  "dcgan28|--model dcgan --batch 128 --steps 12 --warmup 3|bench/torch_dcgan.py --size 28 --channels 128,64 --batch 128 --steps 12 --warmup 3"
+  "dcgan28|--model dcgan --batch 128 --steps 8 --warmup 2|bench/torch_dcgan.py --size 28 --channels 128,64 --batch 128 --steps 8 --warmup 2"
   "colour32|--model dcgan --image-size 32 --channels 3 --dcgan-channels 32 --synthetic 2000 --batch 64 --steps 20 --warmup 4|bench/torch_dcgan.py --size 32 --width 32 --colour 3 --batch 64 --steps 20 --warmup 4"
 )
 
@@ -44,7 +45,9 @@ ms_of() { /usr/bin/python3 -c "import json, sys; print(json.load(open(sys.argv[1
 run() {
   local label=$1 load=$2
   shift 2
-  local json="$out/$label-$(wc -l <"$out/$label.ms" 2>/dev/null || echo 0).json"
+  local runs=0
+  [[ -s "$out/$label.ms" ]] && runs=$(wc -l <"$out/$label.ms")
+  local json="$out/$label-$runs.json"
   if bench/load.sh "$load" "$@" --json "$json" >"$json.log" 2>&1; then
     ms_of "$json" >>"$out/$label.ms"
   else
@@ -61,18 +64,25 @@ for subject in "${subjects[@]}"; do
   for ((r = 0; r < repeats; ++r)); do
     for load in 0 2; do
       # shellcheck disable=SC2086
-      run "$name-before-$load" "$load" env -u OMP_WAIT_POLICY GOMP_SPINCOUNT=300000 build/bench_step $ours
+      run "$name-before-$load" "$load" env -u OMP_WAIT_POLICY GOMP_SPINCOUNT=300000 GAN_BENCH_RETURN_FREED_MEMORY=1 build/bench_step $ours --cpu-gemm openblas
       # shellcheck disable=SC2086
-      run "$name-after-$load" "$load" env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT build/bench_step $ours
+      run "$name-after-$load" "$load" env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT build/bench_step $ours --cpu-gemm openblas
+      # shellcheck disable=SC2086
+      run "$name-onednn-$load" "$load" env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT build/bench_step $ours --cpu-gemm onednn
       # shellcheck disable=SC2086
       ((have_torch)) && run "$name-torch-$load" "$load" /usr/bin/python3 $torch --device cpu
     done
   done
-  for what in before after torch; do
+  for what in before after onednn torch; do
     [[ -s "$out/$name-$what-0.ms" ]] || continue
     idle=$(median <"$out/$name-$what-0.ms")
     busy=$(median <"$out/$name-$what-2.ms")
-    label=$([[ $what == before ]] && echo "ours, spinning (before)" || ([[ $what == after ]] && echo "ours, passive (now)" || echo "PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"))
+    case $what in
+      before) label="ours, OpenBLAS, spinning (before)" ;;
+      after) label="ours, OpenBLAS, passive (now)" ;;
+      onednn) label="ours, oneDNN GEMMs, passive" ;;
+      *) label="PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')" ;;
+    esac
     printf "| %s | %s | %.1f | %.1f | %.1fx |\n" "$name" "$label" "$idle" "$busy" "$(awk -v a="$busy" -v b="$idle" 'BEGIN {print a / b}')"
   done
 done
