@@ -38,8 +38,8 @@ subjects=(
 )
 
 # median of the numbers on stdin
-median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-ms_of() { /usr/bin/python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['ms_per_step_median'])" "$1"; }
+# shellcheck source=bench/medians.sh
+source "$root/bench/medians.sh"
 
 # run LABEL LOAD COMMAND...: one run, its median ms per step appended to $out/LABEL.ms
 run() {

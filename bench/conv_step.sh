@@ -30,10 +30,8 @@ subjects=(
 )
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-ms() {  # ms JSON: the run's median ms per step
-  /usr/bin/python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['ms_per_step_median'])" "$1"
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# shellcheck source=bench/medians.sh
+source "$root/bench/medians.sh"
 echo "| model | ours, before (freed memory returned) | ours, now | PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') | now vs PyTorch |"
 echo "|---|---:|---:|---:|---:|"
 for subject in "${subjects[@]}"; do
@@ -41,11 +39,11 @@ for subject in "${subjects[@]}"; do
   [[ -n "$only" && "$only" != "$name" ]] && continue
   for ((r = 0; r < repeats; r++)); do
     # shellcheck disable=SC2086
-    GAN_BENCH_RETURN_FREED_MEMORY=1 build/bench_step $ours --json "$work/j" >/dev/null 2>&1 && ms "$work/j" >>"$work/$name-before"
+    GAN_BENCH_RETURN_FREED_MEMORY=1 build/bench_step $ours --json "$work/j" >/dev/null 2>&1 && ms_of "$work/j" >>"$work/$name-before"
     # shellcheck disable=SC2086
-    build/bench_step $ours --json "$work/j" >/dev/null 2>&1 && ms "$work/j" >>"$work/$name-now"
+    build/bench_step $ours --json "$work/j" >/dev/null 2>&1 && ms_of "$work/j" >>"$work/$name-now"
     # shellcheck disable=SC2086
-    /usr/bin/python3 bench/torch_dcgan.py --device cpu $torch --json "$work/j" >/dev/null 2>&1 && ms "$work/j" >>"$work/$name-torch"
+    /usr/bin/python3 bench/torch_dcgan.py --device cpu $torch --json "$work/j" >/dev/null 2>&1 && ms_of "$work/j" >>"$work/$name-torch"
   done
   before=$(median <"$work/$name-before") now=$(median <"$work/$name-now") torch_ms=$(median <"$work/$name-torch")
   printf "| %s | %.1f | %.1f | %.1f | %.2fx |\n" "$name" "$before" "$now" "$torch_ms" \

@@ -178,6 +178,8 @@ void flatten(const std::string& from, const std::string& to) {
 
 // What the ladders need: the images of the classifier's folder (A, 80 per class) and a second
 // folder of the same kind that no network saw (B, 200 per class), made once for the suite.
+void expect_ranked_by_eye(const EvalData& data, const Classifier& network, const std::vector<uint8_t>& good);
+
 class ShapesLadder : public ::testing::Test {
  protected:
   static constexpr int64_t kN = 200;  // images per set: every rung and the reference
@@ -192,6 +194,16 @@ class ShapesLadder : public ::testing::Test {
     dir_ = nullptr;
   }
   static ImageOptions options() { return ImageOptions{32, 3, false}; }
+
+  // The network of `folder` ("a": labelled, a domain classifier; "a-flat": unlabelled, a rotation
+  // network), trained afresh, ranks runs as the eye does, the good run drawn from set b.
+  static void expect_network_of_folder_ranks_by_eye(const std::string& folder) {
+    ScratchDir cache;
+    const EvalData data = load_eval_data(dir_->path(folder), options());
+    const Classifier network = load_or_train_classifier(data, cache.path(), nullptr);
+    const Dataset b = load_dataset(dir_->path("b"), "train", options());
+    expect_ranked_by_eye(data, network, pick(b, {0, 1, 2, 3, 4}, kN / 5, kN));
+  }
 
   // The first `per_class` images of each class in `keep`, in class order, until `n` are taken.
   static std::vector<uint8_t> pick(const Dataset& d, const std::set<int>& keep, int64_t per_class, int64_t n) {
@@ -336,19 +348,11 @@ void expect_ranked_by_eye(const EvalData& data, const Classifier& network, const
 }
 
 TEST_F(ShapesLadder, DomainClassifierRanksGoodCollapsedAndCopyingRunsAsTheEyeDoes) {
-  ScratchDir cache;
-  const EvalData a = load_eval_data(dir_->path("a"), options());
-  const Classifier classifier = load_or_train_classifier(a, cache.path(), nullptr);
-  const Dataset b = load_dataset(dir_->path("b"), "train", options());
-  expect_ranked_by_eye(a, classifier, pick(b, {0, 1, 2, 3, 4}, kN / 5, kN));
+  expect_network_of_folder_ranks_by_eye("a");
 }
 
 TEST_F(ShapesLadder, RotationNetworkRanksGoodCollapsedAndCopyingRunsAsTheEyeDoes) {
-  ScratchDir cache;
-  const EvalData flat = load_eval_data(dir_->path("a-flat"), options());
-  const Classifier network = load_or_train_classifier(flat, cache.path(), nullptr);
-  const Dataset b = load_dataset(dir_->path("b"), "train", options());
-  expect_ranked_by_eye(flat, network, pick(b, {0, 1, 2, 3, 4}, kN / 5, kN));
+  expect_network_of_folder_ranks_by_eye("a-flat");
 }
 
 // The command line on colour data: --eval-every logs evaluations of a colour run, and gan eval
