@@ -46,63 +46,51 @@ void valid_range(int64_t k, const ConvShape& s, int64_t size, int64_t count, int
   while (*hi > *lo && (*hi - 1) * s.stride - s.padding + k >= size) --*hi;
 }
 
-// out[o] = in[o*stride + shift] for o in [lo, hi) (gather), or in[o*stride + shift] += from[o]
-// (scatter). Instantiated for the strides of 1 and 2 that the layers use, where a constant stride
-// lets the compiler vectorise the loop; kStride 0 reads `stride` at run time.
-template <int64_t kStride>
-void gather_row(const float* in, int64_t stride, int64_t shift, int64_t lo, int64_t hi, float* out) {
-  const int64_t step = kStride ? kStride : stride;
-  for (int64_t o = lo; o < hi; ++o) out[o] = in[o * step + shift];
-}
-
-template <int64_t kStride>
-void scatter_add_row(const float* from, int64_t stride, int64_t shift, int64_t lo, int64_t hi, float* in) {
-  const int64_t step = kStride ? kStride : stride;
-  for (int64_t o = lo; o < hi; ++o) in[o * step + shift] += from[o];
-}
-
-// Either of the two above: (from, stride, shift, lo, hi, to).
-using RowLoop = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, float*);
-
-RowLoop gather_row_for(int64_t stride) {
-  return stride == 1 ? gather_row<1> : stride == 2 ? gather_row<2> : gather_row<0>;
-}
-
-RowLoop scatter_add_row_for(int64_t stride) {
-  return stride == 1 ? scatter_add_row<1> : stride == 2 ? scatter_add_row<2> : scatter_add_row<0>;
-}
-
 // The Conv2d geometry of `s`: a [C, H, W] image (C = s.in_channels) against [C*K*K, Ho*Wo]
 // columns with row stride ld, col[(c*K + ky)*K + kx, oy*Wo + ox] = image[c, oy*stride - pad + ky,
-// ox*stride - pad + kx] (zero outside).
-void im2col(const ConvShape& s, const float* image, float* col, int64_t ld) {
+// ox*stride - pad + kx] (zero outside). Instantiated for the strides of 1 and 2 that the layers
+// use, where a constant stride lets the compiler vectorise the row loop (kStride 0 reads
+// s.stride at run time). The rows are short (4 to 32 outputs): a call per row through a function
+// pointer, as this was written first, cost more than the copying (perf, 32x32 colour step: 21%
+// of the step in im2col and its row gather).
+template <int64_t kStride>
+void im2col_strided(const ConvShape& s, const float* image, float* col, int64_t ld) {
   const int64_t K = s.kernel, Ho = s.out_height(), Wo = s.out_width();
-  const RowLoop gather = gather_row_for(s.stride);
+  const int64_t step = kStride ? kStride : s.stride;
   for (int64_t c = 0; c < s.in_channels; ++c)
     for (int64_t ky = 0; ky < K; ++ky)
       for (int64_t kx = 0; kx < K; ++kx) {
         float* row = col + ((c * K + ky) * K + kx) * ld;
         int64_t lo = 0, hi = 0;
         valid_range(kx, s, s.width, Wo, &lo, &hi);
+        const int64_t shift = kx - s.padding;
         for (int64_t oy = 0; oy < Ho; ++oy) {
           float* out = row + oy * Wo;
-          const int64_t iy = oy * s.stride - s.padding + ky;
+          const int64_t iy = oy * step - s.padding + ky;
           if (iy < 0 || iy >= s.height) {
             std::fill(out, out + Wo, 0.0f);
             continue;
           }
+          const float* in = image + (c * s.height + iy) * s.width;
           for (int64_t ox = 0; ox < lo; ++ox) out[ox] = 0.0f;
-          gather(image + (c * s.height + iy) * s.width, s.stride, kx - s.padding, lo, hi, out);
+          for (int64_t ox = lo; ox < hi; ++ox) out[ox] = in[ox * step + shift];
           for (int64_t ox = hi; ox < Wo; ++ox) out[ox] = 0.0f;
         }
       }
 }
 
+void im2col(const ConvShape& s, const float* image, float* col, int64_t ld) {
+  if (s.stride == 1) return im2col_strided<1>(s, image, col, ld);
+  if (s.stride == 2) return im2col_strided<2>(s, image, col, ld);
+  im2col_strided<0>(s, image, col, ld);
+}
+
 // The adjoint of im2col: image[c, y, x] = the sum of the columns' entries that read it
 // (overwritten).
-void col2im(const ConvShape& s, const float* col, int64_t ld, float* image) {
+template <int64_t kStride>
+void col2im_strided(const ConvShape& s, const float* col, int64_t ld, float* image) {
   const int64_t K = s.kernel, Ho = s.out_height(), Wo = s.out_width();
-  const RowLoop scatter_add = scatter_add_row_for(s.stride);
+  const int64_t step = kStride ? kStride : s.stride;
   std::fill(image, image + s.in_channels * s.height * s.width, 0.0f);
   for (int64_t c = 0; c < s.in_channels; ++c)
     for (int64_t ky = 0; ky < K; ++ky)
@@ -110,12 +98,21 @@ void col2im(const ConvShape& s, const float* col, int64_t ld, float* image) {
         const float* row = col + ((c * K + ky) * K + kx) * ld;
         int64_t lo = 0, hi = 0;
         valid_range(kx, s, s.width, Wo, &lo, &hi);
+        const int64_t shift = kx - s.padding;
         for (int64_t oy = 0; oy < Ho; ++oy) {
-          const int64_t iy = oy * s.stride - s.padding + ky;
+          const int64_t iy = oy * step - s.padding + ky;
           if (iy < 0 || iy >= s.height) continue;
-          scatter_add(row + oy * Wo, s.stride, kx - s.padding, lo, hi, image + (c * s.height + iy) * s.width);
+          const float* from = row + oy * Wo;
+          float* in = image + (c * s.height + iy) * s.width;
+          for (int64_t ox = lo; ox < hi; ++ox) in[ox * step + shift] += from[ox];
         }
       }
+}
+
+void col2im(const ConvShape& s, const float* col, int64_t ld, float* image) {
+  if (s.stride == 1) return col2im_strided<1>(s, col, ld, image);
+  if (s.stride == 2) return col2im_strided<2>(s, col, ld, image);
+  col2im_strided<0>(s, col, ld, image);
 }
 
 // im2col (or col2im) of images [first, first + n) of a batch, image j into columns
