@@ -19,17 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::run_gan;
 using testing::ScratchDir;
-
-// A small dataset (100 images of 6x5: 7 batches of 16 per epoch, the last of 4) and tiny
-// networks, so runs of dozens of steps take milliseconds and cross epoch boundaries.
-std::string small_run_flags(const ScratchDir& dir) {
-  if (!fs::exists(dir.path("data/train-images-idx3-ubyte"))) {
-    fs::create_directories(dir.path("data"));
-    testing::write_bytes(dir.path("data/train-images-idx3-ubyte"), testing::make_idx_images(100, 6, 5, 9));
-  }
-  return "--device cpu --data " + dir.path("data") + " --batch 16 --latent-dim 7 --g-hidden 12,9 --d-hidden 10 " +
-         "--lr 1e-3 --log-every 5 --sample-every 0";
-}
+using testing::small_run_flags;
 
 std::string error_of_load(const std::string& path) {
   try {

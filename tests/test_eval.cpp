@@ -189,13 +189,17 @@ TEST(EvalCache, ReusedForTheSameDataAndRetrainedForOther) {
 namespace gan {
 namespace {
 
+// tiny_labelled(seed) as IDX files in dir/data.
+void write_tiny_labelled(const testing::ScratchDir& dir, uint64_t seed) {
+  fs::create_directories(dir.path("data"));
+  const Dataset d = tiny_labelled(seed);
+  testing::write_bytes(dir.path("data/train-images-idx3-ubyte"), encode_idx({300, 8, 8}, d.pixels.data()));
+  testing::write_bytes(dir.path("data/train-labels-idx1-ubyte"), encode_idx({300}, d.labels.data()));
+}
+
 TEST(EvalCli, EvalWritesItsReportAndTrainingLogsEvaluations) {
   testing::ScratchDir dir;
-  fs::create_directories(dir.path("data"));
-  const Dataset d = tiny_labelled(4);
-  const std::vector<uint8_t> images = encode_idx({300, 8, 8}, d.pixels.data()), labels = encode_idx({300}, d.labels.data());
-  testing::write_bytes(dir.path("data/train-images-idx3-ubyte"), images);
-  testing::write_bytes(dir.path("data/train-labels-idx1-ubyte"), labels);
+  write_tiny_labelled(dir, 4);
   setenv("GAN_CACHE_DIR", dir.path("cache").c_str(), 1);
   auto r = testing::run_gan("train --device cpu --data " + dir.path("data") + " --out " + dir.path("run") +
                             " --batch 32 --g-hidden 32 --d-hidden 16 --steps 20 --eval-every 10 --eval-n 100 --log-every 10");
@@ -229,6 +233,40 @@ TEST(EvalCli, EvalWritesItsReportAndTrainingLogsEvaluations) {
   r = testing::run_gan("eval --checkpoint " + dir.path("run") + " --data " + dir.path("nope"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find(dir.path("nope")), std::string::npos) << r.output;
+}
+
+// A run with --ema is evaluated on G's average, during training and by gan eval, and each says
+// so; --live-weights evaluates G's own weights.
+TEST(EvalCli, AnAveragedRunIsEvaluatedOnItsAverageUnlessAskedForGsOwnWeights) {
+  testing::ScratchDir dir;
+  write_tiny_labelled(dir, 5);
+  setenv("GAN_CACHE_DIR", dir.path("cache").c_str(), 1);
+  auto r = testing::run_gan("train --device cpu --data " + dir.path("data") + " --out " + dir.path("run") +
+                            " --batch 32 --g-hidden 32 --d-hidden 16 --lr 1e-2 --ema 0.9 --steps 20 --eval-every 20"
+                            " --eval-n 100 --log-every 10");
+  unsetenv("GAN_CACHE_DIR");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream metrics(dir.path("run/metrics.jsonl"));
+  std::string eval_line;
+  for (std::string line; std::getline(metrics, line);) {
+    if (line.find("\"event\":\"eval\"") != std::string::npos) eval_line = line;
+  }
+  EXPECT_NE(eval_line.find("\"weights\":\"ema\""), std::string::npos) << eval_line;
+
+  auto report_of = [&](const std::string& extra, const std::string& out) {
+    const auto result = testing::run_gan("eval --checkpoint " + dir.path("run") + " --n 100 --cache-dir " +
+                                         dir.path("cache") + " --out " + dir.path(out) + extra);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    std::ifstream stream(dir.path(out));
+    return std::make_pair(result.output, nlohmann::json::parse(stream));
+  };
+  const auto [average_output, average] = report_of("", "ema.json");
+  const auto [live_output, live] = report_of(" --live-weights", "live.json");
+  EXPECT_NE(average_output.find("(step 20, G's EMA weights)"), std::string::npos) << average_output;
+  EXPECT_NE(live_output.find("(step 20, G's weights)"), std::string::npos) << live_output;
+  EXPECT_EQ(average["weights"], "ema");
+  EXPECT_EQ(live["weights"], "live");
+  EXPECT_NE(average["fd"].get<double>(), live["fd"].get<double>());
 }
 
 }  // namespace

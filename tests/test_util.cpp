@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "data/idx.h"
 #include "util/files.h"
@@ -96,6 +97,15 @@ std::vector<size_t> probe_indices(const std::vector<TensorSlot>& tensors) {
     for (size_t e = t.size - kEnds; e < t.size; ++e) indices.push_back(t.offset + e);
   }
   return indices;
+}
+
+std::string small_run_flags(const ScratchDir& dir, const std::string& lr) {
+  if (!std::filesystem::exists(dir.path("data/train-images-idx3-ubyte"))) {
+    std::filesystem::create_directories(dir.path("data"));
+    write_bytes(dir.path("data/train-images-idx3-ubyte"), make_idx_images(100, 6, 5, 9));
+  }
+  return "--device cpu --data " + dir.path("data") + " --batch 16 --latent-dim 7 --g-hidden 12,9 --d-hidden 10 --lr " +
+         lr + " --log-every 5 --sample-every 0";
 }
 
 }  // namespace gan::testing

@@ -112,4 +112,9 @@ struct CommandResult {
 // `environment` ("NAME=value ...") added to its environment.
 CommandResult run_gan(const std::string& arguments, const std::string& environment = "");
 
+// `gan train` flags for a small MLP run on 100 images of 6x5 in dir/data (written on first use):
+// 7 batches of 16 per epoch, the last of 4, and tiny networks, so runs of dozens of steps take
+// milliseconds and cross epoch boundaries. Add --out and --steps.
+std::string small_run_flags(const ScratchDir& dir, const std::string& lr = "1e-3");
+
 }  // namespace gan::testing

@@ -11,7 +11,11 @@ By default the noise is the run's own fixed noise (RUN/samples/fixed_noise.safet
 the checkpoint), so the grid should match the run's last samples/step_N.png pixel for pixel
 (give or take one level of rounding); --compare checks exactly that.
 
-usage: load_in_torch.py CHECKPOINT [--noise FILE] [--out grid.png] [--compare OUR_GRID.png]
+A run with --ema keeps an average of G's parameters as generator_ema.<name>: loaded over G's own
+(its BatchNorm statistics stay G's), as the run's grids and `gan sample` draw by default;
+--live-weights loads G's own.
+
+usage: load_in_torch.py CHECKPOINT [--noise FILE] [--out grid.png] [--compare OUR_GRID.png] [--live-weights]
 """
 import argparse
 import json
@@ -75,6 +79,7 @@ def main():
     parser.add_argument("--noise", help="safetensors file with tensor z [N, latent] (default: the run's fixed noise)")
     parser.add_argument("--out", default="torch_grid.png")
     parser.add_argument("--compare", help="one of our grids drawn from the same noise: check it matches")
+    parser.add_argument("--live-weights", action="store_true", help="G's own parameters, not their average (--ema)")
     args = parser.parse_args()
     if os.path.isdir(args.checkpoint):
         args.checkpoint = os.path.join(args.checkpoint, "last.safetensors")
@@ -87,6 +92,12 @@ def main():
     generator, channels = make_generator(config, tensors, height, width)
     twin = ("the seed's " if config["model"] == "mlp" else "") + type(generator).__name__
     state = {k[len("generator."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("generator.")}
+    average = {k[len("generator_ema."):]: torch.from_numpy(v) for k, v in tensors.items()
+               if k.startswith("generator_ema.")}
+    weights = "G's weights"
+    if average and not args.live_weights:
+        state.update(average)  # the parameters only: the running statistics stay G's
+        weights = "G's EMA weights"
     generator.load_state_dict(state, strict=True)  # fails loudly on any missing or misshapen tensor
     generator.eval()
 
@@ -108,8 +119,8 @@ def main():
     images = images.reshape(images.shape[0], -1).numpy()
     canvas = grid_image(images, height, width, channels, mean=config["norm_mean"], std=config["norm_std"])
     Image.fromarray(canvas).save(args.out)
-    print(f"load_in_torch: loaded {len(state)} generator tensors from {args.checkpoint} (step {metadata['step']}) "
-          f"into {twin}; wrote {args.out}")
+    print(f"load_in_torch: loaded {len(state)} generator tensors from {args.checkpoint} (step {metadata['step']}, "
+          f"{weights}) into {twin}; wrote {args.out}")
     if args.compare:
         ours = np.asarray(Image.open(args.compare).convert("RGB" if channels > 1 else "L"), dtype=np.int16)
         if ours.shape != canvas.shape:

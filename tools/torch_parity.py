@@ -105,9 +105,17 @@ def models(tensors, dtype, slope, device):
     return generator.to(device), discriminator.to(device), criterion
 
 
-def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8):
-    """The seed's loop on the trace's inputs; every result comes back to the CPU."""
+def ema_decay_at(decay, update):
+    """gan's warm-up of G's average (kernels/ema_settings.h): min(decay, (1 + t) / (10 + t)), t = update - 1."""
+    t = update - 1
+    return min(decay, (1.0 + t) / (10.0 + t))
+
+
+def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8, ema_decay=0.0):
+    """The seed's loop on the trace's inputs; every result comes back to the CPU. With ema_decay > 0
+    an exponential moving average of G's parameters follows every G update, as --ema keeps it."""
     generator, discriminator, criterion = models(tensors, dtype, slope, device)
+    average = {k: p.detach().clone() for k, p in generator.named_parameters()} if ema_decay > 0 else None
 
     def given(name):
         return torch.tensor(tensors[name], dtype=dtype, device=device)
@@ -150,12 +158,19 @@ def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8):
             for k, p in generator.named_parameters():
                 out[f"step1.grad.generator.{k}"] = p.grad.detach().cpu().clone()
         g_optimizer.step()
+        if average is not None:
+            decay = ema_decay_at(ema_decay, i)  # G's i-th update
+            with torch.no_grad():
+                for k, p in generator.named_parameters():
+                    average[k].mul_(decay).add_(p, alpha=1.0 - decay)
         out[f"step{i}.d_loss"] = d_loss.detach().cpu().reshape(1)
         out[f"step{i}.g_loss"] = g_loss.detach().cpu().reshape(1)
     for net, module in (("generator", generator), ("discriminator", discriminator)):
         for k, p in module.state_dict().items():
             if not k.endswith("num_batches_tracked"):
                 out[f"final.{net}.{k}"] = p.detach().cpu().clone()
+    for k, p in (average or {}).items():
+        out[f"final.generator_ema.{k}"] = p.cpu().clone()
     return out
 
 
@@ -194,15 +209,17 @@ def main():
         lrs = (g_lr, args.d_lr if args.d_lr is not None else float(metadata.get("discriminator_lr", g_lr)))
         betas = tuple(args.betas or (float(metadata.get("beta1", 0.9)), float(metadata.get("beta2", 0.999))))
         eps = float(metadata.get("eps", 1e-8))
+        ema_decay = float(metadata.get("ema_decay", 0.0))
     except (OSError, ValueError, KeyError) as e:
         print(f"torch_parity: {e}", file=sys.stderr)
         return 2
-    print(f"Adam: lr {lrs[0]:g} (G), {lrs[1]:g} (D), betas {betas[0]:g}, {betas[1]:g}, eps {eps:g}")
+    print(f"Adam: lr {lrs[0]:g} (G), {lrs[1]:g} (D), betas {betas[0]:g}, {betas[1]:g}, eps {eps:g}"
+          + (f"; G's average, decay {ema_decay:g}" if ema_decay > 0 else ""))
     steps = max(int(m.group(1)) for name in tensors for m in [re.fullmatch(r"step(\d+)\.d_loss", name)] if m)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    ref64 = replay(tensors, steps, torch.float64, lrs, betas, args.slope, eps=eps)
+    ref64 = replay(tensors, steps, torch.float64, lrs, betas, args.slope, eps=eps, ema_decay=ema_decay)
     if peer_tensors is None:
-        peer = replay(tensors, steps, torch.float32, lrs, betas, args.slope, args.device, eps)
+        peer = replay(tensors, steps, torch.float32, lrs, betas, args.slope, args.device, eps, ema_decay)
         peer_name, peer_label = "PyTorch-float32", "torch f32"
         if args.tf32:
             peer_name, peer_label = "PyTorch-TF32", "torch tf32"

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "adam.cuh"
+#include "ema.cuh"
 #include "activation_backward.cuh"
 #include "batch.cuh"
 #include "batch_norm.cuh"
@@ -295,6 +296,28 @@ KernelCheck check_adam(size_t n, bool misalign, uint64_t step, uint64_t seed) {
   return finish_check(check);
 }
 
+KernelCheck check_ema(size_t n, uint64_t update, uint64_t seed) {
+  // Each product and the sum rounded on both sides, the decay computed in double on both: 0 ulp.
+  const double decay = 0.999;
+  KernelCheck check = start_check("EMA of G (--ema " + std::to_string(decay).substr(0, 5) + ")",
+                                  shape_text({{"n", static_cast<int64_t>(n)}, {"t", static_cast<int64_t>(update)}}), 0,
+                                  "ulp");
+  std::mt19937_64 rng(seed);
+  std::vector<float> ema = uniform_values(n, -1, 1, rng);
+  const std::vector<float> params = uniform_values(n, -1, 1, rng);
+  CudaStream stream;
+  DeviceBuffer<float> d_ema(n), d_params(n);
+  d_ema.upload(ema);
+  d_params.upload(params);
+  DeviceBuffer<uint64_t> d_update(std::vector<uint64_t>{update});
+  launch_ema_update(d_ema.get(), d_params.get(), n, decay, d_update.get(), stream.get());
+  stream.synchronize();
+  ema_update<float>(ema.data(), params.data(), n, ema_decay_at(decay, update));
+  compare_ulps(check, d_ema.download(), ema);
+  compare_ulps(check, d_params.download(), params);  // read, never written
+  return finish_check(check);
+}
+
 KernelCheck check_noise(int64_t count, uint64_t step, uint64_t seed) {
   // Box-Muller in double on both sides: device and glibc log/sin/cos differ by an ulp of a
   // double at most, which survives rounding to float very rarely: 1 float ulp allowed.
@@ -384,6 +407,8 @@ std::vector<KernelCheck> seed_shape_checks(const ModelSpec& spec, int64_t batch,
   checks.push_back(check_bce(batch, batch, next()));
   checks.push_back(check_adam(spec.generator.parameter_count, false, 1, next()));
   checks.push_back(check_adam(spec.discriminator.parameter_count, false, 4687, next()));
+  checks.push_back(check_ema(spec.generator.parameter_count, 1, next()));
+  checks.push_back(check_ema(spec.generator.parameter_count, 20000, next()));
   checks.push_back(check_noise(batch * spec.latent_dim, 1, next()));
   checks.push_back(check_gather(10000, spec.image_size(), batch, next()));
   checks.push_back(check_permutation(60000, 1, next()));

@@ -1,7 +1,7 @@
 #pragma once
 // defines: check_linear_fused, check_linear_cublas, check_gemm_weight_grad, check_gemm_input_grad,
 // check_activation_backward, check_bce, check_batch_norm_fused_forward,
-// check_batch_norm_fused_backward, check_adam, check_noise, check_gather, check_permutation,
+// check_batch_norm_fused_backward, check_adam, check_ema, check_noise, check_gather, check_permutation,
 // seed_shape_checks, kFp32Bound, kTf32Bound — every kernel against its CPU reference
 //
 // Each check runs one kernel (or cuBLAS GEMM) on fresh random inputs, with its outputs poisoned
@@ -39,6 +39,9 @@ KernelCheck check_batch_norm_fused_forward(int64_t B, int64_t C, int64_t HW, flo
 KernelCheck check_batch_norm_fused_backward(int64_t B, int64_t C, int64_t HW, float slope, uint64_t seed);
 // misalign: start the buffers 1 float past an aligned address, forcing the scalar path.
 KernelCheck check_adam(size_t n, bool misalign, uint64_t step, uint64_t seed);
+// The average of G's weights (kernels/ema.cuh) against ema_update, G's update count `update`
+// read from the device (1: the warm-up's first decay, 0.1; large: the decay itself).
+KernelCheck check_ema(size_t n, uint64_t update, uint64_t seed);
 KernelCheck check_noise(int64_t count, uint64_t step, uint64_t seed);
 KernelCheck check_gather(int64_t images, int64_t pixels, int64_t batch, uint64_t seed);
 KernelCheck check_permutation(uint32_t count, uint64_t epoch, uint64_t seed);

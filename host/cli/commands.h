@@ -34,6 +34,7 @@ struct SampleCommand {
   int walk_steps = 10;
   std::vector<int> classes;     // --class: what a conditional generator draws (cycled); empty: every class
   bool grid_by_class = false;   // one row per class, the same noise down each column
+  bool live_weights = false;    // G's own weights even where the checkpoint holds their average
   const CLI::Option* count_option = nullptr;  // to tell an explicit --n from the default
 };
 
@@ -44,6 +45,7 @@ struct EvalCommand {
   std::string checkpoint, data, out, cache_dir;
   int64_t n = 10000;
   uint64_t seed = 0;
+  bool live_weights = false;  // G's own weights even where the checkpoint holds their average
 };
 
 void add_eval_command(CLI::App& app, EvalCommand* command);

@@ -29,6 +29,7 @@ void add_eval_command(CLI::App& app, EvalCommand* command) {
   eval->add_option("--cache-dir", command->cache_dir,
                    "where the evaluation network is cached (default: $GAN_CACHE_DIR, $XDG_CACHE_HOME/gan or ~/.cache/gan)")
       ->type_name("DIR");
+  eval->add_flag("--live-weights", command->live_weights, "G's own weights, even where the checkpoint holds their average (a run with --ema): by default the average");
 }
 
 int run_eval_command(const EvalCommand& command) {
@@ -51,14 +52,17 @@ int run_eval_command(const EvalCommand& command) {
   EvalOptions options;
   options.n = command.n;
   options.seed = command.seed;
-  std::printf("evaluating %s (step %llu) on %s ...\n", path.c_str(),
-              static_cast<unsigned long long>(checkpoint.position.step), data_path.c_str());
+  const NetworkState generator = command.live_weights ? checkpoint.state.generator : sampling_generator(checkpoint.state);
+  const std::string weights = command.live_weights ? "G's weights" : sampling_weights_name(checkpoint.state);
+  std::printf("evaluating %s (step %llu, %s) on %s ...\n", path.c_str(),
+              static_cast<unsigned long long>(checkpoint.position.step), weights.c_str(), data_path.c_str());
   std::fflush(stdout);
-  nlohmann::json report = evaluate_generator(spec, checkpoint.state.generator,
+  nlohmann::json report = evaluate_generator(spec, generator,
                                              static_cast<float>(config.norm_mean), static_cast<float>(config.norm_std),
                                              data, classifier, options);
   report["checkpoint"] = path;
   report["step"] = checkpoint.position.step;
+  report["weights"] = checkpoint.state.generator_ema.empty() || command.live_weights ? "live" : "ema";
   print_eval_table(report, stdout);
   std::string out = command.out;
   if (out.empty()) {

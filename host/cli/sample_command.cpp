@@ -43,6 +43,7 @@ void add_sample_command(CLI::App& app, SampleCommand* command) {
   sample->add_flag("--grid-by-class", command->grid_by_class,
                    "conditional checkpoints: a PNG grid with one row per class (the --class list, or every class) "
                    "and the same noise down each column (--columns images per row)");
+  sample->add_flag("--live-weights", command->live_weights, "G's own weights, even where the checkpoint holds their average (a run with --ema): by default the average");
 }
 
 namespace {
@@ -110,6 +111,8 @@ int run_sample_command(const SampleCommand& command) {
   const Checkpoint checkpoint = load_checkpoint(path, &spec);
   const TrainConfig config = config_from_json(checkpoint.config, path + " (its config)");
   const std::vector<int32_t> classes = classes_to_draw(command, spec, path);
+  const NetworkState generator = command.live_weights ? checkpoint.state.generator : sampling_generator(checkpoint.state);
+  const std::string weights = command.live_weights ? "G's weights" : sampling_weights_name(checkpoint.state);
   const int64_t n = command.count;
   const int64_t pixels = spec.image_size(), latent = spec.latent_dim;
   // Image (or walk) i of a conditional generator draws classes[i mod the list's length].
@@ -122,10 +125,10 @@ int run_sample_command(const SampleCommand& command) {
     const ClassGrid inputs = class_grid(classes, column_noise.data(), columns, latent);
     const int64_t count = static_cast<int64_t>(inputs.labels.size());
     std::vector<float> images(static_cast<size_t>(count * pixels));
-    generate_images(spec, checkpoint.state.generator, inputs.z.data(), inputs.labels.data(), count, images.data());
+    generate_images(spec, generator, inputs.z.data(), inputs.labels.data(), count, images.data());
     write_grid(command.out, images, count, spec, static_cast<int>(columns), config);
-    std::printf("wrote %zu rows (classes) of %lld images from %s to %s\n", classes.size(),
-                static_cast<long long>(columns), path.c_str(), command.out.c_str());
+    std::printf("wrote %zu rows (classes) of %lld images from %s (%s) to %s\n", classes.size(),
+                static_cast<long long>(columns), path.c_str(), weights.c_str(), command.out.c_str());
     return 0;
   }
 
@@ -146,11 +149,11 @@ int run_sample_command(const SampleCommand& command) {
       }
     }
     std::vector<float> walk_images(static_cast<size_t>(n * walk * pixels));
-    generate_images(spec, checkpoint.state.generator, z.data(), labels.empty() ? nullptr : labels.data(), n * walk,
+    generate_images(spec, generator, z.data(), labels.empty() ? nullptr : labels.data(), n * walk,
                     walk_images.data());
     write_grid(command.out, walk_images, n * walk, spec, static_cast<int>(walk), config);
-    std::printf("wrote %lld walks of %lld images from %s to %s\n", static_cast<long long>(n),
-                static_cast<long long>(walk), path.c_str(), command.out.c_str());
+    std::printf("wrote %lld walks of %lld images from %s (%s) to %s\n", static_cast<long long>(n),
+                static_cast<long long>(walk), path.c_str(), weights.c_str(), command.out.c_str());
     return 0;
   }
 
@@ -165,7 +168,7 @@ int run_sample_command(const SampleCommand& command) {
     sample_noise(command.seed, 0, first, count, latent, z.data());
     labels.clear();
     for (int64_t i = 0; spec.conditional() && i < count; ++i) labels.push_back(class_of(first + i));
-    generate_images(spec, checkpoint.state.generator, z.data(), labels.empty() ? nullptr : labels.data(), count,
+    generate_images(spec, generator, z.data(), labels.empty() ? nullptr : labels.data(), count,
                     images.data() + first * pixels);
   }
 
@@ -188,8 +191,8 @@ int run_sample_command(const SampleCommand& command) {
                                  bytes.data());
     write_file_atomically(command.out, file.data(), file.size());
   }
-  std::printf("wrote %lld images from %s (step %llu) to %s\n", static_cast<long long>(n), path.c_str(),
-              static_cast<unsigned long long>(checkpoint.position.step), command.out.c_str());
+  std::printf("wrote %lld images from %s (step %llu, %s) to %s\n", static_cast<long long>(n), path.c_str(),
+              static_cast<unsigned long long>(checkpoint.position.step), weights.c_str(), command.out.c_str());
   return 0;
 }
 

@@ -269,8 +269,11 @@ int run_train_command(const TrainCommand& command) {
     evaluate = [&config, eval_data, classifier](Trainer& t) {
       EvalOptions options;
       options.n = config.eval_n;
-      return evaluate_generator(t.spec(), t.state().generator, static_cast<float>(config.norm_mean),
-                                static_cast<float>(config.norm_std), *eval_data, *classifier, options);
+      nlohmann::json report = evaluate_generator(t.spec(), sampling_generator(t.state()),
+                                                 static_cast<float>(config.norm_mean),
+                                                 static_cast<float>(config.norm_std), *eval_data, *classifier, options);
+      report["weights"] = config.ema > 0 ? "ema" : "live";
+      return report;
     };
   }
   install_interrupt_handlers();

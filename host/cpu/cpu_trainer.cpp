@@ -9,6 +9,7 @@
 #include "cpu/canonical_dcgan.h"
 #include "cpu/dcgan_model.h"
 #include "cpu/mlp_model.h"
+#include "cpu/ops.h"
 #include "model/random_streams.h"
 #include "util/error.h"
 #include "util/parallel.h"
@@ -40,7 +41,7 @@ CpuTrainer::CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuT
   }
   set_worker_threads(options_.threads);
   set_cpu_gemm(options_.gemm);
-  state_ = fresh_trainer_state(spec_, options_.seed);
+  state_ = fresh_trainer_state(spec_, options_);
   d_grads_.assign(spec_.discriminator.parameter_count, 0.0f);
   g_grads_.assign(spec_.generator.parameter_count, 0.0f);
 }
@@ -91,6 +92,10 @@ void CpuTrainer::train_step(const StepPosition& at) {
   const StepLosses losses =
       gan_step(*model_, options_.adam, options_.discriminator_adam(), state_.generator, state_.discriminator,
                real_.data(), z_d_.data(), z_g_.data(), B, d_grads_.data(), g_grads_.data(), labels);
+  if (options_.ema_decay > 0) {  // G's average follows G's update (its adam_step counts the updates)
+    ema_update(state_.generator_ema.data(), state_.generator.params.data(), state_.generator_ema.size(),
+               ema_decay_at(options_.ema_decay, static_cast<uint64_t>(state_.generator.adam_step)));
+  }
   record_stats(at.step, losses);
 }
 
@@ -120,7 +125,7 @@ StepTrace CpuTrainer::last_step_trace(bool with_gradients) {
 }
 
 void CpuTrainer::load_state(const TrainerState& state) {
-  check_trainer_state(spec_, state);
+  check_trainer_state(spec_, options_, state);
   state_ = state;
   first_nonfinite_step_ = 0;
 }

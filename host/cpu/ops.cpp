@@ -281,6 +281,16 @@ void adam_update(T* params, const T* grads, T* exp_avg, T* exp_avg_sq, size_t n,
 }
 
 template <class T>
+void ema_update(T* ema, const T* params, size_t n, double decay) {
+  const T keep = static_cast<T>(decay), take = static_cast<T>(1.0 - decay);
+  parallel_for(n, 1 << 16, [=](size_t begin, size_t end) {
+    T* __restrict out = ema;
+    const T* __restrict in = params;
+    for (size_t i = begin; i < end; ++i) out[i] = out[i] * keep + in[i] * take;
+  });
+}
+
+template <class T>
 double softmax_cross_entropy(const T* logits, const uint8_t* labels, int64_t B, int64_t C, T* dlogits,
                              int64_t* correct) {
   double loss = 0;
@@ -320,7 +330,8 @@ double softmax_cross_entropy(const T* logits, const uint8_t* labels, int64_t B, 
   template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, const T*, const T*, T*);           \
   template BceStats bce_with_logits<T>(const T*, int64_t, int64_t, T*);                                 \
   template double softmax_cross_entropy<T>(const T*, const uint8_t*, int64_t, int64_t, T*, int64_t*);    \
-  template void adam_update<T>(T*, const T*, T*, T*, size_t, const AdamSettings&, int64_t);
+  template void adam_update<T>(T*, const T*, T*, T*, size_t, const AdamSettings&, int64_t);       \
+  template void ema_update<T>(T*, const T*, size_t, double);
 
 GAN_INSTANTIATE_OPS(float)
 GAN_INSTANTIATE_OPS(double)

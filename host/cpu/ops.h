@@ -1,7 +1,7 @@
 #pragma once
 // defines: linear_forward, activation_forward, activation_backward, linear_backward_weight,
 // linear_backward_input, concat_label_embedding, label_class_sums, label_embedding_backward,
-// label_projection_forward, label_projection_backward, BceStats, bce_with_logits, adam_update, gemm_naive — the CPU reference
+// label_projection_forward, label_projection_backward, BceStats, bce_with_logits, adam_update, ema_update, gemm_naive — the CPU reference
 // ops of the training step, and the plain loop the BLAS path is tested against
 //
 // Every op is a template over float (the trainer) and double (the finite-difference tests).
@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "adam_settings.h"  // AdamSettings, shared with the Adam kernel
+#include "ema_settings.h"   // ema_decay_at, shared with the EMA kernel
 #include "model/model_spec.h"
 
 namespace gan {
@@ -114,5 +115,12 @@ double softmax_cross_entropy(const T* logits, const uint8_t* labels, int64_t B, 
 template <class T>
 void adam_update(T* params, const T* grads, T* exp_avg, T* exp_avg_sq, size_t n, const AdamSettings& settings,
                  int64_t step);
+
+// The exponential moving average of G's weights (--ema), one update:
+//   ema = decay ema + (1 - decay) params
+// decay (ema_decay_at: the warm-up) and 1 - decay are computed in double and rounded once; each
+// product and the sum are rounded (no fused multiply-add), as the EMA kernel does. [n] each.
+template <class T>
+void ema_update(T* ema, const T* params, size_t n, double decay);
 
 }  // namespace gan

@@ -10,6 +10,7 @@
 #include "activation_backward.cuh"
 #include "adam.cuh"
 #include "batch.cuh"
+#include "ema.cuh"
 #include "labels.cuh"
 #include "cuda/streams.h"
 #include "cuda/phase_timer.h"
@@ -65,7 +66,7 @@ GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuT
     if (spec_.conditional()) {
       GAN_CHECK(cudaMemcpy(labels_device_, dataset.labels.data(), dataset.labels.size(), cudaMemcpyHostToDevice));
     }
-    upload_state(fresh_trainer_state(spec_, options_.seed));  // the CPU trainer's init, bit for bit
+    upload_state(fresh_trainer_state(spec_, options_));  // the CPU trainer's init, bit for bit
   } catch (...) {
     release();
     throw;
@@ -110,6 +111,7 @@ void GpuTrainer::plan_and_allocate(const Dataset& dataset) {
   arena_.place(&sort_workspace_, sort_workspace_bytes_);
   arena_.place(&z_d_, noise);
   arena_.place(&z_g_, noise);
+  if (options_.ema_decay > 0) arena_.place(&generator_ema_, g_.count);
   model_->plan(arena_, B);
   arena_.place(&d_stats_, 1);
   arena_.place(&g_stats_, 1);
@@ -169,6 +171,10 @@ void GpuTrainer::enqueue_step(int64_t B) {
     NvtxRange range("Adam G");
     launch_adam(g_.params, g_.grads, g_.exp_avg, g_.exp_avg_sq, g_.count, options_.adam, &control_->adam_step_g,
                 stream_);
+  }
+  if (options_.ema_decay > 0) {  // G's average follows G's update; its decay's t is that Adam's
+    NvtxRange range("EMA G");
+    launch_ema_update(generator_ema_, g_.params, g_.count, options_.ema_decay, &control_->adam_step_g, stream_);
   }
   launch_record_nonfinite(d_stats_, g_stats_, control_, stream_);
 }
@@ -307,11 +313,12 @@ TrainerState GpuTrainer::state() {
     network->buffers = copy_to_host(buffers->buffers, buffers->buffer_count);
     network->adam_step = count;
   }
+  if (generator_ema_) state.generator_ema = copy_to_host(generator_ema_, g_.count);
   return state;
 }
 
 void GpuTrainer::upload_state(const TrainerState& state) {
-  check_trainer_state(spec_, state);
+  check_trainer_state(spec_, options_, state);
   GAN_CHECK(cudaStreamSynchronize(stream_));
   for (auto [buffers, network] : {std::make_pair(&g_, &state.generator), std::make_pair(&d_, &state.discriminator)}) {
     copy_to_device(buffers->params, network->params);
@@ -320,6 +327,7 @@ void GpuTrainer::upload_state(const TrainerState& state) {
     copy_to_device(buffers->buffers, network->buffers);
     GAN_CHECK(cudaMemset(buffers->grads, 0, buffers->count * sizeof(float)));
   }
+  if (generator_ema_) copy_to_device(generator_ema_, state.generator_ema);
   adam_step_g_ = state.generator.adam_step;
   adam_step_d_ = state.discriminator.adam_step;
   GAN_CHECK(cudaMemset(&control_->first_nonfinite_step, 0, sizeof(uint64_t)));

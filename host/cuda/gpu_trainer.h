@@ -93,6 +93,7 @@ class GpuTrainer : public Trainer {
   char* sort_workspace_ = nullptr;
   size_t sort_workspace_bytes_ = 0;
   float *z_d_ = nullptr, *z_g_ = nullptr;  // [B, latent]
+  float* generator_ema_ = nullptr;         // [G's parameters]: their average (--ema only)
   BceDeviceStats *d_stats_ = nullptr, *g_stats_ = nullptr;
   StepControl* control_ = nullptr;
   Readback* readback_ = nullptr;       // pinned

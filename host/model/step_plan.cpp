@@ -74,6 +74,13 @@ class PlanBuilder {
     last_[lane] = plan_.size();
     plan_.push_back(std::move(kernel));
   }
+  // G's Adam over its `count` parameters, and its average's update where the run keeps one
+  // (GpuTrainer::enqueue_step, on the trainer's stream).
+  void generator_update(int64_t count) {
+    const double n = static_cast<double>(count);
+    add("Adam G", "Adam " + std::to_string(count), 0, 7 * kFloat * n);
+    if (options_.generator_average) add("EMA G", "EMA " + std::to_string(count), 0, 3 * kFloat * n);
+  }
   // The next kernel on `lane` waits for everything enqueued so far on `on` (an event recorded on
   // one stream, waited for by the other).
   void wait(int lane, int on) {
@@ -179,7 +186,7 @@ std::vector<PlannedKernel> plan_mlp_gpu_step(const ModelSpec& spec, int64_t B, c
   plan.add(rest, "BCE with logits " + std::to_string(B), 0, kFloat * 3 * b);
   plan.backward(rest, D, B, false, true);
   plan.backward(rest, G, B, true, false);
-  plan.add("Adam G", "Adam " + std::to_string(G.parameter_count), 0, adam_bytes(G));
+  plan.generator_update(G.parameter_count);
   plan.add("step", "record non-finite", 0, small);
   return plan.take();
 }
@@ -220,8 +227,7 @@ class DcganPlanner {
     plan_.add(rest, "BCE with logits " + std::to_string(B_), 0, kFloat * 3 * b_);
     discriminator_backward(rest, false, true);
     generator_backward(rest);
-    const double g_params = static_cast<double>(spec_.generator.parameter_count);
-    plan_.add("Adam G", "Adam " + std::to_string(spec_.generator.parameter_count), 0, 7 * kFloat * g_params);
+    plan_.generator_update(spec_.generator.parameter_count);
     plan_.add("step", "record non-finite", 0, kSmall);
     return plan_.take();
   }

@@ -56,6 +56,7 @@ struct StepPlanOptions {
   bool fused_forward = false;     // the MLP's ForwardPath::kFused: one kernel per linear layer, no epilogue
   bool branches = false;          // GpuTrainerOptions::branches (the MLP's)
   bool fused_batch_norm = false;  // the DCGAN's GpuTrainerOptions::fused_batch_norm
+  bool generator_average = false; // StepOptions::ema_decay > 0: G's average follows its Adam
 };
 
 // The kernels of one MLP step at `batch`, in the order they are enqueued, including the small

@@ -45,6 +45,10 @@ using NetworkState = NetworkValues<float>;
 
 struct TrainerState {
   NetworkState generator, discriminator;
+  // The exponential moving average of G's parameters (--ema), in G's flat layout; empty when the
+  // run keeps none. G's BatchNorm running statistics are not averaged: sampling from the average
+  // uses the live G's (as StyleGAN2-ADA copies them into its G_ema).
+  std::vector<float> generator_ema;
 };
 
 // What one step consumed and produced, for parity traces: the normalised real batch

@@ -47,6 +47,22 @@ TrainerState fresh_trainer_state(const ModelSpec& spec, uint64_t seed) {
   return state;
 }
 
+TrainerState fresh_trainer_state(const ModelSpec& spec, const StepOptions& options) {
+  TrainerState state = fresh_trainer_state(spec, options.seed);
+  if (options.ema_decay > 0) state.generator_ema = state.generator.params;
+  return state;
+}
+
+NetworkState sampling_generator(const TrainerState& state) {
+  NetworkState generator = state.generator;
+  if (!state.generator_ema.empty()) generator.params = state.generator_ema;
+  return generator;
+}
+
+const char* sampling_weights_name(const TrainerState& state) {
+  return state.generator_ema.empty() ? "G's weights" : "G's EMA weights";
+}
+
 void check_step_position(const StepPosition& at, int64_t images, int64_t max_batch) {
   if (at.batch <= 0 || at.batch > max_batch || at.offset < 0 || at.offset + at.batch > images) {
     throw InternalError("batch [" + std::to_string(at.offset) + ", +" + std::to_string(at.batch) + ") outside the " +
@@ -73,6 +89,21 @@ void check_generate_labels(const ModelSpec& spec, const int32_t* labels, int64_t
 void check_trainer_state(const ModelSpec& spec, const TrainerState& state) {
   check_network_state(spec.generator, state.generator);
   check_network_state(spec.discriminator, state.discriminator);
+  if (!state.generator_ema.empty() && state.generator_ema.size() != spec.generator.parameter_count) {
+    throw InputError("generator average has " + std::to_string(state.generator_ema.size()) + " values, the model needs " +
+                     std::to_string(spec.generator.parameter_count));
+  }
+}
+
+void check_trainer_state(const ModelSpec& spec, const StepOptions& options, const TrainerState& state) {
+  check_trainer_state(spec, state);
+  if (options.ema_decay > 0 && state.generator_ema.empty()) {
+    throw InputError("the run averages G's weights (--ema " + std::to_string(options.ema_decay) +
+                     "), but the state holds no average");
+  }
+  if (options.ema_decay == 0 && !state.generator_ema.empty()) {
+    throw InputError("the state holds an average of G's weights, but the run keeps none (--ema 0)");
+  }
 }
 
 }  // namespace gan

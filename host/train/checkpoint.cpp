@@ -67,6 +67,13 @@ void save_checkpoint(const std::string& path, const ModelSpec& spec, const Check
   std::vector<TensorView> views;
   add_network(spec.generator, c.state.generator, &views);
   add_network(spec.discriminator, c.state.discriminator, &views);
+  // G's average (--ema): "generator_ema." + G's state_dict names, its parameters only (sampling
+  // from it uses G's BatchNorm statistics, stored under G's names).
+  if (!c.state.generator_ema.empty()) {
+    for (const auto& t : spec.generator.tensors) {
+      views.push_back({kGeneratorEmaPrefix + t.name, t.shape, c.state.generator_ema.data() + t.offset});
+    }
+  }
   const std::map<std::string, std::string> metadata = {
       {"format", kCheckpointFormat},
       {"step", std::to_string(c.position.step)},
@@ -101,6 +108,8 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   }
   // Written before the key existed, the run trained without a projection term.
   if (c.config.is_object() && !c.config.contains("projection")) c.config["projection"] = false;
+  // Written before --ema existed, the run kept no average of G.
+  if (c.config.is_object() && !c.config.contains("ema")) c.config["ema"] = 0.0;
   // Written before --d-lr existed, the run trained D at G's learning rate.
   if (c.config.is_object() && !c.config.contains("d_lr") && c.config.contains("lr")) c.config["d_lr"] = c.config["lr"];
   const TrainConfig config = config_from_json(c.config, path + " (its config)");
@@ -116,6 +125,13 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   const ModelSpec spec = make_model_spec(config, c.image_height, c.image_width);
   c.state.generator = read_network(file, spec.generator);
   c.state.discriminator = read_network(file, spec.discriminator);
+  if (config.ema > 0) {
+    c.state.generator_ema.assign(spec.generator.parameter_count, 0.0f);
+    for (const auto& t : spec.generator.tensors) {
+      const StoredTensor& stored = file.get(kGeneratorEmaPrefix + t.name, t.shape);
+      std::copy(stored.data.begin(), stored.data.end(), c.state.generator_ema.begin() + static_cast<std::ptrdiff_t>(t.offset));
+    }
+  }
   c.state.generator.adam_step = static_cast<int64_t>(metadata_number(file, "generator_adam_step"));
   c.state.discriminator.adam_step = static_cast<int64_t>(metadata_number(file, "discriminator_adam_step"));
   c.position.step = metadata_number(file, "step");
@@ -125,10 +141,12 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   if (noise_stream > UINT32_MAX) throw InputError(path + ": __metadata__ 'noise_stream' is out of range");
   c.position.noise_stream = static_cast<uint32_t>(noise_stream);
   const size_t expected_tensors = 3 * (spec.generator.tensors.size() + spec.discriminator.tensors.size()) +
-                                  spec.generator.buffers.size() + spec.discriminator.buffers.size();
+                                  spec.generator.buffers.size() + spec.discriminator.buffers.size() +
+                                  (config.ema > 0 ? spec.generator.tensors.size() : 0);
   if (file.tensors.size() != expected_tensors) {
     throw InputError(path + ": holds " + std::to_string(file.tensors.size()) + " tensors, the model needs " +
-                std::to_string(expected_tensors) + " (parameters and two Adam moments each, and BatchNorm's running statistics)");
+                std::to_string(expected_tensors) + " (parameters and two Adam moments each, BatchNorm's running statistics" +
+                (config.ema > 0 ? ", and G's average" : "") + ")");
   }
   if (spec_out) *spec_out = spec;
   return c;

@@ -4,6 +4,7 @@
 // A checkpoint is a safetensors file holding everything a run needs to continue exactly:
 //   generator.model.0.weight ... discriminator.model.4.bias      parameters (PyTorch names)
 //   optimizer.generator.exp_avg.model.0.weight, ...exp_avg_sq...  Adam moments, per tensor
+//   generator_ema.model.0.weight, ...                            G's average (--ema only)
 // and in __metadata__ (all strings): format, step, epoch, epoch_position, the Adam step of each
 // network, the RNG (Philox4x32-10, seed; draws are indexed by step, so the step is its
 // position), the data's size, and the resolved config as JSON.
@@ -17,6 +18,9 @@
 namespace gan {
 
 inline constexpr const char* kCheckpointFormat = "gan-checkpoint-1";
+// G's average (--ema) under G's state_dict names after this prefix: strip it and the tensors load
+// into the seed's Generator with load_state_dict.
+inline const std::string kGeneratorEmaPrefix = "generator_ema.";
 
 struct CheckpointPosition {
   uint64_t step = 0;            // steps completed

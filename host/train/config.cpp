@@ -157,6 +157,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"drop_last", ValueKind::kBool, false, "drop each epoch's last, smaller batch", anything()},
       {"lr", ValueKind::kFloat, 2e-4, "Adam learning rate of G, and of D unless --d-lr says otherwise", numbers(0, HUGE_VAL, "()", "a finite number > 0")},
       {"d_lr", ValueKind::kFloat, 0.0, "D's Adam learning rate (0: --lr, but 10 x --lr for a conditional MLP, whose class signal reaches G only through D; the run's config.json records the rate used)", numbers(0, HUGE_VAL, "[)", "a finite number >= 0")},
+      {"ema", ValueKind::kFloat, 0.0, "keep an exponential moving average of G's weights with this decay (0: none; e.g. 0.999), warmed up as min(decay, (1+t)/(10+t)) over G's updates t; samples, --eval-every, gan sample and gan eval then use the average", numbers(0, 1, "[)", "a number in [0, 1)")},
       {"beta1", ValueKind::kFloat, 0.9, "Adam beta1", numbers(0, 1, "[)", "a number in [0, 1)")},
       {"beta2", ValueKind::kFloat, 0.999, "Adam beta2", numbers(0, 1, "[)", "a number in [0, 1)")},
       {"eps", ValueKind::kFloat, 1e-8, "Adam epsilon", numbers(0, HUGE_VAL, "()", "a finite number > 0")},
@@ -355,6 +356,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.drop_last = resolved["drop_last"].get<bool>();
   c.lr = resolved["lr"].get<double>();
   c.d_lr = resolved["d_lr"].get<double>();
+  c.ema = resolved["ema"].get<double>();
   c.beta1 = resolved["beta1"].get<double>();
   c.beta2 = resolved["beta2"].get<double>();
   c.eps = resolved["eps"].get<double>();
@@ -475,6 +477,7 @@ StepOptions step_options(const TrainConfig& config) {
   step.seed = config.seed;
   step.adam = {config.lr, config.beta1, config.beta2, config.eps};
   step.discriminator_lr = discriminator_lr(config);
+  step.ema_decay = config.ema;
   step.norm_mean = static_cast<float>(config.norm_mean);
   step.norm_std = static_cast<float>(config.norm_std);
   return step;

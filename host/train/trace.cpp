@@ -43,6 +43,12 @@ void TraceRecorder::record_step(uint64_t step, const StepTrace& trace, const Ste
 
 void TraceRecorder::finish(const TrainerState& state) {
   add_params("final.", state);
+  // G's average (--ema), under the checkpoint's names.
+  if (!state.generator_ema.empty()) {
+    NetworkSpec average = spec_.generator;
+    average.name = "generator_ema";
+    add_network("final.", average, state.generator_ema, spec_.generator.tensors);
+  }
   std::vector<TensorView> views;
   for (const auto& e : entries_) views.push_back({e.name, e.shape, e.data.data()});
   auto text = [](double x) {
@@ -57,7 +63,8 @@ void TraceRecorder::finish(const TrainerState& state) {
                      {"discriminator_lr", text(step_.discriminator_adam().lr)},
                      {"beta1", text(step_.adam.beta1)},
                      {"beta2", text(step_.adam.beta2)},
-                     {"eps", text(step_.adam.eps)}});
+                     {"eps", text(step_.adam.eps)},
+                     {"ema_decay", text(step_.ema_decay)}});
 }
 
 }  // namespace gan

@@ -1,5 +1,7 @@
 #include "train/train_loop.h"
 
+#include "cpu/generate.h"
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -10,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cpu/generate.h"
 #include "io/png.h"
 #include "model/class_grid.h"
 #include "io/safetensors.h"
@@ -78,7 +81,12 @@ void write_sample_grid(Trainer& trainer, const RunFolder& run, const std::vector
     z = by_class.z.data();
   }
   std::vector<float> images(static_cast<size_t>(count * spec.image_size()));
-  trainer.generate(z, spec.conditional() ? by_class.labels.data() : nullptr, count, images.data());
+  const int32_t* labels = spec.conditional() ? by_class.labels.data() : nullptr;
+  if (config.ema > 0) {  // the grids show G's average (on the CPU: the state is copied back anyway)
+    generate_images(spec, sampling_generator(trainer.state()), z, labels, count, images.data());
+  } else {
+    trainer.generate(z, labels, count, images.data());
+  }
   const Grid grid = image_grid(images.data(), count, static_cast<int>(spec.image_height),
                                static_cast<int>(spec.image_width), kGridColumns, 2, static_cast<float>(config.norm_mean),
                                static_cast<float>(config.norm_std), static_cast<int>(spec.channels));
@@ -98,7 +106,7 @@ bool state_is_finite(const TrainerState& state) {
       return false;  // the running statistics too: a NaN there would only show when sampling
     }
   }
-  return true;
+  return all_finite(state.generator_ema);
 }
 
 // Writes last.safetensors (and a numbered copy when keep_checkpoints > 0) of `state` after
@@ -169,7 +177,7 @@ void log_step(const StepStats& stats, const StepPosition& at, int64_t total, int
 void log_eval(const json& report, const StepPosition& at, MetricsWriter& metrics, ProgressPrinter& progress) {
   json record = {{"event", "eval"}, {"step", at.step}, {"epoch", at.epoch}};
   for (const char* key : {"n", "fd", "fd_real_floor", "classifier_score", "classes_above_1pct", "class_kl",
-                          "precision", "recall", "network_task"}) {
+                          "precision", "recall", "network_task", "weights"}) {
     if (report.contains(key)) record[key] = report[key];
   }
   metrics.write(record);
@@ -271,6 +279,13 @@ TrainingOutcome run_training(const TrainConfig& config, const Dataset& dataset, 
     char rates[96];
     std::snprintf(rates, sizeof rates, "Adam learning rates: G %g, D %g", config.lr, discriminator_lr(config));
     progress.message(rates);
+  }
+  if (config.ema > 0) {
+    char average[160];
+    std::snprintf(average, sizeof average,
+                  "G's weights averaged (--ema %g, warm-up min(%g, (1+t)/(10+t))): samples and evaluations use the average",
+                  config.ema, config.ema);
+    progress.message(average);
   }
 
   MetricsWriter metrics(run.metrics_jsonl);

@@ -73,7 +73,7 @@ inline bool bit_identical(const TrainerState& a, const TrainerState& b) {
       return false;
     }
   }
-  return true;
+  return a.generator_ema == b.generator_ema;  // G's average (--ema), empty on both without it
 }
 
 // Sizes that are multiples of no tile: 1, 7, 129, 1000 (docs/gpu-notes.md).

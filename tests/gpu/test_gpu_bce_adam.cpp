@@ -28,5 +28,13 @@ TEST(GpuAdam, ReproducesTheCpuUpdateOnBothPaths) {
   GAN_EXPECT_KERNEL_MATCHES(check_adam(1486352, false, 7, seed));
 }
 
+TEST(GpuEma, ReproducesTheCpuAverageToTheBit) {
+  GAN_REQUIRE_GPU();
+  for (int64_t n : kOddSizes)
+    for (uint64_t update : {1, 9, 5000, 94000}) {
+      GAN_EXPECT_KERNEL_MATCHES(check_ema(static_cast<size_t>(n), update, seed));
+    }
+}
+
 }  // namespace
 }  // namespace gan

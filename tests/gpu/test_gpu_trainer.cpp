@@ -129,6 +129,38 @@ TEST_F(GpuTrainerTest, ResumeIsExactAndStateMovesBetweenCpuAndGpu) {
   EXPECT_LT(max_relative_error(back.state().generator.params, whole.state().generator.params), 1e-3);
 }
 
+// G's average (--ema) on the GPU: the CPU trainer's within rounding after 20 steps (the
+// warm-up's decays included), bit-identical repeats in a graph, exact resume, and a state that
+// moves to the CPU trainer and back with its average.
+TEST_F(GpuTrainerTest, AveragesGAsTheCpuTrainerDoesAndResumesExactly) {
+  GAN_REQUIRE_GPU();
+  CpuTrainerOptions cpu_averaging = cpu_options(config);
+  cpu_averaging.ema_decay = 0.9;
+  GpuTrainerOptions averaging = gpu_options(config);
+  averaging.ema_decay = 0.9;
+  CpuTrainer cpu(spec, data, cpu_averaging);
+  GpuTrainer gpu(spec, data, averaging), again(spec, data, averaging);
+  run_steps(cpu, schedule, 1, 20);
+  run_steps(gpu, schedule, 1, 20);
+  run_steps(again, schedule, 1, 20);
+  const TrainerState a = cpu.state(), b = gpu.state();
+  ASSERT_EQ(b.generator_ema.size(), spec.generator.parameter_count);
+  EXPECT_LT(max_relative_error(b.generator_ema, a.generator_ema), 1e-3);
+  EXPECT_GT(max_relative_error(b.generator_ema, b.generator.params), 1e-4);  // an average, not G
+  EXPECT_TRUE(bit_identical(b, again.state()));
+
+  GpuTrainer before(spec, data, averaging);
+  run_steps(before, schedule, 1, 12);
+  GpuTrainer after(spec, data, averaging);
+  after.load_state(before.state());
+  run_steps(after, schedule, 13, 20);
+  EXPECT_TRUE(bit_identical(after.state(), b));
+  CpuTrainer moved(spec, data, cpu_averaging);
+  moved.load_state(before.state());
+  EXPECT_TRUE(bit_identical(moved.state(), before.state()));
+  EXPECT_THROW(GpuTrainer(spec, data, gpu_options(config)).load_state(b), InputError);  // the run keeps none
+}
+
 TEST_F(GpuTrainerTest, RecordsTheFirstNonFiniteStep) {
   GAN_REQUIRE_GPU();
   GpuTrainer gpu(spec, data, gpu_options(config));

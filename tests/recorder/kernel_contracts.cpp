@@ -243,6 +243,15 @@ const std::map<std::string, Contract>& contracts() {
             }
           }
         }}},
+      // ema.cu: ema[n] = d ema + (1 - d) params[n]; G's update count t read from the device.
+      {"ema_update_kernel",
+       {0,
+        [](Arguments& a) {
+          const int64_t n = a.integer(2, "n");
+          a.access(0, "ema", bytes(n, kFloat), RW);
+          a.access(1, "params", bytes(n, kFloat), R);
+          a.access(4, "device_update", 8, R);
+        }}},
       // add.cu: y[n] += x[n].
       {"add_into_kernel",
        {0,

@@ -282,6 +282,7 @@ std::string kind_of_call(const Call& call) {
       {"bce_with_logits_kernel", "BCE"},
       {"activation_backward_kernel", "activation backward"},
       {"adam_kernel", "Adam"},
+      {"ema_update_kernel", "EMA"},
       {"record_nonfinite_kernel", "record non-finite"},
       {"add_into_kernel", "add"},
       {"batch_norm_forward_kernel", "fused BatchNorm"},
@@ -327,6 +328,7 @@ std::string kind_of_planned(const PlannedKernel& kernel) {
   if (starts("bias") || starts("activation ") || starts("LeakyReLU ") || starts("Tanh ")) return "bias/activation";
   if (starts("BCE with logits")) return "BCE";
   if (starts("Adam")) return "Adam";
+  if (starts("EMA")) return "EMA";
   if (starts("add the fake half")) return "add";
   for (const char* plain : {"set step control", "gather + normalise", "normal noise", "record non-finite"}) {
     if (starts(plain)) return plain;

@@ -56,6 +56,7 @@ StepPlanOptions plan_options(const GpuTrainerOptions& o) {
   p.fused_forward = o.forward == ForwardPath::kFused;
   p.branches = o.branches;
   p.fused_batch_norm = o.fused_batch_norm;
+  p.generator_average = o.ema_decay > 0;
   return p;
 }
 
@@ -119,6 +120,11 @@ std::vector<std::pair<std::string, GpuTrainerOptions>> flag_sets(const ModelSpec
       }
     }
   }
+  // G's average (--ema): one more kernel after G's Adam, and a buffer of G's size; the default
+  // path of either model.
+  GpuTrainerOptions averaged = base;
+  averaged.ema_decay = 0.999;
+  sets.push_back({"graph --ema 0.999", averaged});
   return sets;
 }
 
