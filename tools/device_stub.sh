@@ -8,6 +8,9 @@
 #   GAN_STUB_HANG=PROGRAM:N      PROGRAM's N-th call hangs until it is killed (a step that overruns);
 #                                PROGRAM is a stand-in's name (bench_step, gan_tests, ...) or a
 #                                Python script's (torch_seed.py)
+#   GAN_STUB_HANG_ARGS=PATTERN   with GAN_STUB_HANG, only calls whose " ARGS " match this bash glob
+#                                are counted: the hang lands in the step meant, however few calls a
+#                                busy machine lets that step make before its cap
 #   GAN_STUB_NOTIFY=FILE         a hanging call first writes "hang PROGRAM PID" to FILE (a fifo: the
 #                                test waits for that event, never for time)
 #   GAN_STUB_FAIL_ARGS=TEXT      a call whose arguments contain TEXT fails (exit 1), as a never-run
@@ -18,14 +21,18 @@ self=$(readlink -f "$0")
 name=$(basename "$0")
 counter=${GAN_STUB_COUNTER:-${TMPDIR:-/tmp}/gan-stub-counter.$PPID}
 
-# arrive PROGRAM ARGS...: one call of PROGRAM, counted; it hangs or fails where a knob says so.
+# arrive PROGRAM ARGS...: one call of PROGRAM, counted (when its arguments match
+# GAN_STUB_HANG_ARGS, if set); it hangs or fails where a knob says so.
 arrive() {
   local program=$1 n=0 file="$counter.$1"
   shift
-  [[ -s "$file" ]] && n=$(cat "$file")
-  n=$((n + 1))
-  echo "$n" >"$file"
-  if [[ "${GAN_STUB_HANG:-}" == "$program:$n" ]]; then
+  # shellcheck disable=SC2053 # the pattern is a glob on purpose
+  if [[ -z "${GAN_STUB_HANG_ARGS:-}" || " $* " == $GAN_STUB_HANG_ARGS ]]; then
+    [[ -s "$file" ]] && n=$(cat "$file")
+    n=$((n + 1))
+    echo "$n" >"$file"
+  fi
+  if ((n > 0)) && [[ "${GAN_STUB_HANG:-}" == "$program:$n" ]]; then
     [[ -n "${GAN_STUB_NOTIFY:-}" ]] && echo "hang $program $$" >>"$GAN_STUB_NOTIFY"
     exec -a gan-stub-hang sleep 100000
   fi
