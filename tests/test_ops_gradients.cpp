@@ -1,7 +1,9 @@
 // Every gradient of the reference ops against central finite differences in double precision:
-// each op alone, then whole networks (the D step's loss and the G step's loss through D).
+// each op alone, then whole networks (the D step's loss and the G step's loss through D, under
+// the seed's BCE and the hinge loss).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 
 #include "cpu/mlp.h"
@@ -12,15 +14,10 @@
 namespace gan {
 namespace {
 
+using testing::expect_each_tensor_close;
 using testing::max_relative_error;
+using testing::numeric_gradient;
 using testing::random_vector;
-
-// d loss / d x[i] by central differences, for every i.
-std::vector<double> numeric_gradient(std::vector<double>& x, const std::function<double()>& loss, double h = 1e-6) {
-  std::vector<double> grad(x.size());
-  for (size_t i = 0; i < x.size(); ++i) grad[i] = testing::central_difference(x, i, loss, h);
-  return grad;
-}
 
 // A fixed random weighting turns a tensor output into a scalar loss: L = sum(w * Y).
 double weighted_sum(const std::vector<double>& y, const std::vector<double>& w) {
@@ -85,16 +82,6 @@ TEST(Gradients, BceWithLogits) {
   EXPECT_LT(max_relative_error(dlogit, numeric_gradient(logits, loss)), 1e-8);
 }
 
-// Compares two flat gradient buffers tensor by tensor, so a failure names the tensor.
-void expect_each_tensor_close(const NetworkSpec& network, const std::vector<double>& ours,
-                              const std::vector<double>& reference, double bound) {
-  for (const auto& t : network.tensors) {
-    const std::vector<double> a(ours.begin() + t.offset, ours.begin() + t.offset + t.size);
-    const std::vector<double> b(reference.begin() + t.offset, reference.begin() + t.offset + t.size);
-    EXPECT_LT(max_relative_error(a, b), bound) << network.name << "." << t.name;
-  }
-}
-
 // A small D and G of the seed's shape (odd widths), in double.
 ModelSpec tiny_spec() {
   TrainConfig config = config_from_json({{"latent_dim", 5}, {"g_hidden", {7, 6}}, {"d_hidden", {8, 3}}}, "test");
@@ -107,53 +94,79 @@ std::vector<double> init_double(const NetworkSpec& n, uint32_t index) {
   return std::vector<double>(p.begin(), p.end());
 }
 
-TEST(Gradients, DiscriminatorStepLossOverEveryParameter) {
-  const ModelSpec spec = tiny_spec();
-  const NetworkSpec& D = spec.discriminator;
+// Under each loss (--loss): for the hinge, D's weights are tripled so that its logits spread past
+// the margin and the clipping is exercised (inside it every logit's gradient is +-1/B).
+std::vector<double> discriminator_params(const NetworkSpec& D, AdversarialLoss loss) {
   auto params = init_double(D, 1);
-  const int64_t B = 5;
-  // [2B, 12]: a real half and a fake half, as the trainer feeds D.
-  const auto input = random_vector<double>(2 * B * spec.image_size(), 41);
-  auto loss = [&] {
+  if (loss == AdversarialLoss::kHinge) {
+    for (double& p : params) p *= 3;
+  }
+  return params;
+}
+
+TEST(Gradients, DiscriminatorStepLossOverEveryParameter) {
+  for (AdversarialLoss loss : {AdversarialLoss::kBce, AdversarialLoss::kHinge}) {
+    SCOPED_TRACE(adversarial_loss_name(loss));
+    const ModelSpec spec = tiny_spec();
+    const NetworkSpec& D = spec.discriminator;
+    auto params = discriminator_params(D, loss);
+    const int64_t B = 5;
+    // [2B, 12]: a real half and a fake half, as the trainer feeds D.
+    const auto input = random_vector<double>(2 * B * spec.image_size(), 41);
+    auto loss_value = [&] {
+      MlpPass<double> pass;
+      mlp_forward<double>(D, 0.2, params.data(), input.data(), 2 * B, &pass);
+      std::vector<double> d(2 * B);
+      const BceStats s = discriminator_loss(loss, pass.output(), B, B, d.data());
+      return s.loss_real + s.loss_fake;
+    };
     MlpPass<double> pass;
     mlp_forward<double>(D, 0.2, params.data(), input.data(), 2 * B, &pass);
-    std::vector<double> d(2 * B);
-    const BceStats s = bce_with_logits(pass.output(), B, B, d.data());
-    return s.loss_real + s.loss_fake;
-  };
-  MlpPass<double> pass;
-  mlp_forward<double>(D, 0.2, params.data(), input.data(), 2 * B, &pass);
-  std::vector<double> dlogit(2 * B);
-  bce_with_logits(pass.output(), B, B, dlogit.data());
-  std::vector<double> grads(D.parameter_count, NAN);
-  MlpScratch<double> scratch;
-  mlp_backward<double>(D, 0.2, params.data(), pass, dlogit.data(), grads.data(), nullptr, &scratch);
-  expect_each_tensor_close(D, grads, numeric_gradient(params, loss), 1e-7);
+    if (loss == AdversarialLoss::kHinge) {
+      int64_t past_margin = 0;
+      for (int64_t i = 0; i < 2 * B; ++i) {
+        const double x = pass.output()[i];
+        ASSERT_GT(std::abs(std::abs(x) - 1), 1e-3) << "logit " << i << " on a kink";
+        past_margin += i < B ? x > 1 : x < -1;
+      }
+      ASSERT_GT(past_margin, 0);
+      ASSERT_LT(past_margin, 2 * B);
+    }
+    std::vector<double> dlogit(2 * B);
+    discriminator_loss(loss, pass.output(), B, B, dlogit.data());
+    std::vector<double> grads(D.parameter_count, NAN);
+    MlpScratch<double> scratch;
+    mlp_backward<double>(D, 0.2, params.data(), pass, dlogit.data(), grads.data(), nullptr, &scratch);
+    expect_each_tensor_close(D, grads, numeric_gradient(params, loss_value), 1e-7);
+  }
 }
 
 TEST(Gradients, GeneratorStepLossThroughTheDiscriminator) {
-  const ModelSpec spec = tiny_spec();
-  const NetworkSpec &G = spec.generator, &D = spec.discriminator;
-  auto g_params = init_double(G, 0);
-  const auto d_params = init_double(D, 1);
-  const int64_t B = 4;
-  const auto z = random_vector<double>(B * spec.latent_dim, 51, -2, 2);
-  auto loss = [&] {
+  for (AdversarialLoss loss : {AdversarialLoss::kBce, AdversarialLoss::kHinge}) {
+    SCOPED_TRACE(adversarial_loss_name(loss));
+    const ModelSpec spec = tiny_spec();
+    const NetworkSpec &G = spec.generator, &D = spec.discriminator;
+    auto g_params = init_double(G, 0);
+    const auto d_params = discriminator_params(D, loss);
+    const int64_t B = 4;
+    const auto z = random_vector<double>(B * spec.latent_dim, 51, -2, 2);
+    auto loss_value = [&] {
+      MlpPass<double> g_pass, d_pass;
+      mlp_forward<double>(G, 0.2, g_params.data(), z.data(), B, &g_pass);
+      mlp_forward<double>(D, 0.2, d_params.data(), g_pass.output(), B, &d_pass);
+      std::vector<double> d(B);
+      return generator_loss(loss, d_pass.output(), B, d.data()).loss_real;
+    };
     MlpPass<double> g_pass, d_pass;
+    MlpScratch<double> scratch;
     mlp_forward<double>(G, 0.2, g_params.data(), z.data(), B, &g_pass);
     mlp_forward<double>(D, 0.2, d_params.data(), g_pass.output(), B, &d_pass);
-    std::vector<double> d(B);
-    return bce_with_logits(d_pass.output(), B, 0, d.data()).loss_real;
-  };
-  MlpPass<double> g_pass, d_pass;
-  MlpScratch<double> scratch;
-  mlp_forward<double>(G, 0.2, g_params.data(), z.data(), B, &g_pass);
-  mlp_forward<double>(D, 0.2, d_params.data(), g_pass.output(), B, &d_pass);
-  std::vector<double> dlogit(B), d_image(B * spec.image_size(), NAN), grads(G.parameter_count, NAN);
-  bce_with_logits(d_pass.output(), B, 0, dlogit.data());
-  mlp_backward<double>(D, 0.2, d_params.data(), d_pass, dlogit.data(), nullptr, d_image.data(), &scratch);
-  mlp_backward<double>(G, 0.2, g_params.data(), g_pass, d_image.data(), grads.data(), nullptr, &scratch);
-  expect_each_tensor_close(G, grads, numeric_gradient(g_params, loss), 1e-7);
+    std::vector<double> dlogit(B), d_image(B * spec.image_size(), NAN), grads(G.parameter_count, NAN);
+    generator_loss(loss, d_pass.output(), B, dlogit.data());
+    mlp_backward<double>(D, 0.2, d_params.data(), d_pass, dlogit.data(), nullptr, d_image.data(), &scratch);
+    mlp_backward<double>(G, 0.2, g_params.data(), g_pass, d_image.data(), grads.data(), nullptr, &scratch);
+    expect_each_tensor_close(G, grads, numeric_gradient(g_params, loss_value), 1e-7);
+  }
 }
 
 TEST(Gradients, FloatNetworkAgreesWithDouble) {

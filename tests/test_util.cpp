@@ -99,6 +99,21 @@ std::vector<size_t> probe_indices(const std::vector<TensorSlot>& tensors) {
   return indices;
 }
 
+std::vector<double> numeric_gradient(std::vector<double>& x, const std::function<double()>& loss, double h) {
+  std::vector<double> grad(x.size());
+  for (size_t i = 0; i < x.size(); ++i) grad[i] = central_difference(x, i, loss, h);
+  return grad;
+}
+
+void expect_each_tensor_close(const NetworkSpec& network, const std::vector<double>& ours,
+                              const std::vector<double>& reference, double bound) {
+  for (const auto& t : network.tensors) {
+    const std::vector<double> a(ours.begin() + t.offset, ours.begin() + t.offset + t.size);
+    const std::vector<double> b(reference.begin() + t.offset, reference.begin() + t.offset + t.size);
+    EXPECT_LT(max_relative_error(a, b), bound) << network.name << "." << t.name;
+  }
+}
+
 std::string small_run_flags(const ScratchDir& dir, const std::string& lr) {
   if (!std::filesystem::exists(dir.path("data/train-images-idx3-ubyte"))) {
     std::filesystem::create_directories(dir.path("data"));

@@ -70,6 +70,14 @@ std::vector<uint8_t> make_idx_images(uint32_t count, uint32_t h, uint32_t w, uin
 // d loss / d x[i] by a central difference; x[i] is restored afterwards.
 double central_difference(std::vector<double>& x, size_t i, const std::function<double()>& loss, double h = 1e-6);
 
+// d loss / d x[i] by central differences, for every i.
+std::vector<double> numeric_gradient(std::vector<double>& x, const std::function<double()>& loss, double h = 1e-6);
+
+// Compares two flat gradient buffers of a network tensor by tensor (the gaps between aligned
+// tensors are never written), so a failure names the tensor.
+void expect_each_tensor_close(const NetworkSpec& network, const std::vector<double>& ours,
+                              const std::vector<double>& reference, double bound);
+
 // Central finite differences against an analytic gradient: the largest |analytic[i] - numeric[i]|
 // over the given indices of `values` (every index when `indices` is empty), divided by the
 // largest |numeric[i]|. loss() reads `values`; each entry is restored after its probe.

@@ -54,9 +54,10 @@ def hidden_widths(tensors, net, first_in):
     return [s[0] for s in shapes[:-1]], shapes[-1][0]
 
 
-def models(tensors, dtype, slope, device):
+def models(tensors, dtype, slope, device, loss="bce"):
     """The seed's MLP, or the DCGAN of tools/dcgan_model.py, loaded with the trace's init.* tensors,
-    and the loss on its output (BCELoss after the MLP's Sigmoid; BCE on the DCGAN's logits)."""
+    and the loss on its output (BCELoss after the MLP's Sigmoid; BCE on the DCGAN's logits). Under
+    the hinge loss the MLP's Sigmoid goes: the loss takes D's raw logit."""
     latent = tensors["step1.z_d"].shape[1]
     if "init.generator.main.0.weight" in tensors:  # the canonical DCGAN, 32x32 or 64x64
         width, channels = tensors["init.discriminator.main.0.weight"].shape[:2]
@@ -102,7 +103,19 @@ def models(tensors, dtype, slope, device):
             if not k.endswith("num_batches_tracked"):  # a counter we do not keep
                 state[k] = torch.tensor(tensors[f"init.{net}.{k}"], dtype=dtype)
         module.load_state_dict(state)
+    if loss == "hinge" and isinstance(discriminator, (Discriminator, ConditionalDiscriminator)):
+        discriminator.model[-1] = nn.Identity()  # the hinge loss takes the MLP's raw logit
     return generator.to(device), discriminator.to(device), criterion
+
+
+def adversarial_losses(loss, criterion):
+    """D's loss on the real outputs, D's on the fake, and G's, as gan's --loss: the seed's BCE
+    (criterion against ones, zeros, ones), or the hinge loss on raw logits (relu(1 - x).mean(),
+    relu(1 + x).mean(), -x.mean())."""
+    if loss == "hinge":
+        return (lambda v: torch.relu(1 - v).mean(), lambda v: torch.relu(1 + v).mean(), lambda v: -v.mean())
+    return (lambda v: criterion(v, torch.ones_like(v)), lambda v: criterion(v, torch.zeros_like(v)),
+            lambda v: criterion(v, torch.ones_like(v)))
 
 
 def ema_decay_at(decay, update):
@@ -111,10 +124,12 @@ def ema_decay_at(decay, update):
     return min(decay, (1.0 + t) / (10.0 + t))
 
 
-def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8, ema_decay=0.0):
+def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8, ema_decay=0.0, loss="bce"):
     """The seed's loop on the trace's inputs; every result comes back to the CPU. With ema_decay > 0
-    an exponential moving average of G's parameters follows every G update, as --ema keeps it."""
-    generator, discriminator, criterion = models(tensors, dtype, slope, device)
+    an exponential moving average of G's parameters follows every G update, as --ema keeps it;
+    loss "hinge" swaps the seed's BCE for the hinge loss, as --loss hinge does."""
+    generator, discriminator, criterion = models(tensors, dtype, slope, device, loss)
+    real_criterion, fake_criterion, generator_criterion = adversarial_losses(loss, criterion)
     average = {k: p.detach().clone() for k, p in generator.named_parameters()} if ema_decay > 0 else None
 
     def given(name):
@@ -137,11 +152,11 @@ def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8, ema
         # ---- the seed's loop body (its section 5.6), with the trace's noise ----
         discriminator.zero_grad()
         real_validity = with_labels(discriminator, f"step{i}.labels_real", real_imgs)
-        real_loss = criterion(real_validity, torch.ones_like(real_validity))
+        real_loss = real_criterion(real_validity)
         z = given(f"step{i}.z_d")
         fake_imgs = with_labels(generator, f"step{i}.labels_d", z)
         fake_validity = with_labels(discriminator, f"step{i}.labels_d", fake_imgs)
-        fake_loss = criterion(fake_validity, torch.zeros_like(fake_validity))
+        fake_loss = fake_criterion(fake_validity)
         d_loss = real_loss + fake_loss
         d_loss.backward()
         if i == 1:
@@ -152,7 +167,7 @@ def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8, ema
         z = given(f"step{i}.z_g")
         fake_imgs = with_labels(generator, f"step{i}.labels_g", z)
         fake_validity = with_labels(discriminator, f"step{i}.labels_g", fake_imgs)
-        g_loss = criterion(fake_validity, torch.ones_like(fake_validity))
+        g_loss = generator_criterion(fake_validity)
         g_loss.backward()
         if i == 1:
             for k, p in generator.named_parameters():
@@ -210,16 +225,19 @@ def main():
         betas = tuple(args.betas or (float(metadata.get("beta1", 0.9)), float(metadata.get("beta2", 0.999))))
         eps = float(metadata.get("eps", 1e-8))
         ema_decay = float(metadata.get("ema_decay", 0.0))
+        loss = metadata.get("loss", "bce")  # traces written before --loss trained with BCE
+        if loss not in ("bce", "hinge"):
+            raise ValueError(f"{args.trace}: loss {loss!r} is neither bce nor hinge")
     except (OSError, ValueError, KeyError) as e:
         print(f"torch_parity: {e}", file=sys.stderr)
         return 2
     print(f"Adam: lr {lrs[0]:g} (G), {lrs[1]:g} (D), betas {betas[0]:g}, {betas[1]:g}, eps {eps:g}"
-          + (f"; G's average, decay {ema_decay:g}" if ema_decay > 0 else ""))
+          + (f"; G's average, decay {ema_decay:g}" if ema_decay > 0 else "") + f"; loss {loss}")
     steps = max(int(m.group(1)) for name in tensors for m in [re.fullmatch(r"step(\d+)\.d_loss", name)] if m)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    ref64 = replay(tensors, steps, torch.float64, lrs, betas, args.slope, eps=eps, ema_decay=ema_decay)
+    ref64 = replay(tensors, steps, torch.float64, lrs, betas, args.slope, eps=eps, ema_decay=ema_decay, loss=loss)
     if peer_tensors is None:
-        peer = replay(tensors, steps, torch.float32, lrs, betas, args.slope, args.device, eps, ema_decay)
+        peer = replay(tensors, steps, torch.float32, lrs, betas, args.slope, args.device, eps, ema_decay, loss)
         peer_name, peer_label = "PyTorch-float32", "torch f32"
         if args.tf32:
             peer_name, peer_label = "PyTorch-TF32", "torch tf32"

@@ -86,6 +86,14 @@ Device choose_device(const TrainConfig& config, std::string* note) {
     *note = "--model dcgan trains on the CPU (this build has no cuDNN)";
     return Device::kCpu;
   }
+  if (config.loss != AdversarialLoss::kBce) {
+    if (config.device == DeviceChoice::kCuda) {
+      throw InputError("--device cuda: --loss " + std::string(adversarial_loss_name(config.loss)) +
+                       " has no GPU kernel yet; use --device cpu");
+    }
+    *note = "--loss " + std::string(adversarial_loss_name(config.loss)) + " trains on the CPU (no GPU kernel yet)";
+    return Device::kCpu;
+  }
   std::string why;
   const std::vector<GpuInfo> gpus = visible_gpus(&why);
   if (gpus.empty()) {

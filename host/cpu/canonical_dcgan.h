@@ -161,10 +161,10 @@ class CanonicalDcganCpuModel : public CpuGanModel<T> {
     logit_grad_.resize(static_cast<size_t>(B));
     fake_grads_.resize(d.params.size());
     DiscriminatorLosses losses;
-    losses.real_half = bce_with_logits(real_pass_.output(), B, 0, logit_grad_.data());
+    losses.real_half = discriminator_loss(spec_.loss, real_pass_.output(), B, 0, logit_grad_.data());
     canonical_backward(spec_.discriminator, d_layers_, d.params.data(), real_pass_, logit_grad_.data(), d_grads,
                        static_cast<T*>(nullptr), code_);
-    losses.fake_half = bce_with_logits(fake_pass_.output(), 0, B, logit_grad_.data());
+    losses.fake_half = discriminator_loss(spec_.loss, fake_pass_.output(), 0, B, logit_grad_.data());
     canonical_backward(spec_.discriminator, d_layers_, d.params.data(), fake_pass_, logit_grad_.data(),
                        fake_grads_.data(), static_cast<T*>(nullptr), code_);
     for (size_t i = 0; i < fake_grads_.size(); ++i) d_grads[i] += fake_grads_[i];
@@ -176,7 +176,7 @@ class CanonicalDcganCpuModel : public CpuGanModel<T> {
     generator_forward(g.params.data(), g.buffers.data(), z, labels, B, true, &g_pass_);
     discriminator_forward(d, g_pass_.output(), labels, B, &real_pass_);
     logit_grad_.resize(static_cast<size_t>(B));
-    const BceStats bce = bce_with_logits(real_pass_.output(), B, 0, logit_grad_.data());
+    const BceStats bce = generator_loss(spec_.loss, real_pass_.output(), B, logit_grad_.data());
     image_grad_.resize(static_cast<size_t>(B * spec_.image_size()));
     canonical_backward(spec_.discriminator, d_layers_, d.params.data(), real_pass_, logit_grad_.data(),
                        static_cast<T*>(nullptr), image_grad_.data(), code_);

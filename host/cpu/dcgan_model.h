@@ -36,10 +36,10 @@ class DcganCpuModel : public CpuGanModel<T> {
     logit_grad_.resize(static_cast<size_t>(B));
     fake_grads_.resize(d.params.size());
     DiscriminatorLosses losses;
-    losses.real_half = bce_with_logits(real_pass_.logits.data(), B, 0, logit_grad_.data());
+    losses.real_half = discriminator_loss(spec_.loss, real_pass_.logits.data(), B, 0, logit_grad_.data());
     dcgan_discriminator_backward(spec_, d.params.data(), real_pass_, logit_grad_.data(), d_grads,
                                  static_cast<T*>(nullptr), code_);
-    losses.fake_half = bce_with_logits(fake_pass_.logits.data(), 0, B, logit_grad_.data());
+    losses.fake_half = discriminator_loss(spec_.loss, fake_pass_.logits.data(), 0, B, logit_grad_.data());
     dcgan_discriminator_backward(spec_, d.params.data(), fake_pass_, logit_grad_.data(), fake_grads_.data(),
                                  static_cast<T*>(nullptr), code_);
     for (size_t i = 0; i < fake_grads_.size(); ++i) d_grads[i] += fake_grads_[i];
@@ -52,7 +52,7 @@ class DcganCpuModel : public CpuGanModel<T> {
     dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), g_pass_.image.data(), B, &real_pass_, code_,
                                 labels);
     logit_grad_.resize(static_cast<size_t>(B));
-    const BceStats bce = bce_with_logits(real_pass_.logits.data(), B, 0, logit_grad_.data());
+    const BceStats bce = generator_loss(spec_.loss, real_pass_.logits.data(), B, logit_grad_.data());
     image_grad_.resize(static_cast<size_t>(B * spec_.image_size()));
     dcgan_discriminator_backward(spec_, d.params.data(), real_pass_, logit_grad_.data(), static_cast<T*>(nullptr),
                                  image_grad_.data(), code_);

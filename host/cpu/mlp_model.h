@@ -44,7 +44,7 @@ class MlpCpuModel : public CpuGanModel<T> {
     mlp_forward(spec_.discriminator, slope, d.params.data(), d_input_.data(), 2 * B, &d_pass_,
                 spec_.conditional() ? d_labels_.data() : nullptr);  // logits [2B, 1]
     logit_grad_.resize(static_cast<size_t>(2 * B));
-    const BceStats bce = bce_with_logits(d_pass_.output(), B, B, logit_grad_.data());
+    const BceStats bce = discriminator_loss(spec_.loss, d_pass_.output(), B, B, logit_grad_.data());
     // Weight gradients for every D layer; no input gradient at D's first layer.
     mlp_backward(spec_.discriminator, slope, d.params.data(), d_pass_, logit_grad_.data(), d_grads,
                  static_cast<T*>(nullptr), &scratch_);
@@ -67,7 +67,7 @@ class MlpCpuModel : public CpuGanModel<T> {
     }
     mlp_forward(spec_.discriminator, slope, d.params.data(), d_input, B, &d_pass_, labels);
     logit_grad_.resize(static_cast<size_t>(B));
-    const BceStats bce = bce_with_logits(d_pass_.output(), B, 0, logit_grad_.data());
+    const BceStats bce = generator_loss(spec_.loss, d_pass_.output(), B, logit_grad_.data());
     // Through D for the input gradient only (D's weights are not updated by the G step). When
     // conditional, D's input gradient has the label's columns too; G needs the image's.
     const int64_t d_in = spec_.discriminator.layers.front().in;

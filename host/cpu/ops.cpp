@@ -186,6 +186,23 @@ void gemm_naive(bool a_transposed, bool b_transposed, int64_t M, int64_t N, int6
   }
 }
 
+namespace {
+
+// The sums of a loss's two halves turned into their means (an empty half stays 0).
+BceStats averaged(BceStats sums, int64_t n_real, int64_t n_fake) {
+  if (n_real > 0) {
+    sums.loss_real /= static_cast<double>(n_real);
+    sums.prob_real /= static_cast<double>(n_real);
+  }
+  if (n_fake > 0) {
+    sums.loss_fake /= static_cast<double>(n_fake);
+    sums.prob_fake /= static_cast<double>(n_fake);
+  }
+  return sums;
+}
+
+}  // namespace
+
 template <class T>
 BceStats bce_with_logits(const T* logits, int64_t n_real, int64_t n_fake, T* dlogit) {
   BceStats stats;
@@ -203,14 +220,36 @@ BceStats bce_with_logits(const T* logits, int64_t n_real, int64_t n_fake, T* dlo
     stats.prob_fake += static_cast<double>(p);
     dlogit[i] = p / static_cast<T>(n_fake);
   }
-  if (n_real > 0) {
-    stats.loss_real /= static_cast<double>(n_real);
-    stats.prob_real /= static_cast<double>(n_real);
+  return averaged(stats, n_real, n_fake);
+}
+
+template <class T>
+BceStats hinge_discriminator(const T* logits, int64_t n_real, int64_t n_fake, T* dlogit) {
+  BceStats stats;
+  for (int64_t i = 0; i < n_real; ++i) {
+    const T x = logits[i];
+    stats.loss_real += static_cast<double>(std::max(T(0), T(1) - x));
+    stats.prob_real += static_cast<double>(x);
+    dlogit[i] = x < T(1) ? T(-1) / static_cast<T>(n_real) : T(0);
   }
-  if (n_fake > 0) {
-    stats.loss_fake /= static_cast<double>(n_fake);
-    stats.prob_fake /= static_cast<double>(n_fake);
+  for (int64_t i = n_real; i < n_real + n_fake; ++i) {
+    const T x = logits[i];
+    stats.loss_fake += static_cast<double>(std::max(T(0), T(1) + x));
+    stats.prob_fake += static_cast<double>(x);
+    dlogit[i] = x > T(-1) ? T(1) / static_cast<T>(n_fake) : T(0);
   }
+  return averaged(stats, n_real, n_fake);
+}
+
+template <class T>
+BceStats hinge_generator(const T* logits, int64_t B, T* dlogit) {
+  BceStats stats;
+  for (int64_t i = 0; i < B; ++i) {
+    stats.prob_real += static_cast<double>(logits[i]);
+    dlogit[i] = T(-1) / static_cast<T>(B);
+  }
+  if (B > 0) stats.prob_real /= static_cast<double>(B);
+  stats.loss_real = -stats.prob_real;
   return stats;
 }
 
@@ -329,6 +368,8 @@ double softmax_cross_entropy(const T* logits, const uint8_t* labels, int64_t B, 
                                              int64_t, int64_t, T*, T*);                                   \
   template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, const T*, const T*, T*);           \
   template BceStats bce_with_logits<T>(const T*, int64_t, int64_t, T*);                                 \
+  template BceStats hinge_discriminator<T>(const T*, int64_t, int64_t, T*);                             \
+  template BceStats hinge_generator<T>(const T*, int64_t, T*);                                          \
   template double softmax_cross_entropy<T>(const T*, const uint8_t*, int64_t, int64_t, T*, int64_t*);    \
   template void adam_update<T>(T*, const T*, T*, T*, size_t, const AdamSettings&, int64_t);       \
   template void ema_update<T>(T*, const T*, size_t, double);

@@ -1,7 +1,8 @@
 #pragma once
 // defines: linear_forward, activation_forward, activation_backward, linear_backward_weight,
 // linear_backward_input, concat_label_embedding, label_class_sums, label_embedding_backward,
-// label_projection_forward, label_projection_backward, BceStats, bce_with_logits, adam_update, ema_update, gemm_naive — the CPU reference
+// label_projection_forward, label_projection_backward, BceStats, bce_with_logits, hinge_discriminator,
+// hinge_generator, discriminator_loss, generator_loss, adam_update, ema_update, gemm_naive — the CPU reference
 // ops of the training step, and the plain loop the BLAS path is tested against
 //
 // Every op is a template over float (the trainer) and double (the finite-difference tests).
@@ -100,6 +101,31 @@ struct BceStats {
 // half's count. A half with count 0 contributes nothing.
 template <class T>
 BceStats bce_with_logits(const T* logits, int64_t n_real, int64_t n_fake, T* dlogit);
+
+// D's hinge loss on logits: logits[0 .. n_real) real, the next n_fake fake;
+//   loss_real = mean relu(1 - x) over the real,  loss_fake = mean relu(1 + x) over the fake,
+// dlogit the gradient of their sum (-1/n_real where x < 1, 1/n_fake where x > -1, else 0: the
+// subgradient 0 at the kink, as PyTorch's relu has). prob_real and prob_fake hold the mean raw
+// logits (a hinge D outputs no probability).
+template <class T>
+BceStats hinge_discriminator(const T* logits, int64_t n_real, int64_t n_fake, T* dlogit);
+
+// G's hinge loss on D's logits of B fakes: loss_real = -mean x, dlogit = -1/B; prob_real the
+// mean raw logit.
+template <class T>
+BceStats hinge_generator(const T* logits, int64_t B, T* dlogit);
+
+// The step's losses under spec.loss: D's (real and fake halves) and G's (its fakes as the real
+// half): bce_with_logits, or the two hinge losses above.
+template <class T>
+BceStats discriminator_loss(AdversarialLoss loss, const T* logits, int64_t n_real, int64_t n_fake, T* dlogit) {
+  return loss == AdversarialLoss::kHinge ? hinge_discriminator(logits, n_real, n_fake, dlogit)
+                                         : bce_with_logits(logits, n_real, n_fake, dlogit);
+}
+template <class T>
+BceStats generator_loss(AdversarialLoss loss, const T* logits, int64_t B, T* dlogit) {
+  return loss == AdversarialLoss::kHinge ? hinge_generator(logits, B, dlogit) : bce_with_logits(logits, B, 0, dlogit);
+}
 
 // Softmax cross-entropy, mean over the batch: logits [B, C], labels [B] in 0..C-1.
 // dlogits[B, C] = (softmax - onehot) / B. Returns the mean loss; *correct (if given) counts

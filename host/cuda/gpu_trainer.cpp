@@ -40,6 +40,9 @@ std::vector<T> copy_to_host(const T* device, size_t count) {
 GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuTrainerOptions& options)
     : spec_(spec), options_(options), images_(dataset.count) {
   if (spec_.conditional()) check_dataset_labels(dataset, spec_.classes);
+  if (spec_.loss != AdversarialLoss::kBce) {
+    throw InputError(std::string("GPU trainer: --loss ") + adversarial_loss_name(spec_.loss) + " has no GPU kernel yet");
+  }
   if (options_.max_batch < 1 || options_.max_batch > dataset.count) {
     throw InputError("GPU trainer: batch " + std::to_string(options_.max_batch) + " outside 1.." +
                 std::to_string(dataset.count));

@@ -20,6 +20,8 @@ const char* activation_name(Activation activation) {
   return "?";
 }
 
+const char* adversarial_loss_name(AdversarialLoss loss) { return loss == AdversarialLoss::kHinge ? "hinge" : "bce"; }
+
 int64_t NetworkSpec::widest_layer() const {
   int64_t widest = input_size();
   for (const auto& layer : layers) widest = std::max(widest, layer.out);

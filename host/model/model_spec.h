@@ -1,5 +1,5 @@
 #pragma once
-// defines: ModelKind, model_kind_name, LinearLayer, TensorSlot, LabelEmbedding, LabelProjection, NetworkSpec,
+// defines: ModelKind, model_kind_name, AdversarialLoss, adversarial_loss_name, LinearLayer, TensorSlot, LabelEmbedding, LabelProjection, NetworkSpec,
 // DcganShape, ModelChoice, ModelSpec, make_mlp_spec, make_model_spec, make_mlp_network,
 // init_parameters, init_tensors, training_memory_bytes
 //
@@ -19,6 +19,13 @@ namespace gan {
 enum class ModelKind { kMlp, kDcgan };
 
 const char* model_kind_name(ModelKind kind);  // "mlp", "dcgan": config files, checkpoints, traces
+
+// The adversarial loss (--loss): the seed's BCE, or the hinge loss of Lim and Ye (2017), as
+// BigGAN and StudioGAN train with it: D minimises mean relu(1 - D(x)) + mean relu(1 + D(G(z))),
+// G minimises -mean D(G(z)), D(.) the raw logit.
+enum class AdversarialLoss { kBce, kHinge };
+
+const char* adversarial_loss_name(AdversarialLoss loss);  // "bce", "hinge"
 
 const char* activation_name(Activation activation);
 
@@ -115,6 +122,7 @@ struct ModelSpec {
   DcganShape dcgan;  // kind == ModelKind::kDcgan only
   NetworkSpec generator;      // latent -> g_hidden... -> H*W (Tanh)
   NetworkSpec discriminator;  // H*W -> d_hidden... -> 1 (a logit; the Sigmoid is in the loss)
+  AdversarialLoss loss = AdversarialLoss::kBce;  // what both steps minimise on D's logits
 
   int64_t image_size() const { return channels * image_height * image_width; }  // values per image
   bool conditional() const { return classes > 0; }

@@ -26,9 +26,9 @@ struct StepPosition {
 
 struct StepStats {
   uint64_t step = 0;
-  double d_loss = 0;        // BCE(D(x), 1) + BCE(D(G(z1)), 0), before D's update
-  double g_loss = 0;        // BCE(D(G(z2)), 1) through the updated D
-  double d_real = 0;        // mean D(x)
+  double d_loss = 0;        // BCE(D(x), 1) + BCE(D(G(z1)), 0), before D's update (--loss hinge: its D loss)
+  double g_loss = 0;        // BCE(D(G(z2)), 1) through the updated D (--loss hinge: -mean logit)
+  double d_real = 0;        // mean D(x) (--loss hinge: the mean raw logit, as for the two below)
   double d_fake = 0;        // mean D(G(z1)) in the D step
   double d_fake_g = 0;      // mean D(G(z2)) in the G step
 };

@@ -108,6 +108,8 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   }
   // Written before the key existed, the run trained without a projection term.
   if (c.config.is_object() && !c.config.contains("projection")) c.config["projection"] = false;
+  // Written before --loss existed, the run trained with BCE.
+  if (c.config.is_object() && !c.config.contains("loss")) c.config["loss"] = "bce";
   // Written before --ema existed, the run kept no average of G.
   if (c.config.is_object() && !c.config.contains("ema")) c.config["ema"] = 0.0;
   // Written before --d-lr existed, the run trained D at G's learning rate.

@@ -35,6 +35,7 @@ namespace {
 template <class T>
 using Choices = std::vector<std::pair<std::string, T>>;
 
+const Choices<AdversarialLoss> kLosses = {{"bce", AdversarialLoss::kBce}, {"hinge", AdversarialLoss::kHinge}};
 const Choices<DeviceChoice> kDevices = {{"auto", DeviceChoice::kAuto}, {"cpu", DeviceChoice::kCpu}, {"cuda", DeviceChoice::kCuda}};
 const Choices<OnNan> kOnNan = {{"stop", OnNan::kStop}, {"rollback", OnNan::kRollback}};
 const Choices<ForwardPath> kForwardPaths = {{"cublas", ForwardPath::kCublas}, {"fused", ForwardPath::kFused}};
@@ -157,6 +158,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"drop_last", ValueKind::kBool, false, "drop each epoch's last, smaller batch", anything()},
       {"lr", ValueKind::kFloat, 2e-4, "Adam learning rate of G, and of D unless --d-lr says otherwise", numbers(0, HUGE_VAL, "()", "a finite number > 0")},
       {"d_lr", ValueKind::kFloat, 0.0, "D's Adam learning rate (0: --lr, but 10 x --lr for a conditional MLP, whose class signal reaches G only through D; the run's config.json records the rate used)", numbers(0, HUGE_VAL, "[)", "a finite number >= 0")},
+      {"loss", ValueKind::kString, "bce", "the adversarial loss: bce (the seed's) or hinge (D: mean relu(1 - D(x)) + mean relu(1 + D(G(z))), G: -mean D(G(z)) on D's raw output, as BigGAN; the CPU only for now)", one_of(kLosses)},
       {"ema", ValueKind::kFloat, 0.0, "keep an exponential moving average of G's weights with this decay (0: none; e.g. 0.999), warmed up as min(decay, (1+t)/(10+t)) over G's updates t; samples, --eval-every, gan sample and gan eval then use the average", numbers(0, 1, "[)", "a number in [0, 1)")},
       {"beta1", ValueKind::kFloat, 0.9, "Adam beta1", numbers(0, 1, "[)", "a number in [0, 1)")},
       {"beta2", ValueKind::kFloat, 0.999, "Adam beta2", numbers(0, 1, "[)", "a number in [0, 1)")},
@@ -357,6 +359,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.lr = resolved["lr"].get<double>();
   c.d_lr = resolved["d_lr"].get<double>();
   c.ema = resolved["ema"].get<double>();
+  c.loss = chosen(kLosses, resolved["loss"]);
   c.beta1 = resolved["beta1"].get<double>();
   c.beta2 = resolved["beta2"].get<double>();
   c.eps = resolved["eps"].get<double>();
@@ -450,11 +453,15 @@ ModelChoice model_choice(const TrainConfig& config) {
 }
 
 ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
-  return make_model_spec(model_choice(config), image_height, image_width);
+  ModelSpec spec = make_model_spec(model_choice(config), image_height, image_width);
+  spec.loss = config.loss;
+  return spec;
 }
 
 ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
-  return make_mlp_spec(model_choice(config), image_height, image_width);
+  ModelSpec spec = make_mlp_spec(model_choice(config), image_height, image_width);
+  spec.loss = config.loss;
+  return spec;
 }
 
 double discriminator_lr(const TrainConfig& config) {

@@ -64,7 +64,8 @@ void TraceRecorder::finish(const TrainerState& state) {
                      {"beta1", text(step_.adam.beta1)},
                      {"beta2", text(step_.adam.beta2)},
                      {"eps", text(step_.adam.eps)},
-                     {"ema_decay", text(step_.ema_decay)}});
+                     {"ema_decay", text(step_.ema_decay)},
+                     {"loss", adversarial_loss_name(spec_.loss)}});
 }
 
 }  // namespace gan
