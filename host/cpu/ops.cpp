@@ -248,7 +248,7 @@ BceStats hinge_generator(const T* logits, int64_t B, T* dlogit) {
     stats.prob_real += static_cast<double>(logits[i]);
     dlogit[i] = T(-1) / static_cast<T>(B);
   }
-  if (B > 0) stats.prob_real /= static_cast<double>(B);
+  stats = averaged(stats, B, 0);
   stats.loss_real = -stats.prob_real;
   return stats;
 }
