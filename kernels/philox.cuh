@@ -37,6 +37,8 @@ enum class RandomPurpose : uint32_t {
   kEvaluation = 7,    // the evaluation classifier: init, shuffle, augmentation; real-set picks
   kLabelDiscriminator = 8,  // step = training step: the fake labels of the D step (conditional)
   kLabelGenerator = 9,      // step = training step: the fake labels of the G step (conditional)
+  kSpectralNorm = 10,       // step = the weight's index in D's spectral-norm list: u's start, then v's
+  kAugment = 11,            // step = the step's noise key: DiffAugment's draws (model/augment.h)
 };
 
 GAN_HOST_DEVICE uint32_t philox_mulhilo(uint32_t a, uint32_t b, uint32_t* hi) {

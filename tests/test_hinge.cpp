@@ -6,12 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "cpu/ops.h"
-#include "cuda/device.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
@@ -19,6 +15,8 @@
 namespace gan {
 namespace {
 
+using testing::expect_gpu_refuses_and_auto_trains_on_cpu;
+using testing::file_text;
 using testing::max_relative_error;
 using testing::numeric_gradient;
 using testing::random_vector;
@@ -88,11 +86,6 @@ TEST(HingeLoss, TheChoiceDispatchesAndBceIsTheSeeds) {
   EXPECT_EQ(a, b);
 }
 
-std::string file_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 TEST(HingeCli, TrainsResumesBitwiseAndRecordsTheLoss) {
   ScratchDir dir;
   const std::string flags = small_run_flags(dir, "1e-2") + " --loss hinge";
@@ -128,20 +121,7 @@ TEST(HingeCli, ABadValueAndTheGpuAreRefusedByName) {
   EXPECT_NE(bad.output.find("wasserstein"), std::string::npos) << bad.output;
   EXPECT_NE(bad.output.find("hinge"), std::string::npos) << bad.output;  // the choices are named
 
-  std::string flags = small_run_flags(dir);
-  flags.replace(flags.find("--device cpu"), 12, "--device cuda");
-  const auto gpu = run_gan("train " + flags + " --loss hinge --out " + dir.path("g") + " --steps 1");
-  EXPECT_NE(gpu.exit_code, 0);
-  EXPECT_FALSE(std::filesystem::exists(dir.path("g/last.safetensors")));
-  // A CUDA build names the loss; a build without CUDA refuses --device cuda before that.
-  EXPECT_NE(gpu.output.find(built_with_cuda() ? "--loss hinge has no GPU kernel" : "has no CUDA"), std::string::npos)
-      << gpu.output;
-
-  // --device auto trains it on the CPU, and says why where a GPU could have been chosen.
-  flags.replace(flags.find("--device cuda"), 13, "--device auto");
-  const auto automatic = run_gan("train " + flags + " --loss hinge --out " + dir.path("auto") + " --steps 2");
-  ASSERT_EQ(automatic.exit_code, 0) << automatic.output;
-  EXPECT_NE(automatic.output.find("training on CPU"), std::string::npos) << automatic.output;
+  expect_gpu_refuses_and_auto_trains_on_cpu(dir, "--loss hinge");
 }
 
 }  // namespace

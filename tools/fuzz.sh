@@ -17,7 +17,7 @@ sources_for() {
   case "$1" in
     idx) echo "host/data/idx.cpp host/util/files.cpp" ;;
     safetensors) echo "host/io/safetensors.cpp host/util/files.cpp" ;;
-    config) echo "host/train/config.cpp host/util/files.cpp host/model/model_spec.cpp host/model/dcgan_spec.cpp" ;;
+    config) echo "host/train/config.cpp host/util/files.cpp host/model/model_spec.cpp host/model/dcgan_spec.cpp host/model/spectral_norm.cpp host/model/augment.cpp" ;;
     *) echo "fuzz: unknown target $1 (idx, safetensors, config)" >&2; exit 2 ;;
   esac
 }

@@ -4,7 +4,8 @@ with it: proof that a user can take the weights over. The twin follows the check
 the seed's Generator (tools/seed_model.py) for the MLP, tools/dcgan_model.py's DcganGenerator for
 the 28x28 DCGAN and CanonicalDcganGenerator (pytorch/examples' dcgan) at 32x32 and 64x64, grey or
 colour; a conditional checkpoint (--conditional) loads into the conditional twin of each and
-draws the run's grid of one row per class. The DCGANs draw in evaluation mode (BatchNorm's
+draws the run's grid of one row per class. D loads too, into its twin (with
+torch.nn.utils.spectral_norm on the layers a --spectral-norm run normalised). The DCGANs draw in evaluation mode (BatchNorm's
 running statistics), as our grids and `gan sample` do.
 
 By default the noise is the run's own fixed noise (RUN/samples/fixed_noise.safetensors, beside
@@ -28,9 +29,10 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gan_safetensors  # noqa: E402
-from dcgan_model import (CanonicalDcganGenerator, ConditionalCanonicalDcganGenerator,  # noqa: E402
-                         ConditionalDcganGenerator, DcganGenerator)
-from seed_model import ConditionalGenerator, Generator  # noqa: E402
+from dcgan_model import (CanonicalDcganDiscriminator, CanonicalDcganGenerator,  # noqa: E402
+                         ConditionalCanonicalDcganDiscriminator, ConditionalCanonicalDcganGenerator,
+                         ConditionalDcganDiscriminator, ConditionalDcganGenerator, DcganDiscriminator, DcganGenerator)
+from seed_model import ConditionalDiscriminator, ConditionalGenerator, Discriminator, Generator  # noqa: E402
 
 
 def grid_image(images, height, width, channels=1, columns=8, padding=2, mean=0.5, std=0.5):
@@ -73,6 +75,33 @@ def make_generator(config, tensors, height, width):
     return CanonicalDcganGenerator(latent, base, colours, height), colours
 
 
+def make_discriminator(config, tensors, height, width, channels):
+    """The PyTorch twin of the checkpoint's discriminator, with torch.nn.utils.spectral_norm on
+    the layers the checkpoint stores as <layer>.weight_orig (--spectral-norm); and those layers."""
+    table = tensors.get("generator.label_emb.weight")
+    classes = 0 if table is None else table.shape[0]
+    slope = config["slope"]
+    if config["model"] == "mlp":
+        if classes:
+            projection = "discriminator.label_projection.weight" in tensors
+            d = ConditionalDiscriminator(classes, table.shape[1], height * width, config["d_hidden"], slope, projection)
+        else:
+            d = Discriminator(height * width, config["d_hidden"], slope)
+    elif height == width == 28:
+        c = tuple(config["dcgan_channels"])
+        d = ConditionalDcganDiscriminator(classes, c, slope) if classes else DcganDiscriminator(c, slope)
+    else:
+        first = "discriminator.main.0.weight"
+        base = tensors.get(first, tensors.get(first + "_orig")).shape[0]
+        d = (ConditionalCanonicalDcganDiscriminator(classes, base, channels, height, slope) if classes
+             else CanonicalDcganDiscriminator(base, channels, height, slope))
+    normalised = [name for name, module in d.named_modules() if f"discriminator.{name}.weight_orig" in tensors]
+    for name, module in list(d.named_modules()):
+        if name in normalised:
+            torch.nn.utils.spectral_norm(module)
+    return d, normalised
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint")
@@ -100,6 +129,19 @@ def main():
         weights = "G's EMA weights"
     generator.load_state_dict(state, strict=True)  # fails loudly on any missing or misshapen tensor
     generator.eval()
+
+    # D too: the same names, spectral norm's weight_orig, weight_u and weight_v included.
+    discriminator, normalised = make_discriminator(config, tensors, height, width, channels)
+    d_state = {k[len("discriminator."):]: torch.from_numpy(v) for k, v in tensors.items()
+               if k.startswith("discriminator.")}
+    result = discriminator.load_state_dict(d_state, strict=False)
+    missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]  # a counter we do not keep
+    if missing or result.unexpected_keys:
+        print(f"load_in_torch: {args.checkpoint}: discriminator tensors missing {missing}, "
+              f"unexpected {result.unexpected_keys}", file=sys.stderr)
+        return 1
+    print(f"load_in_torch: loaded {len(d_state)} discriminator tensors into {type(discriminator).__name__}"
+          + (f" (spectral norm on {', '.join(normalised)})" if normalised else ""))
 
     noise_path = args.noise or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)), "samples",
                                             "fixed_noise.safetensors")

@@ -2,6 +2,14 @@
 """Replays a parity trace of `gan train --trace FILE` with the seed's own PyTorch loop and says
 whether our training step is the seed's step, as exactly as PyTorch itself.
 
+For a run with --spectral-norm (the trace has init.discriminator.<layer>.weight_orig, _u, _v),
+torch.nn.utils.spectral_norm wraps those layers of D, and only the D step's first forward runs
+them in training mode, so that PyTorch too iterates once per step (see spectral_norm_modules).
+
+For a run with --augment (the trace's metadata names the policy, and step<i>.augment_real,
+augment_d and augment_g hold the draws), every batch into D goes through tools/diff_augment.py's
+copy of DiffAugment_pytorch.py with those draws (checked to lie in the original's ranges).
+
 For a conditional run (`--conditional`: the trace has init.generator.label_emb.weight and
 step<i>.labels_*) the models are the conditional twins (tools/seed_model.py's for the MLP,
 tools/dcgan_model.py's for the DCGAN), fed the trace's labels.
@@ -42,13 +50,14 @@ import gan_safetensors  # noqa: E402
 from dcgan_model import (CanonicalDcganDiscriminator, CanonicalDcganGenerator,  # noqa: E402
                          ConditionalCanonicalDcganDiscriminator, ConditionalCanonicalDcganGenerator,
                          ConditionalDcganDiscriminator, ConditionalDcganGenerator, DcganDiscriminator, DcganGenerator)
+from diff_augment import check_draws, diff_augment, parse_policy  # noqa: E402
 from seed_model import ConditionalDiscriminator, ConditionalGenerator, Discriminator, Generator  # noqa: E402
 
 
 def hidden_widths(tensors, net, first_in):
     """The hidden widths of a network from its init.<net>.model.<i>.weight shapes."""
     weights = sorted(((int(m.group(1)), t.shape) for name, t in tensors.items()
-                      for m in [re.fullmatch(rf"init\.{net}\.model\.(\d+)\.weight", name)] if m))
+                      for m in [re.fullmatch(rf"init\.{net}\.model\.(\d+)\.weight(?:_orig)?", name)] if m))
     shapes = [s for _, s in weights]
     assert shapes[0][1] == first_in
     return [s[0] for s in shapes[:-1]], shapes[-1][0]
@@ -60,7 +69,8 @@ def models(tensors, dtype, slope, device, loss="bce"):
     the hinge loss the MLP's Sigmoid goes: the loss takes D's raw logit."""
     latent = tensors["step1.z_d"].shape[1]
     if "init.generator.main.0.weight" in tensors:  # the canonical DCGAN, 32x32 or 64x64
-        width, channels = tensors["init.discriminator.main.0.weight"].shape[:2]
+        first = "init.discriminator.main.0.weight"
+        width, channels = tensors.get(first, tensors.get(first + "_orig")).shape[:2]
         size = int(round((tensors["step1.real"].shape[1] / channels) ** 0.5))
         if "init.generator.label_emb.weight" in tensors:  # --conditional: a label table, a projection D
             classes, label_dim = tensors["init.generator.label_emb.weight"].shape
@@ -97,6 +107,10 @@ def models(tensors, dtype, slope, device, loss="bce"):
         generator = Generator(latent, g_hidden, g_out, slope).to(dtype)
         discriminator = Discriminator(image, d_hidden, slope).to(dtype)
         criterion = nn.BCELoss()
+    # --spectral-norm: the trace names D's normalised weights weight_orig, as spectral_norm() does.
+    for name, module in list(discriminator.named_modules()):
+        if f"init.discriminator.{name}.weight_orig" in tensors:
+            nn.utils.spectral_norm(module)
     for net, module in (("generator", generator), ("discriminator", discriminator)):
         state = module.state_dict()
         for k in state:
@@ -118,24 +132,45 @@ def adversarial_losses(loss, criterion):
             lambda v: criterion(v, torch.ones_like(v)))
 
 
+def spectral_norm_modules(discriminator):
+    """D's modules under spectral norm. Each starts in eval mode, where spectral_norm() computes
+    W / sigma from the kept u and v without iterating; replay() lets the D step's first forward
+    alone iterate, which is gan's schedule (one power iteration per step, cpu/spectral_norm.h).
+    Only these modules change mode: BatchNorm stays in training mode, as in the seed's loop."""
+    modules = [m for m in discriminator.modules() if hasattr(m, "weight_orig")]
+    for m in modules:
+        m.train(False)
+    return modules
+
+
 def ema_decay_at(decay, update):
     """gan's warm-up of G's average (kernels/ema_settings.h): min(decay, (1 + t) / (10 + t)), t = update - 1."""
     t = update - 1
     return min(decay, (1.0 + t) / (10.0 + t))
 
 
-def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8, ema_decay=0.0, loss="bce"):
+def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8, ema_decay=0.0, loss="bce",
+           augment=None):
     """The seed's loop on the trace's inputs; every result comes back to the CPU. With ema_decay > 0
     an exponential moving average of G's parameters follows every G update, as --ema keeps it;
-    loss "hinge" swaps the seed's BCE for the hinge loss, as --loss hinge does."""
+    loss "hinge" swaps the seed's BCE for the hinge loss, as --loss hinge does. augment: (policy,
+    channels, height, width) for a run with --augment: every batch into D goes through
+    diff_augment with the trace's draws for it."""
     generator, discriminator, criterion = models(tensors, dtype, slope, device, loss)
     real_criterion, fake_criterion, generator_criterion = adversarial_losses(loss, criterion)
     average = {k: p.detach().clone() for k, p in generator.named_parameters()} if ema_decay > 0 else None
+    normalised = spectral_norm_modules(discriminator)
 
     def given(name):
         return torch.tensor(tensors[name], dtype=dtype, device=device)
 
     conditional = "step1.labels_real" in tensors
+
+    def seen(x, name):
+        """x as D sees it: through DiffAugment with the trace's draws `name` under --augment."""
+        if augment is None:
+            return x
+        return diff_augment(x, torch.tensor(tensors[name], dtype=torch.float64), *augment)
 
     def with_labels(module, name, x):
         """module(x), or module(x, labels) with the trace's labels of a conditional step."""
@@ -151,11 +186,15 @@ def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8, ema
         real_imgs = given(f"step{i}.real")
         # ---- the seed's loop body (its section 5.6), with the trace's noise ----
         discriminator.zero_grad()
-        real_validity = with_labels(discriminator, f"step{i}.labels_real", real_imgs)
+        for m in normalised:
+            m.train(True)  # the step's one power iteration
+        real_validity = with_labels(discriminator, f"step{i}.labels_real", seen(real_imgs, f"step{i}.augment_real"))
+        for m in normalised:
+            m.train(False)
         real_loss = real_criterion(real_validity)
         z = given(f"step{i}.z_d")
         fake_imgs = with_labels(generator, f"step{i}.labels_d", z)
-        fake_validity = with_labels(discriminator, f"step{i}.labels_d", fake_imgs)
+        fake_validity = with_labels(discriminator, f"step{i}.labels_d", seen(fake_imgs, f"step{i}.augment_d"))
         fake_loss = fake_criterion(fake_validity)
         d_loss = real_loss + fake_loss
         d_loss.backward()
@@ -166,7 +205,7 @@ def replay(tensors, steps, dtype, lrs, betas, slope, device="cpu", eps=1e-8, ema
         generator.zero_grad()
         z = given(f"step{i}.z_g")
         fake_imgs = with_labels(generator, f"step{i}.labels_g", z)
-        fake_validity = with_labels(discriminator, f"step{i}.labels_g", fake_imgs)
+        fake_validity = with_labels(discriminator, f"step{i}.labels_g", seen(fake_imgs, f"step{i}.augment_g"))
         g_loss = generator_criterion(fake_validity)
         g_loss.backward()
         if i == 1:
@@ -228,16 +267,30 @@ def main():
         loss = metadata.get("loss", "bce")  # traces written before --loss trained with BCE
         if loss not in ("bce", "hinge"):
             raise ValueError(f"{args.trace}: loss {loss!r} is neither bce nor hinge")
+        policy = parse_policy(metadata.get("augment", "none"))  # traces before --augment had none
+        augment = None
+        if policy:
+            shape = tuple(int(metadata[k]) for k in ("image_channels", "image_height", "image_width"))
+            augment = (policy,) + shape
+            for name in tensors:
+                if re.fullmatch(r"step\d+\.augment_(real|d|g)", name):
+                    check_draws(torch.tensor(tensors[name]), shape[1], shape[2])
     except (OSError, ValueError, KeyError) as e:
         print(f"torch_parity: {e}", file=sys.stderr)
         return 2
+    normalised = sorted(name[len("init.discriminator."):-len(".weight_orig")] for name in tensors
+                        if name.startswith("init.discriminator.") and name.endswith(".weight_orig"))
     print(f"Adam: lr {lrs[0]:g} (G), {lrs[1]:g} (D), betas {betas[0]:g}, {betas[1]:g}, eps {eps:g}"
-          + (f"; G's average, decay {ema_decay:g}" if ema_decay > 0 else "") + f"; loss {loss}")
+          + (f"; G's average, decay {ema_decay:g}" if ema_decay > 0 else "") + f"; loss {loss}"
+          + (f"; spectral norm on {', '.join(normalised)}" if normalised else "")
+          + (f"; DiffAugment {','.join(policy)}" if policy else ""))
     steps = max(int(m.group(1)) for name in tensors for m in [re.fullmatch(r"step(\d+)\.d_loss", name)] if m)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    ref64 = replay(tensors, steps, torch.float64, lrs, betas, args.slope, eps=eps, ema_decay=ema_decay, loss=loss)
+    ref64 = replay(tensors, steps, torch.float64, lrs, betas, args.slope, eps=eps, ema_decay=ema_decay, loss=loss,
+                   augment=augment)
     if peer_tensors is None:
-        peer = replay(tensors, steps, torch.float32, lrs, betas, args.slope, args.device, eps, ema_decay, loss)
+        peer = replay(tensors, steps, torch.float32, lrs, betas, args.slope, args.device, eps, ema_decay, loss,
+                      augment)
         peer_name, peer_label = "PyTorch-float32", "torch f32"
         if args.tf32:
             peer_name, peer_label = "PyTorch-TF32", "torch tf32"

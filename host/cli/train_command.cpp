@@ -86,12 +86,17 @@ Device choose_device(const TrainConfig& config, std::string* note) {
     *note = "--model dcgan trains on the CPU (this build has no cuDNN)";
     return Device::kCpu;
   }
-  if (config.loss != AdversarialLoss::kBce) {
+  // The stabilisers the GPU has no kernels for yet.
+  const std::string cpu_only = config.loss != AdversarialLoss::kBce
+                                   ? "--loss " + std::string(adversarial_loss_name(config.loss))
+                               : config.spectral_norm  ? "--spectral-norm"
+                               : config.augment.any()  ? "--augment " + augment_policy_name(config.augment)
+                                                       : "";
+  if (!cpu_only.empty()) {
     if (config.device == DeviceChoice::kCuda) {
-      throw InputError("--device cuda: --loss " + std::string(adversarial_loss_name(config.loss)) +
-                       " has no GPU kernel yet; use --device cpu");
+      throw InputError("--device cuda: " + cpu_only + " has no GPU kernel yet; use --device cpu");
     }
-    *note = "--loss " + std::string(adversarial_loss_name(config.loss)) + " trains on the CPU (no GPU kernel yet)";
+    *note = cpu_only + " trains on the CPU (no GPU kernel yet)";
     return Device::kCpu;
   }
   std::string why;

@@ -156,8 +156,11 @@ class CanonicalDcganCpuModel : public CpuGanModel<T> {
   DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, const StepLabels& labels,
                                          NetworkValues<T>& g, NetworkValues<T>& d, T* d_grads) override {
     generator_forward(g.params.data(), g.buffers.data(), z, labels.fake_d, B, true, &g_pass_);
-    discriminator_forward(d, real, labels.real, B, &real_pass_);
-    discriminator_forward(d, g_pass_.output(), labels.fake_d, B, &fake_pass_);
+    // What D sees (DiffAugment's transforms when --augment); no gradient flows back in the D step.
+    discriminator_forward(d, this->to_discriminator(spec_, AugmentSite::kReal, real, B, &augmented_real_), labels.real,
+                          B, &real_pass_);
+    discriminator_forward(d, this->to_discriminator(spec_, AugmentSite::kFakeD, g_pass_.output(), B, &augmented_fake_),
+                          labels.fake_d, B, &fake_pass_);
     logit_grad_.resize(static_cast<size_t>(B));
     fake_grads_.resize(d.params.size());
     DiscriminatorLosses losses;
@@ -174,12 +177,14 @@ class CanonicalDcganCpuModel : public CpuGanModel<T> {
   BceStats generator_step(int64_t B, const T* z, const int32_t* labels, NetworkValues<T>& g, NetworkValues<T>& d,
                           T* g_grads) override {
     generator_forward(g.params.data(), g.buffers.data(), z, labels, B, true, &g_pass_);
-    discriminator_forward(d, g_pass_.output(), labels, B, &real_pass_);
+    discriminator_forward(d, this->to_discriminator(spec_, AugmentSite::kFakeG, g_pass_.output(), B, &augmented_fake_),
+                          labels, B, &real_pass_);
     logit_grad_.resize(static_cast<size_t>(B));
     const BceStats bce = generator_loss(spec_.loss, real_pass_.output(), B, logit_grad_.data());
     image_grad_.resize(static_cast<size_t>(B * spec_.image_size()));
     canonical_backward(spec_.discriminator, d_layers_, d.params.data(), real_pass_, logit_grad_.data(),
                        static_cast<T*>(nullptr), image_grad_.data(), code_);
+    this->from_discriminator(spec_, AugmentSite::kFakeG, B, image_grad_.data());
     // A conditional G needs the gradient at its input for its label table; z's is not wanted.
     const LabelEmbedding& label = spec_.generator.label;
     const int64_t input_width = label.dim + spec_.latent_dim;
@@ -224,6 +229,7 @@ class CanonicalDcganCpuModel : public CpuGanModel<T> {
   std::vector<T> logit_grad_;                        // [B]
   std::vector<T> fake_grads_;                        // [D.parameter_count]
   std::vector<T> image_grad_;                        // [B, C*H*W]
+  std::vector<T> augmented_real_, augmented_fake_;  // [B, C*H*W]: what D sees under --augment
   std::vector<T> g_input_;                           // [B, label_dim + latent]: conditional only
   std::vector<T> input_grad_;                        // [B, label_dim + latent]: conditional only
 };

@@ -89,9 +89,21 @@ void CpuTrainer::train_step(const StepPosition& at) {
     labels = {real_labels_.data(), fake_labels_d_.data(), fake_labels_g_.data()};
   }
 
+  if (spec_.augment.any()) {  // DiffAugment's draws for the step's three batches into D
+    augment_.policy = spec_.augment;
+    for (AugmentSite site : {AugmentSite::kReal, AugmentSite::kFakeD, AugmentSite::kFakeG}) {
+      std::vector<float>& draws = augment_draws_[static_cast<int>(site)];
+      draws.resize(static_cast<size_t>(B * kAugmentDraws));
+      fill_augment_draws(options_.seed, at.noise_key(), site, B, spec_.image_height, spec_.image_width, draws.data());
+      augment_.draws[static_cast<int>(site)] = draws.data();
+    }
+    model_->set_augment(&augment_);
+  }
+
   const StepLosses losses =
       gan_step(*model_, options_.adam, options_.discriminator_adam(), state_.generator, state_.discriminator,
-               real_.data(), z_d_.data(), z_g_.data(), B, d_grads_.data(), g_grads_.data(), labels);
+               real_.data(), z_d_.data(), z_g_.data(), B, d_grads_.data(), g_grads_.data(), labels,
+               &spec_.discriminator.spectral_norm);
   if (options_.ema_decay > 0) {  // G's average follows G's update (its adam_step counts the updates)
     ema_update(state_.generator_ema.data(), state_.generator.params.data(), state_.generator_ema.size(),
                ema_decay_at(options_.ema_decay, static_cast<uint64_t>(state_.generator.adam_step)));
@@ -116,7 +128,8 @@ void CpuTrainer::generate(const float* z, const int32_t* labels, int64_t count, 
 }
 
 StepTrace CpuTrainer::last_step_trace(bool with_gradients) {
-  StepTrace trace{real_, z_d_, z_g_, real_labels_, fake_labels_d_, fake_labels_g_, {}, {}};
+  StepTrace trace{real_, z_d_, z_g_, real_labels_, fake_labels_d_, fake_labels_g_, {}, {}, {}};
+  for (int site = 0; site < 3; ++site) trace.augment[site] = augment_draws_[site];
   if (with_gradients) {
     trace.d_grads = d_grads_;
     trace.g_grads = g_grads_;

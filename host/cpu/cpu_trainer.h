@@ -69,6 +69,8 @@ class CpuTrainer : public Trainer {
   std::vector<uint32_t> order_;
   std::vector<float> real_, z_d_, z_g_;  // the last step's inputs
   std::vector<int32_t> real_labels_, fake_labels_d_, fake_labels_g_;
+  std::vector<float> augment_draws_[3];  // by AugmentSite, [B, kAugmentDraws] each; empty without --augment
+  StepAugment augment_;                  // the model's view of them
 };
 
 }  // namespace gan

@@ -30,9 +30,11 @@ class DcganCpuModel : public CpuGanModel<T> {
   DiscriminatorLosses discriminator_step(int64_t B, const T* real, const T* z, const StepLabels& labels,
                                          NetworkValues<T>& g, NetworkValues<T>& d, T* d_grads) override {
     generator_forward(g.params.data(), g.buffers.data(), z, labels.fake_d, B, &g_pass_, /*training=*/true);
+    // What D sees (DiffAugment's transforms when --augment); no gradient flows back in the D step.
+    real = this->to_discriminator(spec_, AugmentSite::kReal, real, B, &augmented_real_);
+    const T* fake = this->to_discriminator(spec_, AugmentSite::kFakeD, g_pass_.image.data(), B, &augmented_fake_);
     dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), real, B, &real_pass_, code_, labels.real);
-    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), g_pass_.image.data(), B, &fake_pass_, code_,
-                                labels.fake_d);
+    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), fake, B, &fake_pass_, code_, labels.fake_d);
     logit_grad_.resize(static_cast<size_t>(B));
     fake_grads_.resize(d.params.size());
     DiscriminatorLosses losses;
@@ -49,13 +51,14 @@ class DcganCpuModel : public CpuGanModel<T> {
   BceStats generator_step(int64_t B, const T* z, const int32_t* labels, NetworkValues<T>& g, NetworkValues<T>& d,
                           T* g_grads) override {
     const T* g_input = generator_forward(g.params.data(), g.buffers.data(), z, labels, B, &g_pass_, /*training=*/true);
-    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), g_pass_.image.data(), B, &real_pass_, code_,
-                                labels);
+    const T* fake = this->to_discriminator(spec_, AugmentSite::kFakeG, g_pass_.image.data(), B, &augmented_fake_);
+    dcgan_discriminator_forward(spec_, d.params.data(), d.buffers.data(), fake, B, &real_pass_, code_, labels);
     logit_grad_.resize(static_cast<size_t>(B));
     const BceStats bce = generator_loss(spec_.loss, real_pass_.logits.data(), B, logit_grad_.data());
     image_grad_.resize(static_cast<size_t>(B * spec_.image_size()));
     dcgan_discriminator_backward(spec_, d.params.data(), real_pass_, logit_grad_.data(), static_cast<T*>(nullptr),
                                  image_grad_.data(), code_);
+    this->from_discriminator(spec_, AugmentSite::kFakeG, B, image_grad_.data());
     dcgan_generator_backward(spec_, g.params.data(), g_input, g_pass_, image_grad_.data(), g_grads, code_, labels);
     return bce;
   }
@@ -87,6 +90,7 @@ class DcganCpuModel : public CpuGanModel<T> {
   std::vector<T> logit_grad_;                        // [B]
   std::vector<T> fake_grads_;                        // [D.parameter_count]: the fake half's gradients
   std::vector<T> image_grad_;                        // [B, H*W]
+  std::vector<T> augmented_real_, augmented_fake_;  // [B, H*W]: what D sees under --augment
   std::vector<T> g_input_;                           // [B, label_dim + latent]: conditional only
 };
 
@@ -100,7 +104,8 @@ StepLosses dcgan_step(const ModelSpec& spec, const AdamSettings& adam, NetworkVa
   DcganCpuModel<T> model(spec, code);
   d_grads->resize(d.params.size());
   g_grads->resize(g.params.size());
-  return gan_step<T>(model, adam, adam, g, d, real, z_d, z_g, B, d_grads->data(), g_grads->data(), labels);
+  return gan_step<T>(model, adam, adam, g, d, real, z_d, z_g, B, d_grads->data(), g_grads->data(), labels,
+                     &spec.discriminator.spectral_norm);
 }
 
 }  // namespace gan

@@ -26,6 +26,9 @@ class MlpCpuModel : public CpuGanModel<T> {
     const int64_t pixels = spec_.image_size();
     const T slope = spec_.slope;
     generator_forward(g.params.data(), z, labels.fake_d, B, &g_pass_);  // G(z): [B, H*W]
+    // What D sees (DiffAugment's transforms when --augment); no gradient flows back in the D step.
+    real = this->to_discriminator(spec_, AugmentSite::kReal, real, B, &augmented_real_);
+    const T* fake = this->to_discriminator(spec_, AugmentSite::kFakeD, g_pass_.output(), B, &augmented_fake_);
     // D's input [2B, in] = [real; G(z)], each row with its label's columns when conditional.
     const int64_t d_in = spec_.discriminator.layers.front().in;
     d_input_.resize(static_cast<size_t>(2 * B * d_in));
@@ -33,13 +36,13 @@ class MlpCpuModel : public CpuGanModel<T> {
       const LabelEmbedding& label = spec_.discriminator.label;
       const T* table = d.params.data() + label.offset;
       concat_label_embedding(real, pixels, table, label.dim, labels.real, label.column, B, d_input_.data());
-      concat_label_embedding(g_pass_.output(), pixels, table, label.dim, labels.fake_d, label.column, B,
+      concat_label_embedding(fake, pixels, table, label.dim, labels.fake_d, label.column, B,
                              d_input_.data() + B * d_in);
       d_labels_.assign(labels.real, labels.real + B);
       d_labels_.insert(d_labels_.end(), labels.fake_d, labels.fake_d + B);
     } else {
       std::copy(real, real + B * pixels, d_input_.begin());
-      std::copy(g_pass_.outputs.back().begin(), g_pass_.outputs.back().end(), d_input_.begin() + B * pixels);
+      std::copy(fake, fake + B * pixels, d_input_.begin() + B * pixels);
     }
     mlp_forward(spec_.discriminator, slope, d.params.data(), d_input_.data(), 2 * B, &d_pass_,
                 spec_.conditional() ? d_labels_.data() : nullptr);  // logits [2B, 1]
@@ -57,11 +60,12 @@ class MlpCpuModel : public CpuGanModel<T> {
     const T slope = spec_.slope;
     const int64_t pixels = spec_.image_size();
     generator_forward(g.params.data(), z, labels, B, &g_pass_);
-    const T* d_input = g_pass_.output();
+    const T* fake = this->to_discriminator(spec_, AugmentSite::kFakeG, g_pass_.output(), B, &augmented_fake_);
+    const T* d_input = fake;
     if (spec_.conditional()) {
       const LabelEmbedding& label = spec_.discriminator.label;
       d_input_.resize(static_cast<size_t>(B * (pixels + label.dim)));
-      concat_label_embedding(g_pass_.output(), pixels, d.params.data() + label.offset, label.dim, labels,
+      concat_label_embedding(fake, pixels, d.params.data() + label.offset, label.dim, labels,
                              label.column, B, d_input_.data());
       d_input = d_input_.data();
     }
@@ -74,7 +78,7 @@ class MlpCpuModel : public CpuGanModel<T> {
     d_input_grad_.resize(static_cast<size_t>(B * d_in));
     mlp_backward(spec_.discriminator, slope, d.params.data(), d_pass_, logit_grad_.data(), static_cast<T*>(nullptr),
                  d_input_grad_.data(), &scratch_);
-    const T* image_grad = d_input_grad_.data();
+    T* image_grad = d_input_grad_.data();
     if (spec_.conditional()) {
       image_grad_.resize(static_cast<size_t>(B * pixels));
       const int64_t column = spec_.discriminator.label.column;  // the image's columns: all but [column, +dim)
@@ -86,6 +90,7 @@ class MlpCpuModel : public CpuGanModel<T> {
       }
       image_grad = image_grad_.data();
     }
+    this->from_discriminator(spec_, AugmentSite::kFakeG, B, image_grad);
     mlp_backward(spec_.generator, slope, g.params.data(), g_pass_, image_grad, g_grads, static_cast<T*>(nullptr),
                  &scratch_);
     if (spec_.conditional()) label_grad(spec_.generator, g.params.data(), labels, B, g_grads);
@@ -126,6 +131,7 @@ class MlpCpuModel : public CpuGanModel<T> {
   std::vector<T> logit_grad_;    // [2B] in the D step, [B] in the G step
   std::vector<T> d_input_grad_;  // [B, in]: the G step's loss gradient at D's input
   std::vector<T> image_grad_;    // [B, H*W]: its image columns, conditional only
+  std::vector<T> augmented_real_, augmented_fake_;  // [B, H*W]: what D sees under --augment
   std::vector<T> class_sums_;    // [classes, first layer's out]
   MlpPass<T> g_pass_, d_pass_;
   MlpScratch<T> scratch_;

@@ -43,6 +43,8 @@ GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuT
   if (spec_.loss != AdversarialLoss::kBce) {
     throw InputError(std::string("GPU trainer: --loss ") + adversarial_loss_name(spec_.loss) + " has no GPU kernel yet");
   }
+  if (!spec_.discriminator.spectral_norm.empty()) throw InputError("GPU trainer: --spectral-norm has no GPU kernel yet");
+  if (spec_.augment.any()) throw InputError("GPU trainer: --augment has no GPU kernel yet");
   if (options_.max_batch < 1 || options_.max_batch > dataset.count) {
     throw InputError("GPU trainer: batch " + std::to_string(options_.max_batch) + " outside 1.." +
                 std::to_string(dataset.count));

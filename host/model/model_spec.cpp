@@ -40,6 +40,8 @@ const TensorSlot& find_slot(const std::vector<TensorSlot>& slots, const std::str
 }  // namespace
 
 const TensorSlot& NetworkSpec::tensor(const std::string& tensor_name) const { return find_slot(tensors, name, tensor_name); }
+std::string state_dict_name(const TensorSlot& slot) { return slot.spectral_norm ? slot.name + "_orig" : slot.name; }
+
 const TensorSlot& NetworkSpec::buffer(const std::string& tensor_name) const { return find_slot(buffers, name, tensor_name); }
 
 int64_t NetworkSpec::real_parameter_count() const {

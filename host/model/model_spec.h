@@ -1,5 +1,5 @@
 #pragma once
-// defines: ModelKind, model_kind_name, AdversarialLoss, adversarial_loss_name, LinearLayer, TensorSlot, LabelEmbedding, LabelProjection, NetworkSpec,
+// defines: ModelKind, model_kind_name, AdversarialLoss, adversarial_loss_name, LinearLayer, TensorSlot, state_dict_name, SpectralNormLayer, LabelEmbedding, LabelProjection, NetworkSpec,
 // DcganShape, ModelChoice, ModelSpec, make_mlp_spec, make_model_spec, make_mlp_network,
 // init_parameters, init_tensors, training_memory_bytes
 //
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "activation.cuh"  // Activation, shared with the kernels
+#include "model/augment.h"
 
 namespace gan {
 
@@ -44,6 +45,20 @@ struct TensorSlot {
   int64_t fan_in = 0;          // of the layer it belongs to (for PyTorch's init bounds)
   float init_std = 0;          // > 0: N(init_mean, init_std^2), as nn.Embedding's N(0, 1); 0: U(+-1/sqrt(fan_in))
   float init_mean = 0;
+  bool spectral_norm = false;  // a weight under spectral norm: stored as PyTorch names it, name + "_orig"
+};
+
+// The name a tensor has in PyTorch's state_dict, and so in checkpoints and traces: its own, or
+// "<name>_orig" for a weight under torch.nn.utils.spectral_norm.
+std::string state_dict_name(const TensorSlot& slot);
+
+// A weight under spectral norm (--spectral-norm, model/spectral_norm.h): the weight read as a
+// matrix [rows, cols] (dim 0 by the rest, as torch.nn.utils.spectral_norm reads Linear and Conv2d
+// weights), its power iteration's vectors u [rows] and v [cols] kept as buffers.
+struct SpectralNormLayer {
+  size_t weight = 0;     // at params + weight
+  size_t u = 0, v = 0;   // at buffers + u, buffers + v
+  int64_t rows = 0, cols = 0;
 };
 
 // How a conditional network sees the label: a table of one learned row per class
@@ -77,8 +92,9 @@ struct NetworkSpec {
   LabelProjection projection;       // the conditional DCGAN's D: its label term
   std::vector<TensorSlot> tensors;  // trainable tensors, in state_dict order
   size_t parameter_count = 0;       // padded length of the flat parameter buffer
-  std::vector<TensorSlot> buffers;  // non-trainable state (BatchNorm's running statistics)
+  std::vector<TensorSlot> buffers;  // non-trainable state (BatchNorm's running statistics, SN's u and v)
   size_t buffer_count = 0;          // padded length of the flat buffer of buffers
+  std::vector<SpectralNormLayer> spectral_norm;  // D's weights under spectral norm; empty: none
 
   const TensorSlot& tensor(const std::string& tensor_name) const;  // throws if absent
   const TensorSlot& buffer(const std::string& tensor_name) const;
@@ -123,6 +139,7 @@ struct ModelSpec {
   NetworkSpec generator;      // latent -> g_hidden... -> H*W (Tanh)
   NetworkSpec discriminator;  // H*W -> d_hidden... -> 1 (a logit; the Sigmoid is in the loss)
   AdversarialLoss loss = AdversarialLoss::kBce;  // what both steps minimise on D's logits
+  AugmentPolicy augment;  // DiffAugment on every image D sees (model/augment.h); none by default
 
   int64_t image_size() const { return channels * image_height * image_width; }  // values per image
   bool conditional() const { return classes > 0; }

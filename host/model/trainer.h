@@ -58,6 +58,7 @@ struct StepTrace {
   std::vector<float> real, z_d, z_g;
   std::vector<int32_t> labels_real, labels_d, labels_g;  // [B] each when conditional, else empty
   std::vector<float> d_grads, g_grads;
+  std::vector<float> augment[3];  // --augment: the draws [B, kAugmentDraws] by AugmentSite, else empty
 };
 
 class Trainer {

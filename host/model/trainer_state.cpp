@@ -3,6 +3,7 @@
 #include <tuple>
 
 #include "model/dcgan_spec.h"
+#include "model/spectral_norm.h"
 #include "util/error.h"
 
 namespace gan {
@@ -15,6 +16,7 @@ NetworkState fresh_network(const NetworkSpec& network, uint32_t index, uint64_t 
   init_parameters(network, index, seed, state.params.data());
   state.exp_avg.assign(network.parameter_count, 0.0f);
   state.exp_avg_sq.assign(network.parameter_count, 0.0f);
+  state.buffers.assign(network.buffer_count, 0.0f);
   return state;
 }
 
@@ -44,6 +46,7 @@ TrainerState fresh_trainer_state(const ModelSpec& spec, uint64_t seed) {
       init_dcgan_network(*network, index, seed, into->params.data(), into->buffers.data());
     }
   }
+  init_spectral_norm_vectors(spec.discriminator, seed, state.discriminator.buffers.data());
   return state;
 }
 

@@ -14,13 +14,13 @@ namespace {
 
 void add_network(const NetworkSpec& network, const NetworkState& state, std::vector<TensorView>* views) {
   for (const auto& t : network.tensors) {
-    views->push_back({network.name + "." + t.name, t.shape, state.params.data() + t.offset});
+    views->push_back({network.name + "." + state_dict_name(t), t.shape, state.params.data() + t.offset});
   }
   for (const auto& t : network.tensors) {
-    views->push_back({"optimizer." + network.name + ".exp_avg." + t.name, t.shape, state.exp_avg.data() + t.offset});
+    views->push_back({"optimizer." + network.name + ".exp_avg." + state_dict_name(t), t.shape, state.exp_avg.data() + t.offset});
   }
   for (const auto& t : network.tensors) {
-    views->push_back({"optimizer." + network.name + ".exp_avg_sq." + t.name, t.shape, state.exp_avg_sq.data() + t.offset});
+    views->push_back({"optimizer." + network.name + ".exp_avg_sq." + state_dict_name(t), t.shape, state.exp_avg_sq.data() + t.offset});
   }
   // BatchNorm's running statistics, under their state_dict names (the DCGAN; none for the MLP).
   for (const auto& t : network.buffers) {
@@ -38,9 +38,9 @@ NetworkState read_network(const SafetensorsFile& file, const NetworkSpec& networ
       const StoredTensor& stored = file.get(name, t.shape);
       std::copy(stored.data.begin(), stored.data.end(), into->begin() + static_cast<std::ptrdiff_t>(t.offset));
     };
-    copy(network.name + "." + t.name, &state.params);
-    copy("optimizer." + network.name + ".exp_avg." + t.name, &state.exp_avg);
-    copy("optimizer." + network.name + ".exp_avg_sq." + t.name, &state.exp_avg_sq);
+    copy(network.name + "." + state_dict_name(t), &state.params);
+    copy("optimizer." + network.name + ".exp_avg." + state_dict_name(t), &state.exp_avg);
+    copy("optimizer." + network.name + ".exp_avg_sq." + state_dict_name(t), &state.exp_avg_sq);
   }
   state.buffers.assign(network.buffer_count, 0.0f);
   for (const auto& t : network.buffers) {
@@ -110,6 +110,10 @@ Checkpoint load_checkpoint(const std::string& path, ModelSpec* spec_out) {
   if (c.config.is_object() && !c.config.contains("projection")) c.config["projection"] = false;
   // Written before --loss existed, the run trained with BCE.
   if (c.config.is_object() && !c.config.contains("loss")) c.config["loss"] = "bce";
+  // Written before --spectral-norm existed, D had none.
+  if (c.config.is_object() && !c.config.contains("spectral_norm")) c.config["spectral_norm"] = false;
+  // Written before --augment existed, D saw its images as they were.
+  if (c.config.is_object() && !c.config.contains("augment")) c.config["augment"] = "none";
   // Written before --ema existed, the run kept no average of G.
   if (c.config.is_object() && !c.config.contains("ema")) c.config["ema"] = 0.0;
   // Written before --d-lr existed, the run trained D at G's learning rate.

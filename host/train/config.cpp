@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "model/spectral_norm.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -121,6 +122,11 @@ std::string channels_value(const json& v) {
   const auto x = v.get<int64_t>();
   return x == 1 || x == 3 ? "" : "1 (grey) or 3 (colour)";
 }
+std::string augment_value(const json& v) {
+  AugmentPolicy unused;
+  const std::string wrong = parse_augment_policy(v.get<std::string>(), &unused);
+  return wrong.empty() ? "" : "none, or a list of color, translation, cutout (" + wrong + ")";
+}
 std::string classes_value(const json& v) {
   const auto x = v.get<int64_t>();
   return x == 0 || (x >= 2 && x <= 10000) ? "" : "0 (the data's) or an integer in 2..10000";
@@ -159,6 +165,8 @@ const std::vector<ConfigKey>& config_keys() {
       {"lr", ValueKind::kFloat, 2e-4, "Adam learning rate of G, and of D unless --d-lr says otherwise", numbers(0, HUGE_VAL, "()", "a finite number > 0")},
       {"d_lr", ValueKind::kFloat, 0.0, "D's Adam learning rate (0: --lr, but 10 x --lr for a conditional MLP, whose class signal reaches G only through D; the run's config.json records the rate used)", numbers(0, HUGE_VAL, "[)", "a finite number >= 0")},
       {"loss", ValueKind::kString, "bce", "the adversarial loss: bce (the seed's) or hinge (D: mean relu(1 - D(x)) + mean relu(1 + D(G(z))), G: -mean D(G(z)) on D's raw output, as BigGAN; the CPU only for now)", one_of(kLosses)},
+      {"spectral_norm", ValueKind::kBool, false, "spectral norm on every weight of D's Linear and Conv2d layers, as torch.nn.utils.spectral_norm (one power iteration per step, u and v kept; stored as weight_orig, weight_u, weight_v); the CPU only for now", anything()},
+      {"augment", ValueKind::kString, "none", "DiffAugment (Zhao et al. 2020) on every image D sees, real and fake, in both steps: none, or a list of color, translation, cutout (e.g. color,translation,cutout; applied in that order), as DiffAugment_pytorch.py, its draws indexed by the step; the CPU only for now", custom(augment_value)},
       {"ema", ValueKind::kFloat, 0.0, "keep an exponential moving average of G's weights with this decay (0: none; e.g. 0.999), warmed up as min(decay, (1+t)/(10+t)) over G's updates t; samples, --eval-every, gan sample and gan eval then use the average", numbers(0, 1, "[)", "a number in [0, 1)")},
       {"beta1", ValueKind::kFloat, 0.9, "Adam beta1", numbers(0, 1, "[)", "a number in [0, 1)")},
       {"beta2", ValueKind::kFloat, 0.999, "Adam beta2", numbers(0, 1, "[)", "a number in [0, 1)")},
@@ -360,6 +368,9 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.d_lr = resolved["d_lr"].get<double>();
   c.ema = resolved["ema"].get<double>();
   c.loss = chosen(kLosses, resolved["loss"]);
+  c.spectral_norm = resolved["spectral_norm"].get<bool>();
+  parse_augment_policy(resolved["augment"].get<std::string>(), &c.augment);  // checked above
+  resolved["augment"] = augment_policy_name(c.augment);  // one spelling, so a resume compares policies
   c.beta1 = resolved["beta1"].get<double>();
   c.beta2 = resolved["beta2"].get<double>();
   c.eps = resolved["eps"].get<double>();
@@ -452,16 +463,23 @@ ModelChoice model_choice(const TrainConfig& config) {
   return choice;
 }
 
-ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
-  ModelSpec spec = make_model_spec(model_choice(config), image_height, image_width);
+namespace {
+// What the config changes in a model built from its architecture: the loss, DiffAugment, D's
+// spectral norm.
+ModelSpec with_training_choices(ModelSpec spec, const TrainConfig& config) {
   spec.loss = config.loss;
+  spec.augment = config.augment;
+  if (config.spectral_norm) add_spectral_norm(&spec.discriminator);
   return spec;
+}
+}  // namespace
+
+ModelSpec make_model_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
+  return with_training_choices(make_model_spec(model_choice(config), image_height, image_width), config);
 }
 
 ModelSpec make_mlp_spec(const TrainConfig& config, int64_t image_height, int64_t image_width) {
-  ModelSpec spec = make_mlp_spec(model_choice(config), image_height, image_width);
-  spec.loss = config.loss;
-  return spec;
+  return with_training_choices(make_mlp_spec(model_choice(config), image_height, image_width), config);
 }
 
 double discriminator_lr(const TrainConfig& config) {

@@ -68,6 +68,8 @@ struct TrainConfig {
   double lr = 0, beta1 = 0, beta2 = 0, eps = 0;
   double d_lr = 0;  // D's learning rate as given (0: discriminator_lr's default)
   double ema = 0;   // decay of G's weight average (0: none)
+  bool spectral_norm = false;  // D's weights under spectral norm
+  AugmentPolicy augment;       // DiffAugment's transforms (--augment)
   AdversarialLoss loss = AdversarialLoss::kBce;
   uint64_t seed = 0;
   DeviceChoice device = DeviceChoice::kAuto;

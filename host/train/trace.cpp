@@ -9,7 +9,7 @@ namespace gan {
 void TraceRecorder::add_network(const std::string& prefix, const NetworkSpec& network, const std::vector<float>& flat,
                                 const std::vector<TensorSlot>& slots) {
   for (const auto& t : slots) {
-    entries_.push_back({prefix + network.name + "." + t.name, t.shape,
+    entries_.push_back({prefix + network.name + "." + state_dict_name(t), t.shape,
                         std::vector<float>(flat.begin() + static_cast<std::ptrdiff_t>(t.offset),
                                            flat.begin() + static_cast<std::ptrdiff_t>(t.offset + t.size))});
   }
@@ -34,6 +34,11 @@ void TraceRecorder::record_step(uint64_t step, const StepTrace& trace, const Ste
       {"labels_real", &trace.labels_real}, {"labels_d", &trace.labels_d}, {"labels_g", &trace.labels_g}};
   for (const auto& [name, values] : labels) {
     if (!values->empty()) entries_.push_back({prefix + name, {batch}, std::vector<float>(values->begin(), values->end())});
+  }
+  // DiffAugment's draws (--augment), [B, kAugmentDraws] per batch into D.
+  const char* sites[] = {"augment_real", "augment_d", "augment_g"};
+  for (int site = 0; site < 3; ++site) {
+    if (!trace.augment[site].empty()) entries_.push_back({prefix + sites[site], {batch, kAugmentDraws}, trace.augment[site]});
   }
   entries_.push_back({prefix + "d_loss", {1}, {static_cast<float>(stats.d_loss)}});
   entries_.push_back({prefix + "g_loss", {1}, {static_cast<float>(stats.g_loss)}});
@@ -65,7 +70,11 @@ void TraceRecorder::finish(const TrainerState& state) {
                      {"beta2", text(step_.adam.beta2)},
                      {"eps", text(step_.adam.eps)},
                      {"ema_decay", text(step_.ema_decay)},
-                     {"loss", adversarial_loss_name(spec_.loss)}});
+                     {"loss", adversarial_loss_name(spec_.loss)},
+                     {"augment", augment_policy_name(spec_.augment)},
+                     {"image_channels", std::to_string(spec_.channels)},
+                     {"image_height", std::to_string(spec_.image_height)},
+                     {"image_width", std::to_string(spec_.image_width)}});
 }
 
 }  // namespace gan

@@ -1,0 +1,24 @@
+#pragma once
+// defines: add_spectral_norm, init_spectral_norm_vectors — D's weights under spectral norm
+// (--spectral-norm), as data: which weights, their u and v buffers, and their first values
+//
+// Spectral norm (Miyato et al., 2018) as torch.nn.utils.spectral_norm computes it: every weight
+// of D's Linear and Conv2d layers is used as W / sigma, sigma = u . (W v) with u, v from a power
+// iteration kept as state. The label tables (the conditional MLP's embedding, the projection D's
+// table) stay as they are. The arithmetic is cpu/spectral_norm.h.
+#include <cstdint>
+
+#include "model/model_spec.h"
+
+namespace gan {
+
+// Puts every weight of `network` of two or more dimensions, but its label tables, under spectral
+// norm: flags the tensor (stored as "<name>_orig"), appends its "<name>_u" [rows] and "<name>_v"
+// [cols] buffers, and lists it in network->spectral_norm. Call once the network is complete.
+void add_spectral_norm(NetworkSpec* network);
+
+// u and v of every weight under spectral norm: normal draws (RandomPurpose::kSpectralNorm, the
+// weight's index in the list), each normalised to length 1, as spectral_norm() starts them.
+void init_spectral_norm_vectors(const NetworkSpec& network, uint64_t seed, float* buffers);
+
+}  // namespace gan
