@@ -29,8 +29,11 @@ TEST(DiffAugment, PolicyIsAListOfThreeTransformsInOneOrder) {
   AugmentPolicy p;
   EXPECT_EQ(parse_augment_policy("color,translation,cutout", &p), "");
   EXPECT_TRUE(p.color && p.translation && p.cutout);
-  EXPECT_EQ(parse_augment_policy("cutout,color", &p), "");
-  EXPECT_EQ(augment_policy_name(p), "color,cutout");  // applied, and written, in the one order
+  EXPECT_EQ(parse_augment_policy("color,cutout", &p), "");
+  EXPECT_EQ(augment_policy_name(p), "color,cutout");
+  // The original applies a list in its order, ours in one order: another order is refused.
+  EXPECT_NE(parse_augment_policy("cutout,color", &p).find("out of order"), std::string::npos);
+  EXPECT_NE(parse_augment_policy("translation,color", &p).find("'color' out of order"), std::string::npos);
   for (const char* none : {"", "none"}) {
     EXPECT_EQ(parse_augment_policy(none, &p), "");
     EXPECT_FALSE(p.any());
@@ -165,7 +168,7 @@ TEST(DiffAugment, BackwardIsTheFiniteDifferenceForEveryPolicy) {
 
 TEST(DiffAugmentCli, TrainsResumesBitwiseAndRecordsThePolicy) {
   ScratchDir dir;
-  const std::string flags = small_run_flags(dir, "1e-2") + " --augment cutout,translation,color";
+  const std::string flags = small_run_flags(dir, "1e-2") + " --augment color,translation,cutout";
   ASSERT_EQ(run_gan("train " + flags + " --out " + dir.path("a") + " --steps 13").exit_code, 0);
   const auto resumed = run_gan("train --resume " + dir.path("a") + " --steps 30");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
@@ -184,12 +187,12 @@ TEST(DiffAugmentCli, TrainsResumesBitwiseAndRecordsThePolicy) {
   EXPECT_FALSE(spec.augment.any());
   EXPECT_NE(c.state.generator.params, b.state.generator.params);
 
-  // A resume may not change it, but may spell it in another order.
+  // A resume may not change it, but may name it again.
   const auto changed = run_gan("train --resume " + dir.path("a") + " --steps 40 --augment color");
   EXPECT_NE(changed.exit_code, 0);
   EXPECT_NE(changed.output.find("augment"), std::string::npos) << changed.output;
-  const auto respelt = run_gan("train --resume " + dir.path("a") + " --steps 35 --augment translation,color,cutout");
-  EXPECT_EQ(respelt.exit_code, 0) << respelt.output;
+  const auto same = run_gan("train --resume " + dir.path("a") + " --steps 35 --augment color,translation,cutout");
+  EXPECT_EQ(same.exit_code, 0) << same.output;
 }
 
 TEST(DiffAugmentCli, ABadPolicyAndTheGpuAreRefusedByName) {
@@ -198,6 +201,9 @@ TEST(DiffAugmentCli, ABadPolicyAndTheGpuAreRefusedByName) {
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("'flip'"), std::string::npos) << bad.output;
   EXPECT_NE(bad.output.find("translation"), std::string::npos) << bad.output;  // the choices are named
+  const auto reordered = run_gan("train " + small_run_flags(dir) + " --augment cutout,color --out " + dir.path("o") + " --steps 1");
+  EXPECT_NE(reordered.exit_code, 0);
+  EXPECT_NE(reordered.output.find("order"), std::string::npos) << reordered.output;
   expect_gpu_refuses_and_auto_trains_on_cpu(dir, "--augment color,cutout");
 }
 

@@ -4,7 +4,7 @@ feed it gan's draws (a parity trace's step<i>.augment_* tensors: [B, 7] each, se
 host/model/augment.h): brightness, saturation and contrast factors in [0, 1), the row and column
 shifts in -s..s (s = int(size * 0.125 + 0.5)), the cutout's centre row and column in
 0 .. size - (c % 2) (c = int(size * 0.5 + 0.5)). The transforms run in the order color,
-translation, cutout. random_draws() draws them as the original does, for a PyTorch loop of its
+translation, cutout, as the original does when its policy lists them so. random_draws() draws them as the original does, for a PyTorch loop of its
 own (tools/train_seed_torch.py style)."""
 import torch
 import torch.nn.functional as F
@@ -13,12 +13,13 @@ TRANSFORMS = ("color", "translation", "cutout")
 
 
 def parse_policy(text):
-    """'color,translation' -> ('color', 'translation') in the canonical order; 'none' or '' -> ()."""
+    """'color,translation' -> ('color', 'translation'); 'none' or '' -> (). The list must be in
+    the order color, translation, cutout (gan's one order; the original applies its list as written)."""
     names = [] if text in ("", "none") else text.split(",")
-    unknown = [n for n in names if n not in TRANSFORMS]
-    if unknown or len(set(names)) != len(names):
-        raise ValueError(f"augment policy {text!r}: a list of {', '.join(TRANSFORMS)} without repeats")
-    return tuple(n for n in TRANSFORMS if n in names)
+    canonical = [n for n in TRANSFORMS if n in names]
+    if names != canonical:
+        raise ValueError(f"augment policy {text!r}: a list of {', '.join(TRANSFORMS)}, in that order, without repeats")
+    return tuple(names)
 
 
 def sizes(height, width):

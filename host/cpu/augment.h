@@ -8,8 +8,9 @@
 //                x = (x - mean x) * (k + 0.5) + mean x  (over the image's C*H*W values)
 //   translation: y[r][c] = x[r + dr][c + dc] where inside, else 0
 //   cutout:      y = 0 on rows clamp(oy - n/2 + i, 0, H-1), i < n, and the same for columns
-// Each is linear in x, so the backward is the transposed map of the same draws. Means are summed
-// in double and rounded to T once.
+// Each is linear in x, so the backward is the transposed map of the same draws. The factors and
+// the means stay in double (PyTorch's float32 rounds rand + 0.5 to float: a difference of at most
+// 2^-24 in the factor); each transform rounds its results to T.
 #include <algorithm>
 #include <cstdint>
 #include <vector>

@@ -18,6 +18,11 @@ std::string parse_augment_policy(const std::string& text, AugmentPolicy* policy)
     if (flag == nullptr) return "'" + name + "' is no transform: a list of color, translation, cutout (or none)";
     if (*flag) return "'" + name + "' named twice";
     *flag = true;
+    // DiffAugment_pytorch.py applies the list in its order; ours is always this one, so a list in
+    // another order would silently be another method.
+    if (augment_policy_name(*policy).find(name) + name.size() != augment_policy_name(*policy).size()) {
+      return "'" + name + "' out of order: list them in the order color, translation, cutout";
+    }
   }
   if (!text.empty() && text.back() == ',') return "a list of color, translation, cutout with nothing after its last comma";
   return "";

@@ -14,8 +14,8 @@
 
 namespace gan {
 
-// The transforms, always applied in this order (color, translation, cutout) however the list
-// was written.
+// The transforms, applied in the order color, translation, cutout; a list must name them in
+// that order (the original applies its list in the order written).
 struct AugmentPolicy {
   bool color = false, translation = false, cutout = false;
   bool any() const { return color || translation || cutout; }
@@ -25,7 +25,7 @@ struct AugmentPolicy {
 };
 
 // "" or "none": none; else a comma-separated list of color, translation, cutout, each at most
-// once. Returns "" and fills *policy, or says what is wrong.
+// once and in that order. Returns "" and fills *policy, or says what is wrong.
 std::string parse_augment_policy(const std::string& text, AugmentPolicy* policy);
 
 // The canonical spelling: "none", or e.g. "color,translation,cutout".

@@ -166,7 +166,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"d_lr", ValueKind::kFloat, 0.0, "D's Adam learning rate (0: --lr, but 10 x --lr for a conditional MLP, whose class signal reaches G only through D; the run's config.json records the rate used)", numbers(0, HUGE_VAL, "[)", "a finite number >= 0")},
       {"loss", ValueKind::kString, "bce", "the adversarial loss: bce (the seed's) or hinge (D: mean relu(1 - D(x)) + mean relu(1 + D(G(z))), G: -mean D(G(z)) on D's raw output, as BigGAN; the CPU only for now)", one_of(kLosses)},
       {"spectral_norm", ValueKind::kBool, false, "spectral norm on every weight of D's Linear and Conv2d layers, as torch.nn.utils.spectral_norm (one power iteration per step, u and v kept; stored as weight_orig, weight_u, weight_v); the CPU only for now", anything()},
-      {"augment", ValueKind::kString, "none", "DiffAugment (Zhao et al. 2020) on every image D sees, real and fake, in both steps: none, or a list of color, translation, cutout (e.g. color,translation,cutout; applied in that order), as DiffAugment_pytorch.py, its draws indexed by the step; the CPU only for now", custom(augment_value)},
+      {"augment", ValueKind::kString, "none", "DiffAugment (Zhao et al. 2020) on every image D sees, real and fake, in both steps: none, or a list of color, translation, cutout in that order (e.g. color,translation,cutout), as DiffAugment_pytorch.py, its draws indexed by the step; the CPU only for now", custom(augment_value)},
       {"ema", ValueKind::kFloat, 0.0, "keep an exponential moving average of G's weights with this decay (0: none; e.g. 0.999), warmed up as min(decay, (1+t)/(10+t)) over G's updates t; samples, --eval-every, gan sample and gan eval then use the average", numbers(0, 1, "[)", "a number in [0, 1)")},
       {"beta1", ValueKind::kFloat, 0.9, "Adam beta1", numbers(0, 1, "[)", "a number in [0, 1)")},
       {"beta2", ValueKind::kFloat, 0.999, "Adam beta2", numbers(0, 1, "[)", "a number in [0, 1)")},
@@ -370,7 +370,7 @@ TrainConfig config_from_json(const json& object, const std::string& source) {
   c.loss = chosen(kLosses, resolved["loss"]);
   c.spectral_norm = resolved["spectral_norm"].get<bool>();
   parse_augment_policy(resolved["augment"].get<std::string>(), &c.augment);  // checked above
-  resolved["augment"] = augment_policy_name(c.augment);  // one spelling, so a resume compares policies
+  resolved["augment"] = augment_policy_name(c.augment);  // "" and "none" are one policy
   c.beta1 = resolved["beta1"].get<double>();
   c.beta2 = resolved["beta2"].get<double>();
   c.eps = resolved["eps"].get<double>();
