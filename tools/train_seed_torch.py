@@ -33,8 +33,10 @@ def read_idx(path):
     return np.frombuffer(data[16:], dtype=np.uint8).reshape(count, rows, cols)
 
 
-def write_checkpoint(path, generator, discriminator, g_opt, d_opt, config, step, epoch, data_count, h, w):
-    """Our checkpoint format (host/train/checkpoint.h): names, Adam moments, metadata."""
+def write_checkpoint(path, generator, discriminator, g_opt, d_opt, config, step, epoch, data_count, h, w,
+                     trainer="tools/train_seed_torch.py"):
+    """Our checkpoint format (host/train/checkpoint.h): names, Adam moments, running statistics,
+    metadata. Also used by bench/torch_dcgan_folder.py."""
     tensors = []
     for net, module, opt in (("generator", generator, g_opt), ("discriminator", discriminator, d_opt)):
         names = [k for k, _ in module.named_parameters()]
@@ -42,6 +44,8 @@ def write_checkpoint(path, generator, discriminator, g_opt, d_opt, config, step,
         tensors += [(f"{net}.{k}", p.detach()) for k, p in zip(names, params)]
         for moment in ("exp_avg", "exp_avg_sq"):
             tensors += [(f"optimizer.{net}.{moment}.{k}", opt.state[p][moment].detach()) for k, p in zip(names, params)]
+        # BatchNorm's running statistics (a DCGAN; the MLP has none), under their state_dict names.
+        tensors += [(f"{net}.{k}", b.detach()) for k, b in module.named_buffers() if not k.endswith("num_batches_tracked")]
     header, offset, blobs = {}, 0, []
     for name, t in tensors:
         blob = t.float().contiguous().numpy().astype("<f4").tobytes()
@@ -52,7 +56,7 @@ def write_checkpoint(path, generator, discriminator, g_opt, d_opt, config, step,
     header["__metadata__"] = {
         "format": "gan-checkpoint-1", "step": str(step), "epoch": str(epoch), "epoch_position": "0",
         "noise_stream": "0", "generator_adam_step": str(adam_step), "discriminator_adam_step": str(adam_step),
-        "rng": "torch (trained by tools/train_seed_torch.py)", "seed": str(config["seed"]),
+        "rng": f"torch (trained by {trainer})", "seed": str(config["seed"]),
         "data_count": str(data_count), "image_height": str(h), "image_width": str(w), "config": json.dumps(config),
     }
     text = json.dumps(header).encode()

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The stabilisers' ablation (issue 31, item 3): the 32x32 colour DCGAN trained on one data set
+# plain, with each stabiliser alone and with all four, and the plain loop in PyTorch
+# (bench/torch_dcgan_folder.py, on the same decoded images), for a step budget and some seeds,
+# each run scored by `gan eval` (its domain classifier on the folder's classes); a Markdown table
+# of FD, the real-vs-real floor, precision and recall in OUT/table.md, each run's last grid in
+# OUT/<config>-seed<S>/samples.
+#
+#   bench/stabilisers.sh DATA OUT [--steps 3000] [--seeds "1"] [--configs "plain ema hinge sn augment all torch"]
+#                        [--n 250] [--gan build/gan]
+#
+# DATA: an image folder with one subfolder per class (e.g. the Oxygen icons, tools/oxygen_icons.sh).
+# Every run: --model dcgan --image-size 32 --channels 3 --dcgan-channels 32 --batch 64 --beta1 0.5
+# (the issue's recipe), its own --seed. A run whose OUT/<config>-seed<S>/eval.json exists is not
+# run again, so an interrupted ablation resumes where it stopped.
+set -euo pipefail
+usage() {
+  sed -n '9,10p' "$0" | sed 's/^# *//' >&2
+  exit 2
+}
+(($# >= 2)) || usage
+data=$1 out=$2
+shift 2
+steps=3000 seeds="1" configs="plain ema hinge sn augment all torch" n=250 gan=build/gan
+while (($#)); do
+  case $1 in
+    --steps) steps=$2 ;;
+    --seeds) seeds=$2 ;;
+    --configs) configs=$2 ;;
+    --n) n=$2 ;;
+    --gan) gan=$2 ;;
+    *) usage ;;
+  esac
+  shift 2 || usage
+done
+[[ -d $data ]] || { echo "stabilisers: $data: no such folder" >&2; exit 2; }
+[[ -x $gan ]] || { echo "stabilisers: $gan: not built (cmake --build build)" >&2; exit 2; }
+
+flags_of() {
+  case $1 in
+    plain) echo "" ;;
+    ema) echo "--ema 0.999" ;;
+    hinge) echo "--loss hinge" ;;
+    sn) echo "--spectral-norm" ;;
+    augment) echo "--augment color,translation,cutout" ;;
+    all) echo "--ema 0.999 --loss hinge --spectral-norm --augment color,translation,cutout" ;;
+    torch) echo "" ;;  # the plain loop in PyTorch (bench/torch_dcgan_folder.py)
+    *) echo "stabilisers: unknown config $1 (plain ema hinge sn augment all torch)" >&2; exit 2 ;;
+  esac
+}
+
+mkdir -p "$out"
+for config in $configs; do
+  extra=$(flags_of "$config")
+  for seed in $seeds; do
+    run=$out/$config-seed$seed
+    [[ -f $run/eval.json ]] && continue
+    echo "stabilisers: $config, seed $seed, $steps steps ($(date +%H:%M:%S))"
+    rm -rf "$run"
+    if [[ $config == torch ]]; then
+      [[ -n $(find "$data" -maxdepth 1 -name '.gan-cache-*.bin') ]] ||
+        "$gan" train --device cpu --data "$data" --image-size 32 --channels 3 --model dcgan --steps 1 --sample-every 0 --out "$out/decode" >/dev/null
+      /usr/bin/python3 "$(dirname "$0")/torch_dcgan_folder.py" --data "$data" --out "$run" --steps "$steps" --seed "$seed" \
+        > "$out/$config-seed$seed.log" 2>&1
+      "$gan" eval --checkpoint "$run" --n "$n" --out "$run/eval.json" >> "$out/$config-seed$seed.log" 2>&1
+      continue
+    fi
+    # shellcheck disable=SC2086  # $extra is a list of flags
+    "$gan" train --device cpu --data "$data" --image-size 32 --channels 3 --model dcgan --dcgan-channels 32 \
+      --batch 64 --beta1 0.5 --epochs 1000000 --steps "$steps" --seed "$seed" --log-every 500 --sample-every "$steps" \
+      --checkpoint-every "$steps" --out "$run" $extra > "$out/$config-seed$seed.log" 2>&1
+    "$gan" eval --checkpoint "$run" --n "$n" --out "$run/eval.json" >> "$out/$config-seed$seed.log" 2>&1
+  done
+done
+
+/usr/bin/python3 - "$out" "$steps" "$configs" "$seeds" <<'EOF'
+import json, statistics, sys
+out, steps, configs, seeds = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
+rows = ["| config | seed | FD | floor | precision | recall |", "|---|---:|---:|---:|---:|---:|"]
+means = []
+for config in configs:
+    fds = []
+    for seed in seeds:
+        r = json.load(open(f"{out}/{config}-seed{seed}/eval.json"))
+        fds.append(r["fd"])
+        rows.append(f"| {config} | {seed} | {r['fd']:.1f} | {r['fd_real_floor']:.1f} | "
+                    f"{r['precision']:.2f} | {r['recall']:.2f} |")
+    means.append(f"| {config} | {statistics.mean(fds):.1f} | {min(fds):.1f} | {max(fds):.1f} |")
+table = "\n".join(rows + ["", f"{steps} steps, mean over seeds {' '.join(seeds)}:", "",
+                          "| config | mean FD | min | max |", "|---|---:|---:|---:|"] + means) + "\n"
+open(f"{out}/table.md", "w").write(table)
+print(table, end="")
+EOF
