@@ -4,8 +4,7 @@ feed it gan's draws (a parity trace's step<i>.augment_* tensors: [B, 7] each, se
 host/model/augment.h): brightness, saturation and contrast factors in [0, 1), the row and column
 shifts in -s..s (s = int(size * 0.125 + 0.5)), the cutout's centre row and column in
 0 .. size - (c % 2) (c = int(size * 0.5 + 0.5)). The transforms run in the order color,
-translation, cutout, as the original does when its policy lists them so. random_draws() draws them as the original does, for a PyTorch loop of its
-own (tools/train_seed_torch.py style)."""
+translation, cutout, as the original does when its policy lists them so."""
 import torch
 import torch.nn.functional as F
 
@@ -38,17 +37,6 @@ def check_draws(draws, height, width):
         inside = (column >= low) & ((column <= high) if integer else (column < high))
         if not bool(inside.all()) or (integer and not bool((column == column.round()).all())):
             raise ValueError(f"augment draw {k} outside the original's range [{low}, {high}]")
-
-
-def random_draws(batch, height, width, generator=None):
-    """Draws [batch, 7] as DiffAugment_pytorch.py's torch.rand / torch.randint calls make them."""
-    (shift_h, shift_w), (cut_h, cut_w) = sizes(height, width)
-    columns = [torch.rand(batch, generator=generator) for _ in range(3)]
-    columns.append(torch.randint(-shift_h, shift_h + 1, (batch,), generator=generator).double())
-    columns.append(torch.randint(-shift_w, shift_w + 1, (batch,), generator=generator).double())
-    columns.append(torch.randint(0, height + (1 - cut_h % 2), (batch,), generator=generator).double())
-    columns.append(torch.randint(0, width + (1 - cut_w % 2), (batch,), generator=generator).double())
-    return torch.stack([c.double() for c in columns], 1)
 
 
 def diff_augment(x, draws, policy, channels, height, width):

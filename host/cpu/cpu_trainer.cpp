@@ -42,6 +42,8 @@ CpuTrainer::CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuT
   set_worker_threads(options_.threads);
   set_cpu_gemm(options_.gemm);
   state_ = fresh_trainer_state(spec_, options_);
+  augment_.policy = spec_.augment;  // its draws are filled each step
+  model_->set_augment(&augment_);
   d_grads_.assign(spec_.discriminator.parameter_count, 0.0f);
   g_grads_.assign(spec_.generator.parameter_count, 0.0f);
 }
@@ -90,14 +92,12 @@ void CpuTrainer::train_step(const StepPosition& at) {
   }
 
   if (spec_.augment.any()) {  // DiffAugment's draws for the step's three batches into D
-    augment_.policy = spec_.augment;
     for (AugmentSite site : {AugmentSite::kReal, AugmentSite::kFakeD, AugmentSite::kFakeG}) {
       std::vector<float>& draws = augment_draws_[static_cast<int>(site)];
       draws.resize(static_cast<size_t>(B * kAugmentDraws));
       fill_augment_draws(options_.seed, at.noise_key(), site, B, spec_.image_height, spec_.image_width, draws.data());
       augment_.draws[static_cast<int>(site)] = draws.data();
     }
-    model_->set_augment(&augment_);
   }
 
   const StepLosses losses =

@@ -15,20 +15,10 @@
 #include <vector>
 
 #include "model/model_spec.h"
+#include "model/spectral_norm.h"
 #include "model/trainer.h"
 
 namespace gan {
-
-namespace detail {
-// x [n] /= max(||x||, 1e-12), F.normalize's rule.
-template <class T>
-void normalise(T* x, int64_t n) {
-  double squares = 0;
-  for (int64_t i = 0; i < n; ++i) squares += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-  const double norm = std::max(std::sqrt(squares), 1e-12);
-  for (int64_t i = 0; i < n; ++i) x[i] = static_cast<T>(static_cast<double>(x[i]) / norm);
-}
-}  // namespace detail
 
 // One power iteration on W [rows, cols], in place: v = normalise(W^T u), then u = normalise(W v).
 template <class T>
@@ -39,13 +29,13 @@ void spectral_norm_power_iteration(const T* W, int64_t rows, int64_t cols, T* u,
     for (int64_t c = 0; c < cols; ++c) wtu[c] += static_cast<double>(W[r * cols + c]) * ur;
   }
   for (int64_t c = 0; c < cols; ++c) v[c] = static_cast<T>(wtu[c]);
-  detail::normalise(v, cols);
+  normalise_to_unit_length(v, cols);
   for (int64_t r = 0; r < rows; ++r) {
     double wv = 0;
     for (int64_t c = 0; c < cols; ++c) wv += static_cast<double>(W[r * cols + c]) * static_cast<double>(v[c]);
     u[r] = static_cast<T>(wv);
   }
-  detail::normalise(u, rows);
+  normalise_to_unit_length(u, rows);
 }
 
 // sigma = u . (W v) for W [rows, cols], u [rows], v [cols].

@@ -1,8 +1,5 @@
 #include "model/spectral_norm.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include "philox.cuh"
 
 namespace gan {
@@ -38,16 +35,10 @@ void init_spectral_norm_vectors(const NetworkSpec& network, uint64_t seed, float
     const SpectralNormLayer& layer = network.spectral_norm[l];
     uint64_t element = 0;
     for (auto [at, length] : {std::make_pair(layer.u, layer.rows), std::make_pair(layer.v, layer.cols)}) {
-      double squares = 0;
       for (int64_t i = 0; i < length; ++i) {
-        const float x = random_normal(seed, RandomPurpose::kSpectralNorm, l, element++);
-        buffers[at + static_cast<size_t>(i)] = x;
-        squares += static_cast<double>(x) * x;
+        buffers[at + static_cast<size_t>(i)] = random_normal(seed, RandomPurpose::kSpectralNorm, l, element++);
       }
-      const double norm = std::max(std::sqrt(squares), 1e-12);  // F.normalize's eps
-      for (int64_t i = 0; i < length; ++i) {
-        buffers[at + static_cast<size_t>(i)] = static_cast<float>(buffers[at + static_cast<size_t>(i)] / norm);
-      }
+      normalise_to_unit_length(buffers + at, length);
     }
   }
 }
