@@ -7,12 +7,14 @@
 # OUT/<config>-seed<S>/samples.
 #
 #   bench/stabilisers.sh DATA OUT [--steps 3000] [--seeds "1"] [--configs "plain ema hinge sn augment all torch"]
-#                        [--n 250] [--gan build/gan]
+#                        [--n 250] [--gan build/gan] [--threads 0]
 #
 # DATA: an image folder with one subfolder per class (e.g. the Oxygen icons, tools/oxygen_icons.sh).
 # Every run: --model dcgan --image-size 32 --channels 3 --dcgan-channels 32 --batch 64 --beta1 0.5
-# (the issue's recipe), its own --seed. A run whose OUT/<config>-seed<S>/eval.json exists is not
-# run again, so an interrupted ablation resumes where it stopped.
+# (the issue's recipe), its own --seed. --threads N gives each run N threads (0: every core; 1 lets
+# several instances share the machine, each with its own --configs and the same OUT). A run whose
+# OUT/<config>-seed<S>/eval.json exists is not run again, so an interrupted ablation resumes where
+# it stopped.
 set -euo pipefail
 usage() {
   sed -n '9,10p' "$0" | sed 's/^# *//' >&2
@@ -21,7 +23,7 @@ usage() {
 (($# >= 2)) || usage
 data=$1 out=$2
 shift 2
-steps=3000 seeds="1" configs="plain ema hinge sn augment all torch" n=250 gan=build/gan
+steps=3000 seeds="1" configs="plain ema hinge sn augment all torch" n=250 gan=build/gan threads=0
 while (($#)); do
   case $1 in
     --steps) steps=$2 ;;
@@ -29,6 +31,7 @@ while (($#)); do
     --configs) configs=$2 ;;
     --n) n=$2 ;;
     --gan) gan=$2 ;;
+    --threads) threads=$2 ;;
     *) usage ;;
   esac
   shift 2 || usage
@@ -61,14 +64,14 @@ for config in $configs; do
       [[ -n $(find "$data" -maxdepth 1 -name '.gan-cache-*.bin') ]] ||
         "$gan" train --device cpu --data "$data" --image-size 32 --channels 3 --model dcgan --steps 1 --sample-every 0 --out "$out/decode" >/dev/null
       /usr/bin/python3 "$(dirname "$0")/torch_dcgan_folder.py" --data "$data" --out "$run" --steps "$steps" --seed "$seed" \
-        > "$out/$config-seed$seed.log" 2>&1
+        --threads "$((threads > 0 ? threads : $(nproc)))" > "$out/$config-seed$seed.log" 2>&1
       "$gan" eval --checkpoint "$run" --n "$n" --out "$run/eval.json" >> "$out/$config-seed$seed.log" 2>&1
       continue
     fi
     # shellcheck disable=SC2086  # $extra is a list of flags
     "$gan" train --device cpu --data "$data" --image-size 32 --channels 3 --model dcgan --dcgan-channels 32 \
       --batch 64 --beta1 0.5 --epochs 1000000 --steps "$steps" --seed "$seed" --log-every 500 --sample-every "$steps" \
-      --checkpoint-every "$steps" --out "$run" $extra > "$out/$config-seed$seed.log" 2>&1
+      --checkpoint-every "$steps" --threads "$threads" --out "$run" $extra > "$out/$config-seed$seed.log" 2>&1
     "$gan" eval --checkpoint "$run" --n "$n" --out "$run/eval.json" >> "$out/$config-seed$seed.log" 2>&1
   done
 done
