@@ -1,10 +1,9 @@
 // defines: bce_with_logits_kernel
-#include <cub/block/block_reduce.cuh>
-
 #include <string>
 
 #include "bce.cuh"
 #include "cuda_check.cuh"
+#include "loss_stats.cuh"
 
 namespace gan {
 namespace {
@@ -28,8 +27,7 @@ bce_with_logits_kernel(const float* __restrict__ logits,  // [n_real + n_fake]
                        int64_t n_real, int64_t n_fake,
                        float* __restrict__ dlogit,        // [n_real + n_fake]
                        BceDeviceStats* __restrict__ stats) {
-  using Reduce = cub::BlockReduce<double, kThreads>;
-  __shared__ typename Reduce::TempStorage temp;
+  __shared__ typename LossReduce<kThreads>::TempStorage temp;
   double loss_real = 0, loss_fake = 0, prob_real = 0, prob_fake = 0;
   for (int64_t i = threadIdx.x; i < n_real + n_fake; i += kThreads) {
     const float x = logits[i];
@@ -45,22 +43,7 @@ bce_with_logits_kernel(const float* __restrict__ logits,  // [n_real + n_fake]
       dlogit[i] = __fdiv_rn(p, static_cast<float>(n_fake));
     }
   }
-  // Four reductions through one temporary storage: a barrier between each.
-  const double total_loss_real = Reduce(temp).Sum(loss_real);
-  __syncthreads();
-  const double total_loss_fake = Reduce(temp).Sum(loss_fake);
-  __syncthreads();
-  const double total_prob_real = Reduce(temp).Sum(prob_real);
-  __syncthreads();
-  const double total_prob_fake = Reduce(temp).Sum(prob_fake);
-  if (threadIdx.x == 0) {  // CUB's block sums are valid in thread 0
-    const double real = n_real > 0 ? static_cast<double>(n_real) : 1.0;
-    const double fake = n_fake > 0 ? static_cast<double>(n_fake) : 1.0;
-    stats->loss_real = static_cast<float>(total_loss_real / real);
-    stats->loss_fake = static_cast<float>(total_loss_fake / fake);
-    stats->prob_real = static_cast<float>(total_prob_real / real);
-    stats->prob_fake = static_cast<float>(total_prob_fake / fake);
-  }
+  store_loss_stats<kThreads>(temp, loss_real, loss_fake, prob_real, prob_fake, n_real, n_fake, stats);
 }
 
 }  // namespace

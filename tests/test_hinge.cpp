@@ -1,11 +1,13 @@
 // The hinge loss (--loss hinge, issue 31): the ops' values and subgradients by hand, against
 // central differences in double (through a whole D and G step: test_ops_gradients.cpp), and the trainer
 // from the command line: the run's files say hinge, a resume is bitwise the uninterrupted run, a
-// resume may not change the loss, and the GPU refuses it until it has a kernel. (Its PyTorch
+// resume may not change the loss, and the GPU takes it (kernels/hinge.cu; its kernel check is
+// GpuHinge in tests/gpu/, its step the recorder's). (Its PyTorch
 // replay, MLP and DCGANs, is the ctest TorchParity.HingeLossReplaysInPyTorch.)
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "cpu/ops.h"
 #include "test_util.h"
@@ -15,7 +17,6 @@
 namespace gan {
 namespace {
 
-using testing::expect_gpu_refuses_and_auto_trains_on_cpu;
 using testing::file_text;
 using testing::max_relative_error;
 using testing::numeric_gradient;
@@ -114,14 +115,26 @@ TEST(HingeCli, TrainsResumesBitwiseAndRecordsTheLoss) {
   EXPECT_NE(changed.output.find("loss"), std::string::npos) << changed.output;
 }
 
-TEST(HingeCli, ABadValueAndTheGpuAreRefusedByName) {
+TEST(HingeCli, ABadValueIsRefusedByNameAndTheGpuTakesIt) {
   ScratchDir dir;
   const auto bad = run_gan("train " + small_run_flags(dir) + " --loss wasserstein --out " + dir.path("r") + " --steps 1");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("wasserstein"), std::string::npos) << bad.output;
   EXPECT_NE(bad.output.find("hinge"), std::string::npos) << bad.output;  // the choices are named
 
-  expect_gpu_refuses_and_auto_trains_on_cpu(dir, "--loss hinge");
+  // The GPU has the loss's kernels: --device cuda is refused only where no GPU can run anything,
+  // never for the loss; on a GPU it trains.
+  std::string flags = small_run_flags(dir);
+  flags.replace(flags.find("--device cpu"), 12, "--device cuda");
+  const auto gpu = run_gan("train " + flags + " --loss hinge --out " + dir.path("gpu") + " --steps 2");
+  EXPECT_EQ(gpu.output.find("has no GPU kernel"), std::string::npos) << gpu.output;
+  if (gpu.exit_code == 0) {
+    EXPECT_TRUE(std::filesystem::exists(dir.path("gpu/last.safetensors")));
+  } else {
+    EXPECT_TRUE(gpu.output.find("no GPU visible") != std::string::npos ||
+                gpu.output.find("has no CUDA") != std::string::npos)
+        << gpu.output;
+  }
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "check/check_inputs.h"
 #include "cuda/resources.h"
 #include "data/dataset.h"
+#include "hinge.cuh"
 #include "linear_forward.cuh"
 #include "model/random_streams.h"
 #include "noise.cuh"
@@ -150,27 +151,63 @@ KernelCheck check_activation_backward(int64_t B, int64_t out, Activation activat
   return finish_check(check);
 }
 
-KernelCheck check_bce(int64_t n_real, int64_t n_fake, uint64_t seed) {
-  KernelCheck check = start_check("BCE with logits", shape_text({{"real", n_real}, {"fake", n_fake}}), kFp32Bound, "rel");
+namespace {
+
+// A loss kernel on D's logits (BCE, D's hinge, G's hinge) against its double reference, from
+// fresh logits in [-8, 8] with saturated ones planted (where a naive log(sigmoid) gives -inf) and
+// logits on the hinge's kinks (-1, 1); dlogit and the stats poisoned first. `reference` fills
+// dlogit and returns the stats; `launch` enqueues the kernel.
+template <class Reference, class Launch>
+KernelCheck check_logit_loss(const std::string& name, int64_t n_real, int64_t n_fake, uint64_t seed,
+                             Reference reference, Launch launch) {
+  KernelCheck check = start_check(name, shape_text({{"real", n_real}, {"fake", n_fake}}), kFp32Bound, "rel");
   std::mt19937_64 rng(seed);
   std::vector<float> logits = uniform_values(static_cast<size_t>(n_real + n_fake), -8, 8, rng);
-  // Saturated logits too, where a naive log(sigmoid) would give -inf.
-  const float extremes[] = {40.0f, -40.0f, 100.0f, -100.0f};
-  for (size_t i = 0; i < logits.size() && i < 4; ++i) logits[(i * 37) % logits.size()] = extremes[i];
+  const float planted[] = {40.0f, -40.0f, 100.0f, -100.0f, 1.0f, -1.0f};
+  for (size_t i = 0; i < logits.size() && i < 6; ++i) logits[(i * 37) % logits.size()] = planted[i];
   std::vector<double> dlogit_ref(logits.size());
-  const BceStats stats = bce_with_logits<double>(widen(logits).data(), n_real, n_fake, dlogit_ref.data());
+  const BceStats stats = reference(widen(logits).data(), dlogit_ref.data());
   CudaStream stream;
   DeviceBuffer<float> d_logits(logits), d_dlogit(logits.size());
   DeviceBuffer<BceDeviceStats> d_stats(1);
   d_dlogit.poison();
   d_stats.poison();
-  launch_bce_with_logits(d_logits.get(), n_real, n_fake, d_dlogit.get(), d_stats.get(), stream.get());
+  launch(d_logits.get(), d_dlogit.get(), d_stats.get(), stream.get());
   stream.synchronize();
   compare_relative(check, d_dlogit.download(), dlogit_ref);
   const BceDeviceStats got = d_stats.download()[0];
   compare_relative(check, {got.loss_real, got.loss_fake, got.prob_real, got.prob_fake},
                    {stats.loss_real, stats.loss_fake, stats.prob_real, stats.prob_fake});
   return finish_check(check);
+}
+
+}  // namespace
+
+KernelCheck check_bce(int64_t n_real, int64_t n_fake, uint64_t seed) {
+  return check_logit_loss(
+      "BCE with logits", n_real, n_fake, seed,
+      [&](const double* logits, double* dlogit) { return bce_with_logits<double>(logits, n_real, n_fake, dlogit); },
+      [&](const float* logits, float* dlogit, BceDeviceStats* stats, cudaStream_t stream) {
+        launch_bce_with_logits(logits, n_real, n_fake, dlogit, stats, stream);
+      });
+}
+
+KernelCheck check_hinge_discriminator(int64_t n_real, int64_t n_fake, uint64_t seed) {
+  return check_logit_loss(
+      "hinge loss, D", n_real, n_fake, seed,
+      [&](const double* logits, double* dlogit) { return hinge_discriminator<double>(logits, n_real, n_fake, dlogit); },
+      [&](const float* logits, float* dlogit, BceDeviceStats* stats, cudaStream_t stream) {
+        launch_hinge_discriminator(logits, n_real, n_fake, dlogit, stats, stream);
+      });
+}
+
+KernelCheck check_hinge_generator(int64_t B, uint64_t seed) {
+  return check_logit_loss(
+      "hinge loss, G", B, 0, seed,
+      [&](const double* logits, double* dlogit) { return hinge_generator<double>(logits, B, dlogit); },
+      [&](const float* logits, float* dlogit, BceDeviceStats* stats, cudaStream_t stream) {
+        launch_hinge_generator(logits, B, dlogit, stats, stream);
+      });
 }
 
 namespace {
@@ -405,6 +442,8 @@ std::vector<KernelCheck> seed_shape_checks(const ModelSpec& spec, int64_t batch,
     }
   }
   checks.push_back(check_bce(batch, batch, next()));
+  checks.push_back(check_hinge_discriminator(batch, batch, next()));
+  checks.push_back(check_hinge_generator(batch, next()));
   checks.push_back(check_adam(spec.generator.parameter_count, false, 1, next()));
   checks.push_back(check_adam(spec.discriminator.parameter_count, false, 4687, next()));
   checks.push_back(check_ema(spec.generator.parameter_count, 1, next()));

@@ -1,6 +1,7 @@
 #pragma once
 // defines: check_linear_fused, check_linear_cublas, check_gemm_weight_grad, check_gemm_input_grad,
-// check_activation_backward, check_bce, check_batch_norm_fused_forward,
+// check_activation_backward, check_bce, check_hinge_discriminator, check_hinge_generator,
+// check_batch_norm_fused_forward,
 // check_batch_norm_fused_backward, check_adam, check_ema, check_noise, check_gather, check_permutation,
 // seed_shape_checks, kFp32Bound, kTf32Bound — every kernel against its CPU reference
 //
@@ -33,6 +34,9 @@ KernelCheck check_gemm_input_grad(int64_t B, int64_t in, int64_t out, bool tf32,
 KernelCheck check_activation_backward(int64_t B, int64_t out, Activation activation, bool with_bias_grad,
                                       uint64_t seed);
 KernelCheck check_bce(int64_t n_real, int64_t n_fake, uint64_t seed);
+// The hinge loss's two kernels (--loss hinge): D's on n_real + n_fake logits, G's on B.
+KernelCheck check_hinge_discriminator(int64_t n_real, int64_t n_fake, uint64_t seed);
+KernelCheck check_hinge_generator(int64_t B, uint64_t seed);
 // The DCGAN's fused training BatchNorm + LeakyReLU(slope) (slope 0: ReLU) over [B, C, HW]:
 // forward (y, running and saved statistics), and backward (dx, dgamma, dbeta).
 KernelCheck check_batch_norm_fused_forward(int64_t B, int64_t C, int64_t HW, float slope, uint64_t seed);

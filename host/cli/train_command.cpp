@@ -87,11 +87,9 @@ Device choose_device(const TrainConfig& config, std::string* note) {
     return Device::kCpu;
   }
   // The stabilisers the GPU has no kernels for yet.
-  const std::string cpu_only = config.loss != AdversarialLoss::kBce
-                                   ? "--loss " + std::string(adversarial_loss_name(config.loss))
-                               : config.spectral_norm  ? "--spectral-norm"
-                               : config.augment.any()  ? "--augment " + augment_policy_name(config.augment)
-                                                       : "";
+  const std::string cpu_only = config.spectral_norm  ? "--spectral-norm"
+                               : config.augment.any() ? "--augment " + augment_policy_name(config.augment)
+                                                      : "";
   if (!cpu_only.empty()) {
     if (config.device == DeviceChoice::kCuda) {
       throw InputError("--device cuda: " + cpu_only + " has no GPU kernel yet; use --device cpu");

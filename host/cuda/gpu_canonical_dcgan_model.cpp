@@ -154,7 +154,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     }
     {
       NvtxRange range("loss");
-      launch_bce_with_logits(logits_, B, B, dlogit_, stats, stream_);
+      enqueue_discriminator_loss(spec_.loss, logits_, B, dlogit_, stats, stream_);
     }
     NvtxRange range("D backward (real, fake)");
     backward(d_layers_, layers.d, ws, B, real_, d, logits_at(d_[0], logits_), dlogit_, d.grads, nullptr);
@@ -174,7 +174,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
       forward(d_layers_, layers.d, ws, B, g_.last(), d, true, fake);
     }
     NvtxRange range("G step: loss, D backward (input only), G backward");
-    launch_bce_with_logits(logits_, B, 0, dlogit_, stats, stream_);
+    enqueue_generator_loss(spec_.loss, logits_, B, dlogit_, stats, stream_);
     backward(d_layers_, layers.d, ws, B, g_.last(), d, fake, dlogit_, nullptr, d_image_);
     backward(g_layers_, layers.g, ws, B, z, g, g_, d_image_, g.grads, nullptr);
   }

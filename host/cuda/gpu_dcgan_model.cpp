@@ -196,7 +196,7 @@ class DcganGpuModel : public GpuGanModel {
     }
     {
       NvtxRange range("loss");
-      launch_bce_with_logits(logits_, B, B, dlogit_, stats, stream_);
+      enqueue_discriminator_loss(spec_.loss, logits_, B, dlogit_, stats, stream_);
     }
     NvtxRange range("D backward (real, fake)");
     discriminator_backward(layers.d, layers.workspace.get(), B, real_, real_labels, d, real, dlogit_, d.grads, nullptr);
@@ -215,7 +215,7 @@ class DcganGpuModel : public GpuGanModel {
       discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, labels_g_, d, d_[0], logits_);
     }
     NvtxRange range("G step: loss, D backward (input only), G backward");
-    launch_bce_with_logits(logits_, B, 0, dlogit_, stats, stream_);
+    enqueue_generator_loss(spec_.loss, logits_, B, dlogit_, stats, stream_);
     discriminator_backward(layers.d, layers.workspace.get(), B, g_.image, labels_g_, d, d_[0], dlogit_, nullptr,
                            d_image_);
     generator_backward(layers.g, layers.workspace.get(), B, input, labels_g_, g, d_image_);

@@ -102,7 +102,7 @@ class MlpGpuModel : public GpuGanModel {
     }
     {
       NvtxRange range("loss");
-      launch_bce_with_logits(d_outputs_.back(), B, B, dlogit_, stats, stream_);
+      enqueue_discriminator_loss(spec_.loss, d_outputs_.back(), B, dlogit_, stats, stream_);
     }
     NvtxRange range("D backward");  // no input gradient at D's first layer
     const float* first_dz = gpu_mlp_backward(blas_, d_layers_, d.params, d_pass, dlogit_, d.grads, nullptr, upstream_,
@@ -139,7 +139,7 @@ class MlpGpuModel : public GpuGanModel {
       gpu_mlp_forward(blas_, d_layers_, d.params, d_fake_pass);
     }
     NvtxRange range("G step: loss, D backward (input only), G backward");
-    launch_bce_with_logits(d_outputs_.back(), B, 0, dlogit_, stats, stream_);
+    enqueue_generator_loss(spec_.loss, d_outputs_.back(), B, dlogit_, stats, stream_);
     if (spec_.conditional()) {
       // Only the image's columns of D's input gradient: the label's go nowhere (D is not updated).
       const LinearLayer& first = spec_.discriminator.layers.front();

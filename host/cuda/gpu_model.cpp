@@ -1,5 +1,6 @@
 #include "cuda/gpu_model.h"
 
+#include "hinge.cuh"
 #include "labels.cuh"
 #include "util/error.h"
 
@@ -12,6 +13,24 @@ const float* gpu_generator_input(const ModelSpec& spec, const float* g_params, c
   launch_concat_label_embedding(z, spec.latent_dim, g_params + label.offset, label.dim, labels, label.column, B,
                                 concatenated, stream);
   return concatenated;
+}
+
+void enqueue_discriminator_loss(AdversarialLoss loss, const float* logits, int64_t B, float* dlogit,
+                                BceDeviceStats* stats, cudaStream_t stream) {
+  if (loss == AdversarialLoss::kHinge) {
+    launch_hinge_discriminator(logits, B, B, dlogit, stats, stream);
+  } else {
+    launch_bce_with_logits(logits, B, B, dlogit, stats, stream);
+  }
+}
+
+void enqueue_generator_loss(AdversarialLoss loss, const float* logits, int64_t B, float* dlogit, BceDeviceStats* stats,
+                            cudaStream_t stream) {
+  if (loss == AdversarialLoss::kHinge) {
+    launch_hinge_generator(logits, B, dlogit, stats, stream);
+  } else {
+    launch_bce_with_logits(logits, B, 0, dlogit, stats, stream);
+  }
 }
 
 std::unique_ptr<GpuGanModel> make_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,

@@ -1,5 +1,6 @@
 #pragma once
-// defines: GpuNetwork, GpuGanModel, gpu_generator_input, make_gpu_model,
+// defines: GpuNetwork, GpuGanModel, gpu_generator_input, enqueue_discriminator_loss,
+// enqueue_generator_loss, make_gpu_model,
 // make_mlp_gpu_model, make_canonical_dcgan_gpu_model, make_dcgan_gpu_model — what differs between the
 // models inside the GPU trainer's step
 //
@@ -79,6 +80,16 @@ class GpuGanModel {
 // [B, label_dim + latent], written into `concatenated` on `stream` (the CPU's generator_input).
 const float* gpu_generator_input(const ModelSpec& spec, const float* g_params, const float* z, const int32_t* labels,
                                  int64_t B, float* concatenated, cudaStream_t stream);
+
+// The D step's loss under `loss` (--loss) on D's logits [2B] (B real, then B fake), its gradient
+// into dlogit [2B] and its stats into `stats`: the BCE kernel or D's hinge kernel. The CPU's
+// discriminator_loss (cpu/ops.h).
+void enqueue_discriminator_loss(AdversarialLoss loss, const float* logits, int64_t B, float* dlogit,
+                                BceDeviceStats* stats, cudaStream_t stream);
+// The G step's loss on D's logits of B fakes [B] (the "real" half of stats): the CPU's
+// generator_loss.
+void enqueue_generator_loss(AdversarialLoss loss, const float* logits, int64_t B, float* dlogit, BceDeviceStats* stats,
+                            cudaStream_t stream);
 
 // The model `spec.kind` names ("mlp" or "dcgan"), on `stream` (which `blas` is bound to).
 // `spec` must outlive the model.

@@ -40,9 +40,6 @@ std::vector<T> copy_to_host(const T* device, size_t count) {
 GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuTrainerOptions& options)
     : spec_(spec), options_(options), images_(dataset.count) {
   if (spec_.conditional()) check_dataset_labels(dataset, spec_.classes);
-  if (spec_.loss != AdversarialLoss::kBce) {
-    throw InputError(std::string("GPU trainer: --loss ") + adversarial_loss_name(spec_.loss) + " has no GPU kernel yet");
-  }
   if (!spec_.discriminator.spectral_norm.empty()) throw InputError("GPU trainer: --spectral-norm has no GPU kernel yet");
   if (spec_.augment.any()) throw InputError("GPU trainer: --augment has no GPU kernel yet");
   if (options_.max_batch < 1 || options_.max_batch > dataset.count) {

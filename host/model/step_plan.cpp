@@ -45,6 +45,11 @@ double step_flops(const ModelSpec& spec, int64_t batch) {
 
 namespace {
 
+// The loss kernel's name in the plan, for `logits` logits under spec.loss (--loss).
+std::string loss_kernel(const ModelSpec& spec, int64_t logits) {
+  return (spec.loss == AdversarialLoss::kHinge ? "hinge loss " : "BCE with logits ") + std::to_string(logits);
+}
+
 constexpr double kFloat = 4;  // bytes
 
 int64_t tiles(int64_t rows, int64_t cols) { return ((rows + 63) / 64) * ((cols + 63) / 64); }
@@ -173,7 +178,7 @@ std::vector<PlannedKernel> plan_mlp_gpu_step(const ModelSpec& spec, int64_t B, c
   plan.add("data", "normal noise " + shape(B, spec.latent_dim), 0, kFloat * b * latent);
   for (const LinearLayer& layer : G.layers) plan.forward("G forward", layer, B, 0);
   for (const LinearLayer& layer : D.layers) plan.forward("D forward", layer, 2 * B, 0);
-  plan.add("loss", "BCE with logits " + std::to_string(2 * B), 0, kFloat * 3 * 2 * b);
+  plan.add("loss", loss_kernel(spec, 2 * B), 0, kFloat * 3 * 2 * b);
   plan.backward("D backward", D, 2 * B, true, false);
   plan.add("Adam D", "Adam " + std::to_string(D.parameter_count), 0, adam_bytes(D));
   if (options.branches) {
@@ -183,7 +188,7 @@ std::vector<PlannedKernel> plan_mlp_gpu_step(const ModelSpec& spec, int64_t B, c
   }
   for (const LinearLayer& layer : D.layers) plan.forward("G step: D forward", layer, B, 0);
   const std::string rest = "G step: loss, D backward (input only), G backward";
-  plan.add(rest, "BCE with logits " + std::to_string(B), 0, kFloat * 3 * b);
+  plan.add(rest, loss_kernel(spec, B), 0, kFloat * 3 * b);
   plan.backward(rest, D, B, false, true);
   plan.backward(rest, G, B, true, false);
   plan.generator_update(G.parameter_count);
@@ -214,7 +219,7 @@ class DcganPlanner {
     generator_forward("G forward");
     discriminator_forward("D forward (real, fake)");
     discriminator_forward("D forward (real, fake)");
-    plan_.add("loss", "BCE with logits " + std::to_string(2 * B_), 0, kFloat * 3 * 2 * b_);
+    plan_.add("loss", loss_kernel(spec_, 2 * B_), 0, kFloat * 3 * 2 * b_);
     discriminator_backward("D backward (real, fake)", true, false);
     discriminator_backward("D backward (real, fake)", true, false);
     const double d_params = static_cast<double>(spec_.discriminator.parameter_count);
@@ -224,7 +229,7 @@ class DcganPlanner {
     generator_forward("G step: G forward, D forward");
     discriminator_forward("G step: G forward, D forward");
     const std::string rest = "G step: loss, D backward (input only), G backward";
-    plan_.add(rest, "BCE with logits " + std::to_string(B_), 0, kFloat * 3 * b_);
+    plan_.add(rest, loss_kernel(spec_, B_), 0, kFloat * 3 * b_);
     discriminator_backward(rest, false, true);
     generator_backward(rest);
     plan_.generator_update(spec_.generator.parameter_count);

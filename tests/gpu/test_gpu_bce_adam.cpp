@@ -1,5 +1,5 @@
-// The loss and the optimiser: BCE with logits (saturated logits included) against the double
-// reference; Adam against the float CPU code it must reproduce (at most 1 ulp), on both the
+// The losses and the optimiser: BCE with logits (saturated logits included) and the hinge loss's
+// two kernels (logits on the kinks included) against the double reference; Adam against the float CPU code it must reproduce (at most 1 ulp), on both the
 // float4 path and the unaligned scalar path, at odd sizes and late steps.
 #include "gpu/gpu_test.h"
 
@@ -16,6 +16,16 @@ TEST(GpuBce, MatchesTheReferenceForAnySplit) {
       GAN_EXPECT_KERNEL_MATCHES(check_bce(real, fake, seed));
     }
   GAN_EXPECT_KERNEL_MATCHES(check_bce(8192, 8192, seed));
+}
+
+TEST(GpuHinge, BothLossesMatchTheReferenceForAnySplit) {
+  GAN_REQUIRE_GPU();
+  for (int64_t real : {1, 7, 128, 1000}) {
+    GAN_EXPECT_KERNEL_MATCHES(check_hinge_generator(real, seed));
+    for (int64_t fake : {0, 1, 7, 128, 1000}) GAN_EXPECT_KERNEL_MATCHES(check_hinge_discriminator(real, fake, seed));
+  }
+  GAN_EXPECT_KERNEL_MATCHES(check_hinge_discriminator(0, 7, seed));
+  GAN_EXPECT_KERNEL_MATCHES(check_hinge_discriminator(8192, 8192, seed));
 }
 
 TEST(GpuAdam, ReproducesTheCpuUpdateOnBothPaths) {

@@ -129,6 +129,26 @@ TEST_F(GpuTrainerTest, ResumeIsExactAndStateMovesBetweenCpuAndGpu) {
   EXPECT_LT(max_relative_error(back.state().generator.params, whole.state().generator.params), 1e-3);
 }
 
+// The hinge loss (--loss hinge) on the GPU: the CPU trainer's parameters within rounding after 20
+// steps, and bit-identical repeats.
+TEST_F(GpuTrainerTest, TrainsWithTheHingeLossAsTheCpuTrainerDoes) {
+  GAN_REQUIRE_GPU();
+  ModelSpec hinge = spec;
+  hinge.loss = AdversarialLoss::kHinge;
+  CpuTrainer cpu(hinge, data, cpu_options(config));
+  GpuTrainer gpu(hinge, data, gpu_options(config)), again(hinge, data, gpu_options(config));
+  GpuTrainer bce(spec, data, gpu_options(config));
+  run_steps(cpu, schedule, 1, 20);
+  run_steps(gpu, schedule, 1, 20);
+  run_steps(again, schedule, 1, 20);
+  run_steps(bce, schedule, 1, 20);
+  const TrainerState a = cpu.state(), b = gpu.state();
+  EXPECT_LT(max_relative_error(b.generator.params, a.generator.params), 1e-3);
+  EXPECT_LT(max_relative_error(b.discriminator.params, a.discriminator.params), 1e-3);
+  EXPECT_GT(max_relative_error(b.generator.params, bce.state().generator.params), 1e-3);  // another loss
+  EXPECT_TRUE(bit_identical(b, again.state()));
+}
+
 // G's average (--ema) on the GPU: the CPU trainer's within rounding after 20 steps (the
 // warm-up's decays included), bit-identical repeats in a graph, exact resume, and a state that
 // moves to the CPU trainer and back with its average.

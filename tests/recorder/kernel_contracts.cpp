@@ -224,6 +224,19 @@ const std::map<std::string, Contract>& contracts() {
           a.access(4, "stats", 16, W);
           if (a.call().grid.x != 1) a.call().problems.push_back("bce: one block expected (the reduction is in one)");
         }}},
+      // hinge.cu: as BCE's, with G's flag (argument 3) after the counts; G's loss has no fake half.
+      {"hinge_loss_kernel",
+       {512,
+        [](Arguments& a) {
+          const int64_t n_real = a.integer(1, "n_real"), n_fake = a.integer(2, "n_fake");
+          a.access(0, "logits", bytes(n_real + n_fake, kFloat), R);
+          a.access(4, "dlogit", bytes(n_real + n_fake, kFloat), W);
+          a.access(5, "stats", 16, W);
+          if (a.call().grid.x != 1) a.call().problems.push_back("hinge: one block expected (the reduction is in one)");
+          if (a.integer(3, "generator") != 0 && n_fake != 0) {
+            a.call().problems.push_back("hinge: G's loss with a fake half of " + std::to_string(n_fake));
+          }
+        }}},
       // adam.cu: params, exp_avg, exp_avg_sq updated from grads [n]; t read from the device.
       {"adam_kernel",
        {0,

@@ -280,6 +280,7 @@ std::string kind_of_call(const Call& call) {
       {"linear_forward_fp32_kernel", "fused linear"},
       {"linear_forward_tf32_kernel", "fused linear"},
       {"bce_with_logits_kernel", "BCE"},
+      {"hinge_loss_kernel", "hinge"},
       {"activation_backward_kernel", "activation backward"},
       {"adam_kernel", "Adam"},
       {"ema_update_kernel", "EMA"},
@@ -327,6 +328,7 @@ std::string kind_of_planned(const PlannedKernel& kernel) {
   if (has("backward") || starts("bias grad")) return "activation backward";
   if (starts("bias") || starts("activation ") || starts("LeakyReLU ") || starts("Tanh ")) return "bias/activation";
   if (starts("BCE with logits")) return "BCE";
+  if (starts("hinge loss")) return "hinge";
   if (starts("Adam")) return "Adam";
   if (starts("EMA")) return "EMA";
   if (starts("add the fake half")) return "add";

@@ -29,5 +29,31 @@ TEST(Recorder, EveryModelUnderEveryFlagPassesEveryCheck) {
   EXPECT_EQ(recorded, 2 * (16 + 1) + 5 * (24 + 1));  // every combination of flags of every model, and --ema
 }
 
+// The hinge loss (--loss hinge) swaps the loss kernel of both steps: every model, with the graph,
+// eagerly, and with the MLP's side stream.
+TEST(Recorder, TheHingeLossOnEveryModelPassesEveryCheck) {
+  int recorded = 0;
+  for (Subject subject : subjects()) {
+    subject.spec.loss = AdversarialLoss::kHinge;
+    for (const auto& [flags, options] : flag_sets(subject.spec)) {
+      if (flags != "graph" && flags != "eager" && flags != "graph --gpu-branches") continue;
+      SCOPED_TRACE(subject.name + ", --loss hinge, " + flags);
+      const Recording recording = record_steps(subject, options);
+      ASSERT_TRUE(recording.error.empty()) << recording.error << "\n" << describe(check_calls(record()));
+      ++recorded;
+      int hinge_launches = 0, bce_launches = 0;
+      for (const Call& call : record().calls) {
+        hinge_launches += call.name == "hinge_loss_kernel" && !call.replayed;
+        bce_launches += call.name == "bce_with_logits_kernel";
+      }
+      EXPECT_GE(hinge_launches, 2);  // D's and G's loss in the first (eager) step at least
+      EXPECT_EQ(bce_launches, 0);
+      const std::vector<Finding> findings = findings_of(subject, options, recording);
+      EXPECT_TRUE(findings.empty()) << describe(findings);
+    }
+  }
+  EXPECT_EQ(recorded, 2 * 3 + 5 * 2);
+}
+
 }  // namespace
 }  // namespace gan::recorder
