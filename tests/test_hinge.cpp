@@ -130,6 +130,7 @@ TEST(HingeCli, ABadValueIsRefusedByNameAndTheGpuTakesIt) {
   EXPECT_EQ(gpu.output.find("has no GPU kernel"), std::string::npos) << gpu.output;
   if (gpu.exit_code == 0) {
     EXPECT_TRUE(std::filesystem::exists(dir.path("gpu/last.safetensors")));
+    EXPECT_NE(file_text(dir.path("gpu/config.json")).find("\"loss\": \"hinge\""), std::string::npos);
   } else {
     EXPECT_TRUE(gpu.output.find("no GPU visible") != std::string::npos ||
                 gpu.output.find("has no CUDA") != std::string::npos)

@@ -163,8 +163,11 @@ KernelCheck check_logit_loss(const std::string& name, int64_t n_real, int64_t n_
   KernelCheck check = start_check(name, shape_text({{"real", n_real}, {"fake", n_fake}}), kFp32Bound, "rel");
   std::mt19937_64 rng(seed);
   std::vector<float> logits = uniform_values(static_cast<size_t>(n_real + n_fake), -8, 8, rng);
-  const float planted[] = {40.0f, -40.0f, 100.0f, -100.0f, 1.0f, -1.0f};
-  for (size_t i = 0; i < logits.size() && i < 6; ++i) logits[(i * 37) % logits.size()] = planted[i];
+  const float planted[] = {40.0f, -40.0f, 100.0f, -100.0f};
+  for (size_t i = 0; i < logits.size() && i < 4; ++i) logits[(i * 37) % logits.size()] = planted[i];
+  // The hinge's kinks, one in each half whatever the split: 1 on a real, -1 on a fake.
+  if (n_real > 1) logits[static_cast<size_t>(n_real / 2)] = 1.0f;
+  if (n_fake > 1) logits[static_cast<size_t>(n_real + n_fake / 2)] = -1.0f;
   std::vector<double> dlogit_ref(logits.size());
   const BceStats stats = reference(widen(logits).data(), dlogit_ref.data());
   CudaStream stream;

