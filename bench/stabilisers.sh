@@ -76,21 +76,27 @@ for config in $configs; do
   done
 done
 
-/usr/bin/python3 - "$out" "$steps" "$configs" "$seeds" <<'EOF'
-import json, statistics, sys
+# The table covers every config of the usual order with a scored run in OUT, not only this
+# instance's: instances sharing OUT (--threads 1, one --configs each) each leave the whole table.
+/usr/bin/python3 - "$out" "$steps" "plain ema hinge sn augment all torch" "$seeds" <<'EOF'
+import json, os, statistics, sys
 out, steps, configs, seeds = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
 rows = ["| config | seed | FD | floor | precision | recall |", "|---|---:|---:|---:|---:|---:|"]
 means = []
 for config in configs:
     fds = []
     for seed in seeds:
-        r = json.load(open(f"{out}/{config}-seed{seed}/eval.json"))
+        path = f"{out}/{config}-seed{seed}/eval.json"
+        if not os.path.exists(path):
+            continue
+        r = json.load(open(path))
         fds.append(r["fd"])
         rows.append(f"| {config} | {seed} | {r['fd']:.1f} | {r['fd_real_floor']:.1f} | "
                     f"{r['precision']:.2f} | {r['recall']:.2f} |")
-    means.append(f"| {config} | {statistics.mean(fds):.1f} | {min(fds):.1f} | {max(fds):.1f} |")
-table = "\n".join(rows + ["", f"{steps} steps, mean over seeds {' '.join(seeds)}:", "",
-                          "| config | mean FD | min | max |", "|---|---:|---:|---:|"] + means) + "\n"
+    if fds:
+        means.append(f"| {config} | {len(fds)} | {statistics.mean(fds):.1f} | {min(fds):.1f} | {max(fds):.1f} |")
+table = "\n".join(rows + ["", f"{steps} steps, mean over the seeds scored of {' '.join(seeds)}:", "",
+                          "| config | seeds | mean FD | min | max |", "|---|---:|---:|---:|---:|"] + means) + "\n"
 open(f"{out}/table.md", "w").write(table)
 print(table, end="")
 EOF
