@@ -39,15 +39,7 @@ int run_eval_command(const EvalCommand& command) {
   const TrainConfig config = config_from_json(checkpoint.config, path + " (its config)");
   const std::string data_path = command.data.empty() ? config.data : command.data;
   const EvalData data = load_eval_data(data_path, image_options(config));
-  if (data.train.height != spec.image_height || data.train.width != spec.image_width ||
-      data.train.channels != spec.channels) {
-    auto shape = [](int64_t c, int64_t h, int64_t w) {
-      return std::to_string(h) + "x" + std::to_string(w) + (c == 1 ? " grey" : " colour");
-    };
-    throw InputError("--data " + data_path + ": images of " +
-                     shape(data.train.channels, data.train.height, data.train.width) + ", but the generator makes " +
-                     shape(spec.channels, spec.image_height, spec.image_width));
-  }
+  check_generator_shape(spec, data.train.channels, data.train.height, data.train.width, data_path);
   const Classifier classifier = load_or_train_classifier(data, command.cache_dir, stdout);
   EvalOptions options;
   options.n = command.n;

@@ -29,6 +29,10 @@ class CpuTrainer : public Trainer {
   // Initialises both networks from the seed (PyTorch's init rules). `dataset` must outlive the
   // trainer, and its images must have the model's size.
   CpuTrainer(const ModelSpec& spec, const Dataset& dataset, const CpuTrainerOptions& options);
+  // Neither copied nor moved: the model points into spec_ and at augment_, which a copy or a
+  // move would leave behind.
+  CpuTrainer(const CpuTrainer&) = delete;
+  CpuTrainer& operator=(const CpuTrainer&) = delete;
 
   std::string description() const override;  // "CPU (OpenBLAS, SkylakeX kernels, 2 threads)"
   const ModelSpec& spec() const override { return spec_; }

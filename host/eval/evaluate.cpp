@@ -51,6 +51,17 @@ double mean_of(const std::vector<double>& v) {
 
 }  // namespace
 
+void check_generator_shape(const ModelSpec& spec, int64_t channels, int64_t height, int64_t width,
+                           const std::string& data_path) {
+  if (spec.channels == channels && spec.image_height == height && spec.image_width == width) return;
+  auto shape = [](int64_t c, int64_t h, int64_t w) {
+    return std::to_string(h) + "x" + std::to_string(w) + (c == 1 ? " grey" : " colour");
+  };
+  throw InputError("--data " + data_path + ": images of " + shape(channels, height, width) +
+                   ", but the generator makes " + shape(spec.channels, spec.image_height, spec.image_width) +
+                   ": evaluate on the data it was trained on, with the same --image-size and --channels");
+}
+
 int64_t evaluation_count(const EvalData& data, const EvalOptions& options) {
   const int64_t pool = data.train.count + data.held_out.count;
   return std::max<int64_t>(2, std::min(options.n, pool / 2));
@@ -59,13 +70,7 @@ int64_t evaluation_count(const EvalData& data, const EvalOptions& options) {
 json evaluate_generator(const ModelSpec& spec, const NetworkState& generator, float norm_mean,
                         float norm_std, const EvalData& data, const Classifier& classifier, const EvalOptions& options) {
   const CnnLayout& net = classifier.layout;
-  if (spec.channels != net.channels || spec.image_height != net.height || spec.image_width != net.width) {
-    throw InputError("the generator makes images of " + std::to_string(spec.channels) + "x" +
-                     std::to_string(spec.image_height) + "x" + std::to_string(spec.image_width) +
-                     " (channels x height x width), the evaluation data (" + data.train.images_path + ") holds " +
-                     std::to_string(net.channels) + "x" + std::to_string(net.height) + "x" + std::to_string(net.width) +
-                     ": evaluate on the data it was trained on, with the same --image-size and --channels");
-  }
+  check_generator_shape(spec, net.channels, net.height, net.width, data.train.images_path);
   const int64_t n = evaluation_count(data, options);
   // A conditional generator draws every class equally often: image i asks for class i mod classes.
   std::vector<int32_t> asked;

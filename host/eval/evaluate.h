@@ -1,8 +1,11 @@
 #pragma once
-// defines: EvalOptions, evaluate_generator, evaluate_images, evaluation_count, print_eval_table
+// defines: EvalOptions, evaluate_generator, evaluate_images, check_generator_shape, evaluation_count,
+// print_eval_table
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "eval/classifier.h"
@@ -48,6 +51,12 @@ nlohmann::json evaluate_generator(const ModelSpec& spec, const NetworkState& gen
 // collapsed or copied images with it. n must leave two disjoint real sets (else InputError).
 nlohmann::json evaluate_images(const uint8_t* generated, int64_t n, const int32_t* asked, const EvalData& data,
                                const Classifier& classifier, const EvalOptions& options);
+
+// InputError unless the generator's images have the evaluation data's channels, height and width:
+// "--data PATH: images of 28x28 grey, but the generator makes 32x32 colour". `gan eval` calls it
+// before it trains a classifier; evaluate_generator on the classifier's shape.
+void check_generator_shape(const ModelSpec& spec, int64_t channels, int64_t height, int64_t width,
+                           const std::string& data_path);
 
 // The n evaluate_generator draws: options.n, capped at half the real images.
 int64_t evaluation_count(const EvalData& data, const EvalOptions& options);
