@@ -156,10 +156,14 @@ namespace {
 // A loss kernel on D's logits (BCE, D's hinge, G's hinge) against its double reference, from
 // fresh logits in [-8, 8] with saturated ones planted (where a naive log(sigmoid) gives -inf) and
 // logits on the hinge's kinks (-1, 1); dlogit and the stats poisoned first. `reference` fills
-// dlogit and returns the stats; `launch` enqueues the kernel.
-template <class Reference, class Launch>
+// dlogit and returns the stats; `launch` enqueues the kernel. Both take the split as BCE's and
+// D's hinge do (G's hinge: n_fake 0).
+using LossReference = BceStats (*)(const double* logits, int64_t n_real, int64_t n_fake, double* dlogit);
+using LossLaunch = void (*)(const float* logits, int64_t n_real, int64_t n_fake, float* dlogit, BceDeviceStats* stats,
+                            cudaStream_t stream);
+
 KernelCheck check_logit_loss(const std::string& name, int64_t n_real, int64_t n_fake, uint64_t seed,
-                             Reference reference, Launch launch) {
+                             LossReference reference, LossLaunch launch) {
   KernelCheck check = start_check(name, shape_text({{"real", n_real}, {"fake", n_fake}}), kFp32Bound, "rel");
   std::mt19937_64 rng(seed);
   std::vector<float> logits = uniform_values(static_cast<size_t>(n_real + n_fake), -8, 8, rng);
@@ -169,13 +173,13 @@ KernelCheck check_logit_loss(const std::string& name, int64_t n_real, int64_t n_
   if (n_real > 1) logits[static_cast<size_t>(n_real / 2)] = 1.0f;
   if (n_fake > 1) logits[static_cast<size_t>(n_real + n_fake / 2)] = -1.0f;
   std::vector<double> dlogit_ref(logits.size());
-  const BceStats stats = reference(widen(logits).data(), dlogit_ref.data());
+  const BceStats stats = reference(widen(logits).data(), n_real, n_fake, dlogit_ref.data());
   CudaStream stream;
   DeviceBuffer<float> d_logits(logits), d_dlogit(logits.size());
   DeviceBuffer<BceDeviceStats> d_stats(1);
   d_dlogit.poison();
   d_stats.poison();
-  launch(d_logits.get(), d_dlogit.get(), d_stats.get(), stream.get());
+  launch(d_logits.get(), n_real, n_fake, d_dlogit.get(), d_stats.get(), stream.get());
   stream.synchronize();
   compare_relative(check, d_dlogit.download(), dlogit_ref);
   const BceDeviceStats got = d_stats.download()[0];
@@ -187,29 +191,20 @@ KernelCheck check_logit_loss(const std::string& name, int64_t n_real, int64_t n_
 }  // namespace
 
 KernelCheck check_bce(int64_t n_real, int64_t n_fake, uint64_t seed) {
-  return check_logit_loss(
-      "BCE with logits", n_real, n_fake, seed,
-      [&](const double* logits, double* dlogit) { return bce_with_logits<double>(logits, n_real, n_fake, dlogit); },
-      [&](const float* logits, float* dlogit, BceDeviceStats* stats, cudaStream_t stream) {
-        launch_bce_with_logits(logits, n_real, n_fake, dlogit, stats, stream);
-      });
+  return check_logit_loss("BCE with logits", n_real, n_fake, seed, bce_with_logits<double>, launch_bce_with_logits);
 }
 
 KernelCheck check_hinge_discriminator(int64_t n_real, int64_t n_fake, uint64_t seed) {
-  return check_logit_loss(
-      "hinge loss, D", n_real, n_fake, seed,
-      [&](const double* logits, double* dlogit) { return hinge_discriminator<double>(logits, n_real, n_fake, dlogit); },
-      [&](const float* logits, float* dlogit, BceDeviceStats* stats, cudaStream_t stream) {
-        launch_hinge_discriminator(logits, n_real, n_fake, dlogit, stats, stream);
-      });
+  return check_logit_loss("hinge loss, D", n_real, n_fake, seed, hinge_discriminator<double>,
+                          launch_hinge_discriminator);
 }
 
 KernelCheck check_hinge_generator(int64_t B, uint64_t seed) {
   return check_logit_loss(
       "hinge loss, G", B, 0, seed,
-      [&](const double* logits, double* dlogit) { return hinge_generator<double>(logits, B, dlogit); },
-      [&](const float* logits, float* dlogit, BceDeviceStats* stats, cudaStream_t stream) {
-        launch_hinge_generator(logits, B, dlogit, stats, stream);
+      [](const double* logits, int64_t n, int64_t, double* dlogit) { return hinge_generator<double>(logits, n, dlogit); },
+      [](const float* logits, int64_t n, int64_t, float* dlogit, BceDeviceStats* stats, cudaStream_t stream) {
+        launch_hinge_generator(logits, n, dlogit, stats, stream);
       });
 }
 

@@ -1,6 +1,7 @@
 // The losses and the optimiser: BCE with logits (saturated logits included) and the hinge loss's
-// two kernels (logits on the kinks included) against the double reference; Adam against the float CPU code it must reproduce (at most 1 ulp), on both the
-// float4 path and the unaligned scalar path, at odd sizes and late steps.
+// two kernels (logits on the kinks included) against the double reference; Adam against the
+// float CPU code it must reproduce (at most 1 ulp), on both the float4 path and the unaligned
+// scalar path, at odd sizes and late steps.
 #include "gpu/gpu_test.h"
 
 namespace gan {
