@@ -23,7 +23,8 @@ usage() {
 (($# >= 2)) || usage
 data=$1 out=$2
 shift 2
-steps=3000 seeds="1" configs="plain ema hinge sn augment all torch" n=250 gan=build/gan threads=0
+every_config="plain ema hinge sn augment all torch"
+steps=3000 seeds="1" configs=$every_config n=250 gan=build/gan threads=0
 while (($#)); do
   case $1 in
     --steps) steps=$2 ;;
@@ -48,7 +49,7 @@ flags_of() {
     augment) echo "--augment color,translation,cutout" ;;
     all) echo "--ema 0.999 --loss hinge --spectral-norm --augment color,translation,cutout" ;;
     torch) echo "" ;;  # the plain loop in PyTorch (bench/torch_dcgan_folder.py)
-    *) echo "stabilisers: unknown config $1 (plain ema hinge sn augment all torch)" >&2; exit 2 ;;
+    *) echo "stabilisers: unknown config $1 ($every_config)" >&2; exit 2 ;;
   esac
 }
 
@@ -78,7 +79,7 @@ done
 
 # The table covers every config of the usual order with a scored run in OUT, not only this
 # instance's: instances sharing OUT (--threads 1, one --configs each) each leave the whole table.
-/usr/bin/python3 - "$out" "$steps" "plain ema hinge sn augment all torch" "$seeds" <<'EOF'
+/usr/bin/python3 - "$out" "$steps" "$every_config" "$seeds" <<'EOF'
 import json, os, statistics, sys
 out, steps, configs, seeds = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
 rows = ["| config | seed | FD | floor | precision | recall |", "|---|---:|---:|---:|---:|---:|"]
