@@ -17,6 +17,7 @@
 namespace gan {
 namespace {
 
+using testing::expect_gpu_takes;
 using testing::file_text;
 using testing::max_relative_error;
 using testing::numeric_gradient;
@@ -122,20 +123,8 @@ TEST(HingeCli, ABadValueIsRefusedByNameAndTheGpuTakesIt) {
   EXPECT_NE(bad.output.find("wasserstein"), std::string::npos) << bad.output;
   EXPECT_NE(bad.output.find("hinge"), std::string::npos) << bad.output;  // the choices are named
 
-  // The GPU has the loss's kernels: --device cuda is refused only where no GPU can run anything,
-  // never for the loss; on a GPU it trains.
-  std::string flags = small_run_flags(dir);
-  flags.replace(flags.find("--device cpu"), 12, "--device cuda");
-  const auto gpu = run_gan("train " + flags + " --loss hinge --out " + dir.path("gpu") + " --steps 2");
-  EXPECT_EQ(gpu.output.find("has no GPU kernel"), std::string::npos) << gpu.output;
-  if (gpu.exit_code == 0) {
-    EXPECT_TRUE(std::filesystem::exists(dir.path("gpu/last.safetensors")));
-    EXPECT_NE(file_text(dir.path("gpu/config.json")).find("\"loss\": \"hinge\""), std::string::npos);
-  } else {
-    EXPECT_TRUE(gpu.output.find("no GPU visible") != std::string::npos ||
-                gpu.output.find("has no CUDA") != std::string::npos)
-        << gpu.output;
-  }
+  // The GPU has the loss's kernels: --device cuda is refused only where no GPU can run anything.
+  expect_gpu_takes(dir, "--loss hinge", "\"loss\": \"hinge\"");
 }
 
 }  // namespace

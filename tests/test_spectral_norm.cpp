@@ -22,7 +22,7 @@ namespace gan {
 namespace {
 
 using testing::expect_each_tensor_close;
-using testing::expect_gpu_refuses_and_auto_trains_on_cpu;
+using testing::expect_gpu_takes;
 using testing::max_relative_error;
 using testing::numeric_gradient;
 using testing::random_vector;
@@ -273,9 +273,9 @@ TEST(SpectralNormCli, OneIterationPerStepBitwiseResumeAndPyTorchNames) {
   EXPECT_NE(changed.output.find("spectral_norm"), std::string::npos) << changed.output;
 }
 
-TEST(SpectralNormCli, TheGpuRefusesItByNameAndAutoTrainsOnTheCpu) {
+TEST(SpectralNormCli, TheGpuTakesIt) {
   ScratchDir dir;
-  expect_gpu_refuses_and_auto_trains_on_cpu(dir, "--spectral-norm");
+  expect_gpu_takes(dir, "--spectral-norm", "\"spectral_norm\": true");
 }
 
 }  // namespace

@@ -146,4 +146,19 @@ void expect_gpu_refuses_and_auto_trains_on_cpu(const ScratchDir& dir, const std:
   EXPECT_NE(automatic.output.find("training on CPU"), std::string::npos) << automatic.output;
 }
 
+void expect_gpu_takes(const ScratchDir& dir, const std::string& flag, const std::string& config_text) {
+  std::string flags = small_run_flags(dir);
+  flags.replace(flags.find("--device cpu"), 12, "--device cuda");
+  const auto gpu = run_gan("train " + flags + " " + flag + " --out " + dir.path("gpu") + " --steps 2");
+  EXPECT_EQ(gpu.output.find("has no GPU kernel"), std::string::npos) << gpu.output;
+  if (gpu.exit_code == 0) {
+    EXPECT_TRUE(std::filesystem::exists(dir.path("gpu/last.safetensors")));
+    EXPECT_NE(file_text(dir.path("gpu/config.json")).find(config_text), std::string::npos);
+  } else {
+    EXPECT_TRUE(gpu.output.find("no GPU visible") != std::string::npos ||
+                gpu.output.find("has no CUDA") != std::string::npos)
+        << gpu.output;
+  }
+}
+
 }  // namespace gan::testing

@@ -133,4 +133,9 @@ std::string file_text(const std::string& path);
 // --device auto trains it on the CPU.
 void expect_gpu_refuses_and_auto_trains_on_cpu(const ScratchDir& dir, const std::string& flag);
 
+// For an option the GPU has kernels for (`flag`, e.g. "--loss hinge"): a small run with
+// --device cuda is never refused for it; where a GPU runs it, it saves a checkpoint whose
+// config.json holds `config_text`, and elsewhere it fails only for want of a GPU or of CUDA.
+void expect_gpu_takes(const ScratchDir& dir, const std::string& flag, const std::string& config_text);
+
 }  // namespace gan::testing

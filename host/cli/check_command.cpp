@@ -11,6 +11,7 @@
 #if defined(GAN_HAVE_CUDA)
 #include "check/kernel_checks.h"
 #include "check/label_checks.h"
+#include "check/stabiliser_checks.h"
 #include "cuda_check.cuh"
 #endif
 #if defined(GAN_HAVE_CUDNN)
@@ -66,6 +67,8 @@ int run_check_command(const CheckCommand& command) {
   std::vector<KernelCheck> checks = seed_shape_checks(spec, command.batch, command.tf32, seed);
   // The conditional MLP's label path (--conditional) at the seed's widths with MNIST's 10 classes.
   for (KernelCheck& check : label_path_checks(spec, command.batch, 10, seed + 500)) checks.push_back(std::move(check));
+  // Spectral norm (--spectral-norm) on each of D's weights.
+  for (KernelCheck& check : stabiliser_checks(spec.discriminator, seed + 700)) checks.push_back(std::move(check));
 #if defined(GAN_HAVE_CUDNN)
   // The DCGAN's layers at the default channels (--model dcgan), the batch as above.
   const ModelSpec dcgan = make_dcgan_spec(config.latent_dim, 128, 64, static_cast<float>(config.slope));
@@ -74,6 +77,7 @@ int run_check_command(const CheckCommand& command) {
   }
   // The conditional DCGAN's label path (--model dcgan --conditional), 10 classes.
   for (KernelCheck& check : dcgan_label_checks(dcgan, command.batch, 10, seed + 1500)) checks.push_back(std::move(check));
+  for (KernelCheck& check : stabiliser_checks(dcgan.discriminator, seed + 1700)) checks.push_back(std::move(check));
 #else
   std::printf("(this build has no cuDNN: the DCGAN's layers are not checked)\n");
 #endif

@@ -86,10 +86,8 @@ Device choose_device(const TrainConfig& config, std::string* note) {
     *note = "--model dcgan trains on the CPU (this build has no cuDNN)";
     return Device::kCpu;
   }
-  // The stabilisers the GPU has no kernels for yet.
-  const std::string cpu_only = config.spectral_norm  ? "--spectral-norm"
-                               : config.augment.any() ? "--augment " + augment_policy_name(config.augment)
-                                                      : "";
+  // The stabiliser the GPU has no kernels for yet.
+  const std::string cpu_only = config.augment.any() ? "--augment " + augment_policy_name(config.augment) : "";
   if (!cpu_only.empty()) {
     if (config.device == DeviceChoice::kCuda) {
       throw InputError("--device cuda: " + cpu_only + " has no GPU kernel yet; use --device cpu");

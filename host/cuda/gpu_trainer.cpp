@@ -14,9 +14,9 @@
 #include "labels.cuh"
 #include "cuda/streams.h"
 #include "cuda/phase_timer.h"
-#include "cuda/phase_timer.h"
 #include "model/random_streams.h"
 #include "noise.cuh"
+#include "spectral_norm.cuh"
 #include "util/error.h"
 
 namespace gan {
@@ -40,7 +40,6 @@ std::vector<T> copy_to_host(const T* device, size_t count) {
 GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuTrainerOptions& options)
     : spec_(spec), options_(options), images_(dataset.count) {
   if (spec_.conditional()) check_dataset_labels(dataset, spec_.classes);
-  if (!spec_.discriminator.spectral_norm.empty()) throw InputError("GPU trainer: --spectral-norm has no GPU kernel yet");
   if (spec_.augment.any()) throw InputError("GPU trainer: --augment has no GPU kernel yet");
   if (options_.max_batch < 1 || options_.max_batch > dataset.count) {
     throw InputError("GPU trainer: batch " + std::to_string(options_.max_batch) + " outside 1.." +
@@ -114,6 +113,10 @@ void GpuTrainer::plan_and_allocate(const Dataset& dataset) {
   arena_.place(&z_d_, noise);
   arena_.place(&z_g_, noise);
   if (options_.ema_decay > 0) arena_.place(&generator_ema_, g_.count);
+  if (!spec_.discriminator.spectral_norm.empty()) {
+    arena_.place(&d_normalised_, d_.count);
+    arena_.place(&sigmas_, spec_.discriminator.spectral_norm.size());
+  }
   model_->plan(arena_, B);
   arena_.place(&d_stats_, 1);
   arena_.place(&g_stats_, 1);
@@ -131,7 +134,12 @@ std::string GpuTrainer::description() const {
 
 void GpuTrainer::enqueue_step(int64_t B) {
   const int64_t pixels = spec_.image_size(), latent = spec_.latent_dim;
-  const GpuNetwork g = g_.network(spec_.generator), d = d_.network(spec_.discriminator);
+  const GpuNetwork g = g_.network(spec_.generator);
+  // D's passes read its weights through d: under spectral norm, W / sigma in d_normalised_ (its
+  // gradients and running statistics are D's own).
+  GpuNetwork d = d_.network(spec_.discriminator);
+  const bool normalised = d_normalised_ != nullptr;
+  if (normalised) d.params = d_normalised_;
 
   // With branches, the G step's noise and generator forward read only G's parameters (which the
   // D step does not touch) and write buffers of their own: they run on a side stream beside the
@@ -155,12 +163,15 @@ void GpuTrainer::enqueue_step(int64_t B) {
                           static_cast<int32_t>(spec_.classes), stream_);
     }
   }
+  if (normalised) enqueue_spectral_norm(/*iterate=*/true);
   model_->enqueue_discriminator_step(B, z_d_, g, d, d_stats_);
+  if (normalised) enqueue_spectral_norm_backward();
   {
     NvtxRange range("Adam D");
     launch_adam(d_.params, d_.grads, d_.exp_avg, d_.exp_avg_sq, d_.count, options_.discriminator_adam(),
                 &control_->adam_step_d, stream_);
   }
+  if (normalised) enqueue_spectral_norm(/*iterate=*/false);  // the G step's D: W / sigma of the updated W
 
   // ---- G step: fresh z_g, BCE(D(G(z_g)), 1) through the updated D; no weight gradients for D.
   if (generator_branch_) {
@@ -179,6 +190,32 @@ void GpuTrainer::enqueue_step(int64_t B) {
     launch_ema_update(generator_ema_, g_.params, g_.count, options_.ema_decay, &control_->adam_step_g, stream_);
   }
   launch_record_nonfinite(d_stats_, g_stats_, control_, stream_);
+}
+
+void GpuTrainer::enqueue_spectral_norm(bool iterate) {
+  // The CPU's normalise_discriminator: D's parameters copied, each weight under spectral norm
+  // replaced by W / sigma (after one power iteration at the start of the D step).
+  NvtxRange range(iterate ? "spectral norm" : "G step: spectral norm");
+  GAN_CHECK(cudaMemcpyAsync(d_normalised_, d_.params, d_.count * sizeof(float), cudaMemcpyDeviceToDevice, stream_));
+  const std::vector<SpectralNormLayer>& layers = spec_.discriminator.spectral_norm;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const SpectralNormLayer& layer = layers[l];
+    launch_spectral_norm_sigma(d_.params + layer.weight, layer.rows, layer.cols, d_.buffers + layer.u,
+                               d_.buffers + layer.v, iterate, sigmas_ + l, stream_);
+    launch_spectral_norm_scale(d_.params + layer.weight, layer.rows * layer.cols, sigmas_ + l,
+                               d_normalised_ + layer.weight, stream_);
+  }
+}
+
+void GpuTrainer::enqueue_spectral_norm_backward() {
+  // The CPU's spectral_norm_gradients: the gradients of W / sigma become those of W.
+  NvtxRange range("spectral norm backward");
+  const std::vector<SpectralNormLayer>& layers = spec_.discriminator.spectral_norm;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const SpectralNormLayer& layer = layers[l];
+    launch_spectral_norm_backward(d_.params + layer.weight, layer.rows, layer.cols, d_.buffers + layer.u,
+                                  d_.buffers + layer.v, sigmas_ + l, d_.grads + layer.weight, stream_);
+  }
 }
 
 void GpuTrainer::enqueue_generator_forward(int64_t B, cudaStream_t stream, const CublasHandle& blas) {

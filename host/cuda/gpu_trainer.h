@@ -68,6 +68,11 @@ class GpuTrainer : public Trainer {
 
   void plan_and_allocate(const Dataset& dataset);
   void enqueue_step(int64_t batch);  // the step's kernels, in order, on stream_ (and the side streams)
+  // Under spectral norm: D's parameters with each weight W replaced by W / sigma into
+  // d_normalised_ (after one power iteration when `iterate`), and the backward that turns the
+  // gradients of W / sigma in D's grads into those of W.
+  void enqueue_spectral_norm(bool iterate);
+  void enqueue_spectral_norm_backward();
   // The G step's noise z_g, and G(z_g) when the model's generator forward is separable.
   void enqueue_generator_forward(int64_t batch, cudaStream_t stream, const CublasHandle& blas);
   cudaGraph_t capture_step(int64_t batch);  // the step's kernels at this batch size, as a graph
@@ -94,6 +99,8 @@ class GpuTrainer : public Trainer {
   size_t sort_workspace_bytes_ = 0;
   float *z_d_ = nullptr, *z_g_ = nullptr;  // [B, latent]
   float* generator_ema_ = nullptr;         // [G's parameters]: their average (--ema only)
+  float* d_normalised_ = nullptr;          // [D's parameters], weights as W / sigma (--spectral-norm only)
+  float* sigmas_ = nullptr;                // [D's weights under spectral norm]: each one's sigma
   BceDeviceStats *d_stats_ = nullptr, *g_stats_ = nullptr;
   StepControl* control_ = nullptr;
   Readback* readback_ = nullptr;       // pinned

@@ -86,6 +86,24 @@ class PlanBuilder {
     add("Adam G", "Adam " + std::to_string(count), 0, 7 * kFloat * n);
     if (options_.generator_average) add("EMA G", "EMA " + std::to_string(count), 0, 3 * kFloat * n);
   }
+  // Under spectral norm (GpuTrainer::enqueue_spectral_norm), per weight of D under it: sigma
+  // (after the power iteration when `iterate`: three passes over W, else one) and W / sigma.
+  void spectral_norm(const std::string& phase, const NetworkSpec& discriminator, bool iterate) {
+    for (const SpectralNormLayer& layer : discriminator.spectral_norm) {
+      const double w = static_cast<double>(layer.rows * layer.cols), passes = iterate ? 3 : 1;
+      add(phase, std::string("spectral norm ") + (iterate ? "power iteration + sigma " : "sigma ") +
+                     shape(layer.rows, layer.cols), 2 * passes * w, kFloat * passes * w);
+      add(phase, "spectral norm W / sigma " + shape(layer.rows, layer.cols), w, 2 * kFloat * w);
+    }
+  }
+  // Its backward after D's (GpuTrainer::enqueue_spectral_norm_backward): sum(grad * W), then grad
+  // rewritten.
+  void spectral_norm_backward(const NetworkSpec& discriminator) {
+    for (const SpectralNormLayer& layer : discriminator.spectral_norm) {
+      const double w = static_cast<double>(layer.rows * layer.cols);
+      add("spectral norm backward", "spectral norm backward " + shape(layer.rows, layer.cols), 6 * w, 4 * kFloat * w);
+    }
+  }
   // The next kernel on `lane` waits for everything enqueued so far on `on` (an event recorded on
   // one stream, waited for by the other).
   void wait(int lane, int on) {
@@ -176,11 +194,14 @@ std::vector<PlannedKernel> plan_mlp_gpu_step(const ModelSpec& spec, int64_t B, c
   }
   plan.add("data", "gather + normalise " + shape(B, spec.image_size()), 0, b * pixels * (1 + kFloat) + kFloat * b);
   plan.add("data", "normal noise " + shape(B, spec.latent_dim), 0, kFloat * b * latent);
+  plan.spectral_norm("spectral norm", D, true);
   for (const LinearLayer& layer : G.layers) plan.forward("G forward", layer, B, 0);
   for (const LinearLayer& layer : D.layers) plan.forward("D forward", layer, 2 * B, 0);
   plan.add("loss", loss_kernel(spec, 2 * B), 0, kFloat * 3 * 2 * b);
   plan.backward("D backward", D, 2 * B, true, false);
+  plan.spectral_norm_backward(D);
   plan.add("Adam D", "Adam " + std::to_string(D.parameter_count), 0, adam_bytes(D));
+  plan.spectral_norm("G step: spectral norm", D, false);
   if (options.branches) {
     plan.wait(0, 1);
   } else {
@@ -216,6 +237,7 @@ class DcganPlanner {
     plan_.add("control", "set step control", 0, kSmall);
     plan_.add("data", "gather + normalise " + shape(B_, pixels), 0, b_ * pixels * (1 + kFloat) + kFloat * b_);
     plan_.add("data", "normal noise " + shape(B_, latent), 0, kFloat * b_ * latent);
+    plan_.spectral_norm("spectral norm", spec_.discriminator, true);
     generator_forward("G forward");
     discriminator_forward("D forward (real, fake)");
     discriminator_forward("D forward (real, fake)");
@@ -224,7 +246,9 @@ class DcganPlanner {
     discriminator_backward("D backward (real, fake)", true, false);
     const double d_params = static_cast<double>(spec_.discriminator.parameter_count);
     plan_.add("D backward (real, fake)", "add the fake half's gradients", 0, kFloat * 3 * d_params);
+    plan_.spectral_norm_backward(spec_.discriminator);
     plan_.add("Adam D", "Adam " + std::to_string(spec_.discriminator.parameter_count), 0, 7 * kFloat * d_params);
+    plan_.spectral_norm("G step: spectral norm", spec_.discriminator, false);
     plan_.add("G step: noise", "normal noise " + shape(B_, latent), 0, kFloat * b_ * latent);
     generator_forward("G step: G forward, D forward");
     discriminator_forward("G step: G forward, D forward");

@@ -11,6 +11,7 @@
 #include "cpu/cpu_trainer.h"
 #include "cuda/gpu_trainer.h"
 #include "gpu/gpu_test.h"
+#include "model/spectral_norm.h"
 #include "model/step_plan.h"
 #include "test_util.h"
 #include "train/config.h"
@@ -130,27 +131,51 @@ TEST_F(GpuTrainerTest, ResumeIsExactAndStateMovesBetweenCpuAndGpu) {
   EXPECT_LT(max_relative_error(back.state().generator.params, whole.state().generator.params), 1e-3);
 }
 
-// The hinge loss (--loss hinge) on the GPU: the CPU trainer's parameters within rounding after 20
-// steps, and bit-identical repeats.
+// A variant of the spec on the GPU (another loss, spectral norm): the CPU trainer's parameters
+// and buffers within rounding after 20 steps, another result than the plain spec's,
+// bit-identical repeats, and an exact resume from step 10.
+void expect_variant_tracks_the_cpu_trainer(const ModelSpec& plain, const ModelSpec& variant, const Dataset& data,
+                                           const TrainConfig& config, const Schedule& schedule) {
+  CpuTrainer cpu(variant, data, cpu_options(config));
+  GpuTrainer gpu(variant, data, gpu_options(config)), again(variant, data, gpu_options(config));
+  GpuTrainer first_half(variant, data, gpu_options(config)), resumed(variant, data, gpu_options(config));
+  GpuTrainer without(plain, data, gpu_options(config));
+  run_steps(cpu, schedule, 1, 20);
+  run_steps(gpu, schedule, 1, 20);
+  run_steps(again, schedule, 1, 20);
+  run_steps(without, schedule, 1, 20);
+  run_steps(first_half, schedule, 1, 10);
+  resumed.load_state(first_half.state());
+  run_steps(resumed, schedule, 11, 20);
+  const TrainerState a = cpu.state(), b = gpu.state();
+  EXPECT_LT(max_relative_error(b.generator.params, a.generator.params), 1e-3);
+  EXPECT_LT(max_relative_error(b.discriminator.params, a.discriminator.params), 1e-3);
+  ASSERT_EQ(b.discriminator.buffers.size(), a.discriminator.buffers.size());
+  if (!a.discriminator.buffers.empty()) {  // spectral norm's u and v
+    EXPECT_LT(max_relative_error(b.discriminator.buffers, a.discriminator.buffers), 1e-3);
+  }
+  // The variant trains other weights than the plain spec.
+  EXPECT_GT(std::max(max_relative_error(b.generator.params, without.state().generator.params),
+                     max_relative_error(b.discriminator.params, without.state().discriminator.params)),
+            1e-4);
+  EXPECT_TRUE(bit_identical(b, again.state()));
+  EXPECT_TRUE(bit_identical(b, resumed.state()));
+}
+
+// The hinge loss (--loss hinge): D's gradients differ most from BCE's (the hinge's are -1/B or 0).
 TEST_F(GpuTrainerTest, TrainsWithTheHingeLossAsTheCpuTrainerDoes) {
   GAN_REQUIRE_GPU();
   ModelSpec hinge = spec;
   hinge.loss = AdversarialLoss::kHinge;
-  CpuTrainer cpu(hinge, data, cpu_options(config));
-  GpuTrainer gpu(hinge, data, gpu_options(config)), again(hinge, data, gpu_options(config));
-  GpuTrainer bce(spec, data, gpu_options(config));
-  run_steps(cpu, schedule, 1, 20);
-  run_steps(gpu, schedule, 1, 20);
-  run_steps(again, schedule, 1, 20);
-  run_steps(bce, schedule, 1, 20);
-  const TrainerState a = cpu.state(), b = gpu.state();
-  EXPECT_LT(max_relative_error(b.generator.params, a.generator.params), 1e-3);
-  EXPECT_LT(max_relative_error(b.discriminator.params, a.discriminator.params), 1e-3);
-  // Another loss trains other weights (D's gradients differ most: the hinge's are -1/B or 0).
-  EXPECT_GT(std::max(max_relative_error(b.generator.params, bce.state().generator.params),
-                     max_relative_error(b.discriminator.params, bce.state().discriminator.params)),
-            1e-4);
-  EXPECT_TRUE(bit_identical(b, again.state()));
+  expect_variant_tracks_the_cpu_trainer(spec, hinge, data, config, schedule);
+}
+
+// Spectral norm on D (--spectral-norm): its u and v (D's buffers) follow the CPU's too.
+TEST_F(GpuTrainerTest, TrainsWithSpectralNormAsTheCpuTrainerDoes) {
+  GAN_REQUIRE_GPU();
+  ModelSpec normalised = spec;
+  add_spectral_norm(&normalised.discriminator);
+  expect_variant_tracks_the_cpu_trainer(spec, normalised, data, config, schedule);
 }
 
 // G's average (--ema) on the GPU: the CPU trainer's within rounding after 20 steps (the

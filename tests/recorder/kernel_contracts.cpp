@@ -237,6 +237,38 @@ const std::map<std::string, Contract>& contracts() {
             a.call().problems.push_back("hinge: G's loss with a fake half of " + std::to_string(n_fake));
           }
         }}},
+      // spectral_norm.cu: W [rows, cols], u [rows], v [cols] (rewritten by the power iteration),
+      // sigma [1]; one block where the kernel sums over the whole weight.
+      {"spectral_norm_sigma_kernel",
+       {512,
+        [](Arguments& a) {
+          const int64_t rows = a.integer(1, "rows"), cols = a.integer(2, "cols");
+          const bool iterate = a.integer(5, "iterate") != 0;
+          a.access(0, "W", bytes(rows * cols, kFloat), R);
+          a.access(3, "u", bytes(rows, kFloat), iterate ? RW : R);
+          a.access(4, "v", bytes(cols, kFloat), iterate ? RW : R);
+          a.access(6, "sigma", kFloat, W);
+          if (a.call().grid.x != 1) a.call().problems.push_back("spectral norm sigma: one block expected");
+        }}},
+      {"spectral_norm_scale_kernel",
+       {0,
+        [](Arguments& a) {
+          const int64_t count = a.integer(1, "count");
+          a.access(0, "W", bytes(count, kFloat), R);
+          a.access(2, "sigma", kFloat, R);
+          a.access(3, "normalised", bytes(count, kFloat), W);
+        }}},
+      {"spectral_norm_backward_kernel",
+       {512,
+        [](Arguments& a) {
+          const int64_t rows = a.integer(1, "rows"), cols = a.integer(2, "cols");
+          a.access(0, "W", bytes(rows * cols, kFloat), R);
+          a.access(3, "u", bytes(rows, kFloat), R);
+          a.access(4, "v", bytes(cols, kFloat), R);
+          a.access(5, "sigma", kFloat, R);
+          a.access(6, "grad", bytes(rows * cols, kFloat), RW);
+          if (a.call().grid.x != 1) a.call().problems.push_back("spectral norm backward: one block expected");
+        }}},
       // adam.cu: params, exp_avg, exp_avg_sq updated from grads [n]; t read from the device.
       {"adam_kernel",
        {0,

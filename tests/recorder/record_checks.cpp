@@ -281,6 +281,9 @@ std::string kind_of_call(const Call& call) {
       {"linear_forward_tf32_kernel", "fused linear"},
       {"bce_with_logits_kernel", "BCE"},
       {"hinge_loss_kernel", "hinge"},
+      {"spectral_norm_sigma_kernel", "spectral norm sigma"},
+      {"spectral_norm_scale_kernel", "spectral norm scale"},
+      {"spectral_norm_backward_kernel", "spectral norm backward"},
       {"activation_backward_kernel", "activation backward"},
       {"adam_kernel", "Adam"},
       {"ema_update_kernel", "EMA"},
@@ -314,6 +317,9 @@ std::string kind_of_planned(const PlannedKernel& kernel) {
   const std::string& n = kernel.name;
   auto starts = [&](const char* prefix) { return n.rfind(prefix, 0) == 0; };
   auto has = [&](const char* part) { return n.find(part) != std::string::npos; };
+  if (starts("spectral norm W / sigma")) return "spectral norm scale";
+  if (starts("spectral norm backward")) return "spectral norm backward";
+  if (starts("spectral norm")) return "spectral norm sigma";
   if (starts("cuDNN BatchNorm forward")) return "cuDNN BatchNorm forward";
   if (starts("cuDNN BatchNorm backward")) return "cuDNN BatchNorm backward";
   if (starts("cuDNN ") && has(" bias add")) return "cuDNN bias add";

@@ -4,6 +4,9 @@
 // of record_checks.h. (planted/ shows the checks catching bugs planted in that code.)
 #include <gtest/gtest.h>
 
+#include <string>
+
+#include "model/spectral_norm.h"
 #include "recorder/record_checks.h"
 #include "recorder/recorder.h"
 #include "recorder/recording.h"
@@ -35,26 +38,55 @@ TEST(Recorder, EveryModelUnderEveryFlagPassesEveryCheck) {
   EXPECT_EQ(recorded, 2 * (16 + 1) + 5 * (24 + 1));  // every combination of flags of every model, and --ema
 }
 
-// The hinge loss (--loss hinge) swaps the loss kernel of both steps: every model, with the graph,
-// eagerly, and with the MLP's side stream.
-TEST(Recorder, TheHingeLossOnEveryModelPassesEveryCheck) {
+// Records every model with `change` made to its spec, with the graph, eagerly, and with the MLP's
+// side stream, expecting no finding; `expect` checks each record further. Returns how many were
+// recorded.
+template <class Change, class Expect>
+int record_each_model(const std::string& label, Change change, Expect expect) {
   int recorded = 0;
   for (Subject subject : subjects()) {
-    subject.spec.loss = AdversarialLoss::kHinge;
+    change(subject.spec);
     for (const auto& [flags, options] : flag_sets(subject.spec)) {
       if (flags != "graph" && flags != "eager" && flags != "graph --gpu-branches") continue;
-      SCOPED_TRACE(subject.name + ", --loss hinge, " + flags);
+      SCOPED_TRACE(subject.name + ", " + label + ", " + flags);
       if (!record_and_check(subject, options)) continue;
       ++recorded;
-      int hinge_launches = 0, bce_launches = 0;
-      for (const Call& call : record().calls) {
-        hinge_launches += call.name == "hinge_loss_kernel" && !call.replayed;
-        bce_launches += call.name == "bce_with_logits_kernel";
-      }
-      EXPECT_GE(hinge_launches, 2);  // D's and G's loss in the first (eager) step at least
-      EXPECT_EQ(bce_launches, 0);
+      expect(subject.spec);
     }
   }
+  return recorded;
+}
+
+// How many launches of the kernel `name` the record holds, replays of a graph left out.
+int launches(const std::string& name) {
+  int count = 0;
+  for (const Call& call : record().calls) count += call.name == name && !call.replayed;
+  return count;
+}
+
+// The hinge loss (--loss hinge) swaps the loss kernel of both steps.
+TEST(Recorder, TheHingeLossOnEveryModelPassesEveryCheck) {
+  const int recorded = record_each_model(
+      "--loss hinge", [](ModelSpec& spec) { spec.loss = AdversarialLoss::kHinge; },
+      [](const ModelSpec&) {
+        EXPECT_GE(launches("hinge_loss_kernel"), 2);  // D's and G's loss in the first (eager) step at least
+        EXPECT_EQ(launches("bce_with_logits_kernel"), 0);
+      });
+  EXPECT_EQ(recorded, 2 * 3 + 5 * 2);
+}
+
+// Spectral norm (--spectral-norm) adds, per weight of D, sigma and W / sigma before each step's
+// passes through D and a backward before D's Adam; D's passes read the normalised copy.
+TEST(Recorder, SpectralNormOnEveryModelPassesEveryCheck) {
+  const int recorded = record_each_model(
+      "--spectral-norm", [](ModelSpec& spec) { add_spectral_norm(&spec.discriminator); },
+      [](const ModelSpec& spec) {
+        const int weights = static_cast<int>(spec.discriminator.spectral_norm.size());
+        EXPECT_GE(weights, 2);
+        EXPECT_GE(launches("spectral_norm_sigma_kernel"), 2 * weights);  // both steps of the first step
+        EXPECT_GE(launches("spectral_norm_scale_kernel"), 2 * weights);
+        EXPECT_GE(launches("spectral_norm_backward_kernel"), weights);
+      });
   EXPECT_EQ(recorded, 2 * 3 + 5 * 2);
 }
 
