@@ -1,9 +1,8 @@
 // defines: spectral_norm_sigma_kernel, spectral_norm_scale_kernel, spectral_norm_backward_kernel
-#include <cub/block/block_reduce.cuh>
-
 #include <algorithm>
 #include <string>
 
+#include "block_sum.cuh"
 #include "cuda_check.cuh"
 #include "spectral_norm.cuh"
 
@@ -12,19 +11,6 @@ namespace {
 
 constexpr int kThreads = 512;
 constexpr int kWarps = kThreads / 32;
-using Reduce = cub::BlockReduce<double, kThreads>;
-
-// The block's sum of x, in every thread. Every thread of the block must call it; it ends with a
-// barrier, so what the block wrote before it is visible to the whole block after it.
-__device__ double block_sum(Reduce::TempStorage& temp, double* total, double x) {
-  const double sum = Reduce(temp).Sum(x);  // valid in thread 0
-  if (threadIdx.x == 0) *total = sum;
-  __syncthreads();
-  const double result = *total;
-  __syncthreads();  // temp and total are free for the next call
-  return result;
-}
-
 // sum over c of W_row[c] v[c] in double, by one warp (lanes stride the row); the sum in lane 0.
 __device__ double warp_row_dot(const float* __restrict__ w_row, const float* v, int64_t cols, int lane) {
   double s = 0;
@@ -37,8 +23,7 @@ __device__ double warp_row_dot(const float* __restrict__ w_row, const float* v, 
 __global__ void __launch_bounds__(kThreads)
 spectral_norm_sigma_kernel(const float* __restrict__ W, int64_t rows, int64_t cols, float* u, float* v, int iterate,
                            float* __restrict__ sigma) {
-  __shared__ Reduce::TempStorage temp;
-  __shared__ double total;
+  __shared__ BlockSum<kThreads> shared;
   const int lane = static_cast<int>(threadIdx.x) % 32, warp = static_cast<int>(threadIdx.x) / 32;
   if (iterate) {
     // v = W^T u: a thread per column, the rows in the CPU's order (neighbouring threads read
@@ -51,7 +36,7 @@ spectral_norm_sigma_kernel(const float* __restrict__ W, int64_t rows, int64_t co
       v[c] = x;
       squares += static_cast<double>(x) * static_cast<double>(x);
     }
-    const double v_norm = fmax(sqrt(block_sum(temp, &total, squares)), 1e-12);
+    const double v_norm = fmax(sqrt(block_sum(shared, squares)), 1e-12);
     for (int64_t c = threadIdx.x; c < cols; c += kThreads) v[c] = static_cast<float>(static_cast<double>(v[c]) / v_norm);
     __syncthreads();  // every v before any row reads it
     // u = W v: a warp per row.
@@ -64,7 +49,7 @@ spectral_norm_sigma_kernel(const float* __restrict__ W, int64_t rows, int64_t co
         squares += static_cast<double>(x) * static_cast<double>(x);
       }
     }
-    const double u_norm = fmax(sqrt(block_sum(temp, &total, squares)), 1e-12);
+    const double u_norm = fmax(sqrt(block_sum(shared, squares)), 1e-12);
     for (int64_t r = threadIdx.x; r < rows; r += kThreads) u[r] = static_cast<float>(static_cast<double>(u[r]) / u_norm);
     __syncthreads();
   }
@@ -74,7 +59,7 @@ spectral_norm_sigma_kernel(const float* __restrict__ W, int64_t rows, int64_t co
     const double s = warp_row_dot(W + r * cols, v, cols, lane);
     if (lane == 0) partial += static_cast<double>(u[r]) * s;
   }
-  const double s = block_sum(temp, &total, partial);
+  const double s = block_sum(shared, partial);
   if (threadIdx.x == 0) *sigma = static_cast<float>(s);
 }
 
@@ -92,13 +77,12 @@ __global__ void spectral_norm_scale_kernel(const float* __restrict__ W, int64_t 
 __global__ void __launch_bounds__(kThreads)
 spectral_norm_backward_kernel(const float* __restrict__ W, int64_t rows, int64_t cols, const float* __restrict__ u,
                               const float* __restrict__ v, const float* __restrict__ sigma, float* __restrict__ grad) {
-  __shared__ Reduce::TempStorage temp;
-  __shared__ double total;
+  __shared__ BlockSum<kThreads> shared;
   const int64_t n = rows * cols;
   double partial = 0;
   for (int64_t i = threadIdx.x; i < n; i += kThreads) partial += static_cast<double>(grad[i]) * static_cast<double>(W[i]);
   const double s = static_cast<double>(*sigma);
-  const double c = block_sum(temp, &total, partial) / (s * s);
+  const double c = block_sum(shared, partial) / (s * s);
   for (int64_t i = threadIdx.x; i < n; i += kThreads) {
     const int64_t r = i / cols, k = i % cols;
     grad[i] = static_cast<float>(static_cast<double>(grad[i]) / s - c * static_cast<double>(u[r]) * static_cast<double>(v[k]));

@@ -4,9 +4,11 @@
 #include <random>
 
 #include "check/check_inputs.h"
+#include "cpu/augment.h"
 #include "cpu/spectral_norm.h"
 #include "cuda/resources.h"
 #include "check/kernel_checks.h"
+#include "diff_augment.cuh"
 #include "model/spectral_norm.h"
 #include "spectral_norm.cuh"
 
@@ -52,13 +54,70 @@ KernelCheck check_spectral_norm(int64_t rows, int64_t cols, uint64_t seed) {
   return finish_check(check);
 }
 
-std::vector<KernelCheck> stabiliser_checks(const NetworkSpec& discriminator, uint64_t seed) {
-  NetworkSpec normalised = discriminator;
+KernelCheck check_augment_draws(int64_t B, int64_t H, int64_t W, uint64_t seed) {
+  KernelCheck check = start_check("DiffAugment draws", shape_text({{"B", B}, {"H", H}, {"W", W}}), 0, "ulp");
+  const uint64_t step_key = seed % 100000 + 1;
+  CudaStream stream;
+  DeviceBuffer<uint64_t> d_key(std::vector<uint64_t>{step_key});
+  for (AugmentSite site : {AugmentSite::kReal, AugmentSite::kFakeD, AugmentSite::kFakeG}) {
+    std::vector<float> want(static_cast<size_t>(B * kAugmentDraws));
+    fill_augment_draws(seed, step_key, site, B, H, W, want.data());
+    DeviceBuffer<float> d_draws(want.size());
+    d_draws.poison();
+    launch_augment_draws(seed, d_key.get(), static_cast<uint32_t>(site), B, H, W, d_draws.get(), stream.get());
+    stream.synchronize();
+    compare_ulps(check, d_draws.download(), want);
+  }
+  return finish_check(check);
+}
+
+KernelCheck check_diff_augment(const AugmentPolicy& policy, int64_t B, int64_t C, int64_t H, int64_t W, uint64_t seed) {
+  // The means' sums run in another order than the CPU's, in double; each blend is rounded as
+  // the CPU rounds it: float results within an ulp of the CPU's.
+  KernelCheck check = start_check("DiffAugment " + augment_policy_name(policy) + " + backward",
+                                  shape_text({{"B", B}, {"C", C}, {"H", H}, {"W", W}}), kFp32Bound, "rel");
+  std::mt19937_64 rng(seed);
+  const size_t n = static_cast<size_t>(B * C * H * W);
+  const std::vector<float> images = uniform_values(n, -1, 1, rng);
+  std::vector<float> grad = uniform_values(n, -1, 1, rng);
+  std::vector<float> draws(static_cast<size_t>(B * kAugmentDraws));
+  fill_augment_draws(seed, seed % 1000 + 1, AugmentSite::kFakeG, B, H, W, draws.data());
+  const uint32_t bits = augment_policy_bits(policy);
+
+  CudaStream stream;
+  DeviceBuffer<float> d_draws(draws), d_images(images), d_scratch(n), d_out(n), d_grad(grad), d_grad_in(n);
+  d_scratch.poison();
+  d_out.poison();
+  d_grad_in.poison();
+  launch_diff_augment(bits, d_draws.get(), B, C, H, W, d_images.get(), d_scratch.get(), d_out.get(), stream.get());
+  launch_diff_augment_backward(bits, d_draws.get(), B, C, H, W, d_grad.get(), d_grad_in.get(), stream.get());
+  stream.synchronize();
+
+  std::vector<float> out(n);
+  diff_augment(policy, draws.data(), B, C, H, W, images.data(), out.data());
+  diff_augment_backward(policy, draws.data(), B, C, H, W, grad.data());
+  compare_relative(check, d_out.download(), widen(out));
+  compare_relative(check, d_grad_in.download(), widen(grad));
+  return finish_check(check);
+}
+
+std::vector<KernelCheck> stabiliser_checks(const ModelSpec& spec, int64_t batch, uint64_t seed) {
+  NetworkSpec normalised = spec.discriminator;
   if (normalised.spectral_norm.empty()) add_spectral_norm(&normalised);
   std::vector<KernelCheck> checks;
   for (const SpectralNormLayer& layer : normalised.spectral_norm) {
     checks.push_back(check_spectral_norm(layer.rows, layer.cols, ++seed));
   }
+  const int64_t C = spec.channels, H = spec.image_height, W = spec.image_width;
+  checks.push_back(check_augment_draws(batch, H, W, ++seed));
+  AugmentPolicy all;
+  parse_augment_policy("color,translation,cutout", &all);
+  for (const char* name : {"color", "translation", "cutout"}) {
+    AugmentPolicy one;
+    parse_augment_policy(name, &one);
+    checks.push_back(check_diff_augment(one, batch, C, H, W, ++seed));
+  }
+  checks.push_back(check_diff_augment(all, batch, C, H, W, ++seed));
   return checks;
 }
 

@@ -13,10 +13,10 @@
 #include "check/label_checks.h"
 #include "check/stabiliser_checks.h"
 #include "cuda_check.cuh"
+#include "model/dcgan_spec.h"
 #endif
 #if defined(GAN_HAVE_CUDNN)
 #include "check/cudnn_checks.h"
-#include "model/dcgan_spec.h"
 #endif
 
 namespace gan {
@@ -67,8 +67,11 @@ int run_check_command(const CheckCommand& command) {
   std::vector<KernelCheck> checks = seed_shape_checks(spec, command.batch, command.tf32, seed);
   // The conditional MLP's label path (--conditional) at the seed's widths with MNIST's 10 classes.
   for (KernelCheck& check : label_path_checks(spec, command.batch, 10, seed + 500)) checks.push_back(std::move(check));
-  // Spectral norm (--spectral-norm) on each of D's weights.
-  for (KernelCheck& check : stabiliser_checks(spec.discriminator, seed + 700)) checks.push_back(std::move(check));
+  // The stabilisers' kernels (--spectral-norm on each of D's weights, --augment on its images)
+  // for the MLP and for the 32x32 colour DCGAN (whose colour channels DiffAugment's saturation mixes).
+  for (KernelCheck& check : stabiliser_checks(spec, command.batch, seed + 700)) checks.push_back(std::move(check));
+  const ModelSpec colour = make_canonical_dcgan_spec(config.latent_dim, 64, 3, 32, static_cast<float>(config.slope));
+  for (KernelCheck& check : stabiliser_checks(colour, command.batch, seed + 800)) checks.push_back(std::move(check));
 #if defined(GAN_HAVE_CUDNN)
   // The DCGAN's layers at the default channels (--model dcgan), the batch as above.
   const ModelSpec dcgan = make_dcgan_spec(config.latent_dim, 128, 64, static_cast<float>(config.slope));
@@ -77,7 +80,7 @@ int run_check_command(const CheckCommand& command) {
   }
   // The conditional DCGAN's label path (--model dcgan --conditional), 10 classes.
   for (KernelCheck& check : dcgan_label_checks(dcgan, command.batch, 10, seed + 1500)) checks.push_back(std::move(check));
-  for (KernelCheck& check : stabiliser_checks(dcgan.discriminator, seed + 1700)) checks.push_back(std::move(check));
+  for (KernelCheck& check : stabiliser_checks(dcgan, command.batch, seed + 1700)) checks.push_back(std::move(check));
 #else
   std::printf("(this build has no cuDNN: the DCGAN's layers are not checked)\n");
 #endif

@@ -1,5 +1,5 @@
 #pragma once
-// defines: AugmentPolicy, parse_augment_policy, augment_policy_name, AugmentSite, kAugmentDraws,
+// defines: AugmentPolicy, parse_augment_policy, augment_policy_name, augment_policy_bits, AugmentSite,
 // fill_augment_draws — DiffAugment (--augment) as data: which transforms, and each step's draws
 //
 // DiffAugment (Zhao et al., 2020) as the authors' DiffAugment_pytorch.py computes it: every image
@@ -11,6 +11,8 @@
 // is bitwise the uninterrupted run and a parity trace can hand them to PyTorch.
 #include <cstdint>
 #include <string>
+
+#include "augment_draw.cuh"
 
 namespace gan {
 
@@ -34,19 +36,15 @@ std::string augment_policy_name(const AugmentPolicy& policy);
 // Where in the step an augmented batch enters D; each has its own draws.
 enum class AugmentSite : uint32_t { kReal = 0, kFakeD = 1, kFakeG = 2 };
 
-// Draws per image, in this order: brightness, saturation and contrast factors, each U[0, 1)
-// (torch.rand's role); the row and column shifts in -s..s, s = int(size / 8 + 0.5); the cutout
-// square's centre row and column in 0 .. size - (c % 2), c = int(size / 2 + 0.5) (torch.randint's).
-// Integers are stored exactly as floats. All seven are drawn whatever the policy.
-constexpr int64_t kAugmentDraws = 7;
-
-// draws [B, kAugmentDraws] for images of height x width at `site` of the step whose noise key is
+// draws [B, kAugmentDraws] (each image's seven draws: augment_draw.cuh) for images of height x width at `site` of the step whose noise key is
 // `step_key` (StepPosition::noise_key: the noises' key, so rollback redraws them as it does z).
 void fill_augment_draws(uint64_t seed, uint64_t step_key, AugmentSite site, int64_t B, int64_t height,
                         int64_t width, float* draws);
 
-// The translation's largest shift and the cutout square's side for a size (rows or columns).
-int64_t augment_max_shift(int64_t size);
-int64_t augment_cutout_size(int64_t size);
+// The policy as the GPU kernels take it: kAugmentColor | kAugmentTranslation | kAugmentCutout.
+inline uint32_t augment_policy_bits(const AugmentPolicy& policy) {
+  return (policy.color ? kAugmentColor : 0) | (policy.translation ? kAugmentTranslation : 0) |
+         (policy.cutout ? kAugmentCutout : 0);
+}
 
 }  // namespace gan
