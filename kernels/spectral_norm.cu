@@ -11,10 +11,16 @@ namespace {
 
 constexpr int kThreads = 512;
 constexpr int kWarps = kThreads / 32;
+// The norm F.normalize divides by: max(sqrt(squares), 1e-12), a NaN kept (as the CPU's std::max).
+__device__ double unit_norm(double squares) {
+  const double norm = sqrt(squares);
+  return norm < 1e-12 ? 1e-12 : norm;
+}
+
 // sum over c of W_row[c] v[c] in double, by one warp (lanes stride the row); the sum in lane 0.
 __device__ double warp_row_dot(const float* __restrict__ w_row, const float* v, int64_t cols, int lane) {
   double s = 0;
-  for (int64_t c = lane; c < cols; c += 32) s += static_cast<double>(w_row[c]) * static_cast<double>(v[c]);
+  for (int64_t c = lane; c < cols; c += 32) s = __dadd_rn(s, __dmul_rn(w_row[c], v[c]));
   for (int offset = 16; offset > 0; offset /= 2) s += __shfl_down_sync(0xffffffffu, s, offset);
   return s;
 }
@@ -31,12 +37,12 @@ spectral_norm_sigma_kernel(const float* __restrict__ W, int64_t rows, int64_t co
     double squares = 0;
     for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
       double s = 0;
-      for (int64_t r = 0; r < rows; ++r) s += static_cast<double>(W[r * cols + c]) * static_cast<double>(u[r]);
+      for (int64_t r = 0; r < rows; ++r) s = __dadd_rn(s, __dmul_rn(W[r * cols + c], u[r]));
       const float x = static_cast<float>(s);
       v[c] = x;
-      squares += static_cast<double>(x) * static_cast<double>(x);
+      squares = __dadd_rn(squares, __dmul_rn(x, x));
     }
-    const double v_norm = fmax(sqrt(block_sum(shared, squares)), 1e-12);
+    const double v_norm = unit_norm(block_sum(shared, squares));
     for (int64_t c = threadIdx.x; c < cols; c += kThreads) v[c] = static_cast<float>(static_cast<double>(v[c]) / v_norm);
     __syncthreads();  // every v before any row reads it
     // u = W v: a warp per row.
@@ -46,10 +52,10 @@ spectral_norm_sigma_kernel(const float* __restrict__ W, int64_t rows, int64_t co
       if (lane == 0) {
         const float x = static_cast<float>(s);
         u[r] = x;
-        squares += static_cast<double>(x) * static_cast<double>(x);
+        squares = __dadd_rn(squares, __dmul_rn(x, x));
       }
     }
-    const double u_norm = fmax(sqrt(block_sum(shared, squares)), 1e-12);
+    const double u_norm = unit_norm(block_sum(shared, squares));
     for (int64_t r = threadIdx.x; r < rows; r += kThreads) u[r] = static_cast<float>(static_cast<double>(u[r]) / u_norm);
     __syncthreads();
   }
@@ -57,7 +63,7 @@ spectral_norm_sigma_kernel(const float* __restrict__ W, int64_t rows, int64_t co
   double partial = 0;
   for (int64_t r = warp; r < rows; r += kWarps) {
     const double s = warp_row_dot(W + r * cols, v, cols, lane);
-    if (lane == 0) partial += static_cast<double>(u[r]) * s;
+    if (lane == 0) partial = __dadd_rn(partial, __dmul_rn(u[r], s));
   }
   const double s = block_sum(shared, partial);
   if (threadIdx.x == 0) *sigma = static_cast<float>(s);
@@ -80,12 +86,12 @@ spectral_norm_backward_kernel(const float* __restrict__ W, int64_t rows, int64_t
   __shared__ BlockSum<kThreads> shared;
   const int64_t n = rows * cols;
   double partial = 0;
-  for (int64_t i = threadIdx.x; i < n; i += kThreads) partial += static_cast<double>(grad[i]) * static_cast<double>(W[i]);
+  for (int64_t i = threadIdx.x; i < n; i += kThreads) partial = __dadd_rn(partial, __dmul_rn(grad[i], W[i]));
   const double s = static_cast<double>(*sigma);
-  const double c = block_sum(shared, partial) / (s * s);
+  const double c = block_sum(shared, partial) / __dmul_rn(s, s);
   for (int64_t i = threadIdx.x; i < n; i += kThreads) {
     const int64_t r = i / cols, k = i % cols;
-    grad[i] = static_cast<float>(static_cast<double>(grad[i]) / s - c * static_cast<double>(u[r]) * static_cast<double>(v[k]));
+    grad[i] = static_cast<float>(__dsub_rn(static_cast<double>(grad[i]) / s, __dmul_rn(__dmul_rn(c, u[r]), v[k])));
   }
 }
 

@@ -6,8 +6,9 @@
 // A weight W [rows, cols] is a Linear's [out, in] or a convolution's [out, in * k * k], row-major;
 // u [rows] and v [cols] are its power iteration's state (D's buffers), sigma one float in device
 // memory. Each kernel runs in one block (the norms and sigma are sums over the whole weight), with
-// its sums in double reduced in a fixed order, so a run repeats its bits; against the CPU they
-// differ only in the order of those sums.
+// its sums in double reduced in a fixed order, so a run repeats its bits; every product and sum
+// rounded on its own (no fused multiply-add: the CPU builds with -ffp-contract=off), so against
+// the CPU they differ only in the order of those sums.
 #include <cuda_runtime.h>
 
 #include <cstdint>

@@ -16,7 +16,7 @@
 namespace gan {
 namespace {
 
-using testing::expect_gpu_refuses_and_auto_trains_on_cpu;
+using testing::expect_gpu_takes;
 using testing::file_text;
 using testing::max_relative_error;
 using testing::numeric_gradient;
@@ -195,7 +195,7 @@ TEST(DiffAugmentCli, TrainsResumesBitwiseAndRecordsThePolicy) {
   EXPECT_EQ(same.exit_code, 0) << same.output;
 }
 
-TEST(DiffAugmentCli, ABadPolicyAndTheGpuAreRefusedByName) {
+TEST(DiffAugmentCli, ABadPolicyIsRefusedByNameAndTheGpuTakesIt) {
   ScratchDir dir;
   const auto bad = run_gan("train " + small_run_flags(dir) + " --augment color,flip --out " + dir.path("r") + " --steps 1");
   EXPECT_NE(bad.exit_code, 0);
@@ -204,7 +204,7 @@ TEST(DiffAugmentCli, ABadPolicyAndTheGpuAreRefusedByName) {
   const auto reordered = run_gan("train " + small_run_flags(dir) + " --augment cutout,color --out " + dir.path("o") + " --steps 1");
   EXPECT_NE(reordered.exit_code, 0);
   EXPECT_NE(reordered.output.find("order"), std::string::npos) << reordered.output;
-  expect_gpu_refuses_and_auto_trains_on_cpu(dir, "--augment color,cutout");
+  expect_gpu_takes(dir, "--augment color,cutout", "\"augment\": \"color,cutout\"");
 }
 
 }  // namespace

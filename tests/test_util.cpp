@@ -131,21 +131,6 @@ std::string file_text(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-void expect_gpu_refuses_and_auto_trains_on_cpu(const ScratchDir& dir, const std::string& flag) {
-  std::string flags = small_run_flags(dir);
-  flags.replace(flags.find("--device cpu"), 12, "--device cuda");
-  const auto gpu = run_gan("train " + flags + " " + flag + " --out " + dir.path("gpu") + " --steps 1");
-  EXPECT_NE(gpu.exit_code, 0);
-  EXPECT_FALSE(std::filesystem::exists(dir.path("gpu/last.safetensors")));
-  EXPECT_NE(gpu.output.find(built_with_cuda() ? flag + " has no GPU kernel" : "has no CUDA"), std::string::npos)
-      << gpu.output;
-  // --device auto trains it on the CPU, and says why where a GPU could have been chosen.
-  flags.replace(flags.find("--device cuda"), 13, "--device auto");
-  const auto automatic = run_gan("train " + flags + " " + flag + " --out " + dir.path("auto") + " --steps 2");
-  ASSERT_EQ(automatic.exit_code, 0) << automatic.output;
-  EXPECT_NE(automatic.output.find("training on CPU"), std::string::npos) << automatic.output;
-}
-
 void expect_gpu_takes(const ScratchDir& dir, const std::string& flag, const std::string& config_text) {
   std::string flags = small_run_flags(dir);
   flags.replace(flags.find("--device cpu"), 12, "--device cuda");

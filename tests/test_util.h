@@ -128,11 +128,6 @@ std::string small_run_flags(const ScratchDir& dir, const std::string& lr = "1e-3
 // The whole of a text file ("" if it cannot be read).
 std::string file_text(const std::string& path);
 
-// For a CPU-only option (`flag`, e.g. "--loss hinge"): a small run with --device cuda exits
-// non-zero, saves nothing and names `flag` (a build without CUDA refuses --device cuda first), and
-// --device auto trains it on the CPU.
-void expect_gpu_refuses_and_auto_trains_on_cpu(const ScratchDir& dir, const std::string& flag);
-
 // For an option the GPU has kernels for (`flag`, e.g. "--loss hinge"): a small run with
 // --device cuda is never refused for it; where a GPU runs it, it saves a checkpoint whose
 // config.json holds `config_text`, and elsewhere it fails only for want of a GPU or of CUDA.

@@ -403,13 +403,15 @@ shapes_folder() {
 }
 
 # Memcheck (illegal addresses, uninitialised reads, leaks of device memory) of a few eager steps
-# of every model: the MLP on one stream and with --gpu-branches (side streams), the 28x28 DCGAN,
-# and the 32-pixel colour DCGAN (whose first step would have faulted on null pointers: issue 29).
+# of every model: the MLP on one stream and with --gpu-branches (side streams; with spectral norm
+# and DiffAugment, whose kernels and buffers then run beside them), the 28x28 DCGAN, and the
+# 32-pixel colour DCGAN (whose first step would have faulted on null pointers: issue 29).
 memcheck() {
   local rc=0 small=(--sample-every 0 --checkpoint-every 0 --log-every 1 --no-graph) shapes
   local mc=(compute-sanitizer --tool memcheck --error-exitcode 9 "$gan" train --device cuda)
   "${mc[@]}" --steps 3 --out "$work/mc-mlp" "${small[@]}" || rc=1
-  "${mc[@]}" --steps 3 --out "$work/mc-branches" "${small[@]}" --gpu-branches true || rc=1
+  "${mc[@]}" --steps 3 --out "$work/mc-branches" "${small[@]}" --gpu-branches true --spectral-norm \
+    --augment color,translation,cutout || rc=1
   "${mc[@]}" --steps 2 --out "$work/mc-dcgan" --model dcgan --dcgan-channels 12,6 --batch 16 "${small[@]}" || rc=1
   shapes=$(shapes_folder 32) || return 1
   "${mc[@]}" --steps 2 --out "$work/mc-dcgan32" --data "$shapes" --image-size 32 --channels 3 --model dcgan \
@@ -417,12 +419,13 @@ memcheck() {
   return "$rc"
 }
 
-# Racecheck (shared-memory hazards in our kernels): the MLP's, and the DCGAN with our fused
-# BatchNorm kernels (with cuDNN's BatchNorm it would mostly check cuDNN's kernels).
+# Racecheck (shared-memory hazards in our kernels): the MLP's (with spectral norm's and
+# DiffAugment's block reductions), and the DCGAN with our fused BatchNorm kernels (with cuDNN's
+# BatchNorm it would mostly check cuDNN's kernels).
 racecheck() {
   local rc=0 small=(--sample-every 0 --checkpoint-every 0 --log-every 1 --no-graph)
   local race=(compute-sanitizer --tool racecheck --error-exitcode 9 "$gan" train --device cuda)
-  "${race[@]}" --steps 2 --out "$work/rc-mlp" "${small[@]}" || rc=1
+  "${race[@]}" --steps 2 --out "$work/rc-mlp" "${small[@]}" --spectral-norm --augment color,translation,cutout || rc=1
   "${race[@]}" --steps 2 --out "$work/rc-dcgan" --model dcgan --dcgan-channels 12,6 --batch 16 \
     --gpu-batchnorm fused "${small[@]}" || rc=1
   return "$rc"

@@ -86,15 +86,6 @@ Device choose_device(const TrainConfig& config, std::string* note) {
     *note = "--model dcgan trains on the CPU (this build has no cuDNN)";
     return Device::kCpu;
   }
-  // The stabiliser the GPU has no kernels for yet.
-  const std::string cpu_only = config.augment.any() ? "--augment " + augment_policy_name(config.augment) : "";
-  if (!cpu_only.empty()) {
-    if (config.device == DeviceChoice::kCuda) {
-      throw InputError("--device cuda: " + cpu_only + " has no GPU kernel yet; use --device cpu");
-    }
-    *note = cpu_only + " trains on the CPU (no GPU kernel yet)";
-    return Device::kCpu;
-  }
   std::string why;
   const std::vector<GpuInfo> gpus = visible_gpus(&why);
   if (gpus.empty()) {

@@ -113,6 +113,11 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     place(&fake_logits_, B);
     place(&dlogit_, 2 * B);
     place(&d_image_, B * spec_.image_size());
+    if (spec_.augment.any()) {  // what D sees (the G step reuses the fake's) and G's image gradient
+      place(&augmented_real_, B * spec_.image_size());
+      place(&augmented_fake_, B * spec_.image_size());
+      place(&image_grad_, B * spec_.image_size());
+    }
     int64_t widest = spec_.image_size(), widest_channels = 1;
     for (const std::vector<CanonicalLayer>* layers : {&g_layers_, &d_layers_}) {
       for (const CanonicalLayer& layer : *layers) {
@@ -145,10 +150,18 @@ class CanonicalDcganGpuModel : public GpuGanModel {
       NvtxRange range("G forward");
       forward(g_layers_, layers.g, ws, B, z, g, /*training=*/true, g_);
     }
+    // What D sees: the images, or DiffAugment's transforms of them (--augment).
+    const float* real_seen = real_;
+    const float* fake_seen = g_.last();
+    if (spec_.augment.any()) {
+      NvtxRange range("augment");
+      real_seen = to_discriminator(AugmentSite::kReal, real_, B, augmented_real_, stream_);
+      fake_seen = to_discriminator(AugmentSite::kFakeD, g_.last(), B, augmented_fake_, stream_);
+    }
     {
       NvtxRange range("D forward (real, fake)");
-      forward(d_layers_, layers.d, ws, B, real_, d, true, logits_at(d_[0], logits_));
-      forward(d_layers_, layers.d, ws, B, g_.last(), d, true, logits_at(d_[1], fake_logits_));
+      forward(d_layers_, layers.d, ws, B, real_seen, d, true, logits_at(d_[0], logits_));
+      forward(d_layers_, layers.d, ws, B, fake_seen, d, true, logits_at(d_[1], fake_logits_));
       GAN_CHECK(cudaMemcpyAsync(logits_ + B, fake_logits_, static_cast<size_t>(B) * sizeof(float),
                                 cudaMemcpyDeviceToDevice, stream_));
     }
@@ -157,8 +170,8 @@ class CanonicalDcganGpuModel : public GpuGanModel {
       enqueue_discriminator_loss(spec_.loss, logits_, B, dlogit_, stats, stream_);
     }
     NvtxRange range("D backward (real, fake)");
-    backward(d_layers_, layers.d, ws, B, real_, d, logits_at(d_[0], logits_), dlogit_, d.grads, nullptr);
-    backward(d_layers_, layers.d, ws, B, g_.last(), d, logits_at(d_[1], fake_logits_), dlogit_ + B, fake_grads_,
+    backward(d_layers_, layers.d, ws, B, real_seen, d, logits_at(d_[0], logits_), dlogit_, d.grads, nullptr);
+    backward(d_layers_, layers.d, ws, B, fake_seen, d, logits_at(d_[1], fake_logits_), dlogit_ + B, fake_grads_,
              nullptr);
     launch_add_into(d.grads, fake_grads_, spec_.discriminator.parameter_count, stream_);
   }
@@ -168,15 +181,18 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     const BatchLayers& layers = *layers_.at(B);
     void* ws = layers.workspace.get();
     const Activations fake = logits_at(d_[0], logits_);
+    const float* fake_seen = nullptr;  // G(z), or DiffAugment's transform of it
     {
       NvtxRange range("G step: G forward, D forward");
       forward(g_layers_, layers.g, ws, B, z, g, true, g_);
-      forward(d_layers_, layers.d, ws, B, g_.last(), d, true, fake);
+      fake_seen = to_discriminator(AugmentSite::kFakeG, g_.last(), B, augmented_fake_, stream_);
+      forward(d_layers_, layers.d, ws, B, fake_seen, d, true, fake);
     }
     NvtxRange range("G step: loss, D backward (input only), G backward");
     enqueue_generator_loss(spec_.loss, logits_, B, dlogit_, stats, stream_);
-    backward(d_layers_, layers.d, ws, B, g_.last(), d, fake, dlogit_, nullptr, d_image_);
-    backward(g_layers_, layers.g, ws, B, z, g, g_, d_image_, g.grads, nullptr);
+    backward(d_layers_, layers.d, ws, B, fake_seen, d, fake, dlogit_, nullptr, d_image_);
+    backward(g_layers_, layers.g, ws, B, z, g, g_, from_discriminator(AugmentSite::kFakeG, d_image_, B, image_grad_, stream_),
+             g.grads, nullptr);
   }
 
   void generate(const float* z, const int32_t* /*labels*/, int64_t count, const GpuNetwork& g, float* images) override {
@@ -299,6 +315,9 @@ class CanonicalDcganGpuModel : public GpuGanModel {
   float* fake_logits_ = nullptr;                            // [B]: the fake pass's, before the copy
   float* dlogit_ = nullptr;                                 // [2B]
   float* d_image_ = nullptr;                                // [B, C*H*W]
+  // --augment only, [B, C*H*W] each: the real and fake images as D sees them (the G step's fake
+  // in the second), and the G step's gradient at G's image.
+  float *augmented_real_ = nullptr, *augmented_fake_ = nullptr, *image_grad_ = nullptr;
   float *scratch_a_ = nullptr, *scratch_b_ = nullptr;       // [B, widest map]
   float* parameter_scratch_ = nullptr;                      // [2 widest channels]
   float* fake_grads_ = nullptr;                             // [D's parameter_count]

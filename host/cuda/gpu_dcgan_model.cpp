@@ -159,6 +159,11 @@ class DcganGpuModel : public GpuGanModel {
     place(&parameter_scratch_, 2 * std::max(c0, c1));
     // Added whole into D's gradients: its padding must hold zeros, which the arena's zeroing gives.
     place(&fake_grads_, static_cast<int64_t>(spec_.discriminator.parameter_count));
+    if (spec_.augment.any()) {  // what D sees (the G step reuses the fake's) and G's image gradient
+      place(&augmented_real_, B * kImage);
+      place(&augmented_fake_, B * kImage);
+      place(&image_grad_, B * kImage);
+    }
     if (spec_.conditional()) {
       arena.place(&labels_d_, static_cast<size_t>(2 * B));
       arena.place(&labels_g_, static_cast<size_t>(B));
@@ -188,20 +193,29 @@ class DcganGpuModel : public GpuGanModel {
     }
     const DiscriminatorActivations& real = d_[0];
     const DiscriminatorActivations& fake = d_[1];
+    // What D sees: the images, or DiffAugment's transforms of them (--augment).
+    const float* real_seen = real_;
+    const float* fake_seen = g_.image;
+    if (spec_.augment.any()) {
+      NvtxRange range("augment");
+      real_seen = to_discriminator(AugmentSite::kReal, real_, B, augmented_real_, stream_);
+      fake_seen = to_discriminator(AugmentSite::kFakeD, g_.image, B, augmented_fake_, stream_);
+    }
     {
       NvtxRange range("D forward (real, fake)");
       // The BCE kernel reads [real logits; fake logits] back to back.
-      discriminator_forward(layers.d, layers.workspace.get(), B, real_, real_labels, d, real, logits_);
-      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, fake_labels, d, fake, logits_ + B);
+      discriminator_forward(layers.d, layers.workspace.get(), B, real_seen, real_labels, d, real, logits_);
+      discriminator_forward(layers.d, layers.workspace.get(), B, fake_seen, fake_labels, d, fake, logits_ + B);
     }
     {
       NvtxRange range("loss");
       enqueue_discriminator_loss(spec_.loss, logits_, B, dlogit_, stats, stream_);
     }
     NvtxRange range("D backward (real, fake)");
-    discriminator_backward(layers.d, layers.workspace.get(), B, real_, real_labels, d, real, dlogit_, d.grads, nullptr);
-    discriminator_backward(layers.d, layers.workspace.get(), B, g_.image, fake_labels, d, fake, dlogit_ + B, fake_grads_,
+    discriminator_backward(layers.d, layers.workspace.get(), B, real_seen, real_labels, d, real, dlogit_, d.grads,
                            nullptr);
+    discriminator_backward(layers.d, layers.workspace.get(), B, fake_seen, fake_labels, d, fake, dlogit_ + B,
+                           fake_grads_, nullptr);
     launch_add_into(d.grads, fake_grads_, spec_.discriminator.parameter_count, stream_);
   }
 
@@ -209,16 +223,19 @@ class DcganGpuModel : public GpuGanModel {
                               BceDeviceStats* stats) override {
     const DcganLayers& layers = *layers_.at(B);
     const float* input = nullptr;  // G's input: z, or cat(label_emb(labels_g_), z)
+    const float* fake_seen = nullptr;  // G(z), or DiffAugment's transform of it
     {
       NvtxRange range("G step: G forward, D forward");
       input = generator_forward(layers.g, layers.workspace.get(), B, z, labels_g_, g_input_, g, /*training=*/true, g_);
-      discriminator_forward(layers.d, layers.workspace.get(), B, g_.image, labels_g_, d, d_[0], logits_);
+      fake_seen = to_discriminator(AugmentSite::kFakeG, g_.image, B, augmented_fake_, stream_);
+      discriminator_forward(layers.d, layers.workspace.get(), B, fake_seen, labels_g_, d, d_[0], logits_);
     }
     NvtxRange range("G step: loss, D backward (input only), G backward");
     enqueue_generator_loss(spec_.loss, logits_, B, dlogit_, stats, stream_);
-    discriminator_backward(layers.d, layers.workspace.get(), B, g_.image, labels_g_, d, d_[0], dlogit_, nullptr,
+    discriminator_backward(layers.d, layers.workspace.get(), B, fake_seen, labels_g_, d, d_[0], dlogit_, nullptr,
                            d_image_);
-    generator_backward(layers.g, layers.workspace.get(), B, input, labels_g_, g, d_image_);
+    generator_backward(layers.g, layers.workspace.get(), B, input, labels_g_, g,
+                       from_discriminator(AugmentSite::kFakeG, d_image_, B, image_grad_, stream_));
   }
 
   void generate(const float* z, const int32_t* labels, int64_t count, const GpuNetwork& g, float* images) override {
@@ -382,6 +399,9 @@ class DcganGpuModel : public GpuGanModel {
   float* logits_ = nullptr;                            // [2B]: real, then fake
   float* dlogit_ = nullptr;                            // [2B]
   float* d_image_ = nullptr;                           // [B, 784]: the G step's gradient at D's input
+  // --augment only, [B, 784] each: the real and fake images as D sees them (the G step's fake in
+  // the second), and the G step's gradient at G's image.
+  float *augmented_real_ = nullptr, *augmented_fake_ = nullptr, *image_grad_ = nullptr;
   float *scratch_a_ = nullptr, *scratch_b_ = nullptr;  // [B, widest activation]
   float* parameter_scratch_ = nullptr;                 // [2 max(C0, C1)]
   float* fake_grads_ = nullptr;                        // [D's parameter_count]

@@ -53,12 +53,17 @@ class MlpGpuModel : public GpuGanModel {
     g_step_outputs_.assign(G.layers.size(), nullptr);
     d_outputs_.assign(D.layers.size(), nullptr);
     arena.place(&d_input_, static_cast<size_t>(2 * B * D.layers.front().in));
-    // Conditional: G's image cannot go straight into D's wider rows, so it has its own buffer,
-    // and so does the real batch; the labels, G's concatenated inputs and the class sums too.
-    const size_t g_owned = spec_.conditional() ? G.layers.size() : G.layers.size() - 1;
+    // Conditional or augmented: G's image cannot go straight into D's input (whose rows are wider,
+    // or hold the augmented images), so it has its own buffer, and so does the real batch.
+    const size_t g_owned = own_images() ? G.layers.size() : G.layers.size() - 1;
     for (size_t l = 0; l < g_owned; ++l) arena.place(&g_outputs_[l], static_cast<size_t>(B * G.layers[l].out));
+    if (own_images()) arena.place(&real_, static_cast<size_t>(B * pixels));
+    if (spec_.augment.any()) {  // the G step's image gradient before DiffAugment's backward
+      arena.place(&image_grad_, static_cast<size_t>(B * pixels));
+      // Conditional: the augmented images [2B, H*W] before their label columns join them.
+      if (spec_.conditional()) arena.place(&augmented_, static_cast<size_t>(2 * B * pixels));
+    }
     if (spec_.conditional()) {
-      arena.place(&real_, static_cast<size_t>(B * pixels));
       arena.place(&g_input_, static_cast<size_t>(B * G.layers.front().in));
       arena.place(&g_step_input_, static_cast<size_t>(B * G.layers.front().in));
       arena.place(&labels_d_, static_cast<size_t>(2 * B));
@@ -74,7 +79,7 @@ class MlpGpuModel : public GpuGanModel {
     arena.place(&downstream_, scratch);
   }
 
-  float* real_batch() const override { return spec_.conditional() ? real_ : d_input_; }
+  float* real_batch() const override { return own_images() ? real_ : d_input_; }
   int32_t* discriminator_labels() const override { return labels_d_; }
   int32_t* generator_labels() const override { return labels_g_; }
 
@@ -86,14 +91,21 @@ class MlpGpuModel : public GpuGanModel {
       g_pass = generator_pass(B, z, g.params);
       gpu_mlp_forward(blas_, g_layers_, g.params, g_pass);
     }
+    const int64_t pixels = spec_.image_size();
     if (spec_.conditional()) {
-      NvtxRange range("labels: D's input");
+      NvtxRange range("labels: D's input");  // DiffAugment's transforms first, when on
       const LabelEmbedding& label = spec_.discriminator.label;
-      const int64_t pixels = spec_.image_size(), d_in = spec_.discriminator.layers.front().in;
-      launch_concat_label_embedding(real_, pixels, d.params + label.offset, label.dim, labels_d_, label.column, B,
+      const int64_t d_in = spec_.discriminator.layers.front().in;
+      const float* real = to_discriminator(AugmentSite::kReal, real_, B, augmented_, stream_);
+      const float* fake = to_discriminator(AugmentSite::kFakeD, g_pass.outputs.back(), B, augmented_ + B * pixels, stream_);
+      launch_concat_label_embedding(real, pixels, d.params + label.offset, label.dim, labels_d_, label.column, B,
                                     d_input_, stream_);
-      launch_concat_label_embedding(g_pass.outputs.back(), pixels, d.params + label.offset, label.dim, labels_d_ + B,
-                                    label.column, B, d_input_ + B * d_in, stream_);
+      launch_concat_label_embedding(fake, pixels, d.params + label.offset, label.dim, labels_d_ + B, label.column, B,
+                                    d_input_ + B * d_in, stream_);
+    } else if (spec_.augment.any()) {
+      NvtxRange range("augment");  // D's input [2B, H*W] = [aug(real); aug(G(z))]
+      to_discriminator(AugmentSite::kReal, real_, B, d_input_, stream_);
+      to_discriminator(AugmentSite::kFakeD, g_pass.outputs.back(), B, d_input_ + B * pixels, stream_);
     }
     const GpuPass d_pass{2 * B, d_input_, d_outputs_, labels_d_};
     {
@@ -127,11 +139,15 @@ class MlpGpuModel : public GpuGanModel {
     const GpuPass g_pass{B, spec_.conditional() ? g_step_input_ : z, g_step_outputs_};
     const float* d_input = g_pass.outputs.back();
     if (spec_.conditional()) {
-      NvtxRange range("G step: labels, D's input");
+      NvtxRange range("G step: labels, D's input");  // DiffAugment's transforms first, when on
       const LabelEmbedding& label = spec_.discriminator.label;
-      launch_concat_label_embedding(g_pass.outputs.back(), spec_.image_size(), d.params + label.offset, label.dim,
-                                    labels_g_, label.column, B, d_input_, stream_);
+      const float* fake = to_discriminator(AugmentSite::kFakeG, g_pass.outputs.back(), B, augmented_, stream_);
+      launch_concat_label_embedding(fake, spec_.image_size(), d.params + label.offset, label.dim, labels_g_,
+                                    label.column, B, d_input_, stream_);
       d_input = d_input_;
+    } else if (spec_.augment.any()) {
+      NvtxRange range("G step: augment");
+      d_input = to_discriminator(AugmentSite::kFakeG, g_pass.outputs.back(), B, d_input_, stream_);
     }
     const GpuPass d_fake_pass{B, d_input, d_outputs_, labels_g_};
     {
@@ -150,8 +166,9 @@ class MlpGpuModel : public GpuGanModel {
     } else {
       gpu_mlp_backward(blas_, d_layers_, d.params, d_fake_pass, dlogit_, nullptr, d_image_, upstream_, downstream_);
     }
-    const float* first_dz = gpu_mlp_backward(blas_, g_layers_, g.params, g_pass, d_image_, g.grads, nullptr, upstream_,
-                                             downstream_, weight_grads_.get());
+    const float* image_grad = from_discriminator(AugmentSite::kFakeG, d_image_, B, image_grad_, stream_);
+    const float* first_dz = gpu_mlp_backward(blas_, g_layers_, g.params, g_pass, image_grad, g.grads, nullptr,
+                                             upstream_, downstream_, weight_grads_.get());
     if (spec_.conditional()) label_table_grad(spec_.generator, g, first_dz, labels_g_, B);
   }
 
@@ -179,10 +196,14 @@ class MlpGpuModel : public GpuGanModel {
     if (spec_.conditional()) {
       return GpuPass{B, gpu_generator_input(spec_, g_params, z, labels_d_ + B, B, g_input_, stream_), g_outputs_};
     }
+    if (own_images()) return GpuPass{B, z, g_outputs_};
     GpuPass pass{B, z, g_outputs_};
     pass.outputs.back() = d_input_ + B * spec_.image_size();
     return pass;
   }
+
+  // Whether G's image and the real batch have buffers of their own rather than halves of d_input_.
+  bool own_images() const { return spec_.conditional() || spec_.augment.any(); }
 
   // The label table's gradient into network.grads, from the first layer's dZ [rows, out] and
   // the rows' labels: summed per class, then one GEMM with the table's columns of W.
@@ -200,10 +221,14 @@ class MlpGpuModel : public GpuGanModel {
   cudaStream_t stream_;
   GpuLayers g_layers_, d_layers_;
   float* d_input_ = nullptr;  // [2B, in]: the real batch, then G(z) (each with its label's columns)
-  // Conditional only: the real batch [B, H*W]; G's inputs cat(label_emb(y), z) [B, dim + latent]
-  // of the D step and the G step; the labels [2B] (real, then G(z_d)'s) and [B] (G(z_g)'s); the
-  // class sums [classes, widest first layer].
+  // Conditional or augmented: the real batch [B, H*W].
   float* real_ = nullptr;
+  // Augmented only: the G step's gradient at G's image [B, H*W]; conditional too, the augmented
+  // images [2B, H*W] (the D step's real and fake, or the G step's fake) before their label columns.
+  float *image_grad_ = nullptr, *augmented_ = nullptr;
+  // Conditional only: G's inputs cat(label_emb(y), z) [B, dim + latent] of the D step and the G
+  // step; the labels [2B] (real, then G(z_d)'s) and [B] (G(z_g)'s); the class sums [classes,
+  // widest first layer].
   float *g_input_ = nullptr, *g_step_input_ = nullptr;
   int32_t *labels_d_ = nullptr, *labels_g_ = nullptr;
   float* class_sums_ = nullptr;

@@ -1,5 +1,6 @@
 #include "cuda/gpu_model.h"
 
+#include "diff_augment.cuh"
 #include "hinge.cuh"
 #include "labels.cuh"
 #include "util/error.h"
@@ -31,6 +32,34 @@ void enqueue_generator_loss(AdversarialLoss loss, const float* logits, int64_t B
   } else {
     launch_bce_with_logits(logits, B, 0, dlogit, stats, stream);
   }
+}
+
+void GpuAugment::plan(DeviceArena& arena, const ModelSpec& spec, int64_t max_batch) {
+  policy_ = augment_policy_bits(spec.augment);
+  if (!on()) return;
+  channels_ = spec.channels;
+  height_ = spec.image_height;
+  width_ = spec.image_width;
+  for (float*& draws : draws_) arena.place(&draws, static_cast<size_t>(max_batch * kAugmentDraws));
+  if (policy_ & kAugmentColor) arena.place(&scratch_, static_cast<size_t>(max_batch * spec.image_size()));
+}
+
+void GpuAugment::enqueue_draws(uint64_t seed, const uint64_t* device_noise_key, int64_t B, cudaStream_t stream) const {
+  for (AugmentSite site : {AugmentSite::kReal, AugmentSite::kFakeD, AugmentSite::kFakeG}) {
+    launch_augment_draws(seed, device_noise_key, static_cast<uint32_t>(site), B, height_, width_,
+                         draws_[static_cast<int>(site)], stream);
+  }
+}
+
+void GpuAugment::forward(AugmentSite site, const float* images, int64_t B, float* out, cudaStream_t stream) const {
+  launch_diff_augment(policy_, draws_[static_cast<int>(site)], B, channels_, height_, width_, images, scratch_, out,
+                      stream);
+}
+
+void GpuAugment::backward(AugmentSite site, const float* grad_out, int64_t B, float* grad_in,
+                          cudaStream_t stream) const {
+  launch_diff_augment_backward(policy_, draws_[static_cast<int>(site)], B, channels_, height_, width_, grad_out,
+                               grad_in, stream);
 }
 
 std::unique_ptr<GpuGanModel> make_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,

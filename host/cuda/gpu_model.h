@@ -1,5 +1,5 @@
 #pragma once
-// defines: GpuNetwork, GpuGanModel, gpu_generator_input, enqueue_discriminator_loss,
+// defines: GpuNetwork, GpuAugment, GpuGanModel, gpu_generator_input, enqueue_discriminator_loss,
 // enqueue_generator_loss, make_gpu_model,
 // make_mlp_gpu_model, make_canonical_dcgan_gpu_model, make_dcgan_gpu_model — what differs between the
 // models inside the GPU trainer's step
@@ -19,6 +19,7 @@
 #include "cuda/blas.h"
 #include "cuda/resources.h"
 #include "cuda/gpu_api.h"
+#include "model/augment.h"
 #include "model/model_spec.h"
 
 namespace gan {
@@ -31,6 +32,30 @@ struct GpuNetwork {
   float* buffers = nullptr;  // [buffer_count]: BatchNorm's running statistics (null: none)
 };
 
+// DiffAugment (--augment) inside a GPU step: the three sites' draws, which the trainer fills in
+// its data stage, and the transforms the models call where D takes its images (the CPU's
+// to_discriminator and from_discriminator, cpu/cpu_model.h). Off without --augment.
+class GpuAugment {
+ public:
+  // Places the draws and the colour stage's scratch for batches up to max_batch (nothing when
+  // spec.augment is none).
+  void plan(DeviceArena& arena, const ModelSpec& spec, int64_t max_batch);
+  bool on() const { return policy_ != 0; }
+  // Every site's draws [B, kAugmentDraws] for this step, from its noise key in device memory.
+  void enqueue_draws(uint64_t seed, const uint64_t* device_noise_key, int64_t B, cudaStream_t stream) const;
+  // out [B, C*H*W] = images [B, C*H*W] as D sees them at `site`; the two must not overlap.
+  void forward(AugmentSite site, const float* images, int64_t B, float* out, cudaStream_t stream) const;
+  // grad_in [B, C*H*W] = the gradient at the images forward(site) took, from grad_out at D's input.
+  void backward(AugmentSite site, const float* grad_out, int64_t B, float* grad_in, cudaStream_t stream) const;
+  // The site's draws on the device, [max_batch, kAugmentDraws] (null when off).
+  const float* draws(AugmentSite site) const { return draws_[static_cast<int>(site)]; }
+
+ private:
+  uint32_t policy_ = 0;  // kAugmentColor | kAugmentTranslation | kAugmentCutout
+  int64_t channels_ = 0, height_ = 0, width_ = 0;
+  float* draws_[3] = {};      // by AugmentSite: [max_batch, kAugmentDraws]
+  float* scratch_ = nullptr;  // [max_batch, C*H*W]: the colour stage
+};
 
 class GpuGanModel {
  public:
@@ -70,10 +95,34 @@ class GpuGanModel {
                                       BceDeviceStats* stats) = 0;
   // After a capture failed partway: join every side stream the model forked and has not joined.
   virtual void rejoin_side_streams() noexcept {}
+  // DiffAugment for the steps (--augment; the trainer's, planned and drawn by it). A model whose
+  // spec has an augment policy plans buffers for the augmented images and calls it in its passes.
+  void set_augment(const GpuAugment* augment) { augment_ = augment; }
   // G(z) for z [count, latent] on the device (with labels [count] on the device when
   // conditional, else null), in evaluation mode, into host images [count, H*W]. Outside the
   // step: allocates and waits.
   virtual void generate(const float* z, const int32_t* labels, int64_t count, const GpuNetwork& g, float* images) = 0;
+
+ protected:
+  // images as D sees them at `site`: themselves, or augmented into `storage` [B, C*H*W]. The
+  // CPU's to_discriminator.
+  const float* to_discriminator(AugmentSite site, const float* images, int64_t B, float* storage,
+                                cudaStream_t stream) const {
+    if (augment_ == nullptr || !augment_->on()) return images;
+    augment_->forward(site, images, B, storage, stream);
+    return storage;
+  }
+  // The gradient at the images to_discriminator(site) took, from that at D's input: grad itself,
+  // or written into `storage`. The CPU's from_discriminator.
+  const float* from_discriminator(AugmentSite site, const float* grad, int64_t B, float* storage,
+                                  cudaStream_t stream) const {
+    if (augment_ == nullptr || !augment_->on()) return grad;
+    augment_->backward(site, grad, B, storage, stream);
+    return storage;
+  }
+
+ private:
+  const GpuAugment* augment_ = nullptr;
 };
 
 // G's input on the device for B rows: z itself, or for a conditional model cat(label_emb(labels), z)

@@ -40,7 +40,6 @@ std::vector<T> copy_to_host(const T* device, size_t count) {
 GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuTrainerOptions& options)
     : spec_(spec), options_(options), images_(dataset.count) {
   if (spec_.conditional()) check_dataset_labels(dataset, spec_.classes);
-  if (spec_.augment.any()) throw InputError("GPU trainer: --augment has no GPU kernel yet");
   if (options_.max_batch < 1 || options_.max_batch > dataset.count) {
     throw InputError("GPU trainer: batch " + std::to_string(options_.max_batch) + " outside 1.." +
                 std::to_string(dataset.count));
@@ -57,6 +56,7 @@ GpuTrainer::GpuTrainer(const ModelSpec& spec, const Dataset& dataset, const GpuT
     GAN_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     blas_ = std::make_unique<CublasHandle>(stream_, options_.tf32);
     model_ = make_gpu_model(spec_, options_, stream_, *blas_);  // its GpuModelOptions
+    model_->set_augment(&augment_);
     if (options_.branches && model_->separable_generator_forward()) {
       generator_branch_ = std::make_unique<SideStream>(stream_, options_.tf32);
     }
@@ -117,6 +117,7 @@ void GpuTrainer::plan_and_allocate(const Dataset& dataset) {
     arena_.place(&d_normalised_, d_.count);
     arena_.place(&sigmas_, spec_.discriminator.spectral_norm.size());
   }
+  augment_.plan(arena_, spec_, B);
   model_->plan(arena_, B);
   arena_.place(&d_stats_, 1);
   arena_.place(&g_stats_, 1);
@@ -162,6 +163,7 @@ void GpuTrainer::enqueue_step(int64_t B) {
       launch_draw_classes(labels + B, B, options_.seed, RandomPurpose::kLabelDiscriminator, &control_->noise_key,
                           static_cast<int32_t>(spec_.classes), stream_);
     }
+    if (augment_.on()) augment_.enqueue_draws(options_.seed, &control_->noise_key, B, stream_);  // every site's
   }
   if (normalised) enqueue_spectral_norm(/*iterate=*/true);
   model_->enqueue_discriminator_step(B, z_d_, g, d, d_stats_);
@@ -333,6 +335,11 @@ StepTrace GpuTrainer::last_step_trace(bool with_gradients) {
     trace.labels_real.assign(d_labels.begin(), d_labels.begin() + B);
     trace.labels_d.assign(d_labels.begin() + B, d_labels.end());
     trace.labels_g = copy_to_host(model_->generator_labels(), static_cast<size_t>(B));
+  }
+  if (augment_.on()) {  // DiffAugment's draws, as the CPU trainer's trace holds them
+    for (AugmentSite site : {AugmentSite::kReal, AugmentSite::kFakeD, AugmentSite::kFakeG}) {
+      trace.augment[static_cast<int>(site)] = copy_to_host(augment_.draws(site), static_cast<size_t>(B * kAugmentDraws));
+    }
   }
   if (with_gradients) {
     trace.d_grads = copy_to_host(d_.grads, d_.count);

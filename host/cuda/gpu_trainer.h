@@ -89,6 +89,7 @@ class GpuTrainer : public Trainer {
   std::unique_ptr<CublasHandle> blas_;
   std::unique_ptr<GpuGanModel> model_;
   std::unique_ptr<SideStream> generator_branch_;  // with branches and a separable generator forward
+  GpuAugment augment_;                            // DiffAugment's draws, which the model's passes use
   DeviceArena arena_;
 
   NetworkBuffers g_, d_;

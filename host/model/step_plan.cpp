@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/augment.h"
 #include "model/conv_shape.h"
 #include "model/dcgan_spec.h"
 #include "util/error.h"
@@ -104,6 +105,25 @@ class PlanBuilder {
       add("spectral norm backward", "spectral norm backward " + shape(layer.rows, layer.cols), 6 * w, 4 * kFloat * w);
     }
   }
+  // Under DiffAugment (GpuAugment, cuda/gpu_model.h): the three sites' draws in the data stage,
+  // `batches` transforms of B images, and the G step's backward through them. A transform with
+  // color makes about four passes over its images in each direction, one without.
+  void augment_draws(const ModelSpec& spec, int64_t B) {
+    if (!spec.augment.any()) return;
+    for (int site = 0; site < 3; ++site) {
+      add("data", "augment draws " + shape(B, kAugmentDraws), 0, kFloat * static_cast<double>(B * kAugmentDraws));
+    }
+  }
+  void augment(const std::string& phase, const ModelSpec& spec, int64_t B, int batches) {
+    if (!spec.augment.any()) return;
+    for (int i = 0; i < batches; ++i) {
+      add(phase, "DiffAugment " + augment_policy_name(spec.augment) + " " + shape(B, spec.image_size()), 0,
+          augment_bytes(spec, B));
+    }
+  }
+  void augment_backward(const std::string& phase, const ModelSpec& spec, int64_t B) {
+    if (spec.augment.any()) add(phase, "DiffAugment backward " + shape(B, spec.image_size()), 0, augment_bytes(spec, B));
+  }
   // The next kernel on `lane` waits for everything enqueued so far on `on` (an event recorded on
   // one stream, waited for by the other).
   void wait(int lane, int on) {
@@ -158,6 +178,9 @@ class PlanBuilder {
   std::vector<PlannedKernel> take() { return std::move(plan_); }
 
  private:
+  static double augment_bytes(const ModelSpec& spec, int64_t B) {
+    return kFloat * (spec.augment.color ? 8 : 2) * static_cast<double>(B * spec.image_size());
+  }
   static constexpr size_t kNone = static_cast<size_t>(-1);
   StepPlanOptions options_;
   std::vector<PlannedKernel> plan_;
@@ -194,8 +217,10 @@ std::vector<PlannedKernel> plan_mlp_gpu_step(const ModelSpec& spec, int64_t B, c
   }
   plan.add("data", "gather + normalise " + shape(B, spec.image_size()), 0, b * pixels * (1 + kFloat) + kFloat * b);
   plan.add("data", "normal noise " + shape(B, spec.latent_dim), 0, kFloat * b * latent);
+  plan.augment_draws(spec, B);
   plan.spectral_norm("spectral norm", D, true);
   for (const LinearLayer& layer : G.layers) plan.forward("G forward", layer, B, 0);
+  plan.augment("augment", spec, B, 2);
   for (const LinearLayer& layer : D.layers) plan.forward("D forward", layer, 2 * B, 0);
   plan.add("loss", loss_kernel(spec, 2 * B), 0, kFloat * 3 * 2 * b);
   plan.backward("D backward", D, 2 * B, true, false);
@@ -207,10 +232,12 @@ std::vector<PlannedKernel> plan_mlp_gpu_step(const ModelSpec& spec, int64_t B, c
   } else {
     generator_step_forward();
   }
+  plan.augment("G step: augment", spec, B, 1);
   for (const LinearLayer& layer : D.layers) plan.forward("G step: D forward", layer, B, 0);
   const std::string rest = "G step: loss, D backward (input only), G backward";
   plan.add(rest, loss_kernel(spec, B), 0, kFloat * 3 * b);
   plan.backward(rest, D, B, false, true);
+  plan.augment_backward(rest, spec, B);
   plan.backward(rest, G, B, true, false);
   plan.generator_update(G.parameter_count);
   plan.add("step", "record non-finite", 0, small);
@@ -237,8 +264,10 @@ class DcganPlanner {
     plan_.add("control", "set step control", 0, kSmall);
     plan_.add("data", "gather + normalise " + shape(B_, pixels), 0, b_ * pixels * (1 + kFloat) + kFloat * b_);
     plan_.add("data", "normal noise " + shape(B_, latent), 0, kFloat * b_ * latent);
+    plan_.augment_draws(spec_, B_);
     plan_.spectral_norm("spectral norm", spec_.discriminator, true);
     generator_forward("G forward");
+    plan_.augment("augment", spec_, B_, 2);
     discriminator_forward("D forward (real, fake)");
     discriminator_forward("D forward (real, fake)");
     plan_.add("loss", loss_kernel(spec_, 2 * B_), 0, kFloat * 3 * 2 * b_);
@@ -251,10 +280,12 @@ class DcganPlanner {
     plan_.spectral_norm("G step: spectral norm", spec_.discriminator, false);
     plan_.add("G step: noise", "normal noise " + shape(B_, latent), 0, kFloat * b_ * latent);
     generator_forward("G step: G forward, D forward");
+    plan_.augment("G step: G forward, D forward", spec_, B_, 1);
     discriminator_forward("G step: G forward, D forward");
     const std::string rest = "G step: loss, D backward (input only), G backward";
     plan_.add(rest, loss_kernel(spec_, B_), 0, kFloat * 3 * b_);
     discriminator_backward(rest, false, true);
+    plan_.augment_backward(rest, spec_, B_);
     generator_backward(rest);
     plan_.generator_update(spec_.generator.parameter_count);
     plan_.add("step", "record non-finite", 0, kSmall);

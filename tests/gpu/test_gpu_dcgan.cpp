@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cpu/dcgan.h"
@@ -16,7 +17,9 @@
 #include "cuda/gpu_trainer.h"
 #include "dcgan_yardstick.h"
 #include "gpu/gpu_test.h"
+#include "model/augment.h"
 #include "model/dcgan_spec.h"
+#include "model/spectral_norm.h"
 #include "model/step_plan.h"
 #include "test_util.h"
 #include "train/schedule.h"
@@ -29,6 +32,19 @@ using Kind = CudnnConvLayer::Kind;
 using testing::bit_identical;
 using testing::max_relative_error;
 using testing::run_steps;
+
+// The trainers' options for a run's StepOptions: the CPU's, and the GPU's with buffers for batch 16.
+CpuTrainerOptions cpu_options_for(const StepOptions& step) {
+  CpuTrainerOptions o;
+  static_cast<StepOptions&>(o) = step;
+  return o;
+}
+GpuTrainerOptions gpu_options_for(const StepOptions& step) {
+  GpuTrainerOptions o;
+  static_cast<StepOptions&>(o) = step;
+  o.max_batch = 16;
+  return o;
+}
 
 TEST(GpuCudnn, ConvolutionsMatchTheCpuReferencesOnOddShapes) {
   GAN_REQUIRE_GPU();
@@ -246,12 +262,8 @@ TEST(GpuConditionalDcgan, TracksTheCpuTrainer) {
   step.seed = 31;
   step.adam.lr = 2e-4;  // the conv biases before a BatchNorm drift by up to 2 lr a step (dcgan_yardstick.h)
   step.adam.beta1 = 0.5;
-  CpuTrainerOptions cpu_options;
-  static_cast<StepOptions&>(cpu_options) = step;
-  GpuTrainerOptions options;
-  static_cast<StepOptions&>(options) = step;
-  options.max_batch = 16;
-  CpuTrainer cpu(spec, data, cpu_options);
+  GpuTrainerOptions options = gpu_options_for(step);
+  CpuTrainer cpu(spec, data, cpu_options_for(step));
   GpuTrainer gpu(spec, data, options);
   for (uint64_t step_index : {1, 3, 4}) {  // 3: the smaller last batch; 4: a new epoch's order
     SCOPED_TRACE("step " + std::to_string(step_index));
@@ -289,43 +301,51 @@ TEST(GpuConditionalDcgan, TracksTheCpuTrainer) {
 // CPU's state at each compared step (the smaller last batch included), parameters and running
 // statistics after 8 steps (no conv bias feeds a BatchNorm here, so nothing drifts), with
 // cuDNN's BatchNorm and the fused kernels; graph = eager bit for bit; generation.
+// 37 colour images of size x size, of hashed bytes.
+Dataset colour_dataset(int64_t size) {
+  Dataset data;
+  data.count = 37;
+  data.height = data.width = static_cast<int>(size);
+  data.channels = 3;
+  data.pixels.resize(static_cast<size_t>(data.count * data.pixels_per_image()));
+  for (size_t i = 0; i < data.pixels.size(); ++i) data.pixels[i] = static_cast<uint8_t>((i * 2654435761u) >> 24);
+  return data;
+}
+
+// From the CPU's state at each of steps 1, 3 and 4 (the epoch's smaller last batch included):
+// the GPU step takes the same real batch, and D's and G's gradients come within 1e-3 of the CPU's.
+void gradients_track_the_cpu_trainer(CpuTrainer& cpu, GpuTrainer& gpu, const Schedule& schedule) {
+  for (uint64_t s : {1, 3, 4}) {
+    SCOPED_TRACE("step " + std::to_string(s));
+    gpu.load_state(cpu.state());
+    cpu.train_step(schedule.position(s));
+    gpu.train_step(schedule.position(s));
+    const StepTrace a = cpu.last_step_trace(true), b = gpu.last_step_trace(true);
+    EXPECT_EQ(a.real, b.real);
+    EXPECT_LT(max_relative_error(b.d_grads, a.d_grads), 1e-3);
+    EXPECT_LT(max_relative_error(b.g_grads, a.g_grads), 1e-3);
+  }
+}
+
 TEST(GpuCanonicalDcgan, TracksTheCpuTrainer) {
   GAN_REQUIRE_GPU();
   for (const int64_t size : {32, 64}) {
     SCOPED_TRACE(std::to_string(size) + " pixels");
     const ModelSpec spec = make_canonical_dcgan_spec(8, 4, 3, size, 0.2f);
-    Dataset data;
-    data.count = 37;
-    data.height = data.width = static_cast<int>(size);
-    data.channels = 3;
-    data.pixels.resize(static_cast<size_t>(data.count * data.pixels_per_image()));
-    for (size_t i = 0; i < data.pixels.size(); ++i) data.pixels[i] = static_cast<uint8_t>((i * 2654435761u) >> 24);
+    const Dataset data = colour_dataset(size);
     const Schedule schedule{data.count, 16, false, 5, 0};  // 16, 16, 5 images an epoch
     StepOptions step;
     step.seed = 41;
     step.adam.lr = 2e-4;
     step.adam.beta1 = 0.5;
-    CpuTrainerOptions cpu_options;
-    static_cast<StepOptions&>(cpu_options) = step;
     for (bool fused : {false, true}) {
       SCOPED_TRACE(fused ? "BatchNorm: fused kernels" : "BatchNorm: cuDNN");
-      GpuTrainerOptions options;
-      static_cast<StepOptions&>(options) = step;
-      options.max_batch = 16;
+      GpuTrainerOptions options = gpu_options_for(step);
       options.fused_batch_norm = fused;
-      CpuTrainer cpu(spec, data, cpu_options);
+      CpuTrainer cpu(spec, data, cpu_options_for(step));
       GpuTrainer gpu(spec, data, options);
       EXPECT_TRUE(bit_identical(cpu.state(), gpu.state()));
-      for (uint64_t s : {1, 3, 4}) {
-        SCOPED_TRACE("step " + std::to_string(s));
-        gpu.load_state(cpu.state());
-        cpu.train_step(schedule.position(s));
-        gpu.train_step(schedule.position(s));
-        const StepTrace a = cpu.last_step_trace(true), b = gpu.last_step_trace(true);
-        EXPECT_EQ(a.real, b.real);
-        EXPECT_LT(max_relative_error(b.d_grads, a.d_grads), 1e-3);
-        EXPECT_LT(max_relative_error(b.g_grads, a.g_grads), 1e-3);
-      }
+      gradients_track_the_cpu_trainer(cpu, gpu, schedule);
       gpu.load_state(cpu.state());
       run_steps(cpu, schedule, 5, 12);
       run_steps(gpu, schedule, 5, 12);
@@ -340,9 +360,7 @@ TEST(GpuCanonicalDcgan, TracksTheCpuTrainer) {
       gpu.generate(z.data(), nullptr, count, got.data());
       EXPECT_LT(max_relative_error(got, want), 1e-4);
     }
-    GpuTrainerOptions options;
-    static_cast<StepOptions&>(options) = step;
-    options.max_batch = 16;
+    GpuTrainerOptions options = gpu_options_for(step);
     options.graph = false;
     GpuTrainer eager(spec, data, options);
     options.graph = true;
@@ -350,6 +368,49 @@ TEST(GpuCanonicalDcgan, TracksTheCpuTrainer) {
     run_steps(eager, schedule, 1, 4);
     run_steps(captured, schedule, 1, 4);
     EXPECT_TRUE(bit_identical(captured.state(), eager.state()));
+  }
+}
+
+// A stabiliser on a DCGAN against the CPU trainer: gradients_track_the_cpu_trainer, and D's
+// buffers (running statistics; spectral norm's u and v) after it; then, on the GPU alone, graph =
+// eager and an exact resume from step 2.
+void stabiliser_tracks_the_cpu_trainer(const ModelSpec& spec, const Dataset& data, const StepOptions& step) {
+  const Schedule schedule{data.count, 16, false, 5, 0};
+  const GpuTrainerOptions options = gpu_options_for(step);
+  CpuTrainer cpu(spec, data, cpu_options_for(step));
+  GpuTrainer gpu(spec, data, options);
+  EXPECT_TRUE(bit_identical(cpu.state(), gpu.state()));  // spectral norm's u and v included
+  gradients_track_the_cpu_trainer(cpu, gpu, schedule);
+  EXPECT_LT(max_relative_error(gpu.state().discriminator.buffers, cpu.state().discriminator.buffers), 1e-3);
+  GpuTrainerOptions eager_options = options;
+  eager_options.graph = false;
+  GpuTrainer captured(spec, data, options), eager(spec, data, eager_options), first(spec, data, options),
+      resumed(spec, data, options);
+  run_steps(captured, schedule, 1, 6);
+  run_steps(eager, schedule, 1, 6);
+  run_steps(first, schedule, 1, 2);
+  resumed.load_state(first.state());
+  run_steps(resumed, schedule, 3, 6);
+  EXPECT_TRUE(bit_identical(captured.state(), eager.state()));
+  EXPECT_TRUE(bit_identical(captured.state(), resumed.state()));
+}
+
+// Each stabiliser the GPU runs (--spectral-norm, --augment, --loss hinge) on the 28x28 DCGAN
+// and the 32x32 colour DCGAN.
+TEST(GpuDcganStabilisers, EachTracksTheCpuTrainer) {
+  GAN_REQUIRE_GPU();
+  const testing::SmallDcganRun grey;
+  const ModelSpec colour = make_canonical_dcgan_spec(8, 4, 3, 32, 0.2f);
+  for (const auto& [name, base, data] : {std::make_tuple("28x28 DCGAN", grey.spec, grey.data),
+                                         std::make_tuple("32x32 colour DCGAN", colour, colour_dataset(32))}) {
+    for (const char* stabiliser : {"--spectral-norm", "--augment color,translation,cutout", "--loss hinge"}) {
+      SCOPED_TRACE(std::string(name) + ", " + stabiliser);
+      ModelSpec spec = base;
+      if (stabiliser[2] == 's') add_spectral_norm(&spec.discriminator);
+      if (stabiliser[2] == 'a') ASSERT_EQ(parse_augment_policy("color,translation,cutout", &spec.augment), "");
+      if (stabiliser[2] == 'l') spec.loss = AdversarialLoss::kHinge;
+      stabiliser_tracks_the_cpu_trainer(spec, data, grey.step());
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 #include "cpu/cpu_trainer.h"
 #include "cuda/gpu_trainer.h"
 #include "gpu/gpu_test.h"
+#include "model/augment.h"
 #include "model/spectral_norm.h"
 #include "model/step_plan.h"
 #include "test_util.h"
@@ -178,6 +179,27 @@ TEST_F(GpuTrainerTest, TrainsWithSpectralNormAsTheCpuTrainerDoes) {
   expect_variant_tracks_the_cpu_trainer(spec, normalised, data, config, schedule);
 }
 
+// DiffAugment (--augment): the three sites' draws, the transforms and G's gradient back through
+// them (the MLP's images are 1 x 7 x 9: saturation mixes nothing, the rest applies).
+TEST_F(GpuTrainerTest, TrainsWithDiffAugmentAsTheCpuTrainerDoes) {
+  GAN_REQUIRE_GPU();
+  ModelSpec augmented = spec;
+  ASSERT_EQ(parse_augment_policy("color,translation,cutout", &augmented.augment), "");
+  expect_variant_tracks_the_cpu_trainer(spec, augmented, data, config, schedule);
+  // The draws in the trace (which a PyTorch replay takes) are the CPU's, at every site.
+  CpuTrainer cpu(augmented, data, cpu_options(config));
+  GpuTrainer gpu(augmented, data, gpu_options(config));
+  for (uint64_t step : {1, 4}) {
+    cpu.train_step(schedule.position(step));
+    gpu.train_step(schedule.position(step));
+    const StepTrace a = cpu.last_step_trace(false), b = gpu.last_step_trace(false);
+    for (int site = 0; site < 3; ++site) {
+      EXPECT_FALSE(a.augment[site].empty());
+      EXPECT_EQ(a.augment[site], b.augment[site]) << "step " << step << ", site " << site;
+    }
+  }
+}
+
 // G's average (--ema) on the GPU: the CPU trainer's within rounding after 20 steps (the
 // warm-up's decays included), bit-identical repeats in a graph, exact resume, and a state that
 // moves to the CPU trainer and back with its average.
@@ -282,14 +304,19 @@ TEST_F(GpuTrainerTest, BreakdownTimesEveryPhaseAndChangesNothing) {
 }
 
 // Branches (side streams) move kernels, not arithmetic: the same bits as one stream, eagerly and
-// in the graph, with either forward path, across the epoch's smaller last batch and its graph.
+// in the graph, with either forward path, across the epoch's smaller last batch and its graph;
+// with spectral norm and DiffAugment too (their kernels run on the main stream beside the branch).
 TEST_F(GpuTrainerTest, BranchesGiveTheSameBitsAsOneStream) {
   GAN_REQUIRE_GPU();
+  ModelSpec normalised = spec, augmented = spec;
+  add_spectral_norm(&normalised.discriminator);
+  ASSERT_EQ(parse_augment_policy("color,translation,cutout", &augmented.augment), "");
+  for (const ModelSpec* variant : std::initializer_list<const ModelSpec*>{&spec, &normalised, &augmented})
   for (ForwardPath forward : {ForwardPath::kCublas, ForwardPath::kFused}) {
     GpuTrainerOptions one = gpu_options(config), graph = gpu_options(config, true, true);
     GpuTrainerOptions eager = gpu_options(config, false, true);
     one.forward = graph.forward = eager.forward = forward;
-    GpuTrainer serial(spec, data, one), branched(spec, data, graph), branched_eager(spec, data, eager);
+    GpuTrainer serial(*variant, data, one), branched(*variant, data, graph), branched_eager(*variant, data, eager);
     for (uint64_t step = 1; step <= 10; ++step) {
       for (Trainer* t : {static_cast<Trainer*>(&serial), static_cast<Trainer*>(&branched),
                          static_cast<Trainer*>(&branched_eager)}) {

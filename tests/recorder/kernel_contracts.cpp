@@ -269,6 +269,31 @@ const std::map<std::string, Contract>& contracts() {
           a.access(6, "grad", bytes(rows * cols, kFloat), RW);
           if (a.call().grid.x != 1) a.call().problems.push_back("spectral norm backward: one block expected");
         }}},
+      // diff_augment.cu: draws [B, 7]; images [B, C*H*W], a block per image (B is the grid).
+      {"augment_draws_kernel",
+       {0,
+        [](Arguments& a) {
+          a.access(1, "device_step_key", 8, R);
+          a.access(6, "draws", bytes(a.integer(3, "B") * 7, kFloat), W);
+        }}},
+      {"diff_augment_kernel",
+       {256,
+        [](Arguments& a) {
+          const int64_t B = a.call().grid.x, n = a.integer(2, "C") * a.integer(3, "H") * a.integer(4, "W");
+          const bool color = (a.integer(0, "policy") & 1) != 0;
+          a.access(1, "draws", bytes(B * 7, kFloat), R);
+          a.access(5, "in", bytes(B * n, kFloat), R);
+          if (color) a.access(6, "scratch", bytes(B * n, kFloat), W);  // written before it is read
+          a.access(7, "out", bytes(B * n, kFloat), W);
+        }}},
+      {"diff_augment_backward_kernel",
+       {256,
+        [](Arguments& a) {
+          const int64_t B = a.call().grid.x, n = a.integer(2, "C") * a.integer(3, "H") * a.integer(4, "W");
+          a.access(1, "draws", bytes(B * 7, kFloat), R);
+          a.access(5, "grad_out", bytes(B * n, kFloat), R);
+          a.access(6, "grad_in", bytes(B * n, kFloat), W);
+        }}},
       // adam.cu: params, exp_avg, exp_avg_sq updated from grads [n]; t read from the device.
       {"adam_kernel",
        {0,

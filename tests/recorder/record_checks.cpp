@@ -284,6 +284,9 @@ std::string kind_of_call(const Call& call) {
       {"spectral_norm_sigma_kernel", "spectral norm sigma"},
       {"spectral_norm_scale_kernel", "spectral norm scale"},
       {"spectral_norm_backward_kernel", "spectral norm backward"},
+      {"augment_draws_kernel", "augment draws"},
+      {"diff_augment_kernel", "DiffAugment"},
+      {"diff_augment_backward_kernel", "DiffAugment backward"},
       {"activation_backward_kernel", "activation backward"},
       {"adam_kernel", "Adam"},
       {"ema_update_kernel", "EMA"},
@@ -317,6 +320,9 @@ std::string kind_of_planned(const PlannedKernel& kernel) {
   const std::string& n = kernel.name;
   auto starts = [&](const char* prefix) { return n.rfind(prefix, 0) == 0; };
   auto has = [&](const char* part) { return n.find(part) != std::string::npos; };
+  if (starts("augment draws")) return "augment draws";
+  if (starts("DiffAugment backward")) return "DiffAugment backward";
+  if (starts("DiffAugment")) return "DiffAugment";
   if (starts("spectral norm W / sigma")) return "spectral norm scale";
   if (starts("spectral norm backward")) return "spectral norm backward";
   if (starts("spectral norm")) return "spectral norm sigma";

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "model/augment.h"
 #include "model/spectral_norm.h"
 #include "recorder/record_checks.h"
 #include "recorder/recorder.h"
@@ -86,6 +87,20 @@ TEST(Recorder, SpectralNormOnEveryModelPassesEveryCheck) {
         EXPECT_GE(launches("spectral_norm_sigma_kernel"), 2 * weights);  // both steps of the first step
         EXPECT_GE(launches("spectral_norm_scale_kernel"), 2 * weights);
         EXPECT_GE(launches("spectral_norm_backward_kernel"), weights);
+      });
+  EXPECT_EQ(recorded, 2 * 3 + 5 * 2);
+}
+
+// DiffAugment (--augment) adds the three sites' draws to the data stage, transforms of D's images
+// in both steps and the G step's backward through them.
+TEST(Recorder, DiffAugmentOnEveryModelPassesEveryCheck) {
+  const int recorded = record_each_model(
+      "--augment color,translation,cutout",
+      [](ModelSpec& spec) { ASSERT_EQ(parse_augment_policy("color,translation,cutout", &spec.augment), ""); },
+      [](const ModelSpec&) {
+        EXPECT_GE(launches("augment_draws_kernel"), 3);  // the first (eager) step's three sites at least
+        EXPECT_GE(launches("diff_augment_kernel"), 3);   // real and fake in the D step, fake in the G step
+        EXPECT_GE(launches("diff_augment_backward_kernel"), 1);
       });
   EXPECT_EQ(recorded, 2 * 3 + 5 * 2);
 }
