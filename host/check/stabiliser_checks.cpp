@@ -30,13 +30,18 @@ KernelCheck check_spectral_norm(int64_t rows, int64_t cols, uint64_t seed) {
 
   CudaStream stream;
   DeviceBuffer<float> d_W(W), d_u(u), d_v(v), d_sigma(1), d_again(1), d_normalised(n), d_grad(grad);
+  DeviceBuffer<double> scratch(static_cast<size_t>(spectral_norm_scratch_size(rows, cols)));
   d_sigma.poison();
   d_again.poison();
   d_normalised.poison();
-  launch_spectral_norm_sigma(d_W.get(), rows, cols, d_u.get(), d_v.get(), true, d_sigma.get(), stream.get());
-  launch_spectral_norm_sigma(d_W.get(), rows, cols, d_u.get(), d_v.get(), false, d_again.get(), stream.get());
+  scratch.poison();  // the kernels write every partial they read
+  launch_spectral_norm_sigma(d_W.get(), rows, cols, d_u.get(), d_v.get(), true, d_sigma.get(), scratch.get(),
+                             stream.get());
+  launch_spectral_norm_sigma(d_W.get(), rows, cols, d_u.get(), d_v.get(), false, d_again.get(), scratch.get(),
+                             stream.get());
   launch_spectral_norm_scale(d_W.get(), static_cast<int64_t>(n), d_sigma.get(), d_normalised.get(), stream.get());
-  launch_spectral_norm_backward(d_W.get(), rows, cols, d_u.get(), d_v.get(), d_sigma.get(), d_grad.get(), stream.get());
+  launch_spectral_norm_backward(d_W.get(), rows, cols, d_u.get(), d_v.get(), d_sigma.get(), d_grad.get(),
+                                scratch.get(), stream.get());
   stream.synchronize();
 
   // The CPU trainer's arithmetic in float (cpu/spectral_norm.h).

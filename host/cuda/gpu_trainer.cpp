@@ -116,6 +116,11 @@ void GpuTrainer::plan_and_allocate(const Dataset& dataset) {
   if (!spec_.discriminator.spectral_norm.empty()) {
     arena_.place(&d_normalised_, d_.count);
     arena_.place(&sigmas_, spec_.discriminator.spectral_norm.size());
+    int64_t scratch = 0;  // the layers' kernels run one after another: one scratch serves them all
+    for (const SpectralNormLayer& layer : spec_.discriminator.spectral_norm) {
+      scratch = std::max(scratch, spectral_norm_scratch_size(layer.rows, layer.cols));
+    }
+    arena_.place(&spectral_scratch_, static_cast<size_t>(scratch));
   }
   augment_.plan(arena_, spec_, B);
   model_->plan(arena_, B);
@@ -203,7 +208,7 @@ void GpuTrainer::enqueue_spectral_norm(bool iterate) {
   for (size_t l = 0; l < layers.size(); ++l) {
     const SpectralNormLayer& layer = layers[l];
     launch_spectral_norm_sigma(d_.params + layer.weight, layer.rows, layer.cols, d_.buffers + layer.u,
-                               d_.buffers + layer.v, iterate, sigmas_ + l, stream_);
+                               d_.buffers + layer.v, iterate, sigmas_ + l, spectral_scratch_, stream_);
     launch_spectral_norm_scale(d_.params + layer.weight, layer.rows * layer.cols, sigmas_ + l,
                                d_normalised_ + layer.weight, stream_);
   }
@@ -216,7 +221,8 @@ void GpuTrainer::enqueue_spectral_norm_backward() {
   for (size_t l = 0; l < layers.size(); ++l) {
     const SpectralNormLayer& layer = layers[l];
     launch_spectral_norm_backward(d_.params + layer.weight, layer.rows, layer.cols, d_.buffers + layer.u,
-                                  d_.buffers + layer.v, sigmas_ + l, d_.grads + layer.weight, stream_);
+                                  d_.buffers + layer.v, sigmas_ + l, d_.grads + layer.weight, spectral_scratch_,
+                                  stream_);
   }
 }
 

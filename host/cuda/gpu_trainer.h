@@ -102,6 +102,7 @@ class GpuTrainer : public Trainer {
   float* generator_ema_ = nullptr;         // [G's parameters]: their average (--ema only)
   float* d_normalised_ = nullptr;          // [D's parameters], weights as W / sigma (--spectral-norm only)
   float* sigmas_ = nullptr;                // [D's weights under spectral norm]: each one's sigma
+  double* spectral_scratch_ = nullptr;     // spectral norm's partial sums, for one weight at a time
   BceDeviceStats *d_stats_ = nullptr, *g_stats_ = nullptr;
   StepControl* control_ = nullptr;
   Readback* readback_ = nullptr;       // pinned

@@ -1,6 +1,7 @@
 #include "model/step_plan.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "model/augment.h"
 #include "model/conv_shape.h"
@@ -87,22 +88,32 @@ class PlanBuilder {
     add("Adam G", "Adam " + std::to_string(count), 0, 7 * kFloat * n);
     if (options_.generator_average) add("EMA G", "EMA " + std::to_string(count), 0, 3 * kFloat * n);
   }
-  // Under spectral norm (GpuTrainer::enqueue_spectral_norm), per weight of D under it: sigma
-  // (after the power iteration when `iterate`: three passes over W, else one) and W / sigma.
+  // Under spectral norm (GpuTrainer::enqueue_spectral_norm, kernels/spectral_norm.cu), per weight
+  // of D under it: with `iterate` the power iteration (W^T u in partial sums, v, then W v), else
+  // W v alone; u and sigma; and W / sigma.
   void spectral_norm(const std::string& phase, const NetworkSpec& discriminator, bool iterate) {
     for (const SpectralNormLayer& layer : discriminator.spectral_norm) {
-      const double w = static_cast<double>(layer.rows * layer.cols), passes = iterate ? 3 : 1;
-      add(phase, std::string("spectral norm ") + (iterate ? "power iteration + sigma " : "sigma ") +
-                     shape(layer.rows, layer.cols), 2 * passes * w, kFloat * passes * w);
-      add(phase, "spectral norm W / sigma " + shape(layer.rows, layer.cols), w, 2 * kFloat * w);
+      const double w = static_cast<double>(layer.rows * layer.cols), rows = static_cast<double>(layer.rows);
+      const double cols = static_cast<double>(layer.cols), partials = 8 * std::ceil(rows / 32) * cols;
+      const std::string weight = shape(layer.rows, layer.cols);
+      if (iterate) {
+        add(phase, "spectral norm W^T u " + weight, 2 * w, kFloat * (w + rows) + partials);
+        add(phase, "spectral norm v " + std::to_string(layer.cols), 0, partials + kFloat * cols);
+      }
+      add(phase, "spectral norm W v " + weight, 2 * w, kFloat * (w + cols) + 8 * rows);
+      add(phase, std::string(iterate ? "spectral norm u, sigma " : "spectral norm sigma ") + std::to_string(layer.rows),
+          2 * rows, 8 * rows + kFloat * rows);
+      add(phase, "spectral norm W / sigma " + weight, w, 2 * kFloat * w);
     }
   }
-  // Its backward after D's (GpuTrainer::enqueue_spectral_norm_backward): sum(grad * W), then grad
-  // rewritten.
+  // Its backward after D's (GpuTrainer::enqueue_spectral_norm_backward): sum(grad * W) in
+  // partial sums, then grad rewritten.
   void spectral_norm_backward(const NetworkSpec& discriminator) {
     for (const SpectralNormLayer& layer : discriminator.spectral_norm) {
       const double w = static_cast<double>(layer.rows * layer.cols);
-      add("spectral norm backward", "spectral norm backward " + shape(layer.rows, layer.cols), 6 * w, 4 * kFloat * w);
+      const std::string weight = shape(layer.rows, layer.cols);
+      add("spectral norm backward", "spectral norm sum(grad * W) " + weight, 2 * w, 2 * kFloat * w);
+      add("spectral norm backward", "spectral norm backward " + weight, 4 * w, 2 * kFloat * w);
     }
   }
   // Under DiffAugment (GpuAugment, cuda/gpu_model.h): the three sites' draws in the data stage,

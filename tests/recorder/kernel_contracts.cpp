@@ -237,18 +237,44 @@ const std::map<std::string, Contract>& contracts() {
             a.call().problems.push_back("hinge: G's loss with a fake half of " + std::to_string(n_fake));
           }
         }}},
-      // spectral_norm.cu: W [rows, cols], u [rows], v [cols] (rewritten by the power iteration),
-      // sigma [1]; one block where the kernel sums over the whole weight.
-      {"spectral_norm_sigma_kernel",
-       {512,
+      // spectral_norm.cu: W [rows, cols], u [rows], v [cols], sigma [1]; the partial sums in doubles:
+      // W^T u's [chunks (grid.y), cols], W v's [rows], sum(grad * W)'s [blocks (grid.x)].
+      {"spectral_norm_wtu_kernel",
+       {256,
         [](Arguments& a) {
           const int64_t rows = a.integer(1, "rows"), cols = a.integer(2, "cols");
-          const bool iterate = a.integer(5, "iterate") != 0;
           a.access(0, "W", bytes(rows * cols, kFloat), R);
-          a.access(3, "u", bytes(rows, kFloat), iterate ? RW : R);
-          a.access(4, "v", bytes(cols, kFloat), iterate ? RW : R);
-          a.access(6, "sigma", kFloat, W);
-          if (a.call().grid.x != 1) a.call().problems.push_back("spectral norm sigma: one block expected");
+          a.access(3, "u", bytes(rows, kFloat), R);
+          a.access(4, "partials", bytes(static_cast<int64_t>(a.call().grid.y) * cols, 8), W);
+          if (static_cast<int64_t>(a.call().grid.y) * 32 < rows || static_cast<int64_t>(a.call().grid.x) * 256 < cols) {
+            a.call().problems.push_back("spectral norm W^T u: the grid leaves rows or columns out");
+          }
+        }}},
+      {"spectral_norm_v_kernel",
+       {256,
+        [](Arguments& a) {
+          const int64_t chunks = a.integer(1, "chunks"), cols = a.integer(2, "cols");
+          a.access(0, "partials", bytes(chunks * cols, 8), R);
+          a.access(3, "v", bytes(cols, kFloat), W);
+          if (a.call().grid.x != 1) a.call().problems.push_back("spectral norm v: one block expected");
+        }}},
+      {"spectral_norm_wv_kernel",
+       {256,
+        [](Arguments& a) {
+          const int64_t rows = a.integer(1, "rows"), cols = a.integer(2, "cols");
+          a.access(0, "W", bytes(rows * cols, kFloat), R);
+          a.access(3, "v", bytes(cols, kFloat), R);
+          a.access(4, "wv", bytes(rows, 8), W);
+          if (static_cast<int64_t>(a.call().grid.x) * 8 < rows) a.call().problems.push_back("spectral norm W v: rows left out");
+        }}},
+      {"spectral_norm_u_sigma_kernel",
+       {256,
+        [](Arguments& a) {
+          const int64_t rows = a.integer(1, "rows");
+          a.access(0, "wv", bytes(rows, 8), R);
+          a.access(3, "u", bytes(rows, kFloat), a.integer(2, "iterate") != 0 ? RW : R);
+          a.access(4, "sigma", kFloat, W);
+          if (a.call().grid.x != 1) a.call().problems.push_back("spectral norm u, sigma: one block expected");
         }}},
       {"spectral_norm_scale_kernel",
        {0,
@@ -258,16 +284,23 @@ const std::map<std::string, Contract>& contracts() {
           a.access(2, "sigma", kFloat, R);
           a.access(3, "normalised", bytes(count, kFloat), W);
         }}},
-      {"spectral_norm_backward_kernel",
-       {512,
+      {"spectral_norm_inner_kernel",
+       {256,
         [](Arguments& a) {
-          const int64_t rows = a.integer(1, "rows"), cols = a.integer(2, "cols");
-          a.access(0, "W", bytes(rows * cols, kFloat), R);
-          a.access(3, "u", bytes(rows, kFloat), R);
-          a.access(4, "v", bytes(cols, kFloat), R);
-          a.access(5, "sigma", kFloat, R);
-          a.access(6, "grad", bytes(rows * cols, kFloat), RW);
-          if (a.call().grid.x != 1) a.call().problems.push_back("spectral norm backward: one block expected");
+          const int64_t n = a.integer(2, "n");
+          a.access(0, "W", bytes(n, kFloat), R);
+          a.access(1, "grad", bytes(n, kFloat), R);
+          a.access(3, "partials", bytes(a.call().grid.x, 8), W);
+        }}},
+      {"spectral_norm_backward_kernel",
+       {256,
+        [](Arguments& a) {
+          const int64_t rows = a.integer(2, "rows"), cols = a.integer(3, "cols");
+          a.access(0, "u", bytes(rows, kFloat), R);
+          a.access(1, "v", bytes(cols, kFloat), R);
+          a.access(4, "sigma", kFloat, R);
+          a.access(5, "partials", bytes(a.integer(6, "blocks"), 8), R);
+          a.access(7, "grad", bytes(rows * cols, kFloat), RW);
         }}},
       // diff_augment.cu: draws [B, 7]; images [B, C*H*W], a block per image (B is the grid).
       {"augment_draws_kernel",

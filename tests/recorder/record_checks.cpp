@@ -281,8 +281,12 @@ std::string kind_of_call(const Call& call) {
       {"linear_forward_tf32_kernel", "fused linear"},
       {"bce_with_logits_kernel", "BCE"},
       {"hinge_loss_kernel", "hinge"},
-      {"spectral_norm_sigma_kernel", "spectral norm sigma"},
+      {"spectral_norm_wtu_kernel", "spectral norm W^T u"},
+      {"spectral_norm_v_kernel", "spectral norm v"},
+      {"spectral_norm_wv_kernel", "spectral norm W v"},
+      {"spectral_norm_u_sigma_kernel", "spectral norm u, sigma"},
       {"spectral_norm_scale_kernel", "spectral norm scale"},
+      {"spectral_norm_inner_kernel", "spectral norm sum(grad * W)"},
       {"spectral_norm_backward_kernel", "spectral norm backward"},
       {"augment_draws_kernel", "augment draws"},
       {"diff_augment_kernel", "DiffAugment"},
@@ -324,8 +328,12 @@ std::string kind_of_planned(const PlannedKernel& kernel) {
   if (starts("DiffAugment backward")) return "DiffAugment backward";
   if (starts("DiffAugment")) return "DiffAugment";
   if (starts("spectral norm W / sigma")) return "spectral norm scale";
+  if (starts("spectral norm W^T u")) return "spectral norm W^T u";
+  if (starts("spectral norm W v")) return "spectral norm W v";
+  if (starts("spectral norm v ")) return "spectral norm v";
+  if (starts("spectral norm u, sigma") || starts("spectral norm sigma")) return "spectral norm u, sigma";
+  if (starts("spectral norm sum(grad * W)")) return "spectral norm sum(grad * W)";
   if (starts("spectral norm backward")) return "spectral norm backward";
-  if (starts("spectral norm")) return "spectral norm sigma";
   if (starts("cuDNN BatchNorm forward")) return "cuDNN BatchNorm forward";
   if (starts("cuDNN BatchNorm backward")) return "cuDNN BatchNorm backward";
   if (starts("cuDNN ") && has(" bias add")) return "cuDNN bias add";

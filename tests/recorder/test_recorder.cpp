@@ -84,7 +84,8 @@ TEST(Recorder, SpectralNormOnEveryModelPassesEveryCheck) {
       [](const ModelSpec& spec) {
         const int weights = static_cast<int>(spec.discriminator.spectral_norm.size());
         EXPECT_GE(weights, 2);
-        EXPECT_GE(launches("spectral_norm_sigma_kernel"), 2 * weights);  // both steps of the first step
+        EXPECT_GE(launches("spectral_norm_wtu_kernel"), weights);      // the D step's power iteration
+        EXPECT_GE(launches("spectral_norm_u_sigma_kernel"), 2 * weights);  // sigma in both steps
         EXPECT_GE(launches("spectral_norm_scale_kernel"), 2 * weights);
         EXPECT_GE(launches("spectral_norm_backward_kernel"), weights);
       });
