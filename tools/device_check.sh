@@ -419,9 +419,10 @@ memcheck() {
   return "$rc"
 }
 
-# Racecheck (shared-memory hazards in our kernels): the MLP's (with spectral norm's and
-# DiffAugment's block reductions), and the DCGAN with our fused BatchNorm kernels (with cuDNN's
-# BatchNorm it would mostly check cuDNN's kernels).
+# Racecheck (shared-memory hazards in our kernels): the MLP's (spectral norm's and DiffAugment's
+# block reductions included; what their threads hand each other through global memory it cannot
+# see: the GPU tests against the CPU catch a missing barrier there), and the DCGAN with our fused
+# BatchNorm kernels (with cuDNN's BatchNorm it would mostly check cuDNN's kernels).
 racecheck() {
   local rc=0 small=(--sample-every 0 --checkpoint-every 0 --log-every 1 --no-graph)
   local race=(compute-sanitizer --tool racecheck --error-exitcode 9 "$gan" train --device cuda)

@@ -113,7 +113,7 @@ class CanonicalDcganGpuModel : public GpuGanModel {
     place(&fake_logits_, B);
     place(&dlogit_, 2 * B);
     place(&d_image_, B * spec_.image_size());
-    if (spec_.augment.any()) {  // what D sees (the G step reuses the fake's) and G's image gradient
+    if (augmenting(spec_)) {  // what D sees (the G step reuses the fake's) and G's image gradient
       place(&augmented_real_, B * spec_.image_size());
       place(&augmented_fake_, B * spec_.image_size());
       place(&image_grad_, B * spec_.image_size());

@@ -159,7 +159,7 @@ class DcganGpuModel : public GpuGanModel {
     place(&parameter_scratch_, 2 * std::max(c0, c1));
     // Added whole into D's gradients: its padding must hold zeros, which the arena's zeroing gives.
     place(&fake_grads_, static_cast<int64_t>(spec_.discriminator.parameter_count));
-    if (spec_.augment.any()) {  // what D sees (the G step reuses the fake's) and G's image gradient
+    if (augmenting(spec_)) {  // what D sees (the G step reuses the fake's) and G's image gradient
       place(&augmented_real_, B * kImage);
       place(&augmented_fake_, B * kImage);
       place(&image_grad_, B * kImage);

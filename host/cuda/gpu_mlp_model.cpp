@@ -58,7 +58,7 @@ class MlpGpuModel : public GpuGanModel {
     const size_t g_owned = own_images() ? G.layers.size() : G.layers.size() - 1;
     for (size_t l = 0; l < g_owned; ++l) arena.place(&g_outputs_[l], static_cast<size_t>(B * G.layers[l].out));
     if (own_images()) arena.place(&real_, static_cast<size_t>(B * pixels));
-    if (spec_.augment.any()) {  // the G step's image gradient before DiffAugment's backward
+    if (augmenting(spec_)) {  // the G step's image gradient before DiffAugment's backward
       arena.place(&image_grad_, static_cast<size_t>(B * pixels));
       // Conditional: the augmented images [2B, H*W] before their label columns join them.
       if (spec_.conditional()) arena.place(&augmented_, static_cast<size_t>(2 * B * pixels));

@@ -21,6 +21,7 @@
 #include "cuda/gpu_api.h"
 #include "model/augment.h"
 #include "model/model_spec.h"
+#include "util/error.h"
 
 namespace gan {
 
@@ -104,6 +105,16 @@ class GpuGanModel {
   virtual void generate(const float* z, const int32_t* labels, int64_t count, const GpuNetwork& g, float* images) = 0;
 
  protected:
+  // Whether the passes augment D's images (spec.augment), for plan(): InternalError when the
+  // spec asks for DiffAugment but the trainer set none up, or the reverse (the passes would then
+  // read images nothing wrote, or skip the transforms silently).
+  bool augmenting(const ModelSpec& spec) const {
+    const bool on = augment_ != nullptr && augment_->on();
+    if (on != spec.augment.any()) {
+      throw InternalError(std::string("GPU model: DiffAugment ") + (on ? "set up for a spec without it" : "in the spec, not set up"));
+    }
+    return on;
+  }
   // images as D sees them at `site`: themselves, or augmented into `storage` [B, C*H*W]. The
   // CPU's to_discriminator.
   const float* to_discriminator(AugmentSite site, const float* images, int64_t B, float* storage,

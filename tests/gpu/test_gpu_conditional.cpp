@@ -10,6 +10,7 @@
 #include "cpu/generate.h"
 #include "cuda/gpu_trainer.h"
 #include "gpu/gpu_test.h"
+#include "model/augment.h"
 #include "test_util.h"
 #include "train/config.h"
 #include "train/schedule.h"
@@ -64,12 +65,16 @@ class GpuConditional : public ::testing::Test {
 
 TEST_F(GpuConditional, TracksTheCpuTrainerLabelsAndAll) {
   GAN_REQUIRE_GPU();
+  // Plain, and with DiffAugment (its images augmented before their label columns join them).
+  ModelSpec augmented = spec;
+  ASSERT_EQ(parse_augment_policy("color,translation,cutout", &augmented.augment), "");
+  for (const ModelSpec* model : std::initializer_list<const ModelSpec*>{&spec, &augmented})
   for (bool branches : {false, true}) {
-    SCOPED_TRACE(branches ? "branches" : "one stream");
+    SCOPED_TRACE(std::string(model == &spec ? "" : "--augment, ") + (branches ? "branches" : "one stream"));
     CpuTrainerOptions cpu_options;
     static_cast<StepOptions&>(cpu_options) = step_options(config);
-    CpuTrainer cpu(spec, data, cpu_options);
-    GpuTrainer gpu(spec, data, gpu_options(config, true, branches));
+    CpuTrainer cpu(*model, data, cpu_options);
+    GpuTrainer gpu(*model, data, gpu_options(config, true, branches));
     for (uint64_t step : {1, 4, 5}) {  // 4: the smaller last batch; 5: a new epoch's order
       SCOPED_TRACE("step " + std::to_string(step));
       // From the CPU's state, so that the gradients compared are of the same parameters (Adam
@@ -85,8 +90,8 @@ TEST_F(GpuConditional, TracksTheCpuTrainerLabelsAndAll) {
       // weights could hide in the whole buffer's norm).
       EXPECT_LT(max_relative_error(b.d_grads, a.d_grads), 1e-4);
       EXPECT_LT(max_relative_error(b.g_grads, a.g_grads), 1e-4);
-      for (const NetworkSpec* network : {&spec.generator, &spec.discriminator}) {
-        const bool generator = network == &spec.generator;
+      for (const NetworkSpec* network : {&model->generator, &model->discriminator}) {
+        const bool generator = network == &model->generator;
         const TensorSlot& table = network->tensors.front();
         EXPECT_LT(max_relative_error(slice(generator ? b.g_grads : b.d_grads, table),
                                      slice(generator ? a.g_grads : a.d_grads, table)),
@@ -94,7 +99,7 @@ TEST_F(GpuConditional, TracksTheCpuTrainerLabelsAndAll) {
             << network->name;
       }
       // And D's projection term's table (on by default), last in D's buffer.
-      const TensorSlot& projection = spec.discriminator.tensor("label_projection.weight");
+      const TensorSlot& projection = model->discriminator.tensor("label_projection.weight");
       EXPECT_LT(max_relative_error(slice(b.d_grads, projection), slice(a.d_grads, projection)), 1e-4);
     }
     run_steps(cpu, schedule, 6, 20);
@@ -103,7 +108,7 @@ TEST_F(GpuConditional, TracksTheCpuTrainerLabelsAndAll) {
     EXPECT_LT(max_relative_error(gpu.state().discriminator.params, cpu.state().discriminator.params), 1e-3);
 
     // Generation with labels: the CPU's images from the GPU's parameters.
-    EXPECT_LT(testing::labelled_generation_error(spec, gpu, 23), 1e-4);
+    EXPECT_LT(testing::labelled_generation_error(*model, gpu, 23), 1e-4);
   }
 }
 

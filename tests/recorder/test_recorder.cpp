@@ -4,8 +4,10 @@
 // of record_checks.h. (planted/ shows the checks catching bugs planted in that code.)
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
+#include "cuda/gpu_model.h"
 #include "model/augment.h"
 #include "model/spectral_norm.h"
 #include "recorder/record_checks.h"
@@ -104,6 +106,25 @@ TEST(Recorder, DiffAugmentOnEveryModelPassesEveryCheck) {
         EXPECT_GE(launches("diff_augment_backward_kernel"), 1);
       });
   EXPECT_EQ(recorded, 2 * 3 + 5 * 2);
+}
+
+// A model whose spec asks for DiffAugment refuses to plan when the trainer set none up: its
+// passes would read images nothing wrote (the MLP's real batch and fake no longer go into D's
+// input) or train without the transforms.
+TEST(Recorder, AModelRefusesDiffAugmentTheTrainerDidNotSetUp) {
+  for (Subject subject : subjects()) {
+    SCOPED_TRACE(subject.name);
+    ASSERT_EQ(parse_augment_policy("cutout", &subject.spec.augment), "");
+    CublasHandle blas(nullptr, false);
+    const std::unique_ptr<GpuGanModel> model = make_gpu_model(subject.spec, GpuModelOptions{}, nullptr, blas);
+    DeviceArena arena;
+    try {
+      model->plan(arena, 8);
+      ADD_FAILURE() << "planned without DiffAugment set up";
+    } catch (const InternalError& e) {
+      EXPECT_NE(std::string(e.what()).find("DiffAugment"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace
