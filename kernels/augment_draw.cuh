@@ -1,8 +1,9 @@
 #pragma once
 // defines: kAugmentDraws, kAugmentColor, kAugmentTranslation, kAugmentCutout, augment_max_shift,
-// augment_cutout_size, augment_draw — DiffAugment's per-image draws (--augment), one function for
-// the CPU (model/augment.h's fill_augment_draws) and the GPU (diff_augment.cu), so that both draw
-// the same floats. Plain C++ where nvcc does not compile it.
+// augment_cutout_size, augment_draw, AugmentImage, augment_image — DiffAugment's per-image draws
+// (--augment) and what they mean, one piece of code for the CPU (model/augment.h's
+// fill_augment_draws, cpu/augment.h) and the GPU (diff_augment.cu), so that both draw the same
+// floats and read them alike. Plain C++ where nvcc does not compile it.
 #include <cstdint>
 
 #include "philox.cuh"
@@ -38,6 +39,19 @@ GAN_HOST_DEVICE float augment_draw(uint64_t seed, uint64_t step_key, uint32_t si
   }
   const int64_t size = k == 5 ? height : width;
   return static_cast<float>(random_class(bits, static_cast<uint32_t>(size + 1 - augment_cutout_size(size) % 2)));
+}
+
+// One image's transforms as its draws give them: the colour factors as applied (b - 0.5, 2s,
+// k + 0.5), the row and column shifts, and the cutout square's centre.
+struct AugmentImage {
+  double brightness, saturation, contrast;
+  int64_t shift_rows, shift_cols, cut_row, cut_col;
+};
+
+GAN_HOST_DEVICE AugmentImage augment_image(const float* draws) {
+  return {static_cast<double>(draws[0]) - 0.5, static_cast<double>(draws[1]) * 2.0, static_cast<double>(draws[2]) + 0.5,
+          static_cast<int64_t>(draws[3]), static_cast<int64_t>(draws[4]), static_cast<int64_t>(draws[5]),
+          static_cast<int64_t>(draws[6])};
 }
 
 }  // namespace gan

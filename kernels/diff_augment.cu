@@ -10,30 +10,18 @@ namespace {
 
 constexpr int kThreads = 256;
 
-// One image's transform from its draws, as cpu/augment.h's augment_image and cut_out read them:
-// the factors as applied, the shift, and the cutout square as inclusive row and column ranges
-// (the CPU clamps each row of the square into the image, which makes a contiguous range).
-struct ImageTransform {
-  double brightness, saturation, contrast;
-  int64_t shift_rows, shift_cols, row_first, row_last, col_first, col_last;
+// An image's cutout square as inclusive row and column ranges: cpu/augment.h's cut_out clamps
+// each row and column of the square into the image, which makes a contiguous range.
+struct CutoutSquare {
+  int64_t row_first, row_last, col_first, col_last;
 };
 
 __device__ int64_t clamp_index(int64_t i, int64_t size) { return i < 0 ? 0 : i >= size ? size - 1 : i; }
 
-__device__ ImageTransform transform_of(const float* draws, int64_t H, int64_t W) {
-  ImageTransform t;
-  t.brightness = static_cast<double>(draws[0]) - 0.5;
-  t.saturation = static_cast<double>(draws[1]) * 2.0;
-  t.contrast = static_cast<double>(draws[2]) + 0.5;
-  t.shift_rows = static_cast<int64_t>(draws[3]);
-  t.shift_cols = static_cast<int64_t>(draws[4]);
+__device__ CutoutSquare cutout_square(const AugmentImage& a, int64_t H, int64_t W) {
   const int64_t rows = augment_cutout_size(H), cols = augment_cutout_size(W);
-  const int64_t top = static_cast<int64_t>(draws[5]) - rows / 2, left = static_cast<int64_t>(draws[6]) - cols / 2;
-  t.row_first = clamp_index(top, H);
-  t.row_last = clamp_index(top + rows - 1, H);
-  t.col_first = clamp_index(left, W);
-  t.col_last = clamp_index(left + cols - 1, W);
-  return t;
+  const int64_t top = a.cut_row - rows / 2, left = a.cut_col - cols / 2;
+  return {clamp_index(top, H), clamp_index(top + rows - 1, H), clamp_index(left, W), clamp_index(left + cols - 1, W)};
 }
 
 // (v - mean) * factor + mean, each operation rounded (the CPU builds with -ffp-contract=off).
@@ -59,8 +47,8 @@ __device__ void blend_with_mean(BlockSum<kThreads>& shared, float* x, int64_t n,
   __syncthreads();
 }
 
-__device__ bool in_cutout(const ImageTransform& t, int64_t r, int64_t c) {
-  return r >= t.row_first && r <= t.row_last && c >= t.col_first && c <= t.col_last;
+__device__ bool in_cutout(const CutoutSquare& square, int64_t r, int64_t c) {
+  return r >= square.row_first && r <= square.row_last && c >= square.col_first && c <= square.col_last;
 }
 
 // A thread per draw: draws [B, kAugmentDraws].
@@ -77,7 +65,8 @@ diff_augment_kernel(uint32_t policy, const float* __restrict__ draws, int64_t C,
                     const float* __restrict__ in, float* __restrict__ scratch, float* __restrict__ out) {
   __shared__ BlockSum<kThreads> shared;
   const int64_t n = C * H * W, image = blockIdx.x;
-  const ImageTransform t = transform_of(draws + image * kAugmentDraws, H, W);
+  const AugmentImage t = augment_image(draws + image * kAugmentDraws);
+  const CutoutSquare square = cutout_square(t, H, W);
   const float* x = in + image * n;
   float* y = out + image * n;
   if (policy & kAugmentColor) {
@@ -99,7 +88,7 @@ diff_augment_kernel(uint32_t policy, const float* __restrict__ draws, int64_t C,
       const bool inside = source_row >= 0 && source_row < H && source_col >= 0 && source_col < W;
       v = inside ? x[(ch * H + source_row) * W + source_col] : 0.0f;
     }
-    if ((policy & kAugmentCutout) && in_cutout(t, r, c)) v = 0.0f;
+    if ((policy & kAugmentCutout) && in_cutout(square, r, c)) v = 0.0f;
     y[i] = v;
   }
 }
@@ -110,7 +99,8 @@ diff_augment_backward_kernel(uint32_t policy, const float* __restrict__ draws, i
                              const float* __restrict__ grad_out, float* __restrict__ grad_in) {
   __shared__ BlockSum<kThreads> shared;
   const int64_t n = C * H * W, image = blockIdx.x;
-  const ImageTransform t = transform_of(draws + image * kAugmentDraws, H, W);
+  const AugmentImage t = augment_image(draws + image * kAugmentDraws);
+  const CutoutSquare square = cutout_square(t, H, W);
   const float* g = grad_out + image * n;
   float* x = grad_in + image * n;
   // Cutout, then the translation's transpose: each input position takes the gradient of the
@@ -122,7 +112,7 @@ diff_augment_backward_kernel(uint32_t policy, const float* __restrict__ draws, i
       r -= t.shift_rows;
       c -= t.shift_cols;
     }
-    const bool live = r >= 0 && r < H && c >= 0 && c < W && !((policy & kAugmentCutout) && in_cutout(t, r, c));
+    const bool live = r >= 0 && r < H && c >= 0 && c < W && !((policy & kAugmentCutout) && in_cutout(square, r, c));
     x[i] = live ? g[(ch * H + r) * W + c] : 0.0f;
   }
   if (policy & kAugmentColor) {  // both blends are symmetric maps: contrast's, then saturation's

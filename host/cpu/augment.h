@@ -21,17 +21,6 @@ namespace gan {
 
 namespace detail {
 
-struct AugmentImage {
-  double brightness, saturation, contrast;  // the factors as applied: b - 0.5, 2s, k + 0.5
-  int64_t shift_rows, shift_cols, cut_row, cut_col;
-};
-
-inline AugmentImage augment_image(const float* draws) {
-  return {static_cast<double>(draws[0]) - 0.5, static_cast<double>(draws[1]) * 2.0, static_cast<double>(draws[2]) + 0.5,
-          static_cast<int64_t>(draws[3]), static_cast<int64_t>(draws[4]), static_cast<int64_t>(draws[5]),
-          static_cast<int64_t>(draws[6])};
-}
-
 // y [C, H, W] = x shifted by (dr, dc) with zero fill; `inverse` puts each value back where it
 // came from (the transpose), zero where nothing came from.
 template <class T>
@@ -101,7 +90,7 @@ void diff_augment(const AugmentPolicy& policy, const float* draws, int64_t B, in
   const int64_t n = C * H * W;
   std::vector<T> shifted(static_cast<size_t>(n));
   for (int64_t b = 0; b < B; ++b) {
-    const detail::AugmentImage a = detail::augment_image(draws + b * kAugmentDraws);
+    const AugmentImage a = augment_image(draws + b * kAugmentDraws);
     T* y = out + b * n;
     std::copy(in + b * n, in + (b + 1) * n, y);
     if (policy.color) {
@@ -125,7 +114,7 @@ void diff_augment_backward(const AugmentPolicy& policy, const float* draws, int6
   const int64_t n = C * H * W;
   std::vector<T> shifted(static_cast<size_t>(n));
   for (int64_t b = 0; b < B; ++b) {
-    const detail::AugmentImage a = detail::augment_image(draws + b * kAugmentDraws);
+    const AugmentImage a = augment_image(draws + b * kAugmentDraws);
     T* g = grad + b * n;
     if (policy.cutout) detail::cut_out(g, C, H, W, a.cut_row, a.cut_col);
     if (policy.translation) {

@@ -151,13 +151,8 @@ class CanonicalDcganGpuModel : public GpuGanModel {
       forward(g_layers_, layers.g, ws, B, z, g, /*training=*/true, g_);
     }
     // What D sees: the images, or DiffAugment's transforms of them (--augment).
-    const float* real_seen = real_;
-    const float* fake_seen = g_.last();
-    if (spec_.augment.any()) {
-      NvtxRange range("augment");
-      real_seen = to_discriminator(AugmentSite::kReal, real_, B, augmented_real_, stream_);
-      fake_seen = to_discriminator(AugmentSite::kFakeD, g_.last(), B, augmented_fake_, stream_);
-    }
+    const auto [real_seen, fake_seen] =
+        discriminator_step_images(real_, g_.last(), B, augmented_real_, augmented_fake_, stream_);
     {
       NvtxRange range("D forward (real, fake)");
       forward(d_layers_, layers.d, ws, B, real_seen, d, true, logits_at(d_[0], logits_));

@@ -194,13 +194,8 @@ class DcganGpuModel : public GpuGanModel {
     const DiscriminatorActivations& real = d_[0];
     const DiscriminatorActivations& fake = d_[1];
     // What D sees: the images, or DiffAugment's transforms of them (--augment).
-    const float* real_seen = real_;
-    const float* fake_seen = g_.image;
-    if (spec_.augment.any()) {
-      NvtxRange range("augment");
-      real_seen = to_discriminator(AugmentSite::kReal, real_, B, augmented_real_, stream_);
-      fake_seen = to_discriminator(AugmentSite::kFakeD, g_.image, B, augmented_fake_, stream_);
-    }
+    const auto [real_seen, fake_seen] =
+        discriminator_step_images(real_, g_.image, B, augmented_real_, augmented_fake_, stream_);
     {
       NvtxRange range("D forward (real, fake)");
       // The BCE kernel reads [real logits; fake logits] back to back.

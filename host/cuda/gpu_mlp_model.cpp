@@ -102,10 +102,8 @@ class MlpGpuModel : public GpuGanModel {
                                     d_input_, stream_);
       launch_concat_label_embedding(fake, pixels, d.params + label.offset, label.dim, labels_d_ + B, label.column, B,
                                     d_input_ + B * d_in, stream_);
-    } else if (spec_.augment.any()) {
-      NvtxRange range("augment");  // D's input [2B, H*W] = [aug(real); aug(G(z))]
-      to_discriminator(AugmentSite::kReal, real_, B, d_input_, stream_);
-      to_discriminator(AugmentSite::kFakeD, g_pass.outputs.back(), B, d_input_ + B * pixels, stream_);
+    } else if (spec_.augment.any()) {  // D's input [2B, H*W] = [aug(real); aug(G(z))], written in place
+      discriminator_step_images(real_, g_pass.outputs.back(), B, d_input_, d_input_ + B * pixels, stream_);
     }
     const GpuPass d_pass{2 * B, d_input_, d_outputs_, labels_d_};
     {
@@ -190,15 +188,15 @@ class MlpGpuModel : public GpuGanModel {
   }
 
  private:
-  // The D step's pass of G: from z, its image written straight into the fake half of D's input;
-  // conditional, from cat(label_emb(y), z) into its own image buffer.
+  // The D step's pass of G: from z, its image written straight into the fake half of D's input
+  // (augmented: into its own buffer, which DiffAugment reads); conditional, from
+  // cat(label_emb(y), z) into its own image buffer.
   GpuPass generator_pass(int64_t B, const float* z, const float* g_params) const {
     if (spec_.conditional()) {
       return GpuPass{B, gpu_generator_input(spec_, g_params, z, labels_d_ + B, B, g_input_, stream_), g_outputs_};
     }
-    if (own_images()) return GpuPass{B, z, g_outputs_};
     GpuPass pass{B, z, g_outputs_};
-    pass.outputs.back() = d_input_ + B * spec_.image_size();
+    if (!own_images()) pass.outputs.back() = d_input_ + B * spec_.image_size();
     return pass;
   }
 

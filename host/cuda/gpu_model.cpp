@@ -1,5 +1,6 @@
 #include "cuda/gpu_model.h"
 
+#include "cuda/phase_timer.h"
 #include "diff_augment.cuh"
 #include "hinge.cuh"
 #include "labels.cuh"
@@ -60,6 +61,16 @@ void GpuAugment::backward(AugmentSite site, const float* grad_out, int64_t B, fl
                           cudaStream_t stream) const {
   launch_diff_augment_backward(policy_, draws_[static_cast<int>(site)], B, channels_, height_, width_, grad_out,
                                grad_in, stream);
+}
+
+std::pair<const float*, const float*> GpuGanModel::discriminator_step_images(const float* real, const float* fake,
+                                                                             int64_t B, float* real_storage,
+                                                                             float* fake_storage,
+                                                                             cudaStream_t stream) const {
+  if (augment_ == nullptr || !augment_->on()) return {real, fake};
+  NvtxRange range("augment");
+  return {to_discriminator(AugmentSite::kReal, real, B, real_storage, stream),
+          to_discriminator(AugmentSite::kFakeD, fake, B, fake_storage, stream)};
 }
 
 std::unique_ptr<GpuGanModel> make_gpu_model(const ModelSpec& spec, const GpuModelOptions& options,

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "bce.cuh"
 #include "cuda/blas.h"
@@ -123,6 +124,11 @@ class GpuGanModel {
     augment_->forward(site, images, B, storage, stream);
     return storage;
   }
+  // The D step's real and fake images as D sees them: themselves, or augmented (sites kReal and
+  // kFakeD, in an "augment" range) into real_storage and fake_storage [B, C*H*W].
+  std::pair<const float*, const float*> discriminator_step_images(const float* real, const float* fake, int64_t B,
+                                                                  float* real_storage, float* fake_storage,
+                                                                  cudaStream_t stream) const;
   // The gradient at the images to_discriminator(site) took, from that at D's input: grad itself,
   // or written into `storage`. The CPU's from_discriminator.
   const float* from_discriminator(AugmentSite site, const float* grad, int64_t B, float* storage,

@@ -2,7 +2,6 @@
 
 #include <sstream>
 
-
 namespace gan {
 
 std::string parse_augment_policy(const std::string& text, AugmentPolicy* policy) {
