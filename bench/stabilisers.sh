@@ -13,8 +13,9 @@
 # Every run: --model dcgan --image-size 32 --channels 3 --dcgan-channels 32 --batch 64 --beta1 0.5
 # (the recipe), its own --seed. --threads N gives each run N threads (0: every core; 1 lets
 # several instances share the machine, each with its own --configs and the same OUT). A run whose
-# OUT/<config>-seed<S>/eval.json exists is not run again, so an interrupted ablation resumes where
-# it stopped.
+# OUT/<config>-seed<S>/eval.json exists is not run again, and a run stopped part-way continues
+# from its last checkpoint (every 1,000 steps, and at a Ctrl-C or SIGTERM), so an interrupted
+# ablation resumes where it stopped.
 set -euo pipefail
 usage() {
   sed -n '9,10p' "$0" | sed 's/^# *//' >&2
@@ -60,6 +61,15 @@ for config in $configs; do
   for seed in $seeds; do
     run=$out/$config-seed$seed
     [[ -f $run/eval.json ]] && continue
+    if [[ $config != torch && -f $run/last.safetensors && -f $run/config.json ]]; then
+      # An interrupted run (Ctrl-C, SIGTERM, a killed session) left its checkpoint: continue it
+      # exactly (a resume is bitwise the run that never stopped) rather than start again.
+      echo "stabilisers: $config, seed $seed, resumed to $steps steps ($(date +%H:%M:%S))"
+      "$gan" train --resume "$run" --steps "$steps" --log-every 500 --sample-every "$steps" \
+        --checkpoint-every 1000 --threads "$threads" >> "$out/$config-seed$seed.log" 2>&1
+      "$gan" eval --checkpoint "$run" --n "$n" --out "$run/eval.json" >> "$out/$config-seed$seed.log" 2>&1
+      continue
+    fi
     echo "stabilisers: $config, seed $seed, $steps steps ($(date +%H:%M:%S))"
     rm -rf "$run"
     if [[ $config == torch ]]; then
@@ -73,7 +83,7 @@ for config in $configs; do
     # shellcheck disable=SC2086  # $extra is a list of flags
     "$gan" train --device cpu --data "$data" --image-size 32 --channels 3 --model dcgan --dcgan-channels 32 \
       --batch 64 --beta1 0.5 --epochs 1000000 --steps "$steps" --seed "$seed" --log-every 500 --sample-every "$steps" \
-      --checkpoint-every "$steps" --threads "$threads" --out "$run" $extra > "$out/$config-seed$seed.log" 2>&1
+      --checkpoint-every 1000 --threads "$threads" --out "$run" $extra > "$out/$config-seed$seed.log" 2>&1
     "$gan" eval --checkpoint "$run" --n "$n" --out "$run/eval.json" >> "$out/$config-seed$seed.log" 2>&1
   done
 done
