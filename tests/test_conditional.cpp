@@ -41,7 +41,7 @@ ModelSpec tiny_conditional_spec(int64_t classes = 3) {
 }
 
 template <class T>
-NetworkValues<T> initial_values(const NetworkSpec& network, uint32_t index) {
+NetworkValues<T> mlp_initial_values(const NetworkSpec& network, uint32_t index) {
   std::vector<float> p(network.parameter_count);
   init_parameters(network, index, 99, p.data());
   NetworkValues<T> values;
@@ -130,7 +130,8 @@ TEST(Conditional, ConcatPutsTheLabelsRowAtItsColumn) {
 TEST(Conditional, DiscriminatorStepGradientsIncludeTheLabelTable) {
   const ModelSpec spec = tiny_conditional_spec();
   MlpCpuModel<double> model(spec);
-  NetworkValues<double> g = initial_values<double>(spec.generator, 0), d = initial_values<double>(spec.discriminator, 1);
+  NetworkValues<double> g = mlp_initial_values<double>(spec.generator, 0);
+  NetworkValues<double> d = mlp_initial_values<double>(spec.discriminator, 1);
   const int64_t B = 5;
   const auto real = random_vector<double>(B * spec.image_size(), 41);
   const auto z = random_vector<double>(B * spec.latent_dim, 42, -2, 2);
@@ -164,7 +165,8 @@ TEST(Conditional, DiscriminatorStepGradientsIncludeTheLabelTable) {
 TEST(Conditional, GeneratorStepGradientsIncludeTheLabelTable) {
   const ModelSpec spec = tiny_conditional_spec();
   MlpCpuModel<double> model(spec);
-  NetworkValues<double> g = initial_values<double>(spec.generator, 0), d = initial_values<double>(spec.discriminator, 1);
+  NetworkValues<double> g = mlp_initial_values<double>(spec.generator, 0);
+  NetworkValues<double> d = mlp_initial_values<double>(spec.discriminator, 1);
   const int64_t B = 4;
   const auto z = random_vector<double>(B * spec.latent_dim, 51, -2, 2);
   const std::vector<int32_t> labels = {2, 0, 2, 1};

@@ -29,7 +29,7 @@ using testing::ScratchDir;
 ModelSpec small_conditional_dcgan() { return make_dcgan_spec(5, 4, 3, 0.2f, 3, 2); }
 
 template <class T>
-NetworkValues<T> initial_values(const NetworkSpec& network, uint32_t index) {
+NetworkValues<T> dcgan_initial_values(const NetworkSpec& network, uint32_t index) {
   std::vector<float> p(network.parameter_count), b(network.buffer_count);
   init_dcgan_network(network, index, 7, p.data(), b.data());
   NetworkValues<T> values;
@@ -59,7 +59,8 @@ TEST(ConditionalDcgan, SpecHasTheLabelTableInFrontOfZAndTheProjectionLast) {
   EXPECT_EQ(spec.discriminator.label.classes, 0);  // D's image enters alone
   // The G table is N(0, 1) (nn.Embedding); the projection table U(+-1/sqrt(features)), as net.6.
   const ModelSpec wide = make_dcgan_spec(5, 8, 3, 0.2f, 10, 40);
-  NetworkValues<double> g = initial_values<double>(wide.generator, 0), d = initial_values<double>(wide.discriminator, 1);
+  NetworkValues<double> g = dcgan_initial_values<double>(wide.generator, 0);
+  NetworkValues<double> d = dcgan_initial_values<double>(wide.discriminator, 1);
   double sum = 0, squares = 0;
   for (int64_t i = 0; i < 400; ++i) {
     sum += g.params[wide.generator.label.offset + i];
@@ -106,7 +107,8 @@ void expect_gradients(const NetworkSpec& network, const std::string& table, std:
 TEST(ConditionalDcgan, DiscriminatorStepGradientsIncludeTheProjection) {
   const ModelSpec spec = small_conditional_dcgan();
   DcganCpuModel<double> model(spec, ConvCode::kLoops);
-  NetworkValues<double> g = initial_values<double>(spec.generator, 0), d = initial_values<double>(spec.discriminator, 1);
+  NetworkValues<double> g = dcgan_initial_values<double>(spec.generator, 0);
+  NetworkValues<double> d = dcgan_initial_values<double>(spec.discriminator, 1);
   const int64_t B = 4;
   const auto real = random_vector<double>(B * 784, 61);
   const auto z = random_vector<double>(B * 5, 62, -2, 2);
@@ -137,7 +139,8 @@ TEST(ConditionalDcgan, DiscriminatorStepGradientsIncludeTheProjection) {
 TEST(ConditionalDcgan, GeneratorStepGradientsIncludeTheLabelTable) {
   const ModelSpec spec = small_conditional_dcgan();
   DcganCpuModel<double> model(spec, ConvCode::kLoops);
-  NetworkValues<double> g = initial_values<double>(spec.generator, 0), d = initial_values<double>(spec.discriminator, 1);
+  NetworkValues<double> g = dcgan_initial_values<double>(spec.generator, 0);
+  NetworkValues<double> d = dcgan_initial_values<double>(spec.discriminator, 1);
   const int64_t B = 3;
   const auto z = random_vector<double>(B * 5, 71, -2, 2);
   const std::vector<int32_t> labels = {2, 0, 2};

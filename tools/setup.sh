@@ -26,7 +26,7 @@ done
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-toolchain=(cmake g++ make pkg-config)
+toolchain=(cmake g++ make ninja-build pkg-config)
 # The libraries the build finds with find_package. tools/rehearse_bundle_build.sh hides them (and
 # what they depend on beyond the toolchain) to prove that the device bundle carries them all.
 build_libraries=(
@@ -71,6 +71,12 @@ if ! command -v nvcc >/dev/null && [[ ! -x /usr/local/cuda/bin/nvcc ]]; then
 fi
 
 bash "$root/tools/prepare_data.sh"
+
+# Ninja compiles the objects of a library and of the programs that link it side by side, where
+# Make finishes each target before it starts the next and leaves a core idle behind a long file
+# (a cold ASan build: 435 s with Make, 289 s with Ninja and the unity build; README, Tests). A
+# build folder made before keeps its generator; CMAKE_GENERATOR set by the caller is kept.
+if [[ -z "${CMAKE_GENERATOR:-}" ]] && command -v ninja >/dev/null; then export CMAKE_GENERATOR=Ninja; fi
 
 if [[ "${GAN_SETUP_SKIP_BUILD:-0}" != 1 ]]; then
   cmake --preset default >/dev/null
