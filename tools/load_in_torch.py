@@ -29,10 +29,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gan_safetensors  # noqa: E402
-from dcgan_model import (CanonicalDcganDiscriminator, CanonicalDcganGenerator,  # noqa: E402
-                         ConditionalCanonicalDcganDiscriminator, ConditionalCanonicalDcganGenerator,
-                         ConditionalDcganDiscriminator, ConditionalDcganGenerator, DcganDiscriminator, DcganGenerator)
-from seed_model import ConditionalDiscriminator, ConditionalGenerator, Discriminator, Generator  # noqa: E402
+from torch_twins import twins  # noqa: E402
 
 
 def grid_image(images, height, width, channels=1, columns=8, padding=2, mean=0.5, std=0.5):
@@ -48,58 +45,6 @@ def grid_image(images, height, width, channels=1, columns=8, padding=2, mean=0.5
         image = pixels[i].reshape(channels, height, width).transpose(1, 2, 0)  # planes -> interleaved
         canvas[top:top + height, left:left + width] = image if channels > 1 else image[:, :, 0]
     return canvas
-
-
-def make_generator(config, tensors, height, width):
-    """The PyTorch twin of the checkpoint's generator and the image channels."""
-    latent = config["latent_dim"]
-    table = tensors.get("generator.label_emb.weight")
-    label = {} if table is None else {"classes": table.shape[0], "label_dim": table.shape[1]}
-    if config["model"] == "mlp":
-        if label:
-            return ConditionalGenerator(label["classes"], label["label_dim"], latent, config["g_hidden"],
-                                        height * width, config["slope"]), 1
-        return Generator(latent, config["g_hidden"], height * width, config["slope"]), 1
-    if height == width == 28:  # the seed's 28x28 DCGAN
-        channels = tuple(config["dcgan_channels"])
-        if label:
-            return ConditionalDcganGenerator(latent_dim=latent, channels=channels, **label), 1
-        return DcganGenerator(latent, channels), 1
-    # pytorch/examples' DCGAN: its last layer's weight is [width, image channels, 4, 4].
-    last = max((k for k in tensors if k.startswith("generator.main.") and k.endswith(".weight")),
-               key=lambda k: int(k.split(".")[2]))
-    base, colours = tensors[last].shape[0], tensors[last].shape[1]
-    if label:
-        return ConditionalCanonicalDcganGenerator(latent_dim=latent, width=base, channels=colours, size=height,
-                                                  **label), colours
-    return CanonicalDcganGenerator(latent, base, colours, height), colours
-
-
-def make_discriminator(config, tensors, height, width, channels):
-    """The PyTorch twin of the checkpoint's discriminator, with torch.nn.utils.spectral_norm on
-    the layers the checkpoint stores as <layer>.weight_orig (--spectral-norm); and those layers."""
-    table = tensors.get("generator.label_emb.weight")
-    classes = 0 if table is None else table.shape[0]
-    slope = config["slope"]
-    if config["model"] == "mlp":
-        if classes:
-            projection = "discriminator.label_projection.weight" in tensors
-            d = ConditionalDiscriminator(classes, table.shape[1], height * width, config["d_hidden"], slope, projection)
-        else:
-            d = Discriminator(height * width, config["d_hidden"], slope)
-    elif height == width == 28:
-        c = tuple(config["dcgan_channels"])
-        d = ConditionalDcganDiscriminator(classes, c, slope) if classes else DcganDiscriminator(c, slope)
-    else:
-        first = "discriminator.main.0.weight"
-        base = tensors.get(first, tensors.get(first + "_orig")).shape[0]
-        d = (ConditionalCanonicalDcganDiscriminator(classes, base, channels, height, slope) if classes
-             else CanonicalDcganDiscriminator(base, channels, height, slope))
-    normalised = [name for name, module in d.named_modules() if f"discriminator.{name}.weight_orig" in tensors]
-    for name, module in list(d.named_modules()):
-        if name in normalised:
-            torch.nn.utils.spectral_norm(module)
-    return d, normalised
 
 
 def main():
@@ -118,7 +63,9 @@ def main():
 
     conditional = "generator.label_emb.weight" in tensors
     classes = tensors["generator.label_emb.weight"].shape[0] if conditional else 0
-    generator, channels = make_generator(config, tensors, height, width)
+    channels = config.get("channels", 1)  # checkpoints from before --channels are grey
+    generator, discriminator, normalised = twins(tensors, config["latent_dim"], channels * height * width,
+                                                 config["slope"])
     twin = ("the seed's " if config["model"] == "mlp" else "") + type(generator).__name__
     state = {k[len("generator."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("generator.")}
     average = {k[len("generator_ema."):]: torch.from_numpy(v) for k, v in tensors.items()
@@ -131,7 +78,6 @@ def main():
     generator.eval()
 
     # D too: the same names, spectral norm's weight_orig, weight_u and weight_v included.
-    discriminator, normalised = make_discriminator(config, tensors, height, width, channels)
     d_state = {k[len("discriminator."):]: torch.from_numpy(v) for k, v in tensors.items()
                if k.startswith("discriminator.")}
     result = discriminator.load_state_dict(d_state, strict=False)

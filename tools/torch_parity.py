@@ -47,77 +47,28 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gan_safetensors  # noqa: E402
-from dcgan_model import (CanonicalDcganDiscriminator, CanonicalDcganGenerator,  # noqa: E402
-                         ConditionalCanonicalDcganDiscriminator, ConditionalCanonicalDcganGenerator,
-                         ConditionalDcganDiscriminator, ConditionalDcganGenerator, DcganDiscriminator, DcganGenerator)
 from diff_augment import check_draws, diff_augment, parse_policy  # noqa: E402
-from seed_model import ConditionalDiscriminator, ConditionalGenerator, Discriminator, Generator  # noqa: E402
-
-
-def hidden_widths(tensors, net, first_in):
-    """The hidden widths of a network from its init.<net>.model.<i>.weight shapes."""
-    weights = sorted(((int(m.group(1)), t.shape) for name, t in tensors.items()
-                      for m in [re.fullmatch(rf"init\.{net}\.model\.(\d+)\.weight(?:_orig)?", name)] if m))
-    shapes = [s for _, s in weights]
-    assert shapes[0][1] == first_in
-    return [s[0] for s in shapes[:-1]], shapes[-1][0]
+from seed_model import ConditionalDiscriminator, Discriminator  # noqa: E402
+from torch_twins import twins  # noqa: E402
 
 
 def models(tensors, dtype, slope, device, loss="bce"):
-    """The seed's MLP, or the DCGAN of tools/dcgan_model.py, loaded with the trace's init.* tensors,
-    and the loss on its output (BCELoss after the MLP's Sigmoid; BCE on the DCGAN's logits). Under
-    the hinge loss the MLP's Sigmoid goes: the loss takes D's raw logit."""
-    latent = tensors["step1.z_d"].shape[1]
-    if "init.generator.main.0.weight" in tensors:  # the canonical DCGAN, 32x32 or 64x64
-        first = "init.discriminator.main.0.weight"
-        width, channels = tensors.get(first, tensors.get(first + "_orig")).shape[:2]
-        size = int(round((tensors["step1.real"].shape[1] / channels) ** 0.5))
-        if "init.generator.label_emb.weight" in tensors:  # --conditional: a label table, a projection D
-            classes, label_dim = tensors["init.generator.label_emb.weight"].shape
-            generator = ConditionalCanonicalDcganGenerator(classes, label_dim, latent, width, channels, size).to(dtype)
-            discriminator = ConditionalCanonicalDcganDiscriminator(classes, width, channels, size, slope).to(dtype)
-        else:
-            generator = CanonicalDcganGenerator(latent, width, channels, size).to(dtype)
-            discriminator = CanonicalDcganDiscriminator(width, channels, size, slope).to(dtype)
-        criterion = nn.BCEWithLogitsLoss()
-    elif "init.generator.project.weight" in tensors:
-        c0 = tensors["init.generator.project.weight"].shape[0] // 49
-        c1 = tensors["init.generator.net.2.weight"].shape[1]
-        if "init.generator.label_emb.weight" in tensors:  # --conditional: a label table, a projection D
-            classes, label_dim = tensors["init.generator.label_emb.weight"].shape
-            generator = ConditionalDcganGenerator(classes, label_dim, latent, (c0, c1)).to(dtype)
-            discriminator = ConditionalDcganDiscriminator(classes, (c0, c1), slope).to(dtype)
-        else:
-            generator = DcganGenerator(latent, (c0, c1)).to(dtype)
-            discriminator = DcganDiscriminator((c0, c1), slope).to(dtype)
-        criterion = nn.BCEWithLogitsLoss()
-    elif "init.generator.label_emb.weight" in tensors:  # --conditional: cgan.py's tables
-        classes, label_dim = tensors["init.generator.label_emb.weight"].shape
-        image = tensors["step1.real"].shape[1]
-        g_hidden, g_out = hidden_widths(tensors, "generator", label_dim + latent)
-        d_hidden, _ = hidden_widths(tensors, "discriminator", image + label_dim)
-        generator = ConditionalGenerator(classes, label_dim, latent, g_hidden, g_out, slope).to(dtype)
-        projection = "init.discriminator.label_projection.weight" in tensors
-        discriminator = ConditionalDiscriminator(classes, label_dim, image, d_hidden, slope, projection).to(dtype)
-        criterion = nn.BCELoss()
-    else:
-        image = tensors["step1.real"].shape[1]
-        g_hidden, g_out = hidden_widths(tensors, "generator", latent)
-        d_hidden, _ = hidden_widths(tensors, "discriminator", image)
-        generator = Generator(latent, g_hidden, g_out, slope).to(dtype)
-        discriminator = Discriminator(image, d_hidden, slope).to(dtype)
-        criterion = nn.BCELoss()
-    # --spectral-norm: the trace names D's normalised weights weight_orig, as spectral_norm() does.
-    for name, module in list(discriminator.named_modules()):
-        if f"init.discriminator.{name}.weight_orig" in tensors:
-            nn.utils.spectral_norm(module)
+    """The seed's MLP, or the DCGAN of tools/dcgan_model.py, loaded with the trace's init.* tensors
+    (tools/torch_twins.py reads which from their shapes), and the loss on its output (BCELoss
+    after the MLP's Sigmoid; BCE on the DCGAN's logits). Under the hinge loss the MLP's Sigmoid
+    goes: the loss takes D's raw logit."""
+    generator, discriminator, _ = twins(tensors, tensors["step1.z_d"].shape[1], tensors["step1.real"].shape[1],
+                                        slope, prefix="init.")
+    generator, discriminator = generator.to(dtype), discriminator.to(dtype)
+    mlp = isinstance(discriminator, (Discriminator, ConditionalDiscriminator))
+    criterion = nn.BCELoss() if mlp else nn.BCEWithLogitsLoss()
     for net, module in (("generator", generator), ("discriminator", discriminator)):
         state = module.state_dict()
         for k in state:
             if not k.endswith("num_batches_tracked"):  # a counter we do not keep
                 state[k] = torch.tensor(tensors[f"init.{net}.{k}"], dtype=dtype)
         module.load_state_dict(state)
-    if loss == "hinge" and isinstance(discriminator, (Discriminator, ConditionalDiscriminator)):
+    if loss == "hinge" and mlp:
         discriminator.model[-1] = nn.Identity()  # the hinge loss takes the MLP's raw logit
     return generator.to(device), discriminator.to(device), criterion
 
