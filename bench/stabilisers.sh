@@ -60,31 +60,30 @@ for config in $configs; do
   extra=$(flags_of "$config")
   for seed in $seeds; do
     run=$out/$config-seed$seed
+    log=$out/$config-seed$seed.log
     [[ -f $run/eval.json ]] && continue
+    # What only sets the length and the reports: the same for a fresh run and a resumed one.
+    reporting=(--steps "$steps" --log-every 500 --sample-every "$steps" --checkpoint-every 1000 --threads "$threads")
     if [[ $config != torch && -f $run/last.safetensors && -f $run/config.json ]]; then
       # An interrupted run (Ctrl-C, SIGTERM, a killed session) left its checkpoint: continue it
       # exactly (a resume is bitwise the run that never stopped) rather than start again.
       echo "stabilisers: $config, seed $seed, resumed to $steps steps ($(date +%H:%M:%S))"
-      "$gan" train --resume "$run" --steps "$steps" --log-every 500 --sample-every "$steps" \
-        --checkpoint-every 1000 --threads "$threads" >> "$out/$config-seed$seed.log" 2>&1
-      "$gan" eval --checkpoint "$run" --n "$n" --out "$run/eval.json" >> "$out/$config-seed$seed.log" 2>&1
-      continue
+      "$gan" train --resume "$run" "${reporting[@]}" >> "$log" 2>&1
+    else
+      echo "stabilisers: $config, seed $seed, $steps steps ($(date +%H:%M:%S))"
+      rm -rf "$run"
+      if [[ $config == torch ]]; then
+        [[ -n $(find "$data" -maxdepth 1 -name '.gan-cache-*.bin') ]] ||
+          "$gan" train --device cpu --data "$data" --image-size 32 --channels 3 --model dcgan --steps 1 --sample-every 0 --out "$out/decode" >/dev/null
+        /usr/bin/python3 "$(dirname "$0")/torch_dcgan_folder.py" --data "$data" --out "$run" --steps "$steps" --seed "$seed" \
+          --threads "$((threads > 0 ? threads : $(nproc)))" > "$log" 2>&1
+      else
+        # shellcheck disable=SC2086  # $extra is a list of flags
+        "$gan" train --device cpu --data "$data" --image-size 32 --channels 3 --model dcgan --dcgan-channels 32 \
+          --batch 64 --beta1 0.5 --epochs 1000000 --seed "$seed" "${reporting[@]}" --out "$run" $extra > "$log" 2>&1
+      fi
     fi
-    echo "stabilisers: $config, seed $seed, $steps steps ($(date +%H:%M:%S))"
-    rm -rf "$run"
-    if [[ $config == torch ]]; then
-      [[ -n $(find "$data" -maxdepth 1 -name '.gan-cache-*.bin') ]] ||
-        "$gan" train --device cpu --data "$data" --image-size 32 --channels 3 --model dcgan --steps 1 --sample-every 0 --out "$out/decode" >/dev/null
-      /usr/bin/python3 "$(dirname "$0")/torch_dcgan_folder.py" --data "$data" --out "$run" --steps "$steps" --seed "$seed" \
-        --threads "$((threads > 0 ? threads : $(nproc)))" > "$out/$config-seed$seed.log" 2>&1
-      "$gan" eval --checkpoint "$run" --n "$n" --out "$run/eval.json" >> "$out/$config-seed$seed.log" 2>&1
-      continue
-    fi
-    # shellcheck disable=SC2086  # $extra is a list of flags
-    "$gan" train --device cpu --data "$data" --image-size 32 --channels 3 --model dcgan --dcgan-channels 32 \
-      --batch 64 --beta1 0.5 --epochs 1000000 --steps "$steps" --seed "$seed" --log-every 500 --sample-every "$steps" \
-      --checkpoint-every 1000 --threads "$threads" --out "$run" $extra > "$out/$config-seed$seed.log" 2>&1
-    "$gan" eval --checkpoint "$run" --n "$n" --out "$run/eval.json" >> "$out/$config-seed$seed.log" 2>&1
+    "$gan" eval --checkpoint "$run" --n "$n" --out "$run/eval.json" >> "$log" 2>&1
   done
 done
 
