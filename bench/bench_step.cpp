@@ -3,7 +3,7 @@
 // usage: bench_step [--device cpu|cuda] [--model mlp|dcgan] [--data DIR] [--batch 128] [--steps 200]
 //                   [--warmup 20] [--threads 0] [--graph 1] [--tf32 0] [--forward cublas|fused]
 //                   [--batchnorm cudnn|fused] [--gpu 0] [--json FILE] [--breakdown 0|1] [--branches 0|1]
-//                   [--plan 0|1] [--conv-algos heuristic|timed|timed-any] [--image-size 28] [--channels 1]
+//                   [--plan FILE] [--conv-algos heuristic|timed|timed-any] [--image-size 28] [--channels 1]
 //                   [--dcgan-channels 128,64] [--synthetic N] [--cpu-gemm openblas|onednn]
 // --image-size, --channels: an image folder's images (e.g. 64 and 3 for the 64x64 colour DCGAN);
 // with --synthetic N, N random images of that size instead of --data (no files needed).
@@ -22,10 +22,10 @@
 // kernels).
 // --conv-algos (GPU, DCGAN): how cuDNN's algorithms are chosen (GpuTrainerOptions::conv_algorithms).
 // --branches 1 (GPU, MLP): independent work on side streams (GpuTrainerOptions::branches).
-// --plan 1: the step's plan (model/step_plan.h; the DCGAN's call by call), each kernel with its FLOPs, bytes and
-// predicted time. On the GPU the rates are measured first (measure_peak_rates) and, with
-// --breakdown, each phase's prediction is printed beside its measured eager time. With
-// --device cpu it prints the plan at the H200's nominal rates (labelled so) and times nothing.
+// --plan FILE (GPU): the step's plan as bench_plan wrote it (read from the recorded step; call by
+// call), each kernel with its FLOPs, bytes and its time predicted at the rates measured on this
+// card first (measure_peak_rates); with --breakdown, each phase's prediction beside its measured
+// eager time. (bench_plan alone prints the plan at the H200's nominal rates, on any machine.)
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -45,6 +45,7 @@
 #include "data/dataset.h"
 #include "model/step_plan.h"
 #include "phase_summary.h"
+#include "plan_report.h"
 #include "train/config.h"
 #include "train/schedule.h"
 #include "util/error.h"
@@ -82,39 +83,19 @@ nlohmann::json breakdown_json(gan::Trainer& trainer, const gan::Schedule& schedu
           {"host_is_the_limit", measured.graph_host_ms > measured.graph_gpu_ms}};
 }
 
-// --plan: the kernels of the step with their work and predicted time, then the totals.
-nlohmann::json plan_json(const gan::ModelSpec& spec, int64_t batch, const gan::StepPlanOptions& options,
-                         const gan::PeakRates& rates) {
-  const std::vector<gan::PlannedKernel> plan = gan::plan_gpu_step(spec, batch, options);
-  const gan::StepPrediction total = gan::predict_step(plan, rates);
-  const bool dcgan = spec.kind == gan::ModelKind::kDcgan;
-  const std::string how = dcgan ? std::string(options.fused_batch_norm ? "fused" : "cuDNN") + " BatchNorm"
-                                : std::string(options.fused_forward ? "fused" : "cuBLAS") + " forward" +
-                                      (options.branches ? ", branches" : "");
-  std::printf("plan: %s step at batch %lld, %s; rates %s: SGEMM %.1f TFLOP/s, copy %.2f TB/s, "
-              "%.2f us per kernel, %d SMs\n",
-              gan::model_kind_name(spec.kind), static_cast<long long>(batch), how.c_str(),
-              rates.measured ? "measured on this GPU" : "NOMINAL (H200 datasheet)",
-              rates.fp32_flops_per_s / 1e12, rates.bytes_per_s / 1e12, rates.kernel_us, rates.sms);
-  std::printf("%4s %4s  %-50s %-46s %9s %9s %9s\n", "#", "lane", "phase", "kernel", "MFLOP", "KB", "pred us");
-  nlohmann::json kernels = nlohmann::json::array();
-  nlohmann::json phases = nlohmann::json::object();
-  for (size_t i = 0; i < plan.size(); ++i) {
-    const gan::PlannedKernel& k = plan[i];
-    const double us = gan::predict_kernel_ms(k, rates) * 1e3;
-    std::printf("%4zu %4d  %-50s %-46s %9.2f %9.1f %9.2f\n", i, k.lane, k.phase.c_str(), k.name.c_str(), k.flops / 1e6,
-                k.bytes / 1e3, us);
-    kernels.push_back({{"phase", k.phase}, {"kernel", k.name}, {"lane", k.lane}, {"flops", k.flops},
-                       {"bytes", k.bytes}, {"tiles", k.tiles}, {"predicted_us", us}});
-    phases[k.phase] = phases.value(k.phase, 0.0) + us / 1e3;
+// --plan FILE: the plan bench_plan wrote, predicted at `rates` and printed.
+nlohmann::json plan_json(const std::string& path, const gan::PeakRates& rates) {
+  std::ifstream in(path);
+  if (!in) throw gan::InputError("--plan " + path + ": cannot read it (bench_plan --json writes it)");
+  nlohmann::json written;
+  try {
+    in >> written;
+  } catch (const std::exception& e) {
+    throw gan::InputError("--plan " + path + ": not JSON (" + e.what() + ")");
   }
-  std::printf("plan: %lld kernels, %.3f GFLOP, %.2f MB; predicted %.4f ms serial, %.4f ms along the longest chain\n",
-              static_cast<long long>(total.kernels), total.flops / 1e9, total.bytes / 1e6, total.serial_ms,
-              total.critical_ms);
-  return {{"rates", {{"measured", rates.measured}, {"fp32_flops_per_s", rates.fp32_flops_per_s},
-                     {"bytes_per_s", rates.bytes_per_s}, {"kernel_us", rates.kernel_us}, {"sms", rates.sms}}},
-          {"kernels", kernels}, {"predicted_ms_by_phase", phases}, {"predicted_serial_ms", total.serial_ms},
-          {"predicted_critical_ms", total.critical_ms}, {"kernel_count", total.kernels}};
+  if (!written.is_object() || !written.contains("kernels")) throw gan::InputError("--plan " + path + ": no \"kernels\"");
+  const std::vector<gan::PlannedKernel> plan = gan::plan_from_json(written["kernels"], "--plan " + path);
+  return gan::print_plan(plan, rates, written.value("title", path));
 }
 
 // Each planned phase's predicted time beside its measured eager median (phases the plan does not
@@ -142,47 +123,48 @@ int main(int argc, char** argv) {
   const std::string blas_note = gan::choose_cpu_libraries(argv);  // as gan does (cpu/blas_core.h)
   if (!blas_note.empty()) std::fprintf(stderr, "bench_step: %s\n", blas_note.c_str());
   if (!std::getenv("GAN_BENCH_RETURN_FREED_MEMORY")) gan::keep_freed_memory();  // as gan does (util/memory.h)
-  std::string data = "data/mnist", json_path, device = "cpu", forward = "cublas", model = "mlp", batch_norm = "cudnn", conv_algos = "heuristic";
-  std::string dcgan_channels = "128,64";  // as gan train's --dcgan-channels (32/64 pixels: the base width)
-  std::string cpu_gemm = "onednn";        // as gan train's --cpu-gemm
-  int64_t batch = 128, steps = 200, warmup = 20, block = 50, image_size = 28, channels = 1, synthetic = 0;
+  gan::BenchChoices choices;
+  std::string data = "data/mnist", json_path, device = "cpu", plan_path;
+  int64_t steps = 200, warmup = 20, block = 50, image_size = 28, synthetic = 0;
   int threads = 0, gpu = 0;
-  bool graph = true, tf32 = false, breakdown = false, branches = false, plan = false;
+  bool graph = true, breakdown = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--data") data = value;
     else if (flag == "--device") device = value;
-    else if (flag == "--model") model = value;
-    else if (flag == "--batch") batch = std::atoll(value.c_str());
+    else if (flag == "--model") choices.model = value;
+    else if (flag == "--batch") choices.batch = std::atoll(value.c_str());
     else if (flag == "--steps") steps = std::atoll(value.c_str());
     else if (flag == "--warmup") warmup = std::atoll(value.c_str());
     else if (flag == "--block") block = std::atoll(value.c_str());
     else if (flag == "--threads") threads = std::atoi(value.c_str());
     else if (flag == "--gpu") gpu = std::atoi(value.c_str());
     else if (flag == "--graph") graph = value != "0" && value != "false";
-    else if (flag == "--tf32") tf32 = value == "1" || value == "true";
-    else if (flag == "--forward") forward = value;
-    else if (flag == "--batchnorm") batch_norm = value;
+    else if (flag == "--tf32") choices.tf32 = value == "1" || value == "true";
+    else if (flag == "--forward") choices.forward = value;
+    else if (flag == "--batchnorm") choices.batch_norm = value;
     else if (flag == "--json") json_path = value;
     else if (flag == "--breakdown") breakdown = value == "1" || value == "true";
-    else if (flag == "--branches") branches = value == "1" || value == "true";
-    else if (flag == "--plan") plan = value == "1" || value == "true";
-    else if (flag == "--conv-algos") conv_algos = value;
-    else if (flag == "--dcgan-channels") dcgan_channels = value;
-    else if (flag == "--cpu-gemm") cpu_gemm = value;
+    else if (flag == "--branches") choices.branches = value == "1" || value == "true";
+    else if (flag == "--plan") plan_path = value;
+    else if (flag == "--conv-algos") choices.conv_algos = value;
+    else if (flag == "--dcgan-channels") choices.dcgan_channels = value;
+    else if (flag == "--cpu-gemm") choices.cpu_gemm = value;
     else if (flag == "--image-size") image_size = std::atoll(value.c_str());
-    else if (flag == "--channels") channels = std::atoll(value.c_str());
+    else if (flag == "--channels") choices.channels = std::atoll(value.c_str());
     else if (flag == "--synthetic") synthetic = std::atoll(value.c_str());
     else {
       std::fprintf(stderr, "bench_step: unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
+  const int64_t batch = choices.batch;
+  const bool branches = choices.branches, plan = !plan_path.empty();
   if ((argc - 1) % 2 != 0 || (device != "cpu" && device != "cuda") || batch < 1 || steps < 1 || warmup < 0 ||
       block < 1 ||
       // (--model, --forward, --batchnorm and --conv-algos are checked as gan train's keys, below.)
-      // The plan predicts the FP32 step; branches are the MLP's.
-      (plan && tf32) || (branches && model != "mlp")) {
+      // The plan predicts the FP32 step on a card; branches are the MLP's.
+      (plan && (choices.tf32 || device != "cuda")) || (branches && choices.model != "mlp")) {
     std::fprintf(stderr, "bench_step: bad arguments (see the usage at the top of bench/bench_step.cpp)\n");
     return 2;
   }
@@ -194,32 +176,20 @@ int main(int argc, char** argv) {
       dataset.images_path = "synthetic images";
       dataset.count = synthetic;
       dataset.height = dataset.width = static_cast<int>(image_size);
-      dataset.channels = static_cast<int>(channels);
+      dataset.channels = static_cast<int>(choices.channels);
       dataset.pixels.resize(static_cast<size_t>(synthetic * dataset.pixels_per_image()));
       for (size_t i = 0; i < dataset.pixels.size(); ++i) dataset.pixels[i] = static_cast<uint8_t>((i * 2654435761u) >> 24);
     } else {
       dataset = gan::load_dataset(data, "train",
-                                  gan::ImageOptions{static_cast<int>(image_size), static_cast<int>(channels), true});
+                                  gan::ImageOptions{static_cast<int>(image_size), static_cast<int>(choices.channels), true});
     }
-    // The GPU's choices are parsed as gan train parses them (one table: train/config.cpp).
-    const gan::TrainConfig config = gan::resolve_config(
-        "", {{"batch", std::to_string(batch)}, {"model", model}, {"channels", std::to_string(channels)},
-             {"tf32", tf32 ? "true" : "false"}, {"gpu_forward", forward}, {"gpu_batchnorm", batch_norm},
-             {"gpu_branches", branches ? "true" : "false"}, {"gpu_conv_algos", conv_algos},
-             {"dcgan_channels", dcgan_channels}, {"cpu_gemm", cpu_gemm}});
+    const gan::TrainConfig config = gan::bench_config(choices);  // as gan train parses them
     const gan::ModelSpec spec = gan::make_model_spec(config, dataset.height, dataset.width);
     const gan::Schedule schedule{dataset.count, batch, true, 1000000, 0};
     if (batch > dataset.count) throw gan::InputError("--batch " + std::to_string(batch) + " > the data's " + std::to_string(dataset.count) + " images");
     const double flops = gan::step_flops(spec, batch);
-    nlohmann::json result = {{"device", device}, {"model", model}, {"batch", batch}, {"steps", steps},
+    nlohmann::json result = {{"device", device}, {"model", choices.model}, {"batch", batch}, {"steps", steps},
                              {"flops_per_step", flops}};
-
-    const gan::StepPlanOptions plan_options{forward == "fused", branches, batch_norm == "fused"};
-    if (plan && device == "cpu") {  // the plan alone, at nominal rates
-      result["plan"] = plan_json(spec, batch, plan_options, gan::nominal_h200_rates());
-      if (!json_path.empty()) std::ofstream(json_path) << result.dump(2) << "\n";
-      return 0;
-    }
 
     std::unique_ptr<gan::Trainer> trainer;
     std::vector<double> ms;  // per step (CPU) or per block mean (GPU)
@@ -240,7 +210,7 @@ int main(int argc, char** argv) {
       const std::vector<gan::GpuInfo> gpus = gan::visible_gpus(&why);
       if (gpus.empty()) throw gan::InputError("--device cuda: no GPU visible (" + why + ")");
       if (gpu < 0 || gpu >= static_cast<int>(gpus.size())) throw gan::InputError("--gpu " + std::to_string(gpu) + ": no such GPU");
-      if (plan) result["plan"] = plan_json(spec, batch, plan_options, gan::measure_peak_rates(gpu));
+      if (plan) result["plan"] = plan_json(plan_path, gan::measure_peak_rates(gpu));
       gan::GpuTrainerOptions options;
       options.seed = 1;
       options.gpu = gpu;
@@ -265,12 +235,12 @@ int main(int argc, char** argv) {
       const double peak = gan::fp32_peak_flops(gpus[static_cast<size_t>(gpu)]);
       result["gpu"] = gpus[static_cast<size_t>(gpu)].name;
       result["graph"] = graph;
-      result["tf32"] = tf32;
-      result["forward"] = forward;
+      result["tf32"] = choices.tf32;
+      result["forward"] = choices.forward;
       result["branches"] = branches;
-      if (model == "dcgan") {
-        result["batchnorm"] = batch_norm;
-        result["conv_algos"] = conv_algos;
+      if (choices.model == "dcgan") {
+        result["batchnorm"] = choices.batch_norm;
+        result["conv_algos"] = choices.conv_algos;
       }
       result["block"] = block;
       if (peak > 0) {

@@ -354,7 +354,7 @@ fi
 build_all() {
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGAN_CUDA_ARCHITECTURES="$arch" \
     -DGAN_PTXAS_VERBOSE=ON -DGAN_DEPS_PREFIX="$deps_prefix" -DGAN_CUDNN_ROOT="$cudnn_root" &&
-    cmake --build "$build" -j "$(nproc 2>/dev/null || echo 4)" --target gan gan_tests bench_step bench_kernels
+    cmake --build "$build" -j "$(nproc 2>/dev/null || echo 4)" --target gan gan_tests bench_step bench_kernels bench_plan
 }
 
 gan_check() { "$gan" check && "$gan" check --tf32; }
@@ -497,21 +497,30 @@ bench_torch() { bench_mlp --parts torch; }
 bench_ours() { bench_mlp --parts ours; }
 
 # Where the step's time goes (issue 16's instrument, bench_step --breakdown --plan): the step's
-# plan (each kernel's work and predicted time, from rates measured on this card), each phase of
-# eager steps between CUDA events beside its prediction, the graph's kernel count, and graph
-# replays on the GPU beside the host's launch time; the seed's MLP at batch 128 and 8192, on one
-# stream and with branches (side streams), then the DCGAN at 128.
+# plan (bench_plan reads it from the step recorded on the CPU; bench_step predicts each kernel
+# from rates measured on this card), each phase of eager steps between CUDA events beside its
+# prediction, the graph's kernel count, and graph replays on the GPU beside the host's launch
+# time; the seed's MLP at batch 128 and 8192, on one stream and with branches (side streams),
+# then the DCGAN at 128.
 breakdown() {
   local rc=0 out="$work/archive/breakdown" branches
   mkdir -p "$out"
+  # plan_then_step NAME BENCH_PLAN_FLAGS -- BENCH_STEP_FLAGS
+  plan_then_step() {
+    local name=$1 plan_flags=() step_flags=()
+    shift
+    while [[ $# -gt 0 && "$1" != -- ]]; do plan_flags+=("$1"); shift; done
+    [[ $# -gt 0 ]] && shift
+    step_flags=("$@")
+    "$build/bench_plan" "${plan_flags[@]}" --json "$out/$name.plan.json" >"$out/$name.plan.txt" || return 1
+    "$build/bench_step" --device cuda "${plan_flags[@]}" "${step_flags[@]}" --breakdown 1 \
+      --plan "$out/$name.plan.json" --json "$out/$name.json"
+  }
   for branches in 0 1; do
-    "$build/bench_step" --device cuda --batch 128 --steps 200 --warmup 20 --breakdown 1 --plan 1 \
-      --branches "$branches" --json "$out/mlp-b128-branches$branches.json" || rc=1
+    plan_then_step "mlp-b128-branches$branches" --batch 128 --branches "$branches" -- --steps 200 --warmup 20 || rc=1
   done
-  "$build/bench_step" --device cuda --batch 8192 --steps 20 --warmup 3 --block 10 --breakdown 1 --plan 1 \
-    --json "$out/mlp-b8192.json" || rc=1
-  "$build/bench_step" --device cuda --model dcgan --batch 128 --steps 50 --warmup 5 --breakdown 1 --plan 1 \
-    --json "$out/dcgan-b128.json" || rc=1
+  plan_then_step mlp-b8192 --batch 8192 -- --steps 20 --warmup 3 --block 10 || rc=1
+  plan_then_step dcgan-b128 --model dcgan --batch 128 -- --steps 50 --warmup 5 || rc=1
   return "$rc"
 }
 

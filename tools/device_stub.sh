@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stands in for every GPU program in a rehearsal of tools/device_check.sh (--rehearse) on a
 # machine without a GPU: nvidia-smi, nvcc, cmake (whose build makes the stub gan, bench_step,
-# bench_kernels and gan_tests), ncu, compute-sanitizer, and python3 for the PyTorch scripts (any
+# bench_kernels, bench_plan and gan_tests), ncu, compute-sanitizer, and python3 for the PyTorch scripts (any
 # other Python goes to the real one, $GAN_STUB_REAL_PYTHON). Each answers as its real program would,
 # in form only: the numbers are made up, and nothing waits on a clock. Knobs, for
 # tests/device_rehearsal.sh:
@@ -77,7 +77,7 @@ case "$name" in
     if [[ "${1:-}" == --build ]]; then
       build=$2
       mkdir -p "$build/tests"
-      for program in gan bench_step bench_kernels; do ln -sf "$self" "$build/$program"; done
+      for program in gan bench_step bench_kernels bench_plan; do ln -sf "$self" "$build/$program"; done
       ln -sf "$self" "$build/tests/gan_tests"
       echo "ptxas info    : Compiling entry function 'stub_kernel' for 'sm_90'"
       echo "ptxas info    : Used 32 registers, 0 bytes spill stores, 0 bytes spill loads"
@@ -112,7 +112,16 @@ case "$name" in
     echo "[  PASSED  ] 40 tests."
     ;;
   bench_step)
+    plan=$(value_of --plan "" "$@")
+    if [[ -n "$plan" && ! -s "$plan" ]]; then
+      echo "bench_step: --plan $plan: cannot read it (bench_plan --json writes it)" >&2
+      exit 1
+    fi
     result "$(value_of --json /dev/null "$@")" "$(value_of --batch 128 "$@")"
+    ;;
+  bench_plan)
+    echo '{"kernels": [], "stub": true}' >"$(value_of --json /dev/null "$@")"
+    echo "plan (rehearsal stub)"
     ;;
   bench_kernels)
     echo '{"kernels": "rehearsal stub"}' >"$(value_of --json /dev/null "$@")"

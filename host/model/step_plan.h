@@ -1,29 +1,32 @@
 #pragma once
-// defines: layer_macs, step_flops, PlannedKernel, StepPlanOptions, plan_mlp_gpu_step,
-// plan_dcgan_gpu_step, plan_gpu_step, PeakRates, nominal_h200_rates, predict_kernel_ms,
-// StepPrediction, predict_step — the GPU step of either model as the list of kernels it launches, the work each must do, and a time predicted for
-// each from peak rates (issue 16: count first, predict, then measure)
+// defines: layer_macs, step_flops, PlannedKernel, plan_to_json, plan_from_json, PeakRates,
+// nominal_h200_rates, predict_kernel_ms, StepPrediction, predict_step — the GPU step as the list
+// of kernels it launches, the work each must do, and a time predicted for each from peak rates
+// (issue 16: count first, predict, then measure)
 //
-// Plain C++ with no CUDA: the plan is built and tested in every build, and bench_step prints it
-// beside what the GPU measured (--plan 1). It mirrors GpuTrainer::enqueue_step and
-// host/cuda/gpu_mlp.cpp kernel for kernel; the GPU test
-// GpuTrainerTest.ThePlanListsEveryKernelOfTheGraph holds the two together (the graph holds the
-// plan's kernels, plus whatever cuBLAS adds, such as split-K reductions).
+// The plan itself is not written here: it is read from the record of a real step on the
+// recording back end (tests/recorder/derived_plan.h), so that the step is written once, in the
+// trainer's enqueue code. bench_plan writes it as JSON (plan_to_json); bench_step --plan FILE
+// reads it (plan_from_json) and prints it beside what the GPU measured. step_flops, counted from
+// the model's layers alone, is what the plan's matrix products must add up to (the recorder's
+// "plan" check).
 //
 // The prediction is a roofline per kernel with a fixed cost for each:
 //   time = fixed + max(FLOPs / (FP32 rate x utilisation), bytes / memory bandwidth)
 // where a GEMM's utilisation is its 64x64 output tiles over the card's SMs (at most 1): a GEMM
 // of batch 128 rows with 256 outputs has 8 tiles, and keeps 8 of 132 SMs busy. (The tile edge
-// is calibrated, not known: with 128 the plan predicts 0.84 ms for the seed's step at batch 128,
+// is calibrated, not known: with 128 the plan predicted 0.84 ms for the seed's step at batch 128,
 // with 64 0.34 ms, with 32 0.22 ms, and the one measurement we have is 0.34-0.42 ms on an H200,
-// ../shared/device-runs/2026-11-29-h200/; bench/RESULTS.md.) Bytes are
-// the least a kernel must move (each input read once, each output written once). The step's time
-// is then the sum of its kernels, or with branches (kernels on side streams) the longest chain
-// of dependent kernels, which assumes that kernels running side by side do not slow each other:
-// a bound, not a promise.
+// ../shared/device-runs/2026-11-29-h200/; bench/RESULTS.md.) Bytes are what the kernel's
+// arguments span (each input read once, each output written once). The step's time is then the
+// sum of its kernels, or with branches (kernels on side streams) the longest chain of dependent
+// kernels, which assumes that kernels running side by side do not slow each other: a bound, not
+// a promise.
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "model/model_spec.h"
 
@@ -44,35 +47,18 @@ double step_flops(const ModelSpec& spec, int64_t batch);
 
 struct PlannedKernel {
   std::string phase;  // the step's NvtxRange it runs in, as bench_step --breakdown names it
-  std::string name;   // what it does, with its shape: "GEMM forward 128x100 -> 256"
+  std::string name;   // what it does, with its shape: "GEMM forward T,N m=256 n=128 k=100"
   double flops = 0;   // 2 per multiply-add (GEMMs); element-wise work is not counted
-  double bytes = 0;   // the least it must move: each input read once, each output written once
+  double bytes = 0;   // what its arguments span: each input read once, each output written once
   int64_t tiles = 0;  // GEMMs: output tiles of 64x64, the parallelism it offers (0: not a GEMM)
-  int lane = 0;       // 0: the trainer's stream; 1, 2: side streams (GpuTrainerOptions::branches)
+  int lane = 0;       // 0: the trainer's stream; 1, 2, ...: side streams, in order of first use
   std::vector<size_t> after;  // indices of the kernels it waits for (all earlier in the plan)
 };
 
-struct StepPlanOptions {
-  bool fused_forward = false;     // the MLP's ForwardPath::kFused: one kernel per linear layer, no epilogue
-  bool branches = false;          // GpuTrainerOptions::branches (the MLP's)
-  bool fused_batch_norm = false;  // the DCGAN's GpuTrainerOptions::fused_batch_norm
-  bool generator_average = false; // StepOptions::ema_decay > 0: G's average follows its Adam
-};
-
-// The kernels of one MLP step at `batch`, in the order they are enqueued, including the small
-// step-control kernel launched before each graph replay (phase "control"). spec.kind must be
-// kMlp (InternalError otherwise).
-// A conditional spec is an InputError: the label path is not planned yet.
-std::vector<PlannedKernel> plan_mlp_gpu_step(const ModelSpec& spec, int64_t batch, const StepPlanOptions& options);
-
-// The DCGAN's step (host/cuda/gpu_dcgan_model.cpp) at the level of calls: each cuDNN call (a
-// convolution pass, a bias add, a BatchNorm pass) is one entry, though cuDNN may launch more than
-// one kernel for it; a convolution's tiles are those of its implicit GEMM. spec.kind must be
-// kDcgan.
-std::vector<PlannedKernel> plan_dcgan_gpu_step(const ModelSpec& spec, int64_t batch, const StepPlanOptions& options);
-
-// The plan of spec.kind's model.
-std::vector<PlannedKernel> plan_gpu_step(const ModelSpec& spec, int64_t batch, const StepPlanOptions& options);
+// The plan as JSON (a list of kernels, each with the fields above; "kernel" is the name) and
+// back; plan_from_json throws InputError naming `where` and the kernel on a malformed one.
+nlohmann::json plan_to_json(const std::vector<PlannedKernel>& plan);
+std::vector<PlannedKernel> plan_from_json(const nlohmann::json& kernels, const std::string& where);
 
 struct PeakRates {
   double fp32_flops_per_s = 0;  // what cuBLAS's SGEMM reaches on a large square product

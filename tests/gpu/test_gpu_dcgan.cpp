@@ -20,7 +20,6 @@
 #include "model/augment.h"
 #include "model/dcgan_spec.h"
 #include "model/spectral_norm.h"
-#include "model/step_plan.h"
 #include "test_util.h"
 #include "train/schedule.h"
 #include "util/error.h"
@@ -130,32 +129,6 @@ TEST_F(GpuDcganTest, TimedAlgorithmsTrackTheCpuTrainer) {
       GpuTrainer trainer(spec, data, options);
       EXPECT_EQ(trainer.description().find("NOT deterministic"), std::string::npos) << trainer.description();
       EXPECT_NE(trainer.description().find("timed deterministic"), std::string::npos) << trainer.description();
-    }
-  }
-}
-
-// The DCGAN's plan (model/step_plan.h) names every call of the step: each launches at least one
-// kernel of the graph (the step control is launched before each replay, outside it), and each
-// planned phase was timed.
-TEST_F(GpuDcganTest, ThePlanListsEveryCallOfTheGraph) {
-  GAN_REQUIRE_GPU();
-  for (bool fused : {false, true}) {
-    SCOPED_TRACE(fused ? "BatchNorm: fused kernels" : "BatchNorm: cuDNN");
-    GpuTrainerOptions options = gpu_options();
-    options.fused_batch_norm = fused;
-    GpuTrainer trainer(spec, data, options);
-    run_steps(trainer, schedule, 1, 1);
-    const StepBreakdown b =
-        measure_step_breakdown(trainer, {schedule.position(2)}, {schedule.position(3), schedule.position(5)});
-    StepPlanOptions plan_options;
-    plan_options.fused_batch_norm = fused;
-    const std::vector<PlannedKernel> plan = plan_dcgan_gpu_step(spec, 16, plan_options);
-    EXPECT_GE(b.kernels_per_step, static_cast<int64_t>(plan.size()) - 1);
-    ASSERT_EQ(b.eager_steps.size(), 1u);
-    std::set<std::string> timed;
-    for (const PhaseTime& p : b.eager_steps.front()) timed.insert(p.name);
-    for (const PlannedKernel& k : plan) {
-      if (k.phase != "control" && k.phase != "step") EXPECT_EQ(timed.count(k.phase), 1u) << k.phase;
     }
   }
 }

@@ -78,6 +78,9 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa, c
   if (ldb < std::max(1, b_rows)) call.problems.push_back("ldb " + std::to_string(ldb) + " < rows of B " + std::to_string(b_rows));
   if (ldc < std::max(1, m)) call.problems.push_back("ldc " + std::to_string(ldc) + " < rows of C " + std::to_string(m));
   if (alpha == nullptr || beta == nullptr) call.problems.push_back("a null alpha or beta");
+  call.flops = 2.0 * m * n * k;
+  call.gemm_rows = m;
+  call.gemm_cols = n;
   const bool accumulate = beta != nullptr && *beta != 0.0f;
   call.accesses.push_back({A, twin::matrix_bytes(a_rows, a_cols, lda), AccessKind::kRead, "A"});
   call.accesses.push_back({B, twin::matrix_bytes(b_rows, b_cols, ldb), AccessKind::kRead, "B"});

@@ -63,13 +63,23 @@ Call library_call(cudnnHandle_t handle, const char* name) {
   return call;
 }
 
-// The convolution's geometry agrees: `x` convolved by `w` gives `y`.
+// Which pass of a convolution a call is, for the shape of its implicit GEMM's output.
+enum class Pass { kForward, kData, kFilter };
+
+// The convolution's geometry agrees: `x` convolved by `w` gives `y`. Also the pass's arithmetic:
+// every pass does y's elements x C x R x S multiply-adds; its implicit GEMM's output is y's
+// pixels x K (forward), x's pixels x C (data) or K x C R S (filter).
 void check_convolution(Call& call, const cudnnTensorStruct* x, const cudnnFilterStruct* w,
-                       const cudnnConvolutionStruct* c, const cudnnTensorStruct* y) {
+                       const cudnnConvolutionStruct* c, const cudnnTensorStruct* y, Pass pass) {
   if (!x || !w || !c || !y) {
     call.problems.push_back("a null descriptor");
     return;
   }
+  call.flops = 2.0 * y->n * y->c * y->h * y->w * w->c * w->r * w->s;
+  call.gemm_rows = pass == Pass::kForward ? int64_t{y->n} * y->h * y->w
+                   : pass == Pass::kData  ? int64_t{x->n} * x->h * x->w
+                                          : int64_t{w->k};
+  call.gemm_cols = pass == Pass::kForward ? int64_t{w->k} : pass == Pass::kData ? int64_t{w->c} : int64_t{w->c} * w->r * w->s;
   call.detail = dims(*x) + " * " + std::to_string(w->k) + "x" + std::to_string(w->c) + "x" + std::to_string(w->r) + "x" +
                 std::to_string(w->s) + " -> " + dims(*y);
   if (x->c != w->c) call.problems.push_back("input channels " + std::to_string(x->c) + " but the filter's " + std::to_string(w->c));
@@ -242,7 +252,7 @@ cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t handle, const
                                                      size_t ws_bytes) {
   Call call = library_call(handle, "cudnnFindConvolutionForwardAlgorithmEx");
   call.synchronous = true;  // the search times the algorithms: it returns when they are done
-  check_convolution(call, xd, wd, c, yd);
+  check_convolution(call, xd, wd, c, yd, Pass::kForward);
   call.accesses = {{x, tensor_bytes(xd), AccessKind::kRead, "x"}, {w, filter_bytes(wd), AccessKind::kRead, "w"},
                    {y, tensor_bytes(yd), AccessKind::kWrite, "y"}, {ws, ws_bytes, AccessKind::kWrite, "workspace"}};
   enqueue(std::move(call));
@@ -258,7 +268,7 @@ cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(cudnnHandle_t handle, 
                                                           size_t ws_bytes) {
   Call call = library_call(handle, "cudnnFindConvolutionBackwardDataAlgorithmEx");
   call.synchronous = true;
-  check_convolution(call, dxd, wd, c, dyd);
+  check_convolution(call, dxd, wd, c, dyd, Pass::kData);
   call.accesses = {{w, filter_bytes(wd), AccessKind::kRead, "w"}, {dy, tensor_bytes(dyd), AccessKind::kRead, "dy"},
                    {dx, tensor_bytes(dxd), AccessKind::kWrite, "dx"}, {ws, ws_bytes, AccessKind::kWrite, "workspace"}};
   enqueue(std::move(call));
@@ -274,7 +284,7 @@ cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithmEx(cudnnHandle_t handle
                                                             size_t ws_bytes) {
   Call call = library_call(handle, "cudnnFindConvolutionBackwardFilterAlgorithmEx");
   call.synchronous = true;
-  check_convolution(call, xd, dwd, c, dyd);
+  check_convolution(call, xd, dwd, c, dyd, Pass::kFilter);
   call.accesses = {{x, tensor_bytes(xd), AccessKind::kRead, "x"}, {dy, tensor_bytes(dyd), AccessKind::kRead, "dy"},
                    {dw, filter_bytes(dwd), AccessKind::kWrite, "dw"}, {ws, ws_bytes, AccessKind::kWrite, "workspace"}};
   enqueue(std::move(call));
@@ -312,7 +322,7 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t handle, const void* alpha, c
                                       const cudnnConvolutionDescriptor_t c, cudnnConvolutionFwdAlgo_t algo, void* ws,
                                       size_t ws_bytes, const void* beta, const cudnnTensorDescriptor_t yd, void* y) {
   Call call = library_call(handle, "cudnnConvolutionForward");
-  check_convolution(call, xd, wd, c, yd);
+  check_convolution(call, xd, wd, c, yd, Pass::kForward);
   call.accesses = {{x, tensor_bytes(xd), AccessKind::kRead, "x"},
                    {w, filter_bytes(wd), AccessKind::kRead, "w"},
                    {y, tensor_bytes(yd), output_kind(beta), "y"}};
@@ -326,7 +336,7 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t handle, const void* alp
                                            void* ws, size_t ws_bytes, const void* beta,
                                            const cudnnTensorDescriptor_t dxd, void* dx) {
   Call call = library_call(handle, "cudnnConvolutionBackwardData");
-  check_convolution(call, dxd, wd, c, dyd);
+  check_convolution(call, dxd, wd, c, dyd, Pass::kData);
   call.accesses = {{w, filter_bytes(wd), AccessKind::kRead, "w"},
                    {dy, tensor_bytes(dyd), AccessKind::kRead, "dy"},
                    {dx, tensor_bytes(dxd), output_kind(beta), "dx"}};
@@ -340,7 +350,7 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle, const void* a
                                              cudnnConvolutionBwdFilterAlgo_t algo, void* ws, size_t ws_bytes,
                                              const void* beta, const cudnnFilterDescriptor_t dwd, void* dw) {
   Call call = library_call(handle, "cudnnConvolutionBackwardFilter");
-  check_convolution(call, xd, dwd, c, dyd);
+  check_convolution(call, xd, dwd, c, dyd, Pass::kFilter);
   call.accesses = {{x, tensor_bytes(xd), AccessKind::kRead, "x"},
                    {dy, tensor_bytes(dyd), AccessKind::kRead, "dy"},
                    {dw, filter_bytes(dwd), output_kind(beta), "dw"}};

@@ -151,6 +151,9 @@ void linear_forward_accesses(Arguments& a) {
   a.access(1, "W", bytes(out * in, kFloat), R);
   a.access(2, "b", bytes(out, kFloat), R);
   a.access(3, "Y", bytes(B * out, kFloat), W);
+  a.call().flops = 2.0 * static_cast<double>(B * in * out);
+  a.call().gemm_rows = B;
+  a.call().gemm_cols = out;
 }
 
 // The contracts, by kernel name. Sizes in elements as the kernels' comments give them.

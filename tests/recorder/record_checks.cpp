@@ -315,89 +315,9 @@ std::string kind_of_call(const Call& call) {
   if (found != kernels.end()) return found->second;
   if (call.name.rfind("cudnnFind", 0) == 0) return "";  // choosing algorithms: set-up, not the step
   if (call.kind == CallKind::kKernel || call.kind == CallKind::kOpaqueKernel || call.kind == CallKind::kLibrary) {
-    return call.name;  // a call the plan cannot list: the comparison will say so
+    return call.name;  // a call without a kind of its own: the plan names it as it is
   }
   return "";
-}
-
-std::string kind_of_planned(const PlannedKernel& kernel) {
-  const std::string& n = kernel.name;
-  auto starts = [&](const char* prefix) { return n.rfind(prefix, 0) == 0; };
-  auto has = [&](const char* part) { return n.find(part) != std::string::npos; };
-  if (starts("augment draws")) return "augment draws";
-  if (starts("DiffAugment backward")) return "DiffAugment backward";
-  if (starts("DiffAugment")) return "DiffAugment";
-  if (starts("spectral norm W / sigma")) return "spectral norm scale";
-  if (starts("spectral norm W^T u")) return "spectral norm W^T u";
-  if (starts("spectral norm W v")) return "spectral norm W v";
-  if (starts("spectral norm v ")) return "spectral norm v";
-  if (starts("spectral norm u, sigma") || starts("spectral norm sigma")) return "spectral norm u, sigma";
-  if (starts("spectral norm sum(grad * W)")) return "spectral norm sum(grad * W)";
-  if (starts("spectral norm backward")) return "spectral norm backward";
-  if (starts("cuDNN BatchNorm forward")) return "cuDNN BatchNorm forward";
-  if (starts("cuDNN BatchNorm backward")) return "cuDNN BatchNorm backward";
-  if (starts("cuDNN ") && has(" bias add")) return "cuDNN bias add";
-  if (starts("cuDNN ") && has(" bias grad")) return "cuDNN bias grad";
-  if (starts("cuDNN ")) return "convolution";
-  if (starts("fused BatchNorm+activation backward")) return "fused BatchNorm backward";
-  if (starts("fused BatchNorm+activation")) return "fused BatchNorm";
-  if (starts("fused linear+")) return "fused linear";
-  if (starts("GEMM forward")) return "GEMM forward";
-  if (starts("GEMM weight grad")) return "GEMM weight grad";
-  if (starts("GEMM input grad")) return "GEMM input grad";
-  if (has("backward") || starts("bias grad")) return "activation backward";
-  if (starts("bias") || starts("activation ") || starts("LeakyReLU ") || starts("Tanh ")) return "bias/activation";
-  if (starts("BCE with logits")) return "BCE";
-  if (starts("hinge loss")) return "hinge";
-  if (starts("Adam")) return "Adam";
-  if (starts("EMA")) return "EMA";
-  if (starts("add the fake half")) return "add";
-  for (const char* plain : {"set step control", "gather + normalise", "normal noise", "record non-finite"}) {
-    if (starts(plain)) return plain;
-  }
-  return n;
-}
-
-std::vector<Finding> check_plan(const Record& record, int step, const std::vector<PlannedKernel>& plan) {
-  std::vector<Finding> findings;
-  std::vector<size_t> calls;
-  const void* main_stream = nullptr;
-  for (size_t i = 0; i < record.calls.size(); ++i) {
-    const Call& call = record.calls[i];
-    if (call.step != step || call.captured || kind_of_call(call).empty()) continue;
-    if (std::find(call.ranges.begin(), call.ranges.end(), "epoch permutation") != call.ranges.end()) continue;
-    if (main_stream == nullptr) main_stream = call.stream;  // the step control, on the trainer's stream
-    calls.push_back(i);
-  }
-  const size_t n = std::max(calls.size(), plan.size());
-  for (size_t k = 0; k < n; ++k) {
-    const std::string planned = k < plan.size() ? kind_of_planned(plan[k]) + " (" + plan[k].name + ")" : "nothing";
-    if (k >= calls.size()) {
-      findings.push_back({"plan", "step " + std::to_string(step) + ": kernel " + std::to_string(k) + " of the plan, " +
-                                      planned + ", was not enqueued"});
-      break;
-    }
-    const Call& call = record.calls[calls[k]];
-    if (k >= plan.size()) {
-      findings.push_back({"plan", where(call, calls[k]) + " is beyond the plan's " + std::to_string(plan.size()) + " kernels"});
-      break;
-    }
-    if (kind_of_call(call) != kind_of_planned(plan[k])) {
-      findings.push_back({"plan", where(call, calls[k]) + " is a " + kind_of_call(call) + " where the plan has " + planned});
-      break;  // everything after a shift would differ too
-    }
-    const std::string phase = plan[k].phase == "control" ? "step" : plan[k].phase;
-    if (call.phase() != phase) {
-      findings.push_back({"plan", where(call, calls[k]) + " runs in phase '" + call.phase() + "', the plan says '" +
-                                      phase + "'"});
-    }
-    if ((plan[k].lane == 0) != (call.stream == main_stream)) {
-      findings.push_back({"plan", where(call, calls[k]) + (plan[k].lane == 0 ? " runs on a side stream"
-                                                                             : " runs on the main stream") +
-                                      ", the plan says lane " + std::to_string(plan[k].lane)});
-    }
-  }
-  return findings;
 }
 
 std::vector<Finding> check_record(const Record& record, const CheckScope& scope) {

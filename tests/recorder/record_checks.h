@@ -1,5 +1,5 @@
 #pragma once
-// defines: recorder::Finding, recorder::check_record, recorder::kind_of_call, recorder::kind_of_planned
+// defines: recorder::Finding, recorder::check_record, recorder::kind_of_call
 // — what the record of a GPU step must satisfy (issue 29's list)
 //
 // Each check reads the calls marked as a step (Record::begin_step) and names itself in its
@@ -18,12 +18,11 @@
 //               dimensions, cuDNN descriptors that disagree, a workspace too small, a side
 //               stream left unjoined at the end of a capture, a synchronising call in a
 //               capture, a kernel without a contract;
-//   "plan"      the step's kernels, in order, are the step plan's (model/step_plan.h), each in
-//               the plan's phase and on its lane.
+//   "plan"      the step's plan read from the record does the step's arithmetic once, each kernel
+//               in a named phase (derived_plan.h, check_plan).
 #include <string>
 #include <vector>
 
-#include "model/step_plan.h"
 #include "recorder/recorder.h"
 
 namespace gan::recorder {
@@ -45,17 +44,12 @@ std::vector<Finding> check_reads(const Record& record, const CheckScope& scope);
 std::vector<Finding> check_ordering(const Record& record);
 std::vector<Finding> check_launches(const Record& record);
 std::vector<Finding> check_calls(const Record& record);
-// The device calls of `step` against the plan (the epoch's permutation, which the plan leaves
-// out, excepted).
-std::vector<Finding> check_plan(const Record& record, int step, const std::vector<PlannedKernel>& plan);
-
-// Every check but the plan's.
+// Every check but the plan's (derived_plan.h).
 std::vector<Finding> check_record(const Record& record, const CheckScope& scope);
 
-// What a call or a planned kernel does, in words both map to ("GEMM forward", "Adam", ...);
-// empty for a call the plan does not list (copies, fills, events).
+// What a call does, in words ("GEMM forward", "Adam", ...); empty for a call that is not a step
+// plan's kernel (copies, fills, events, cuDNN's algorithm search).
 std::string kind_of_call(const Call& call);
-std::string kind_of_planned(const PlannedKernel& kernel);
 
 // The findings, one a line, for a test's failure message.
 std::string describe(const std::vector<Finding>& findings);

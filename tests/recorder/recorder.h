@@ -59,6 +59,11 @@ struct Call {
   size_t shared_bytes = 0;
   int max_threads = 0;  // the kernel's __launch_bounds__ (0: none declared)
   std::vector<Access> accesses;
+  // The arithmetic a matrix product does (cuBLAS GEMMs, cuDNN convolutions as implicit GEMMs, the
+  // fused linear kernel): FLOPs (2 per multiply-add) and its output as a rows x cols matrix; 0
+  // for element-wise work, which the step plan does not count (model/step_plan.h).
+  double flops = 0;
+  int64_t gemm_rows = 0, gemm_cols = 0;
   std::vector<std::string> problems;  // what the twin found wrong with the call itself
   std::vector<std::string> ranges;    // the NVTX ranges open when it was enqueued, outermost first
   bool synchronous = false;           // a copy or fill the host waits for (cudaMemcpy, cudaMemset)

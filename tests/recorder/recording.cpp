@@ -1,7 +1,7 @@
 #include "recorder/recording.h"
 
 #include "model/dcgan_spec.h"
-#include "model/step_plan.h"
+#include "recorder/derived_plan.h"
 #include "recorder/recorder.h"
 #include "train/schedule.h"
 #include "util/error.h"
@@ -11,7 +11,8 @@ namespace {
 
 constexpr int64_t kBatch = 16;
 
-// `count` images of the spec's shape (and labels when it is conditional).
+}  // namespace
+
 Dataset images_for(const ModelSpec& spec, int64_t count) {
   Dataset data;
   data.name = "recorder";
@@ -24,6 +25,8 @@ Dataset images_for(const ModelSpec& spec, int64_t count) {
   for (int64_t i = 0; spec.conditional() && i < count; ++i) data.labels.push_back(static_cast<uint8_t>(i % spec.classes));
   return data;
 }
+
+namespace {
 
 // Two full batches and the epoch's smaller last one, then the next epoch: steps 1-4 are an
 // eager step, a captured one replayed, an eager step at the new size, and a replay after a
@@ -43,21 +46,6 @@ Subject mlp(bool conditional) {
 Subject with_data(Subject s) {
   s.data = images_for(s.spec, kImages);
   return s;
-}
-
-// Whether the step plan (model/step_plan.h) covers the model: not yet the conditional ones or
-// the 32/64-pixel DCGAN.
-bool has_plan(const ModelSpec& spec) {
-  return !spec.conditional() && !(spec.kind == ModelKind::kDcgan && spec.dcgan.canonical());
-}
-
-StepPlanOptions plan_options(const GpuTrainerOptions& o) {
-  StepPlanOptions p;
-  p.fused_forward = o.forward == ForwardPath::kFused;
-  p.branches = o.branches;
-  p.fused_batch_norm = o.fused_batch_norm;
-  p.generator_average = o.ema_decay > 0;
-  return p;
 }
 
 }  // namespace
@@ -155,14 +143,10 @@ Recording record_steps(const Subject& subject, const GpuTrainerOptions& options)
   return recording;
 }
 
-std::vector<Finding> findings_of(const Subject& subject, const GpuTrainerOptions& options, const Recording& recording) {
+std::vector<Finding> findings_of(const Subject& subject, const GpuTrainerOptions&, const Recording& recording) {
   std::vector<Finding> findings = check_record(record(), recording.scope);
-  if (!has_plan(subject.spec)) return findings;
-  for (size_t step = 1; step <= recording.batches.size(); ++step) {
-    const auto planned = plan_gpu_step(subject.spec, recording.batches[step - 1], plan_options(options));
-    const auto mismatches = check_plan(record(), static_cast<int>(step), planned);
-    findings.insert(findings.end(), mismatches.begin(), mismatches.end());
-  }
+  const std::vector<Finding> plan = check_plan(record(), subject.spec, recording.batches);
+  findings.insert(findings.end(), plan.begin(), plan.end());
   return findings;
 }
 

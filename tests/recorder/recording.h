@@ -22,6 +22,9 @@ struct Subject {
   Dataset data;
 };
 
+// `count` images of the spec's shape (and labels when it is conditional), the same every time.
+Dataset images_for(const ModelSpec& spec, int64_t count);
+
 // Every GPU model: the MLP, the 28x28 DCGAN (each also conditional), the 32/64-pixel DCGAN.
 std::vector<Subject> subjects();
 // The subject of that name (InternalError if none).
@@ -45,7 +48,7 @@ struct Recording {
 // `error` (a planted bug may make a capture fail, say).
 Recording record_steps(const Subject& subject, const GpuTrainerOptions& options);
 
-// Every check's findings on the record, the plan's where the model has one.
+// Every check's findings on the record, the plan's (derived_plan.h) included.
 std::vector<Finding> findings_of(const Subject& subject, const GpuTrainerOptions& options, const Recording& recording);
 
 }  // namespace gan::recorder
