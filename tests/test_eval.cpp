@@ -98,10 +98,6 @@ TEST(Metrics, ScoreHistogramAndPrecisionRecallOnKnownInputs) {
   EXPECT_NEAR(nearest_distances(query.data(), 1, references.data(), 2, 3)[0], 4.0, 1e-6);
 }
 
-// Shared by every build folder of this checkout (data/ is not committed), so the ASan stage of
-// CI reuses the classifier the first stage trained.
-std::string cache_dir() { return std::string(GAN_SOURCE_DIR) + "/data/.cache/eval"; }
-
 TEST(EvalLadder, FrechetDistanceGrowsAsRealDigitsAreDegraded) {
   const std::string mnist = std::string(GAN_SOURCE_DIR) + "/data/mnist";
   ASSERT_TRUE(fs::exists(mnist + "/train-images-idx3-ubyte")) << "run tools/setup.sh";
@@ -109,7 +105,7 @@ TEST(EvalLadder, FrechetDistanceGrowsAsRealDigitsAreDegraded) {
   // The key of the network cached before colour and rotation existed: still this data's (a
   // changed key would retrain it, and could change README's MNIST numbers).
   EXPECT_EQ(classifier_key(data), "e65e6ee8-8000-2000");
-  const Classifier classifier = load_or_train_classifier(data, cache_dir(), stdout);
+  const Classifier classifier = load_or_train_classifier(data, testing::shared_eval_cache(), stdout);
   EXPECT_GT(classifier.held_out_accuracy, 0.98);  // the aim of issue 7 for MNIST-10k
   const int64_t n = 800, pixels = 784;
   const Dataset& train = data.train;

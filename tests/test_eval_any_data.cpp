@@ -258,12 +258,13 @@ class ShapesLadder : public ::testing::Test {
 ScratchDir* ShapesLadder::dir_ = nullptr;
 
 // Each network is trained once and then judged twice, on the ladders and on the eye's ranking:
-// the training is most of each test's time (under ASan most of CI's), so one test per network.
+// the training is most of each test's time, so one test per network, and the networks are
+// cached where every build folder finds them (testing::shared_eval_cache: the shapes are drawn
+// from fixed seeds, so CI's ASan stage loads what its first stage trained).
 TEST_F(ShapesLadder, DomainClassifierFrechetDistanceGrowsWithBlurNoiseAndFewerClassesAndRanksRunsAsTheEyeDoes) {
-  ScratchDir cache;
   const EvalData a = load_eval_data(dir_->path("a"), options());
   ASSERT_EQ(a.task(), FeatureTask::kClasses);
-  const Classifier classifier = load_or_train_classifier(a, cache.path(), stdout);
+  const Classifier classifier = load_or_train_classifier(a, testing::shared_eval_cache(), stdout);
   EXPECT_EQ(classifier.describe(), "domain classifier on 5 classes");
   EXPECT_GT(classifier.held_out_accuracy, 0.6);  // five shapes in random colours, chance 0.2
   const Dataset b = load_dataset(dir_->path("b"), "train", options());
@@ -286,10 +287,9 @@ TEST_F(ShapesLadder, DomainClassifierFrechetDistanceGrowsWithBlurNoiseAndFewerCl
 }
 
 TEST_F(ShapesLadder, RotationNetworkFrechetDistanceGrowsWithNoiseAndBlurAndRanksRunsAsTheEyeDoes) {
-  ScratchDir cache;
   const EvalData flat = load_eval_data(dir_->path("a-flat"), options());
   ASSERT_EQ(flat.task(), FeatureTask::kRotation);
-  const Classifier network = load_or_train_classifier(flat, cache.path(), stdout);
+  const Classifier network = load_or_train_classifier(flat, testing::shared_eval_cache(), stdout);
   EXPECT_EQ(network.classes, 4);
   // Circles, rings, squares and crosses look the same in every quarter turn (only triangles
   // point somewhere), so about 0.25 + 0.75 / 5 = 0.4 is the best the task allows on these.

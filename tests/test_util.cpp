@@ -117,6 +117,8 @@ void expect_each_tensor_close(const NetworkSpec& network, const std::vector<doub
   }
 }
 
+std::string shared_eval_cache() { return std::string(GAN_SOURCE_DIR) + "/data/.cache/eval"; }
+
 std::string small_run_flags(const ScratchDir& dir, const std::string& lr) {
   if (!std::filesystem::exists(dir.path("data/train-images-idx3-ubyte"))) {
     std::filesystem::create_directories(dir.path("data"));

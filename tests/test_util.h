@@ -125,6 +125,13 @@ CommandResult run_gan(const std::string& arguments, const std::string& environme
 // milliseconds and cross epoch boundaries. Add --out and --steps.
 std::string small_run_flags(const ScratchDir& dir, const std::string& lr = "1e-3");
 
+// The evaluation networks' cache shared by every build folder of this checkout (data/ is not
+// committed). The cache is keyed by the images and the recipe, not by the build, so CI's ASan
+// stage loads the networks its first stage trained (EvalLadder, ShapesLadder) and spends its
+// time on the checks that follow; training a network under ASan is EvalAnyDataCli's, on a
+// small folder with a cache of its own.
+std::string shared_eval_cache();
+
 // The whole of a text file ("" if it cannot be read).
 std::string file_text(const std::string& path);
 

@@ -42,10 +42,43 @@ import os
 import re
 import sys
 
-import torch
-import torch.nn as nn
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import replay_cache  # noqa: E402
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("trace")
+    parser.add_argument("--lr", type=float, help="G's learning rate (default: the trace's, else 2e-4)")
+    parser.add_argument("--d-lr", type=float, help="D's learning rate (default: the trace's, else G's)")
+    parser.add_argument("--betas", type=float, nargs=2, help="Adam's betas (default: the trace's, else 0.9 0.999)")
+    parser.add_argument("--slope", type=float, default=0.2)
+    parser.add_argument("--verbose", action="store_true", help="print every row, not only the summary per group")
+    parser.add_argument("--peer", help="another trainer's trace of the same run, in PyTorch-float32's place")
+    parser.add_argument("--factor", type=float, default=10.0, help="the bound's multiple of the peer's error")
+    parser.add_argument("--device", default="cpu", help="where the float32 replay runs (cpu or cuda)")
+    parser.add_argument("--tf32", action="store_true", help="allow TF32 in the float32 replay (needs --device cuda)")
+    args = parser.parse_args()
+    if args.tf32 and args.device == "cpu":
+        parser.error("--tf32 needs --device cuda")
+    return args
+
+
+def replay_inputs(args):
+    """What a replay depends on besides the scripts (tools/replay_cache.py): the traces' bytes
+    and every option but their paths."""
+    options = {k: v for k, v in vars(args).items() if k not in ("trace", "peer")}
+    return [args.trace] + ([args.peer] if args.peer else []), options
+
+
+# A trace whose bytes passed before (the same scripts, options and PyTorch) is not replayed again,
+# and needs no PyTorch loaded: decided before the imports below.
+if __name__ == "__main__" and replay_cache.recall("torch_parity", *replay_inputs(parse_arguments())):
+    sys.exit(0)
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
 import gan_safetensors  # noqa: E402
 from diff_augment import check_draws, diff_augment, parse_policy  # noqa: E402
 from seed_model import ConditionalDiscriminator, Discriminator  # noqa: E402
@@ -188,20 +221,13 @@ def relative_error(x, ref):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("trace")
-    parser.add_argument("--lr", type=float, help="G's learning rate (default: the trace's, else 2e-4)")
-    parser.add_argument("--d-lr", type=float, help="D's learning rate (default: the trace's, else G's)")
-    parser.add_argument("--betas", type=float, nargs=2, help="Adam's betas (default: the trace's, else 0.9 0.999)")
-    parser.add_argument("--slope", type=float, default=0.2)
-    parser.add_argument("--verbose", action="store_true", help="print every row, not only the summary per group")
-    parser.add_argument("--peer", help="another trainer's trace of the same run, in PyTorch-float32's place")
-    parser.add_argument("--factor", type=float, default=10.0, help="the bound's multiple of the peer's error")
-    parser.add_argument("--device", default="cpu", help="where the float32 replay runs (cpu or cuda)")
-    parser.add_argument("--tf32", action="store_true", help="allow TF32 in the float32 replay (needs --device cuda)")
-    args = parser.parse_args()
-    if args.tf32 and args.device == "cpu":
-        parser.error("--tf32 needs --device cuda")
+    args = parse_arguments()
+    files, options = replay_inputs(args)
+    return replay_cache.run("torch_parity", files, options, lambda: check(args))
+
+
+def check(args):
+    """The replay of args.trace and its verdict (the exit status)."""
     if args.device != "cpu" and not torch.cuda.is_available():
         print(f"torch_parity: --device {args.device}, but PyTorch sees no CUDA device", file=sys.stderr)
         return 2
