@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The stabilisers' ablation (issue 31, item 3): the 32x32 colour DCGAN trained on one data set
-# plain, with each stabiliser alone, hinge with DiffAugment, and all four, and the plain loop in PyTorch
+# plain, with each stabiliser alone, hinge with DiffAugment, spectral norm with DiffAugment, and all
+# four, and the plain loop in PyTorch
 # (bench/torch_dcgan_folder.py, on the same decoded images), for a step budget and some seeds,
 # each run scored by `gan eval` (its domain classifier on the folder's classes); a Markdown table
 # of FD, the real-vs-real floor, precision and recall in OUT/table.md, each run's last grid in
 # OUT/<config>-seed<S>/samples.
 #
-#   bench/stabilisers.sh DATA OUT [--steps 3000] [--seeds "1"] [--configs "plain ema hinge sn augment hinge-augment all torch"]
+#   bench/stabilisers.sh DATA OUT [--steps 3000] [--seeds "1"] [--configs "plain ema hinge sn augment hinge-augment sn-augment all torch"]
 #                        [--n 250] [--gan build/gan] [--threads 0]
 #
 # DATA: an image folder with one subfolder per class (e.g. the Oxygen icons, tools/oxygen_icons.sh).
@@ -24,7 +25,7 @@ usage() {
 (($# >= 2)) || usage
 data=$1 out=$2
 shift 2
-every_config="plain ema hinge sn augment hinge-augment all torch"
+every_config="plain ema hinge sn augment hinge-augment sn-augment all torch"
 steps=3000 seeds="1" configs=$every_config n=250 gan=build/gan threads=0
 while (($#)); do
   case $1 in
@@ -49,6 +50,7 @@ flags_of() {
     sn) echo "--spectral-norm" ;;
     augment) echo "--augment color,translation,cutout" ;;
     hinge-augment) echo "--loss hinge --augment color,translation,cutout" ;;  # the budget-free recipe candidate
+    sn-augment) echo "--spectral-norm --augment color,translation,cutout" ;;  # the two best at 20,000 steps
     all) echo "--ema 0.999 --loss hinge --spectral-norm --augment color,translation,cutout" ;;
     torch) echo "" ;;  # the plain loop in PyTorch (bench/torch_dcgan_folder.py)
     *) echo "stabilisers: unknown config $1 ($every_config)" >&2; exit 2 ;;
