@@ -6,8 +6,8 @@
 // usage: bench_plan [--model mlp|dcgan] [--batch 128] [--forward cublas|fused] [--branches 0|1]
 //                   [--batchnorm cudnn|fused] [--conv-algos heuristic|timed|timed-any]
 //                   [--image-size 28] [--channels 1] [--dcgan-channels 128,64] [--graph 1]
-//                   [--json FILE]
-// The flags mean what bench_step's do. --json writes the plan; bench_step --plan FILE reads it,
+//                   [--tf32 0] [--cpu-gemm onednn] [--json FILE]
+// The flags mean what bench_step's do (plan_report.h reads them for both). --json writes the plan; bench_step --plan FILE reads it,
 // predicts each kernel at the rates it measured on the card, and prints the prediction beside
 // the phases it timed (tools/device_check.sh runs the two in turn).
 #include <cstdio>
@@ -22,26 +22,18 @@
 int main(int argc, char** argv) {
   gan::BenchChoices choices;
   std::string json_path;
-  int64_t image_size = 28;
   bool graph = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--model") choices.model = value;
-    else if (flag == "--batch") choices.batch = std::atoll(value.c_str());
-    else if (flag == "--forward") choices.forward = value;
-    else if (flag == "--branches") choices.branches = value == "1" || value == "true";
-    else if (flag == "--batchnorm") choices.batch_norm = value;
-    else if (flag == "--conv-algos") choices.conv_algos = value;
-    else if (flag == "--image-size") image_size = std::atoll(value.c_str());
-    else if (flag == "--channels") choices.channels = std::atoll(value.c_str());
-    else if (flag == "--dcgan-channels") choices.dcgan_channels = value;
-    else if (flag == "--graph") graph = value != "0" && value != "false";
+    if (gan::read_bench_choice(flag, value, &choices)) continue;
+    if (flag == "--graph") graph = value != "0" && value != "false";
     else if (flag == "--json") json_path = value;
     else {
       std::fprintf(stderr, "bench_plan: unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
+  const int64_t image_size = choices.image_size;
   if ((argc - 1) % 2 != 0 || choices.batch < 1 || image_size < 1 || (choices.branches && choices.model != "mlp")) {
     std::fprintf(stderr, "bench_plan: bad arguments (see the usage at the top of bench/bench_plan.cpp)\n");
     return 2;

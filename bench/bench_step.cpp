@@ -125,39 +125,30 @@ int main(int argc, char** argv) {
   if (!std::getenv("GAN_BENCH_RETURN_FREED_MEMORY")) gan::keep_freed_memory();  // as gan does (util/memory.h)
   gan::BenchChoices choices;
   std::string data = "data/mnist", json_path, device = "cpu", plan_path;
-  int64_t steps = 200, warmup = 20, block = 50, image_size = 28, synthetic = 0;
+  int64_t steps = 200, warmup = 20, block = 50, synthetic = 0;
   int threads = 0, gpu = 0;
   bool graph = true, breakdown = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
+    if (gan::read_bench_choice(flag, value, &choices)) continue;  // the model and GPU flags, as bench_plan's
     if (flag == "--data") data = value;
     else if (flag == "--device") device = value;
-    else if (flag == "--model") choices.model = value;
-    else if (flag == "--batch") choices.batch = std::atoll(value.c_str());
     else if (flag == "--steps") steps = std::atoll(value.c_str());
     else if (flag == "--warmup") warmup = std::atoll(value.c_str());
     else if (flag == "--block") block = std::atoll(value.c_str());
     else if (flag == "--threads") threads = std::atoi(value.c_str());
     else if (flag == "--gpu") gpu = std::atoi(value.c_str());
     else if (flag == "--graph") graph = value != "0" && value != "false";
-    else if (flag == "--tf32") choices.tf32 = value == "1" || value == "true";
-    else if (flag == "--forward") choices.forward = value;
-    else if (flag == "--batchnorm") choices.batch_norm = value;
     else if (flag == "--json") json_path = value;
     else if (flag == "--breakdown") breakdown = value == "1" || value == "true";
-    else if (flag == "--branches") choices.branches = value == "1" || value == "true";
     else if (flag == "--plan") plan_path = value;
-    else if (flag == "--conv-algos") choices.conv_algos = value;
-    else if (flag == "--dcgan-channels") choices.dcgan_channels = value;
-    else if (flag == "--cpu-gemm") choices.cpu_gemm = value;
-    else if (flag == "--image-size") image_size = std::atoll(value.c_str());
-    else if (flag == "--channels") choices.channels = std::atoll(value.c_str());
     else if (flag == "--synthetic") synthetic = std::atoll(value.c_str());
     else {
       std::fprintf(stderr, "bench_step: unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
+  const int64_t image_size = choices.image_size;
   const int64_t batch = choices.batch;
   const bool branches = choices.branches, plan = !plan_path.empty();
   if ((argc - 1) % 2 != 0 || (device != "cpu" && device != "cuda") || batch < 1 || steps < 1 || warmup < 0 ||

@@ -1,6 +1,7 @@
 #include "plan_report.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace gan {
 
@@ -10,6 +11,23 @@ TrainConfig bench_config(const BenchChoices& c) {
                              {"gpu_forward", c.forward}, {"gpu_batchnorm", c.batch_norm},
                              {"gpu_branches", c.branches ? "true" : "false"}, {"gpu_conv_algos", c.conv_algos},
                              {"dcgan_channels", c.dcgan_channels}, {"cpu_gemm", c.cpu_gemm}});
+}
+
+bool read_bench_choice(const std::string& flag, const std::string& value, BenchChoices* c) {
+  const bool yes = value == "1" || value == "true";
+  if (flag == "--model") c->model = value;
+  else if (flag == "--batch") c->batch = std::atoll(value.c_str());
+  else if (flag == "--forward") c->forward = value;
+  else if (flag == "--branches") c->branches = yes;
+  else if (flag == "--batchnorm") c->batch_norm = value;
+  else if (flag == "--conv-algos") c->conv_algos = value;
+  else if (flag == "--dcgan-channels") c->dcgan_channels = value;
+  else if (flag == "--cpu-gemm") c->cpu_gemm = value;
+  else if (flag == "--tf32") c->tf32 = yes;
+  else if (flag == "--image-size") c->image_size = std::atoll(value.c_str());
+  else if (flag == "--channels") c->channels = std::atoll(value.c_str());
+  else return false;
+  return true;
 }
 
 nlohmann::json print_plan(const std::vector<PlannedKernel>& plan, const PeakRates& rates, const std::string& title) {
