@@ -4,7 +4,8 @@
 #   1. libjpeg left out of the bundle (issue 29's finding 2, as it was): the build must fail,
 #      naming JPEG. This proves the hiding: with the system's libjpeg visible it would pass.
 #   2. the bundle as tools/prepare_device.sh makes it: gan and gan_tests build from it alone, and
-#      run on its libraries.
+#      run on its libraries. Arguments go to this build: .ci/run passes --asan, so that the
+#      build is also the one its sanitizer stage tests (build-asan/).
 # Exit 77 (with the reason) where the rehearsal cannot run: not root, no overlay.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +29,7 @@ fi
 echo "ok: without libjpeg the configure failed: $(grep -m1 "Could NOT find JPEG" "$work/1.log" | sed 's/^ *//')"
 
 echo "== 2. the bundle as prepared"
-if ! bash "$root/tools/rehearse_bundle_build.sh"; then
+if ! bash "$root/tools/rehearse_bundle_build.sh" "$@"; then
   echo "bundle rehearsal: FAILED: the build from the bundle (above); add the missing package to" \
     "tools/device_bundle.sh's bundle_packages"
   exit 1

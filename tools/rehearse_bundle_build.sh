@@ -4,7 +4,10 @@
 # a private prefix (GAN_DEPS_PREFIX), inside a mount namespace where the system's copies of the
 # build's libraries are hidden. A package the bundle lacks then fails here, not on the card.
 #
-#   bash tools/rehearse_bundle_build.sh [--omit "PACKAGE ..."] [--build DIR]
+#   bash tools/rehearse_bundle_build.sh [--omit "PACKAGE ..."] [--build DIR] [--asan]
+#     --asan: build the asan preset's configuration (ASan + UBSan, no CUDA) and every target,
+#             not the -O0 one: CI's ASan stage then tests this build instead of compiling the
+#             same sources a third time (.ci/run; build folder build-asan/ unless --build)
 #     --omit: leave these packages out of the prefix (tests/bundle_rehearsal.sh: without libjpeg
 #             the build must fail); default build folder build-bundle/
 # Needs root (a mount namespace and an overlay over /usr: nothing changes outside this process),
@@ -24,18 +27,24 @@
 # heaviest files compiled in 0.6 of their Release time). Then gan and gan_tests, compiled and linked, and run
 # with device_check.sh's LD_LIBRARY_PATH: `gan --help` and the image-decoding and BLAS tests load
 # the bundle's libjpeg, libpng and OpenBLAS. Every library CMake found must lie in the prefix (or
-# be the compiler's own).
+# be the compiler's own). With --asan the configuration is the asan preset's instead of -O0, and
+# every target is built, so that the build is the one CI's sanitizer stage tests.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 omit=""
-build="$root/build-bundle"
+build=""
+asan=0
 while (($#)); do
   case "$1" in
     --omit) omit=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
+    --asan) asan=1; shift ;;
     *) echo "rehearse_bundle_build: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+asan_flag=()
+((asan)) && asan_flag=(--asan) && build=${build:-$root/build-asan}
+build=${build:-$root/build-bundle}
 bundle=${GAN_DEVICE_BUNDLE:-$root/.device}
 source "$root/tools/device_bundle.sh"
 
@@ -75,7 +84,7 @@ if [[ "${GAN_REHEARSAL_INSIDE:-0}" != 1 ]]; then
   rc=0
   GAN_REHEARSAL_INSIDE=1 GAN_REHEARSAL_HIDE="$hide_list" GAN_REHEARSAL_LAYERS="$layers" \
     GAN_REHEARSAL_TOOLCHAIN="$(closure "${toolchain[@]}" | tr '\n' ' ')" \
-    unshare --mount --propagation private bash "$0" --omit "$omit" --build "$build" || rc=$?
+    unshare --mount --propagation private bash "$0" --omit "$omit" --build "$build" "${asan_flag[@]}" || rc=$?
   exit "$rc"
 fi
 
@@ -98,9 +107,14 @@ prefix="$bundle/prefix"
 [[ -n "$omit" ]] && prefix="$bundle/prefix-without-$(tr ' ' '+' <<<"$omit")"
 bundle_unpack "$bundle/debs" "$prefix" $omit
 rm -rf "$build"
-# device_check.sh's configure (tools/device_check.sh, build_all), but CUDA off and -O0 (above).
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Rehearsal -DCMAKE_CXX_FLAGS_REHEARSAL=-O0 -DGAN_WITH_CUDA=OFF \
-  -DGAN_DEPS_PREFIX="$prefix"
+# device_check.sh's configure (tools/device_check.sh, build_all), but CUDA off and -O0 (above);
+# or, with --asan, the asan preset's (its flags change no search path either).
+if ((asan)); then
+  (cd "$root" && cmake --preset asan -B "$build" -DGAN_DEPS_PREFIX="$prefix")
+else
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Rehearsal -DCMAKE_CXX_FLAGS_REHEARSAL=-O0 -DGAN_WITH_CUDA=OFF \
+    -DGAN_DEPS_PREFIX="$prefix"
+fi
 # Where CMake found each library: in the prefix, or in a toolchain package (OpenMP's libgomp and
 # libpthread come with the compiler and the C library).
 echo "rehearse_bundle_build: what the build found, and where"
@@ -119,7 +133,11 @@ while IFS='=' read -r entry value; do
 done < <(grep -E '^[A-Za-z0-9_]+(_DIR|_INCLUDE_DIR|_LIBRARY|_LIBRARY_RELEASE):(PATH|FILEPATH)=/' \
   "$build/CMakeCache.txt" | grep -vE '^(CMAKE|GAN)_')
 ((outside == 0)) || { echo "rehearse_bundle_build: libraries found outside the bundle (above)" >&2; exit 1; }
-cmake --build "$build" -j "$(nproc)" --target gan gan_tests
+if ((asan)); then
+  cmake --build "$build" -j "$(nproc)"
+else
+  cmake --build "$build" -j "$(nproc)" --target gan gan_tests
+fi
 lib_path=$(bundle_library_path "$prefix")
 export LD_LIBRARY_PATH="$lib_path${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 "$build/gan" --help >/dev/null
